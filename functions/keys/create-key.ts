@@ -1,0 +1,54 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { ApiError, notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { issueKey } from './issue-key.ts'
+import { scopesNotHeld } from './queries.ts'
+import { CreateKeyBody, CreatedApiKey } from './schemas.ts'
+
+export const createKeyRoute = defineRoute({
+  method: 'post',
+  path: '/agent/api-keys',
+  scope: 'keys:write',
+  tags: ['API keys'],
+  summary: 'Create an API key',
+  description:
+    'Creates an organisation token (`pk_…`) or, with `agent_id`, an agent key (`ck_live_…`/`ck_test_…`). The raw key ' +
+    'is in the response once. A key cannot be given a scope its creator does not hold; an agent key can only ' +
+    'create keys for its own agent.',
+  request: { body: { content: { 'application/json': { schema: CreateKeyBody } } } },
+  responses: { 201: { description: 'The new key, with its raw value', content: { 'application/json': { schema: z.object({ data: CreatedApiKey }) } } } },
+})
+
+export const registerCreateKey = (api: Api) =>
+  api.openapi(createKeyRoute, async (c) => {
+    const body = c.req.valid('json')
+    const p = c.get('principal')
+    if (p.agentId && body.agent_id && body.agent_id !== p.agentId) throw notFound('Agent')
+    const agentId = body.agent_id ?? p.agentId
+    const scopes = body.scopes ?? body.permissions ?? p.scopes
+
+    const created = await withTenant(claimsOf(p), async (tx) => {
+      const missing = await scopesNotHeld(tx, scopes, p.scopes)
+      if (missing.length > 0) {
+        throw new ApiError('insufficient_scope', `A key cannot grant the scope "${missing[0]}": the credential creating it does not hold it.`)
+      }
+      return issueKey(tx, {
+        orgId: p.orgId,
+        agentId,
+        mode: agentId ? (body.mode ?? p.mode ?? 'live') : null,
+        name: body.name,
+        scopes,
+        expiresAt: body.expires_at ?? null,
+        createdByKey: p.keyId,
+        createdByUser: p.userId,
+      }).catch((error: { code?: string }) => {
+        // The composite foreign key proves the agent is this organisation's.
+        if (error.code === '23503') throw notFound('Agent')
+        throw error
+      })
+    })
+    return c.json({ data: created }, 201)
+  })

@@ -1,0 +1,30 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { deleteKey, revokeKey } from './queries.ts'
+import { ApiKey, DeleteKeyQuery, KeyParams } from './schemas.ts'
+
+export const deleteKeyRoute = defineRoute({
+  method: 'delete',
+  path: '/agent/api-keys/{id}',
+  scope: 'keys:write',
+  tags: ['API keys'],
+  summary: 'Revoke or delete an API key',
+  description:
+    'Revokes the key: it is rejected from the very next request, and its record and usage history are kept. ' +
+    'With `permanent=true` the record is deleted instead. Revoking is idempotent.',
+  request: { params: KeyParams, query: DeleteKeyQuery },
+  responses: { 200: { description: 'The revoked (or deleted) key', content: { 'application/json': { schema: z.object({ data: ApiKey }) } } } },
+})
+
+export const registerDeleteKey = (api: Api) =>
+  api.openapi(deleteKeyRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const permanent = c.req.valid('query').permanent === 'true'
+    const key = await withTenant(claimsOf(c.get('principal')), (tx) => (permanent ? deleteKey(tx, id) : revokeKey(tx, id)))
+    if (!key) throw notFound('API key')
+    return c.json({ data: key }, 200)
+  })

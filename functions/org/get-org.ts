@@ -1,0 +1,24 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { findOwnOrg } from './queries.ts'
+import { Organisation } from './schemas.ts'
+
+export const getOrgRoute = defineRoute({
+  method: 'get',
+  path: '/agent/org',
+  scope: 'org:read',
+  tags: ['Organisation'],
+  summary: 'Get your organisation',
+  responses: { 200: { description: 'The organisation', content: { 'application/json': { schema: z.object({ data: Organisation }) } } } },
+})
+
+export const registerGetOrg = (api: Api) =>
+  api.openapi(getOrgRoute, async (c) => {
+    const org = await withTenant(claimsOf(c.get('principal')), (tx) => findOwnOrg(tx))
+    if (!org) throw notFound('Organisation')
+    return c.json({ data: org }, 200)
+  })

@@ -1,0 +1,26 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { findOwnOrg, renameOwnOrg } from './queries.ts'
+import { Organisation, UpdateOrgBody } from './schemas.ts'
+
+export const updateOrgRoute = defineRoute({
+  method: 'patch',
+  path: '/agent/org',
+  scope: 'org:write',
+  tags: ['Organisation'],
+  summary: 'Rename your organisation',
+  request: { body: { content: { 'application/json': { schema: UpdateOrgBody } } } },
+  responses: { 200: { description: 'The updated organisation', content: { 'application/json': { schema: z.object({ data: Organisation }) } } } },
+})
+
+export const registerUpdateOrg = (api: Api) =>
+  api.openapi(updateOrgRoute, async (c) => {
+    const { name } = c.req.valid('json')
+    const org = await withTenant(claimsOf(c.get('principal')), async (tx) => ((await renameOwnOrg(tx, name)) ? findOwnOrg(tx) : undefined))
+    if (!org) throw notFound('Organisation')
+    return c.json({ data: org }, 200)
+  })

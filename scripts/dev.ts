@@ -1,0 +1,109 @@
+// `npm start`: a real PostgreSQL (embedded, under .data/, unless DATABASE_URL is set), the migrations, a demo
+// organisation and key on the first run, and the API on http://127.0.0.1:54321/functions/v1/api/v1.
+// `npm run start:deno` serves the same app through the Supabase Edge Function entry under Deno.
+import { spawn, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
+import { applyMigrations } from './lib/migrations.ts'
+import { ensureDemo } from './lib/demo.ts'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const dataDir = path.join(root, '.data')
+const useDeno = process.argv.includes('--deno')
+const host = process.env.HOST ?? '127.0.0.1'
+const port = Number(process.env.PORT ?? 54321)
+
+let postgresServer: LocalPostgres | undefined
+let stopServer: (() => Promise<void>) | undefined
+
+async function main() {
+  let databaseUrl = process.env.DATABASE_URL
+  if (!databaseUrl) {
+    postgresServer = await startLocalPostgres({ dataDir: path.join(dataDir, 'postgres'), port: Number(process.env.DB_PORT ?? 54322) })
+    databaseUrl = postgresServer.url
+  }
+  const applied = await applyMigrations(databaseUrl)
+  const demo = await ensureDemo(databaseUrl, dataDir)
+
+  if (useDeno) stopServer = await serveWithDeno(databaseUrl)
+  else stopServer = await serveWithNode(databaseUrl)
+
+  const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/functions/v1/api/v1`
+  console.log(`
+  Agentry is running (${useDeno ? 'Deno' : 'Node'}).
+
+  API          ${base}
+  Docs         ${base}/docs
+  OpenAPI      ${base}/openapi.json
+  Database     ${databaseUrl}
+  Migrations   ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}
+
+  ${demo.created ? 'Created a demo organisation with a full-access key' : 'Demo organisation key'} (also in .data/dev-keys.json):
+  ${demo.key}
+
+  Try:  curl -H "Authorization: Bearer ${demo.key}" ${base}/me
+
+  Ctrl-C to stop.
+`)
+}
+
+async function serveWithNode(databaseUrl: string): Promise<() => Promise<void>> {
+  process.env.DATABASE_URL = databaseUrl
+  const { serve } = await import('@hono/node-server')
+  const { app } = await import('../functions/app.ts')
+  const { closeDatabase } = await import('../functions/_core/db.ts')
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s))
+  })
+  return async () => {
+    await new Promise((resolve) => server.close(resolve))
+    await closeDatabase()
+  }
+}
+
+async function serveWithDeno(databaseUrl: string): Promise<() => Promise<void>> {
+  const deno = path.join(root, 'node_modules', '.bin', 'deno')
+  const child: ChildProcess = spawn(
+    deno,
+    ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'supabase/functions/api/index.ts'],
+    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: host } },
+  )
+  await waitForHttp(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/api/v1/openapi.json`, child)
+  return async () => {
+    child.kill('SIGTERM')
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))
+  }
+}
+
+async function waitForHttp(url: string, child: ChildProcess) {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`deno exited with code ${child.exitCode}`)
+    try {
+      if ((await fetch(url)).ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`the Deno server did not answer at ${url}`)
+}
+
+let stopping = false
+async function shutdown(code = 0) {
+  if (stopping) return
+  stopping = true
+  try {
+    await stopServer?.()
+  } finally {
+    await postgresServer?.stop()
+    process.exit(code)
+  }
+}
+process.on('SIGINT', () => void shutdown())
+process.on('SIGTERM', () => void shutdown())
+
+main().catch(async (error) => {
+  console.error(error instanceof Error ? error.message : error)
+  await shutdown(1)
+})

@@ -1,0 +1,52 @@
+import type postgres from 'postgres'
+
+/** Operator actions on the service connection (no tenant, no RLS): used by the CLI, the dev seed and tests. */
+
+export interface OrgRecord {
+  id: string
+  name: string
+  plan: string
+  rate_limit_per_minute: number | null
+  created_at: Date
+}
+
+export async function createOrganisation(
+  sql: postgres.Sql,
+  org: { name: string; plan?: string; rateLimitPerMinute?: number | null },
+): Promise<OrgRecord> {
+  const [row] = await sql<OrgRecord[]>`
+    insert into agentry.organisations (name, plan, rate_limit_per_minute)
+    values (${org.name}, ${org.plan ?? 'free'}, ${org.rateLimitPerMinute ?? null})
+    returning id, name, plan, rate_limit_per_minute, created_at`
+  return row
+}
+
+export async function listOrganisations(sql: postgres.Sql): Promise<OrgRecord[]> {
+  return sql<OrgRecord[]>`select id, name, plan, rate_limit_per_minute, created_at from agentry.organisations order by created_at`
+}
+
+export async function setOrganisationRateLimit(sql: postgres.Sql, orgId: string, perMinute: number | null): Promise<void> {
+  await sql`update agentry.organisations set rate_limit_per_minute = ${perMinute} where id = ${orgId}`
+}
+
+export async function createAgent(sql: postgres.Sql, agent: { orgId: string; name: string }): Promise<{ id: string; name: string }> {
+  const [row] = await sql<{ id: string; name: string }[]>`
+    insert into agentry.agents (org_id, name) values (${agent.orgId}, ${agent.name}) returning id, name`
+  return row
+}
+
+export async function addMember(sql: postgres.Sql, m: { orgId: string; userId: string; email?: string; role: 'owner' | 'admin' | 'member' }) {
+  await sql`insert into auth.users (id, email) values (${m.userId}, ${m.email ?? null}) on conflict (id) do nothing`
+  await sql`insert into agentry.members (org_id, user_id, role) values (${m.orgId}, ${m.userId}, ${m.role})`
+}
+
+export async function listKeysOfOrg(sql: postgres.Sql, orgId: string) {
+  return sql`
+    select id, name, prefix, agent_id, mode, scopes, status, created_at, last_used_at, call_count::float8 as calls, expires_at
+    from agentry.api_keys where org_id = ${orgId} order by created_at`
+}
+
+export async function revokeKeyById(sql: postgres.Sql, id: string): Promise<boolean> {
+  const rows = await sql`update agentry.api_keys set status = 'revoked', revoked_at = coalesce(revoked_at, now()) where id = ${id} returning id`
+  return rows.length === 1
+}
