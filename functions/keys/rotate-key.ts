@@ -5,7 +5,7 @@ import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { issueKey } from './issue-key.ts'
-import { expireKey, lockKey, revokeKey } from './queries.ts'
+import { expireKey, lockKey, revokeKey, scopesNotHeld } from './queries.ts'
 import { CreatedApiKey, KeyParams, RotateKeyBody } from './schemas.ts'
 
 export const rotateKeyRoute = defineRoute({
@@ -31,6 +31,10 @@ export const registerRotateKey = (api: Api) =>
       const old = await lockKey(tx, id)
       if (!old) throw notFound('API key')
       if (old.status === 'revoked') throw new ApiError('conflict', 'This API key is revoked; a revoked key cannot be rotated.')
+      const missing = await scopesNotHeld(tx, old.scopes, p.scopes)
+      if (missing.length > 0) {
+        throw new ApiError('insufficient_scope', `This key holds the scope "${missing[0]}", which the credential rotating it does not hold.`)
+      }
       const replacement = await issueKey(tx, {
         orgId: old.org_id,
         agentId: old.agent_id,

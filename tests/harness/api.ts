@@ -1,0 +1,57 @@
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { app } from '../../functions/app.ts'
+
+export interface ApiResponse {
+  status: number
+  headers: Headers
+  body: any
+}
+
+export interface CallOptions {
+  key?: string
+  body?: unknown
+  /** Sent as is, without JSON encoding or a content type. */
+  rawBody?: string
+  headers?: Record<string, string>
+}
+
+export interface TestApi {
+  /** The public base URL, as users call it: http://127.0.0.1:<port>/functions/v1/api/v1 */
+  base: string
+  call(method: string, path: string, options?: CallOptions): Promise<ApiResponse>
+  close(): Promise<void>
+}
+
+/** Serves the app on a real HTTP server on loopback, as the dev server does. */
+export async function startApi(): Promise<TestApi> {
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
+  })
+  const { port } = server.address() as AddressInfo
+  const base = `http://127.0.0.1:${port}/functions/v1/api/v1`
+  return {
+    base,
+    call: (method, path, options) => callApi(base, method, path, options),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
+
+export async function callApi(base: string, method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> {
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`
+  let body: string | undefined = options.rawBody
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body)
+    headers['content-type'] ??= 'application/json'
+  }
+  const res = await fetch(base + path, { method, headers, body })
+  const text = await res.text()
+  let parsed: unknown = text
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, headers: res.headers, body: parsed }
+}

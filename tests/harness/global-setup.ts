@@ -1,0 +1,25 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { TestProject } from 'vitest/node'
+import { startLocalPostgres } from '../../scripts/lib/embedded-postgres.ts'
+import { applyMigrations } from '../../scripts/lib/migrations.ts'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string
+  }
+}
+
+/** One real PostgreSQL for the whole run, fresh each time, migrated once; every test file makes its own tenants. */
+export default async function setup(project: TestProject) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agentry-test-pg-'))
+  fs.chmodSync(dataDir, 0o777)
+  const pg = await startLocalPostgres({ dataDir: path.join(dataDir, 'data') })
+  await applyMigrations(pg.url)
+  project.provide('databaseUrl', pg.url)
+  return async () => {
+    await pg.stop()
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+}

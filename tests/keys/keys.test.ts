@@ -1,0 +1,246 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startApi, type TestApi } from '../harness/api.ts'
+import { describeSecurity } from '../harness/security.ts'
+import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
+
+let api: TestApi
+beforeAll(async () => {
+  api = await startApi()
+})
+afterAll(() => api.close())
+
+// The target holds keys:write only, so a key holding exactly keys:write may rotate it.
+const keyPath = async (t: Tenant) => `/agent/api-keys/${(await t.keyWithId({ name: 'target', scopes: ['keys:write'] })).id}`
+const otherAgentKeyPath = async (t: Tenant) => `/agent/api-keys/${(await t.keyWithId({ agent: 'otherAgent' })).id}`
+
+describeSecurity('GET /agent/api-keys', { method: 'GET', path: () => '/agent/api-keys', scope: 'keys:read', okStatus: 200 }, () => api)
+describeSecurity('GET /agent/api-keys/{id}', { method: 'GET', path: keyPath, scope: 'keys:read', okStatus: 200, addressesResource: true, otherAgentPath: otherAgentKeyPath }, () => api)
+describeSecurity('POST /agent/api-keys', { method: 'POST', path: () => '/agent/api-keys', body: { name: 'ci', scopes: ['keys:write'] }, scope: 'keys:write', okStatus: 201 }, () => api)
+describeSecurity('POST /agent/api-keys/{id}/rotate', { method: 'POST', path: (t) => keyPath(t).then((p) => `${p}/rotate`), scope: 'keys:write', okStatus: 201, addressesResource: true, otherAgentPath: (t) => otherAgentKeyPath(t).then((p) => `${p}/rotate`) }, () => api)
+describeSecurity('DELETE /agent/api-keys/{id}', { method: 'DELETE', path: keyPath, scope: 'keys:write', okStatus: 200, addressesResource: true, otherAgentPath: otherAgentKeyPath }, () => api)
+
+describe('creating keys', () => {
+  it('returns the raw key once, stores only its hash, and the new key works at once', async () => {
+    const t = await createTenant()
+    const admin = await t.key()
+    const res = await api.call('POST', '/agent/api-keys', { key: admin, body: { name: 'reporting', scopes: ['datasets:read', 'keys:read'] } })
+    expect(res.status).toBe(201)
+    const created = res.body.data
+    expect(created.key).toMatch(/^pk_[0-9a-f]{32}$/)
+    expect(created).toMatchObject({ name: 'reporting', kind: 'org', prefix: created.key.slice(0, 11), scopes: ['datasets:read', 'keys:read'], status: 'active', calls: 0 })
+
+    const [stored] = await serviceSql()`select encode(key_hash, 'hex') as hash from agentry.api_keys where id = ${created.id}`
+    const expected = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(created.key))).toString('hex')
+    expect(stored.hash).toBe(expected)
+
+    const list = await api.call('GET', '/agent/api-keys', { key: created.key })
+    expect(list.status).toBe(200)
+    expect(JSON.stringify(list.body)).not.toContain(created.key)
+    expect(list.body.data.map((k: { id: string }) => k.id)).toContain(created.id)
+  })
+
+  it('creates an agent key (ck_live_, ck_test_) bound to one agent', async () => {
+    const t = await createTenant()
+    const admin = await t.key()
+    const live = await api.call('POST', '/agent/api-keys', { key: admin, body: { name: 'bot', agent_id: t.agent.id } })
+    expect(live.status).toBe(201)
+    expect(live.body.data).toMatchObject({ kind: 'agent', agent_id: t.agent.id, mode: 'live' })
+    expect(live.body.data.key).toMatch(/^ck_live_[0-9a-f]{32}$/)
+    const test = await api.call('POST', '/agent/api-keys', { key: admin, body: { name: 'bot', agent_id: t.agent.id, mode: 'test', permissions: ['datasets:read'] } })
+    expect(test.body.data.key).toMatch(/^ck_test_/)
+    expect(test.body.data.scopes).toEqual(['datasets:read'])
+    const me = await api.call('GET', '/me', { key: test.body.data.key })
+    expect(me.body.data).toMatchObject({ credential: 'agent_key', agent_id: t.agent.id, key: { mode: 'test' } })
+  })
+
+  it('refuses to grant a scope the creating key does not hold', async () => {
+    const t = await createTenant()
+    const limited = await t.key({ scopes: ['keys:write', 'datasets:read'] })
+    const ok = await api.call('POST', '/agent/api-keys', { key: limited, body: { name: 'narrower', scopes: ['datasets:read'] } })
+    expect(ok.status).toBe(201)
+    const wider = await api.call('POST', '/agent/api-keys', { key: limited, body: { name: 'wider', scopes: ['datasets:write'] } })
+    expect(wider.status).toBe(403)
+    expect(wider.body.error.code).toBe('insufficient_scope')
+    expect(wider.body.error.message).toContain('"datasets:write"')
+    const full = await api.call('POST', '/agent/api-keys', { key: limited, body: { name: 'full', scopes: ['*'] } })
+    expect(full.status).toBe(403)
+    const defaulted = await api.call('POST', '/agent/api-keys', { key: limited, body: { name: 'same' } })
+    expect(defaulted.status).toBe(201)
+    expect(defaulted.body.data.scopes).toEqual(['keys:write', 'datasets:read'])
+  })
+
+  it('lets an agent key create keys for its own agent only', async () => {
+    const t = await createTenant()
+    const agentKey = await t.key({ agent: 'agent' })
+    const own = await api.call('POST', '/agent/api-keys', { key: agentKey, body: { name: 'sub' } })
+    expect(own.status).toBe(201)
+    expect(own.body.data).toMatchObject({ kind: 'agent', agent_id: t.agent.id })
+    const other = await api.call('POST', '/agent/api-keys', { key: agentKey, body: { name: 'sub', agent_id: t.otherAgent.id } })
+    expect(other.status).toBe(404)
+    expect(other.body.error.code).toBe('not_found')
+  })
+
+  it('answers 404 for an agent of another organisation', async () => {
+    const t = await createTenant()
+    const other = await createTenant()
+    const res = await api.call('POST', '/agent/api-keys', { key: await t.key(), body: { name: 'x', agent_id: other.agent.id } })
+    expect(res.status).toBe(404)
+    expect(res.body.error.code).toBe('not_found')
+  })
+
+  it('names the problem in bad input', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const cases: [unknown, RegExp][] = [
+      [{}, /name/],
+      [{ name: 'x', scopes: ['datasets:admin'] }, /scopes\.0: Unknown scope/],
+      [{ name: 'x', colour: 'red' }, /colour/],
+      [{ name: 'x', expires_at: '2001-01-01T00:00:00Z' }, /expires_at: Must be in the future/],
+      [{ name: 'x', mode: 'test' }, /mode/],
+      [{ name: 'x', scopes: ['*'], permissions: ['*'] }, /either "scopes" or "permissions"/],
+      [{ name: 'x', agent_id: 'agent-7' }, /agent_id/],
+    ]
+    for (const [body, message] of cases) {
+      const res = await api.call('POST', '/agent/api-keys', { key, body })
+      expect(res.status, JSON.stringify(body)).toBe(400)
+      expect(res.body.error.code).toBe('validation_failed')
+      expect(res.body.error.message).toMatch(message)
+    }
+  })
+
+  it('keeps a key working until its expiry, then answers 401 with the time', async () => {
+    const t = await createTenant()
+    const expiresAt = new Date(Date.now() + 1500).toISOString()
+    const res = await api.call('POST', '/agent/api-keys', { key: await t.key(), body: { name: 'short', expires_at: expiresAt } })
+    expect(res.status).toBe(201)
+    expect((await api.call('GET', '/me', { key: res.body.data.key })).status).toBe(200)
+    await new Promise((r) => setTimeout(r, 1700))
+    const late = await api.call('GET', '/me', { key: res.body.data.key })
+    expect(late.status).toBe(401)
+    expect(late.body.error.message).toMatch(/expired at \d{4}-/)
+  })
+})
+
+describe('listing and reading keys', () => {
+  it('shows name, prefix, scopes, status, usage and expiry, never the key or its hash', async () => {
+    const t = await createTenant()
+    const { key, id } = await t.keyWithId({ name: 'counted', scopes: ['keys:read'] })
+    await api.call('GET', '/agent/api-keys', { key })
+    await api.call('GET', '/agent/api-keys', { key })
+    const res = await api.call('GET', `/agent/api-keys/${id}`, { key })
+    expect(res.status).toBe(200)
+    expect(res.body.data).toMatchObject({ id, name: 'counted', prefix: key.slice(0, 11), scopes: ['keys:read'], status: 'active', calls: 3, expires_at: null })
+    expect(Date.parse(res.body.data.last_used_at)).toBeGreaterThan(Date.now() - 60_000)
+    expect(Object.keys(res.body.data)).not.toContain('key_hash')
+    expect(JSON.stringify(res.body)).not.toContain(key)
+  })
+
+  it('shows an agent key only its own agent\'s keys', async () => {
+    const t = await createTenant()
+    const mine = await t.keyWithId({ agent: 'agent' })
+    const theirs = await t.keyWithId({ agent: 'otherAgent' })
+    const org = await t.keyWithId()
+    const res = await api.call('GET', '/agent/api-keys', { key: mine.key })
+    const ids = res.body.data.map((k: { id: string }) => k.id)
+    expect(ids).toEqual([mine.id])
+    expect(ids).not.toContain(theirs.id)
+    expect(ids).not.toContain(org.id)
+  })
+
+  it('rejects a key id that is not a UUID with 400', async () => {
+    const t = await createTenant()
+    const res = await api.call('GET', '/agent/api-keys/key_abc', { key: await t.key() })
+    expect(res.status).toBe(400)
+    expect(res.body.error.message).toMatch(/Key id must be a UUID/)
+  })
+})
+
+describe('rotating keys', () => {
+  it('returns a new key with the same name and scopes and stops the old one at once', async () => {
+    const t = await createTenant()
+    const admin = await t.key()
+    const old = await t.keyWithId({ name: 'deploy', scopes: ['keys:read'] })
+    const res = await api.call('POST', `/agent/api-keys/${old.id}/rotate`, { key: admin })
+    expect(res.status).toBe(201)
+    expect(res.body.data).toMatchObject({ name: 'deploy', scopes: ['keys:read'], rotated_from: old.id, status: 'active' })
+    expect(res.body.data.key).not.toBe(old.key)
+    expect((await api.call('GET', '/me', { key: old.key })).status).toBe(401)
+    expect((await api.call('GET', '/me', { key: res.body.data.key })).status).toBe(200)
+  })
+
+  it('keeps the old key alive through a grace period', async () => {
+    const t = await createTenant()
+    const old = await t.keyWithId()
+    const res = await api.call('POST', `/agent/api-keys/${old.id}/rotate`, { key: old.key, body: { grace_period_seconds: 1 } })
+    expect(res.status).toBe(201)
+    expect((await api.call('GET', '/me', { key: old.key })).status).toBe(200)
+    await new Promise((r) => setTimeout(r, 1200))
+    const after = await api.call('GET', '/me', { key: old.key })
+    expect(after.status).toBe(401)
+    expect(after.body.error.message).toMatch(/expired/)
+    expect((await api.call('GET', '/me', { key: res.body.data.key })).status).toBe(200)
+  })
+
+  it('refuses to rotate a revoked key with 409, and a bad grace period with 400', async () => {
+    const t = await createTenant()
+    const admin = await t.key()
+    const revoked = await t.keyWithId({ revoked: true })
+    const res = await api.call('POST', `/agent/api-keys/${revoked.id}/rotate`, { key: admin })
+    expect(res.status).toBe(409)
+    expect(res.body.error.code).toBe('conflict')
+    const live = await t.keyWithId()
+    const bad = await api.call('POST', `/agent/api-keys/${live.id}/rotate`, { key: admin, body: { grace_period_seconds: -5 } })
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.message).toMatch(/grace_period_seconds/)
+  })
+})
+
+describe('revoking and deleting keys', () => {
+  it('revokes: the key is rejected on the very next request and its record and history remain', async () => {
+    const t = await createTenant()
+    const admin = await t.key()
+    const victim = await t.keyWithId()
+    expect((await api.call('GET', '/me', { key: victim.key })).status).toBe(200)
+    const res = await api.call('DELETE', `/agent/api-keys/${victim.id}`, { key: admin })
+    expect(res.status).toBe(200)
+    expect(res.body.data).toMatchObject({ id: victim.id, status: 'revoked', calls: 1 })
+    const next = await api.call('GET', '/me', { key: victim.key })
+    expect(next.status).toBe(401)
+    expect(next.body.error.message).toBe('This API key has been revoked.')
+    const again = await api.call('DELETE', `/agent/api-keys/${victim.id}`, { key: admin })
+    expect(again.status).toBe(200)
+    const kept = await api.call('GET', `/agent/api-keys/${victim.id}`, { key: admin })
+    expect(kept.body.data.status).toBe('revoked')
+  })
+
+  it('deletes the record with permanent=true', async () => {
+    const t = await createTenant()
+    const admin = await t.key()
+    const victim = await t.keyWithId()
+    const res = await api.call('DELETE', `/agent/api-keys/${victim.id}?permanent=true`, { key: admin })
+    expect(res.status).toBe(200)
+    expect((await api.call('GET', `/agent/api-keys/${victim.id}`, { key: admin })).status).toBe(404)
+    const next = await api.call('GET', '/me', { key: victim.key })
+    expect(next.status).toBe(401)
+    expect(next.body.error.message).toMatch(/Invalid API key/)
+  })
+
+  it('rejects a revoked key under concurrent requests: nothing gets through after the revoke commits', async () => {
+    const t = await createTenant()
+    const admin = await t.key()
+    const victim = await t.keyWithId()
+    const before = Array.from({ length: 20 }, () => api.call('GET', '/me', { key: victim.key }))
+    const revoke = api.call('DELETE', `/agent/api-keys/${victim.id}`, { key: admin })
+    const during = Array.from({ length: 20 }, () => api.call('GET', '/me', { key: victim.key }))
+    expect((await revoke).status).toBe(200)
+    const revokedAt = Date.now()
+    const after = await Promise.all(Array.from({ length: 40 }, () => api.call('GET', '/me', { key: victim.key })))
+    expect(after.every((r) => r.status === 401)).toBe(true)
+    for (const r of await Promise.all([...before, ...during])) expect([200, 401]).toContain(r.status)
+    const [row] = await serviceSql()`select call_count::int as calls, revoked_at from agentry.api_keys where id = ${victim.id}`
+    // Every admitted call was counted before the revoke committed; none after.
+    const admitted = (await Promise.all([...before, ...during])).filter((r) => r.status === 200).length
+    expect(row.calls).toBe(admitted)
+    expect(row.revoked_at.getTime()).toBeLessThanOrEqual(revokedAt)
+  })
+})
