@@ -52,7 +52,8 @@ export function createServerApp(v1: Api): Hono<ApiEnv> {
     bodyLimit({
       maxSize: maxBody,
       onError: () => {
-        throw new ApiError('payload_too_large', `Request body exceeds the ${maxBody}-byte limit.`)
+        // Close the connection: the rest of the oversized body is never read, so it cannot be reused.
+        throw new ApiError('payload_too_large', `Request body exceeds the ${maxBody}-byte limit.`, undefined, { Connection: 'close' })
       },
     }),
   )

@@ -71,6 +71,9 @@ export function fromDatabaseError(error: unknown): ApiError | null {
     case '23502':
     case '22001':
       return new ApiError('validation_failed', 'A value is out of the allowed range or format.')
+    case '22021':
+    case '22P05':
+      return new ApiError('validation_failed', 'A text value contains a character that cannot be stored (such as \\u0000).')
     case '22P02':
     case '22007':
     case '22008':

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startApi, type TestApi } from '../harness/api.ts'
+import { createTenant } from '../harness/tenants.ts'
+
+let api: TestApi
+beforeAll(async () => {
+  api = await startApi()
+})
+afterAll(() => api.close())
+
+describe('the error envelope', () => {
+  it('answers an unknown path with 404 not_found in the envelope', async () => {
+    const res = await api.call('GET', '/no-such-thing')
+    expect(res.status).toBe(404)
+    expect(res.body).toEqual({ error: { code: 'not_found', message: 'No route matches GET /functions/v1/api/v1/no-such-thing.' } })
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('answers malformed JSON with 400 and says so', async () => {
+    const t = await createTenant()
+    const res = await api.call('POST', '/agent/api-keys', { key: await t.key(), rawBody: '{"name": ', headers: { 'content-type': 'application/json' } })
+    expect(res.status).toBe(400)
+    expect(res.body.error).toEqual({ code: 'bad_request', message: 'Malformed JSON in request body.' })
+  })
+
+  it('answers a JSON array or a wrong type with 400 validation_failed naming the field', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const array = await api.call('POST', '/agent/api-keys', { key, body: [{ name: 'x' }] })
+    expect(array.status).toBe(400)
+    expect(array.body.error.code).toBe('validation_failed')
+    const wrongType = await api.call('POST', '/agent/api-keys', { key, body: { name: 42 } })
+    expect(wrongType.status).toBe(400)
+    expect(wrongType.body.error.message).toMatch(/^Invalid request: name: /)
+    expect(wrongType.body.error.fields).toEqual([expect.objectContaining({ field: 'name' })])
+  })
+
+  it('answers an oversized body with 413 payload_too_large before reading it all', async () => {
+    const t = await createTenant()
+    const res = await api.call('POST', '/agent/api-keys', { key: await t.key(), body: { name: 'x'.repeat(2 * 1024 * 1024) } })
+    expect(res.status).toBe(413)
+    expect(res.body.error.code).toBe('payload_too_large')
+  })
+
+  it('answers a missing body or a body without a JSON content type with a 4xx that says what to send', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const missing = await api.call('POST', '/agent/api-keys', { key })
+    expect(missing.status).toBe(415)
+    expect(missing.body.error.message).toMatch(/Content-Type: application\/json/)
+  })
+
+  it('keeps a sane incoming x-request-id and replaces a hostile one', async () => {
+    const kept = await api.call('GET', '/me', { headers: { 'x-request-id': 'req-123.abc' } })
+    expect(kept.headers.get('x-request-id')).toBe('req-123.abc')
+    const replaced = await api.call('GET', '/me', { headers: { 'x-request-id': 'a b<script>' } })
+    expect(replaced.headers.get('x-request-id')).not.toContain('<')
+  })
+
+  it('never leaks Postgres text or a stack trace, even for nonsense ids and queries', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const probes = await Promise.all([
+      api.call('GET', `/agent/api-keys/${'f'.repeat(8)}-ffff-ffff-ffff-${'f'.repeat(12)}`, { key }),
+      api.call('DELETE', '/agent/api-keys/%27%3B%20drop%20table', { key }),
+      api.call('GET', '/agent/api-keys?limit=-1&order=%27', { key }),
+      api.call('PATCH', '/agent/org', { key, body: { name: '\u0000' } }),
+    ])
+    for (const res of probes) {
+      expect(res.status).toBeLessThan(500)
+      expect(JSON.stringify(res.body)).not.toMatch(/postgres|syntax error|relation|at .*\.ts:\d+/i)
+      if (res.status >= 400) expect(res.body).toHaveProperty('error.code')
+    }
+  })
+})

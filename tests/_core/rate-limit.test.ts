@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { callApi } from '../harness/api.ts'
+import { startApiProcess, type ApiProcess } from '../harness/processes.ts'
+import { createTenant, serviceSql } from '../harness/tenants.ts'
+
+let servers: ApiProcess[]
+beforeAll(async () => {
+  servers = await Promise.all([startApiProcess(), startApiProcess()])
+})
+afterAll(() => Promise.all(servers.map((s) => s.stop())))
+
+/** The limiter slides over minute windows; start bursts away from a window edge so counts are exact. */
+async function awayFromWindowEdge() {
+  const intoMinute = Date.now() % 60_000
+  if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute))
+}
+
+describe('the organisation rate limit', () => {
+  it('admits exactly the limit across two API processes sharing one bucket, then answers 429', async () => {
+    const t = await createTenant({ rateLimitPerMinute: 30 })
+    const keys = [await t.key(), await t.key({ agent: 'agent' })]
+    await awayFromWindowEdge()
+    const responses = await Promise.all(
+      Array.from({ length: 45 }, (_, i) => callApi(servers[i % 2].base, 'GET', '/me', { key: keys[i % 2] })),
+    )
+    const ok = responses.filter((r) => r.status === 200)
+    const limited = responses.filter((r) => r.status === 429)
+    expect(ok).toHaveLength(30)
+    expect(limited).toHaveLength(15)
+    for (const r of limited) {
+      expect(r.body.error.code).toBe('rate_limited')
+      expect(r.body.error.message).toMatch(/Rate limit of 30 requests per minute exceeded/)
+      const retryAfter = Number(r.headers.get('retry-after'))
+      expect(Number.isInteger(retryAfter)).toBe(true)
+      expect(retryAfter).toBeGreaterThanOrEqual(1)
+      expect(retryAfter).toBeLessThanOrEqual(62)
+      expect(r.headers.get('x-ratelimit-limit')).toBe('30')
+      expect(r.headers.get('x-ratelimit-remaining')).toBe('0')
+    }
+    const remaining = ok.map((r) => Number(r.headers.get('x-ratelimit-remaining'))).sort((a, b) => a - b)
+    expect(remaining).toEqual(Array.from({ length: 30 }, (_, i) => i))
+  })
+
+  it('does not count requests with unknown or revoked keys, and refused requests do not bump usage', async () => {
+    const t = await createTenant({ rateLimitPerMinute: 5 })
+    const { key, id } = await t.keyWithId()
+    const revoked = await t.key({ revoked: true })
+    await awayFromWindowEdge()
+    for (let i = 0; i < 10; i++) expect((await callApi(servers[0].base, 'GET', '/me', { key: revoked })).status).toBe(401)
+    const statuses = []
+    for (let i = 0; i < 7; i++) statuses.push((await callApi(servers[1].base, 'GET', '/me', { key })).status)
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429])
+    const [row] = await serviceSql()`select call_count::int as calls from agentry.api_keys where id = ${id}`
+    expect(row.calls).toBe(5)
+  })
+
+  it('keeps one organisation\'s exhaustion from touching another\'s bucket', async () => {
+    const a = await createTenant({ rateLimitPerMinute: 2 })
+    const b = await createTenant({ rateLimitPerMinute: 2 })
+    const keyA = await a.key()
+    await awayFromWindowEdge()
+    for (let i = 0; i < 3; i++) await callApi(servers[0].base, 'GET', '/me', { key: keyA })
+    expect((await callApi(servers[0].base, 'GET', '/me', { key: keyA })).status).toBe(429)
+    const other = await callApi(servers[0].base, 'GET', '/me', { key: await b.key() })
+    expect(other.status).toBe(200)
+    expect(other.headers.get('x-ratelimit-remaining')).toBe('1')
+  })
+
+  it('weighs the previous minute into the window, so a full minute just past still throttles', async () => {
+    const t = await createTenant({ rateLimitPerMinute: 10 })
+    const key = await t.key()
+    // The previous window was full: at 30 s in, half of it still counts (5 of 10).
+    await serviceSql()`
+      update agentry.rate_limits
+      set window_start = date_trunc('minute', now()), previous_count = 10, current_count = 0
+      where org_id = ${t.org.id}`
+    const intoMinute = (Date.now() % 60_000) / 1000
+    const res = await callApi(servers[0].base, 'GET', '/me', { key })
+    expect(res.status).toBe(200)
+    const expectedRemaining = Math.floor(10 - (10 * (60 - intoMinute)) / 60 - 1)
+    expect(Math.abs(Number(res.headers.get('x-ratelimit-remaining')) - expectedRemaining)).toBeLessThanOrEqual(1)
+  })
+})
