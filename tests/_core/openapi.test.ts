@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startApi, type TestApi } from '../harness/api.ts'
+
+let api: TestApi
+beforeAll(async () => {
+  api = await startApi()
+})
+afterAll(() => api.close())
+
+describe('the OpenAPI document', () => {
+  it('is OpenAPI 3.1 with bearer auth, and every operation declares its scope and the shared errors', async () => {
+    const res = await api.call('GET', '/openapi.json')
+    expect(res.status).toBe(200)
+    const doc = res.body
+    expect(doc.openapi).toBe('3.1.0')
+    expect(doc.servers).toEqual([{ url: '/functions/v1/api/v1' }])
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' })
+    const operations = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, op]) => ({ path, method, op })),
+    )
+    expect(operations.map((o) => `${o.method.toUpperCase()} ${o.path}`).sort()).toEqual([
+      'DELETE /agent/api-keys/{id}',
+      'GET /agent/api-keys',
+      'GET /agent/api-keys/{id}',
+      'GET /agent/org',
+      'GET /me',
+      'PATCH /agent/org',
+      'POST /agent/api-keys',
+      'POST /agent/api-keys/{id}/rotate',
+    ])
+    for (const { method, path, op } of operations) {
+      const scope = op['x-required-scope']
+      expect(scope, `${method} ${path}`).toBeDefined()
+      if (scope !== 'any') {
+        expect(scope).toMatch(method === 'get' ? /:read$/ : /:write$/)
+        expect(op.security).toEqual([{ bearerAuth: [scope] }])
+      }
+      for (const status of ['400', '401', '403', '404', '429', '500']) {
+        expect(op.responses[status]?.content?.['application/json']?.schema, `${method} ${path} ${status}`).toBeDefined()
+      }
+    }
+  })
+
+  it('serves an interactive docs page that loads the document', async () => {
+    const res = await api.call('GET', '/docs')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/text\/html/)
+    expect(res.body).toContain('./openapi.json')
+  })
+})
