@@ -1,4 +1,7 @@
-// Adds lockfile entries for the other platforms' optional binaries, which this registry mirror does not serve.
+// Adds lockfile entries for other platforms' optional binaries (Deno, the supabase CLI) when the registry
+// in use served only this platform's, so that `npm ci` accepts the lockfile everywhere. npm skips the
+// entries on platforms they are not for. Run after an `npm install` that changed package-lock.json:
+//   node scripts/complete-lockfile.mjs
 import fs from 'node:fs'
 const lock = JSON.parse(fs.readFileSync('package-lock.json', 'utf8'))
 const pk = lock.packages

@@ -1,0 +1,67 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addMember } from '../../scripts/lib/admin.ts'
+import { startApi, type TestApi } from '../harness/api.ts'
+import { createTenant, serviceSql } from '../harness/tenants.ts'
+
+// Projects with asymmetric signing keys publish them as a JWKS; a real HTTP server on loopback plays the
+// project's auth server here.
+delete process.env.SUPABASE_JWT_SECRET
+const { publicKey, privateKey } = await generateKeyPair('ES256')
+let jwksServer: http.Server
+let jwksRequests = 0
+let api: TestApi
+
+beforeAll(async () => {
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' }
+  jwksServer = http.createServer((req, res) => {
+    jwksRequests++
+    if (req.url !== '/auth/v1/.well-known/jwks.json') return void res.writeHead(404).end()
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }))
+  })
+  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve))
+  process.env.SUPABASE_URL = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}`
+  api = await startApi()
+})
+afterAll(async () => {
+  await api.close()
+  await new Promise((resolve) => jwksServer.close(resolve))
+})
+
+const sign = (userId: string, kid = 'test-key') =>
+  new SignJWT({ role: 'authenticated' })
+    .setProtectedHeader({ alg: 'ES256', kid })
+    .setSubject(userId)
+    .setAudience('authenticated')
+    .setExpirationTime('10m')
+    .sign(privateKey)
+
+describe('dashboard users with asymmetric (JWKS) access tokens', () => {
+  it('verifies tokens against the project\'s published keys and fetches them once', async () => {
+    const t = await createTenant()
+    const userId = crypto.randomUUID()
+    await addMember(serviceSql(), { orgId: t.org.id, userId, role: 'admin' })
+    const token = await sign(userId)
+    for (let i = 0; i < 3; i++) {
+      const res = await api.call('GET', '/me', { key: token })
+      expect(res.status).toBe(200)
+      expect(res.body.data.user).toEqual({ id: userId, role: 'admin' })
+    }
+    expect(jwksRequests).toBe(1)
+  })
+
+  it('rejects a token signed by a key the project does not publish', async () => {
+    const other = await generateKeyPair('ES256')
+    const token = await new SignJWT({ role: 'authenticated' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
+      .setSubject(crypto.randomUUID())
+      .setAudience('authenticated')
+      .setExpirationTime('10m')
+      .sign(other.privateKey)
+    const res = await api.call('GET', '/me', { key: token })
+    expect(res.status).toBe(401)
+    expect(res.body.error.message).toMatch(/signature or format/)
+  })
+})
