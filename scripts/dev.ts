@@ -66,7 +66,7 @@ async function serveWithDeno(databaseUrl: string): Promise<() => Promise<void>> 
   const deno = path.join(root, 'node_modules', '.bin', 'deno')
   const child: ChildProcess = spawn(
     deno,
-    ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'supabase/functions/api/index.ts'],
+    ['run', '--cached-only', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'supabase/functions/api/index.ts'],
     { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: host } },
   )
   await waitForHttp(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/api/v1/openapi.json`, child)

@@ -50,3 +50,24 @@ export async function revokeKeyById(sql: postgres.Sql, id: string): Promise<bool
   const rows = await sql`update agentry.api_keys set status = 'revoked', revoked_at = coalesce(revoked_at, now()) where id = ${id} returning id`
   return rows.length === 1
 }
+
+export async function findOrganisation(sql: postgres.Sql, id: string): Promise<OrgRecord | undefined> {
+  const [row] = await sql<OrgRecord[]>`select id, name, plan, rate_limit_per_minute, created_at from agentry.organisations where id = ${id}`
+  return row
+}
+
+export interface AgentRecord {
+  id: string
+  name: string
+  created_at: Date
+}
+
+export async function listAgentsOfOrg(sql: postgres.Sql, orgId: string): Promise<AgentRecord[]> {
+  return sql<AgentRecord[]>`select id, name, created_at from agentry.agents where org_id = ${orgId} order by created_at, id`
+}
+
+/** The agent, only if it belongs to the organisation: a key may bind only to an agent of its own organisation. */
+export async function findAgentOfOrg(sql: postgres.Sql, orgId: string, agentId: string): Promise<AgentRecord | undefined> {
+  const [row] = await sql<AgentRecord[]>`select id, name, created_at from agentry.agents where org_id = ${orgId} and id = ${agentId}`
+  return row
+}

@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
+import { freePort } from '../../scripts/lib/embedded-postgres.ts'
+import { callApi } from '../harness/api.ts'
+import { createTenant } from '../harness/tenants.ts'
+
+// The Supabase Edge Function entry, run by the real Deno binary as `npm run start:deno` runs it. DENO_DIR is
+// a fresh empty folder and --cached-only forbids fetching anything, so a passing run proves the entry starts
+// from node_modules alone ("nodeModulesDir": "manual"), with nothing downloaded.
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+let deno: ChildProcess
+let denoDir: string
+let origin: string
+let base: string
+let output = ''
+
+beforeAll(async () => {
+  denoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agentry-deno-dir-'))
+  const port = await freePort()
+  origin = `http://127.0.0.1:${port}`
+  base = `${origin}/functions/v1/api/v1`
+  deno = spawn(
+    path.join(root, 'node_modules', '.bin', 'deno'),
+    ['run', '--cached-only', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'supabase/functions/api/index.ts'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DENO_DIR: denoDir, DATABASE_URL: inject('databaseUrl'), PORT: String(port), HOST: '127.0.0.1', NO_COLOR: '1' },
+    },
+  )
+  deno.stdout?.on('data', (chunk) => (output += chunk))
+  deno.stderr?.on('data', (chunk) => (output += chunk))
+  await waitUntilServing(`${origin}/api/v1/openapi.json`, 60_000)
+}, 90_000)
+
+afterAll(async () => {
+  if (deno && deno.exitCode === null && deno.signalCode === null) {
+    const exited = new Promise((resolve) => deno.once('exit', resolve))
+    deno.kill('SIGTERM')
+    await exited
+  }
+  if (denoDir) fs.rmSync(denoDir, { recursive: true, force: true })
+})
+
+async function waitUntilServing(url: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (deno.exitCode !== null) throw new Error(`deno exited with code ${deno.exitCode}:\n${output}`)
+    try {
+      if ((await fetch(url)).ok) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`deno did not answer at ${url} within ${timeoutMs} ms:\n${output}`)
+}
+
+describe('the Edge Function entry under Deno', () => {
+  it('serves the OpenAPI document at the path Supabase hands the function', async () => {
+    const res = await callApi(origin, 'GET', '/api/v1/openapi.json')
+    expect(res.status).toBe(200)
+    expect(res.body.openapi).toBe('3.1.0')
+  })
+
+  it('answers /me with the organisation and the rate-limit headers', async () => {
+    const t = await createTenant()
+    const res = await callApi(base, 'GET', '/me', { key: await t.key() })
+    expect(res.status).toBe(200)
+    expect(res.body.data.org.id).toBe(t.org.id)
+    expect(res.headers.get('x-ratelimit-limit')).toBe(String(res.body.data.rate_limit.limit))
+    expect(res.headers.get('x-ratelimit-remaining')).toMatch(/^\d+$/)
+    expect(res.headers.get('x-ratelimit-reset')).toMatch(/^\d+$/)
+  })
+
+  it('rejects a request without a key with 401 unauthorized', async () => {
+    const res = await callApi(base, 'GET', '/me')
+    expect(res.status).toBe(401)
+    expect(res.body).toMatchObject({ error: { code: 'unauthorized' } })
+  })
+
+  it('rejects a key lacking keys:read with 403 insufficient_scope', async () => {
+    const t = await createTenant()
+    const res = await callApi(base, 'GET', '/agent/api-keys', { key: await t.key({ scopes: ['datasets:read'] }) })
+    expect(res.status).toBe(403)
+    expect(res.body.error.code).toBe('insufficient_scope')
+  })
+
+  it('creates a key that works at once', async () => {
+    const t = await createTenant()
+    const created = await callApi(base, 'POST', '/agent/api-keys', { key: await t.key(), body: { name: 'deno', scopes: ['keys:read'] } })
+    expect(created.status).toBe(201)
+    const list = await callApi(base, 'GET', '/agent/api-keys', { key: created.body.data.key })
+    expect(list.status).toBe(200)
+    expect(list.body.data.map((k: { id: string }) => k.id)).toContain(created.body.data.id)
+  })
+
+  it('downloaded no npm package into its empty DENO_DIR', () => {
+    const npmCache = path.join(denoDir, 'npm')
+    expect(fs.existsSync(npmCache) ? fs.readdirSync(npmCache) : []).toEqual([])
+  })
+})
