@@ -202,8 +202,10 @@ create policy api_keys_delete on agentry.api_keys for delete to authenticated
 grant select, insert, delete on agentry.api_keys to authenticated;
 grant update (status, revoked_at, expires_at) on agentry.api_keys to authenticated;
 
--- One sliding-window bucket per organisation, shared by all its keys (see take_rate_limit).
-create table if not exists agentry.rate_limits (
+-- One sliding-window bucket per organisation, shared by all its keys (see take_rate_limit). Every request
+-- updates its organisation's row, so the table is unlogged: no WAL per request. A crash empties it, which
+-- only gives each organisation a fresh minute; the rows come back on the next request.
+create unlogged table if not exists agentry.rate_limits (
   org_id uuid primary key references agentry.organisations (id) on delete cascade,
   window_start timestamptz not null default date_trunc('minute', now()),
   current_count integer not null default 0,
