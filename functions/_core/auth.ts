@@ -87,7 +87,7 @@ function setRateLimitHeaders(c: { header: (k: string, v: string) => void }, rl: 
 
 async function authenticateKey(raw: string, scope: Scope | null): Promise<Principal> {
   const [row] = await database()<(AuthRow & { key_id: string; agent_id: string | null; mode: KeyMode | null; expires_at: Date | null })[]>`
-    select * from agentry.authenticate_key(${await hashKey(raw)}, ${scope})`
+    select * from agentry.authenticate_key(${hashKey(raw)}, ${scope})`
   switch (row.outcome) {
     case 'unknown':
       throw unauthorized('Invalid API key: no such key exists.')

@@ -42,20 +42,25 @@ export async function closeDatabase(): Promise<void> {
 
 /**
  * Runs `fn` in one transaction as the `authenticated` role with the tenant's claims, so RLS decides what
- * every statement inside can see or change. BEGIN, the role and the claims travel in one message (the
- * simple query protocol), so the tenant work costs one round trip more than its own statements plus the
- * COMMIT. Role and claims are transaction-local: nothing leaks to the next user of the pooled connection.
+ * every statement inside can see or change. BEGIN, the role and the claims travel as one message that is
+ * not awaited: the driver sends it in the same write as `fn`'s first statement, which the server then runs
+ * after it, so tenant work costs its own statements plus the COMMIT. Role and claims are
+ * transaction-local: nothing leaks to the next user of the pooled connection.
  */
 export async function withTenant<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const conn = await database().reserve()
   try {
-    await conn.unsafe(
-      `begin; select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${sqlLiteral(JSON.stringify(claims))}, true)`,
-    )
+    // Queries are lazy: execute() puts this one on the wire now, ahead of anything `fn` sends.
+    const begun = conn
+      .unsafe(
+        `begin; select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${sqlLiteral(JSON.stringify(claims))}, true)`,
+      )
+      .execute()
     let result: T
     try {
-      result = await fn(conn)
+      ;[, result] = await Promise.all([begun, fn(conn)])
     } catch (error) {
+      await begun.catch(() => {})
       await conn.unsafe('rollback').catch(() => {})
       throw error
     }

@@ -8,6 +8,6 @@ export async function issueKey(
   key: Omit<NewKey, 'prefix' | 'hash'>,
 ): Promise<KeyRow & { key: string }> {
   const { raw, prefix } = generateKey(key.agentId ? 'agent' : 'org', key.mode)
-  const row = await insertKey(db, { ...key, prefix, hash: await hashKey(raw) })
+  const row = await insertKey(db, { ...key, prefix, hash: hashKey(raw) })
   return { ...row, key: raw }
 }
