@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { database } from './db.ts'
-import type { ApiEnv } from './app.ts'
+import { gatewayPrefix, type ApiEnv } from './app.ts'
 
 const readOnly = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -12,8 +12,12 @@ export const recordWrite: MiddlewareHandler<ApiEnv> = async (c, next) => {
   await next()
   if (readOnly.has(c.req.method)) return
   const p = c.get('principal')
+  const path = c.req.path.startsWith(gatewayPrefix) ? c.req.path.slice(gatewayPrefix.length) : c.req.path
+  // The write itself has committed by now: failing the response would invite a retry that repeats it.
   await database()`
     insert into agentry.audit_log (org_id, key_id, user_id, agent_id, method, path, status, request_id)
-    values (${p.orgId}, ${p.keyId}, ${p.userId}, ${p.agentId}, ${c.req.method}, ${new URL(c.req.url).pathname.replace(/^\/functions\/v1/, '')},
-            ${c.res.status}, ${c.get('requestId')})`
+    values (${p.orgId}, ${p.keyId}, ${p.userId}, ${p.agentId}, ${c.req.method}, ${path},
+            ${c.res.status}, ${c.get('requestId')})`.catch((error) => {
+    console.error(`[${c.get('requestId')}] audit log write failed`, error)
+  })
 }
