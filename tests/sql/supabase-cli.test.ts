@@ -21,8 +21,8 @@ interface CliResult {
 }
 
 /**
- * Runs `supabase <args>` from the repository root. --agent=no keeps the human output even when the CLI
- * detects an AI agent around it; PGSSLMODE=disable skips the TLS attempt (and its warning) on loopback.
+ * Runs `supabase <args>` from the repository root. --agent=no pins the CLI to its plain text output in
+ * every environment; PGSSLMODE=disable skips the TLS attempt (and its warning) on loopback.
  */
 function supabase(...args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
