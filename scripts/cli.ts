@@ -8,12 +8,14 @@ import postgres from 'postgres'
 import { ScopeSchema } from '../functions/_core/scopes.ts'
 import { issueKey } from '../functions/keys/issue-key.ts'
 import {
+  addMember,
   createAgent,
   createOrganisation,
   findAgentOfOrg,
   findOrganisation,
   listAgentsOfOrg,
   listKeysOfOrg,
+  listMembersOfOrg,
   listOrganisations,
   revokeKeyById,
   setOrganisationRateLimit,
@@ -102,6 +104,29 @@ const commands: Record<string, Command<any>> = {
       return listAgentsOfOrg(sql, orgId)
     },
     show: (agents) => formatTable(agents, ['id', 'name', 'created_at']),
+  }),
+
+  'members add': command({
+    usage: 'members add --org <id> --user <Supabase Auth user id> --role owner|admin|member [--email <email>]',
+    options: { org: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' } },
+    parse: (v) => ({ orgId: uuidOption(v, 'org'), userId: uuidOption(v, 'user'), role: roleOption(v), email: typeof v.email === 'string' ? v.email : undefined }),
+    run: async (sql, member) => {
+      await existingOrganisation(sql, member.orgId)
+      await addMember(sql, member)
+      return { org_id: member.orgId, user_id: member.userId, role: member.role }
+    },
+    show: (member) => formatRecord(member),
+  }),
+
+  'members list': command({
+    usage: 'members list --org <id>',
+    options: { org: { type: 'string' } },
+    parse: (v) => ({ orgId: uuidOption(v, 'org') }),
+    run: async (sql, { orgId }) => {
+      await existingOrganisation(sql, orgId)
+      return listMembersOfOrg(sql, orgId)
+    },
+    show: (members) => formatTable(members, ['user_id', 'email', 'role', 'created_at']),
   }),
 
   'keys create': command({
@@ -193,6 +218,14 @@ function nameOption(v: Values, option: string): string {
   const value = required(v, option).trim()
   if (value.length === 0 || value.length > 200) throw new CliError(`--${option} must be 1 to 200 characters.`)
   return value
+}
+
+const roles = ['owner', 'admin', 'member'] as const
+
+function roleOption(v: Values): (typeof roles)[number] {
+  const role = required(v, 'role')
+  if (!(roles as readonly string[]).includes(role)) throw new CliError(`--role must be one of ${roles.join(', ')}; got "${role}".`)
+  return role as (typeof roles)[number]
 }
 
 function planOption(v: Values): string {

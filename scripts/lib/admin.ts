@@ -35,9 +35,25 @@ export async function createAgent(sql: postgres.Sql, agent: { orgId: string; nam
   return row
 }
 
-export async function addMember(sql: postgres.Sql, m: { orgId: string; userId: string; email?: string; role: 'owner' | 'admin' | 'member' }) {
-  await sql`insert into auth.users (id, email) values (${m.userId}, ${m.email ?? null}) on conflict (id) do nothing`
-  await sql`insert into agentry.members (org_id, user_id, role) values (${m.orgId}, ${m.userId}, ${m.role})`
+export type MemberRole = 'owner' | 'admin' | 'member'
+
+/**
+ * Makes a Supabase Auth user a member (or changes their role). On a Supabase project the user already
+ * exists in auth.users, which belongs to Supabase Auth; only the local stand-in gets a row written here.
+ */
+export async function addMember(sql: postgres.Sql, m: { orgId: string; userId: string; email?: string; role: MemberRole }) {
+  const [user] = await sql`select 1 from auth.users where id = ${m.userId}`
+  if (!user) await sql`insert into auth.users (id, email) values (${m.userId}, ${m.email ?? null})`
+  await sql`
+    insert into agentry.members (org_id, user_id, role) values (${m.orgId}, ${m.userId}, ${m.role})
+    on conflict (org_id, user_id) do update set role = excluded.role`
+}
+
+export async function listMembersOfOrg(sql: postgres.Sql, orgId: string) {
+  return sql<{ user_id: string; email: string | null; role: MemberRole; created_at: Date }[]>`
+    select m.user_id, u.email, m.role, m.created_at
+    from agentry.members m join auth.users u on u.id = m.user_id
+    where m.org_id = ${orgId} order by m.created_at`
 }
 
 export async function listKeysOfOrg(sql: postgres.Sql, orgId: string) {

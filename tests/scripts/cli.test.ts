@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startApi, type TestApi } from '../harness/api.ts'
 
@@ -114,6 +115,39 @@ describe('agents and keys', () => {
     const revoked = await cli('keys', 'revoke', created.id)
     expect(revoked.code, revoked.stderr).toBe(0)
     expect((await api.call('GET', '/me', { key: created.key })).status).toBe(401)
+  })
+})
+
+describe('members', () => {
+  it('adds a Supabase Auth user as an admin, whose access token then manages keys', async () => {
+    const secret = 'cli-test-jwt-secret-cli-test-jwt-secret-0123456789'
+    process.env.SUPABASE_JWT_SECRET = secret
+    const org = await newOrg()
+    const userId = crypto.randomUUID()
+    const added = await cliJson('members', 'add', '--org', org.id, '--user', userId, '--role', 'admin', '--email', 'ops@example.com')
+    expect(added).toEqual({ org_id: org.id, user_id: userId, role: 'admin' })
+    const listed = await cliJson('members', 'list', '--org', org.id)
+    expect(listed).toEqual([expect.objectContaining({ user_id: userId, email: 'ops@example.com', role: 'admin' })])
+
+    const token = await new SignJWT({ role: 'authenticated' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(userId)
+      .setAudience('authenticated')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(secret))
+    const created = await api.call('POST', '/agent/api-keys', { key: token, body: { name: 'from the dashboard' } })
+    expect(created.status).toBe(201)
+
+    await cliJson('members', 'add', '--org', org.id, '--user', userId, '--role', 'member')
+    const refused = await api.call('POST', '/agent/api-keys', { key: token, body: { name: 'no longer' } })
+    expect(refused.status).toBe(403)
+  })
+
+  it('refuses an unknown role', async () => {
+    const org = await newOrg()
+    const result = await cli('members', 'add', '--org', org.id, '--user', crypto.randomUUID(), '--role', 'superuser')
+    expect(result.code).toBe(1)
+    expect(result.stderr.trim()).toContain('--role must be one of owner, admin, member; got "superuser".')
   })
 })
 
