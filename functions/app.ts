@@ -1,5 +1,6 @@
 import { createApi, createServerApp } from './_core/app.ts'
 import { registerDocs } from './_core/openapi.ts'
+import { registerListAuditLogs } from './audit/list-audit-logs.ts'
 import { registerCreateKey } from './keys/create-key.ts'
 import { registerDeleteKey } from './keys/delete-key.ts'
 import { registerGetKey } from './keys/get-key.ts'
@@ -22,6 +23,8 @@ export function createApp() {
   registerCreateKey(v1)
   registerRotateKey(v1)
   registerDeleteKey(v1)
+
+  registerListAuditLogs(v1)
 
   registerDocs(v1)
   return createServerApp(v1)

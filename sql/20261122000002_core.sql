@@ -234,8 +234,13 @@ create table if not exists agentry.audit_log (
 create index if not exists audit_log_org_idx on agentry.audit_log (org_id, created_at desc);
 alter table agentry.audit_log enable row level security;
 drop policy if exists audit_log_read on agentry.audit_log;
+-- An agent key sees the writes made on its agent's behalf only.
 create policy audit_log_read on agentry.audit_log for select to authenticated
-  using (org_id = (select agentry.claim_org_id()) and (select agentry.claim_has_scope('audit-logs:read')));
+  using (
+    org_id = (select agentry.claim_org_id())
+    and ((select agentry.claim_agent_id()) is null or agent_id = (select agentry.claim_agent_id()))
+    and (select agentry.claim_has_scope('audit-logs:read'))
+  );
 grant select on agentry.audit_log to authenticated;
 
 -- A new organisation starts with its two environments and an empty rate-limit bucket.

@@ -23,6 +23,7 @@ describe('the OpenAPI document', () => {
       'GET /agent/api-keys',
       'GET /agent/api-keys/{id}',
       'GET /agent/org',
+      'GET /audit-logs',
       'GET /me',
       'PATCH /agent/org',
       'POST /agent/api-keys',

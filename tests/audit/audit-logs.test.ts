@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startApi, type TestApi } from '../harness/api.ts'
+import { describeSecurity } from '../harness/security.ts'
+import { createTenant } from '../harness/tenants.ts'
+
+let api: TestApi
+beforeAll(async () => {
+  api = await startApi()
+})
+afterAll(() => api.close())
+
+describeSecurity('GET /audit-logs', { method: 'GET', path: () => '/audit-logs', scope: 'audit-logs:read', okStatus: 200 }, () => api)
+
+describe('the audit log', () => {
+  it('lists every write made through the API, newest first, with who made it and how it ended', async () => {
+    const t = await createTenant()
+    const { key, id: keyId } = await t.keyWithId()
+    const created = await api.call('POST', '/agent/api-keys', { key, body: { name: 'ci' } })
+    const renamed = await api.call('PATCH', '/agent/org', { key, body: { name: 'Renamed' } })
+    await api.call('PATCH', '/agent/org', { key, body: { name: '' } })
+    await api.call('GET', '/agent/org', { key })
+    const res = await api.call('GET', '/audit-logs', { key })
+    expect(res.status).toBe(200)
+    expect(res.body.has_more).toBe(false)
+    expect(res.body.next_cursor).toBeNull()
+    expect(res.body.data.map((e: { method: string; path: string; status: number }) => [e.method, e.path, e.status])).toEqual([
+      ['PATCH', '/api/v1/agent/org', 400],
+      ['PATCH', '/api/v1/agent/org', 200],
+      ['POST', '/api/v1/agent/api-keys', 201],
+    ])
+    expect(res.body.data[1]).toMatchObject({ key_id: keyId, user_id: null, agent_id: null, request_id: renamed.headers.get('x-request-id') })
+    expect(res.body.data[2].request_id).toBe(created.headers.get('x-request-id'))
+  })
+
+  it('pages with next_cursor and filters by key', async () => {
+    const t = await createTenant()
+    const first = await t.key()
+    const second = await t.keyWithId()
+    for (let i = 0; i < 3; i++) await api.call('PATCH', '/agent/org', { key: first, body: { name: `Name ${i}` } })
+    await api.call('PATCH', '/agent/org', { key: second.key, body: { name: 'Other' } })
+    const page1 = await api.call('GET', '/audit-logs?limit=3', { key: first })
+    expect(page1.body.data).toHaveLength(3)
+    expect(page1.body.has_more).toBe(true)
+    const page2 = await api.call('GET', `/audit-logs?limit=3&cursor=${page1.body.next_cursor}`, { key: first })
+    expect(page2.body.data).toHaveLength(1)
+    expect(page2.body.has_more).toBe(false)
+    const ids = [...page1.body.data, ...page2.body.data].map((e: { id: string }) => Number(e.id))
+    expect(ids).toEqual([...ids].sort((a, b) => b - a))
+    const byKey = await api.call('GET', `/audit-logs?key_id=${second.id}`, { key: first })
+    expect(byKey.body.data.map((e: { key_id: string }) => e.key_id)).toEqual([second.id])
+  })
+
+  it('shows an agent key only the writes made on its agent\'s behalf', async () => {
+    const t = await createTenant()
+    const mine = await t.key({ agent: 'agent' })
+    const theirs = await t.key({ agent: 'otherAgent' })
+    await api.call('POST', '/agent/api-keys', { key: mine, body: { name: 'mine' } })
+    await api.call('POST', '/agent/api-keys', { key: theirs, body: { name: 'theirs' } })
+    await api.call('PATCH', '/agent/org', { key: await t.key(), body: { name: 'Org-level' } })
+    const res = await api.call('GET', '/audit-logs', { key: mine })
+    expect(res.body.data.map((e: { agent_id: string }) => e.agent_id)).toEqual([t.agent.id])
+  })
+
+  it('rejects a bad limit or cursor with 400 naming the parameter', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    for (const [query, field] of [['limit=0', 'limit'], ['limit=201', 'limit'], ['limit=ten', 'limit'], ['cursor=abc', 'cursor'], ['key_id=x', 'key_id']]) {
+      const res = await api.call('GET', `/audit-logs?${query}`, { key })
+      expect(res.status, query).toBe(400)
+      expect(res.body.error.code).toBe('validation_failed')
+      expect(res.body.error.message).toContain(`${field}:`)
+    }
+  })
+})
