@@ -15,7 +15,8 @@ import { isDeepStrictEqual } from 'node:util'
 import { build } from 'esbuild'
 import postgres from 'postgres'
 import { issueKey } from '../functions/keys/issue-key.ts'
-import { createAgent, createOrganisation, revokeKeyById } from './lib/admin.ts'
+import { revokeKey } from '../functions/keys/queries.ts'
+import { createAgent, createOrganisation } from './lib/admin.ts'
 import { freePort, startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
 import { applyMigrations } from './lib/migrations.ts'
 
@@ -173,7 +174,7 @@ async function seed(sql: postgres.Sql): Promise<{ orgId: string; key: string }> 
       scopes: scopeSets[i % scopeSets.length],
       expiresAt: i % 5 === 4 ? inAMonth : null,
     })
-    if (i % 7 === 6) await revokeKeyById(sql, key.id)
+    if (i % 7 === 6) await revokeKey(sql, key.id)
   }
   return { orgId: org.id, key: bench.key }
 }

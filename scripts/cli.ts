@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import postgres from 'postgres'
 import { ScopeSchema } from '../functions/_core/scopes.ts'
 import { issueKey } from '../functions/keys/issue-key.ts'
+import { listKeys, revokeKey } from '../functions/keys/queries.ts'
 import {
   addMember,
   createAgent,
@@ -14,10 +15,8 @@ import {
   findAgentOfOrg,
   findOrganisation,
   listAgentsOfOrg,
-  listKeysOfOrg,
   listMembersOfOrg,
   listOrganisations,
-  revokeKeyById,
   setOrganisationRateLimit,
 } from './lib/admin.ts'
 import { startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
@@ -167,7 +166,7 @@ const commands: Record<string, Command<any>> = {
     parse: (v) => ({ orgId: uuidOption(v, 'org') }),
     run: async (sql, { orgId }) => {
       await existingOrganisation(sql, orgId)
-      return listKeysOfOrg(sql, orgId)
+      return listKeys(sql, orgId)
     },
     show: (keys) => formatTable(keys, ['id', 'name', 'prefix', 'agent_id', 'mode', 'scopes', 'status', 'expires_at', 'last_used_at']),
   }),
@@ -181,7 +180,7 @@ const commands: Record<string, Command<any>> = {
       return { id: uuidOption({ id: argument ?? v.id }, 'id') }
     },
     run: async (sql, { id }) => {
-      if (!(await revokeKeyById(sql, id))) throw new CliError(`No key ${id}.`)
+      if (!(await revokeKey(sql, id))) throw new CliError(`No key ${id}.`)
       return { id, status: 'revoked' }
     },
     show: ({ id }) => `Revoked key ${id}.`,

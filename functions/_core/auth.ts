@@ -74,15 +74,13 @@ export function authenticate(scope: Scope | null): MiddlewareHandler<ApiEnv> {
     }
 
     c.set('principal', principal)
-    setRateLimitHeaders(c, principal.rateLimit)
+    for (const [name, value] of Object.entries(rateLimitHeaders(principal.rateLimit))) c.header(name, value)
     await next()
   }
 }
 
-function setRateLimitHeaders(c: { header: (k: string, v: string) => void }, rl: RateLimitState) {
-  c.header('X-RateLimit-Limit', String(rl.limit))
-  c.header('X-RateLimit-Remaining', String(rl.remaining))
-  c.header('X-RateLimit-Reset', String(rl.reset))
+function rateLimitHeaders(rl: RateLimitState): Record<string, string> {
+  return { 'X-RateLimit-Limit': String(rl.limit), 'X-RateLimit-Remaining': String(rl.remaining), 'X-RateLimit-Reset': String(rl.reset) }
 }
 
 async function authenticateKey(raw: string, scope: Scope | null): Promise<Principal> {
@@ -150,7 +148,7 @@ function rateLimitOf(row: AuthRow): RateLimitState {
 
 function refuseIfLimitedOrOutOfScope(row: AuthRow, principal: Principal, scope: Scope | null) {
   const rl = principal.rateLimit
-  const headers = { 'X-RateLimit-Limit': String(rl.limit), 'X-RateLimit-Remaining': String(rl.remaining), 'X-RateLimit-Reset': String(rl.reset) }
+  const headers = rateLimitHeaders(rl)
   if (row.outcome === 'rate_limited') {
     throw new ApiError(
       'rate_limited',

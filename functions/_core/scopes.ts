@@ -15,8 +15,3 @@ export const ScopeSchema = z
   .string()
   .regex(scopePattern, { message: `Unknown scope. Use "<section>:read", "<section>:write", "*:read", "*:write" or "*"; sections: ${sections.join(', ')}.` })
   .openapi({ example: 'datasets:read' }) as unknown as z.ZodType<Scope>
-
-/** The scope a route needs: reading a section for GET, writing it for anything else. */
-export function scopeFor(section: Section, method: string): Scope {
-  return `${section}:${method.toLowerCase() === 'get' ? 'read' : 'write'}`
-}

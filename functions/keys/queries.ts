@@ -27,8 +27,12 @@ const keyColumns = (sql: Db) => sql`
   call_count::float8 as calls, to_json(expires_at) #>> '{}' as expires_at,
   to_json(revoked_at) #>> '{}' as revoked_at, rotated_from`
 
-export async function listKeys(tx: Db): Promise<KeyRow[]> {
-  return tx<KeyRow[]>`select ${keyColumns(tx)} from agentry.api_keys order by created_at, id`
+/** Tenants rely on RLS for the organisation; the operator's service connection names it. */
+export async function listKeys(tx: Db, orgId?: string): Promise<KeyRow[]> {
+  return tx<KeyRow[]>`
+    select ${keyColumns(tx)} from agentry.api_keys
+    ${orgId ? tx`where org_id = ${orgId}` : tx``}
+    order by created_at, id`
 }
 
 export async function findKey(tx: Db, id: string): Promise<KeyRow | undefined> {

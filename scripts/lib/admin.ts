@@ -56,17 +56,6 @@ export async function listMembersOfOrg(sql: postgres.Sql, orgId: string) {
     where m.org_id = ${orgId} order by m.created_at`
 }
 
-export async function listKeysOfOrg(sql: postgres.Sql, orgId: string) {
-  return sql`
-    select id, name, prefix, agent_id, mode, scopes, status, created_at, last_used_at, call_count::float8 as calls, expires_at
-    from agentry.api_keys where org_id = ${orgId} order by created_at`
-}
-
-export async function revokeKeyById(sql: postgres.Sql, id: string): Promise<boolean> {
-  const rows = await sql`update agentry.api_keys set status = 'revoked', revoked_at = coalesce(revoked_at, now()) where id = ${id} returning id`
-  return rows.length === 1
-}
-
 export async function findOrganisation(sql: postgres.Sql, id: string): Promise<OrgRecord | undefined> {
   const [row] = await sql<OrgRecord[]>`select id, name, plan, rate_limit_per_minute, created_at from agentry.organisations where id = ${id}`
   return row

@@ -1,6 +1,7 @@
 import postgres from 'postgres'
 import { inject } from 'vitest'
 import { issueKey } from '../../functions/keys/issue-key.ts'
+import { revokeKey } from '../../functions/keys/queries.ts'
 import { createAgent, createOrganisation } from '../../scripts/lib/admin.ts'
 
 let sql: postgres.Sql | undefined
@@ -54,7 +55,7 @@ export async function createTenant(options: { rateLimitPerMinute?: number; name?
       scopes: o.scopes ?? ['*'],
       expiresAt: o.expiresAt?.toISOString() ?? null,
     })
-    if (o.revoked) await db`update agentry.api_keys set status = 'revoked', revoked_at = now() where id = ${issued.id}`
+    if (o.revoked) await revokeKey(db, issued.id)
     return { key: issued.key, id: issued.id }
   }
   return { org, agent, otherAgent, keyWithId, key: async (o) => (await keyWithId(o)).key }
