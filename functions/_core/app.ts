@@ -2,8 +2,9 @@ import { OpenAPIHono, type z } from '@hono/zod-openapi'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Principal } from './auth.ts'
-import { ApiError, fromDatabaseError } from './errors.ts'
+import { ApiError, asPostgrestError, fromDatabaseError, PostgrestError } from './errors.ts'
 import { readEnv } from './env.ts'
 
 export type ApiEnv = { Variables: { principal: Principal; requestId: string } }
@@ -11,6 +12,8 @@ export type Api = OpenAPIHono<ApiEnv>
 
 /** Where the API lives: the function is named `api`, so Supabase serves it at /functions/v1/api/v1. */
 export const apiBasePath = '/api/v1'
+/** The PostgREST wire surface over datasets, where supabase-js (`createClient(<…>/functions/v1/api)`) looks. */
+export const restBasePath = '/api/rest/v1'
 export const gatewayPrefix = '/functions/v1'
 
 /** An API version's router. Invalid input is answered with the offending fields, in our error envelope. */
@@ -34,9 +37,9 @@ export function validationError(error: z.ZodError): ApiError {
 /**
  * The HTTP server's app: request ids, the body size cap, the error envelope, and the API mounted both at
  * /api/v1 (as Supabase hands requests to the function) and at /functions/v1/api/v1 (the same public URL
- * served locally).
+ * served locally); the PostgREST surface likewise at /api/rest/v1.
  */
-export function createServerApp(v1: Api): Hono<ApiEnv> {
+export function createServerApp(v1: Api, rest: Api): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>()
   const maxBody = Number(readEnv('MAX_BODY_BYTES') ?? 1024 * 1024)
 
@@ -60,10 +63,18 @@ export function createServerApp(v1: Api): Hono<ApiEnv> {
 
   app.route(apiBasePath, v1)
   app.route(gatewayPrefix + apiBasePath, v1)
+  app.route(restBasePath, rest)
+  app.route(gatewayPrefix + restBasePath, rest)
 
   app.notFound((c) => errorResponse(c, new ApiError('not_found', `No route matches ${c.req.method} ${new URL(c.req.url).pathname}.`)))
-  app.onError((err, c) => errorResponse(c, toApiError(err, c.get('requestId'))))
+  app.onError((err, c) => errorResponse(c, err instanceof PostgrestError ? err : toApiError(err, c.get('requestId'))))
   return app
+}
+
+/** Requests to the PostgREST surface get their errors in PostgREST's shape. */
+function onPostgrestSurface(c: Context): boolean {
+  const path = c.req.path.startsWith(gatewayPrefix) ? c.req.path.slice(gatewayPrefix.length) : c.req.path
+  return path === restBasePath || path.startsWith(`${restBasePath}/`)
 }
 
 function toApiError(err: unknown, requestId: string | undefined): ApiError {
@@ -81,7 +92,22 @@ function toApiError(err: unknown, requestId: string | undefined): ApiError {
   return new ApiError('internal', `Internal error; quote request id ${requestId ?? 'unknown'} when reporting it.`)
 }
 
-export function errorResponse(c: Context, error: ApiError): Response {
-  for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value)
-  return c.json(error.toJSON(), error.status)
+/**
+ * A JSON body that is already text (rows as PostgreSQL rendered them), sent without a parse and a
+ * re-serialisation. Typed as never so a typed route may return it: the route's schema still documents it.
+ */
+export function jsonText(c: Context, text: string, status: ContentfulStatusCode = 200, headers: Record<string, string> = {}): never {
+  return c.body(text, status, { 'content-type': 'application/json; charset=utf-8', ...headers }) as never
+}
+
+/** A response without a body (`201`/`204` with only headers), typed like jsonText for typed routes. */
+export function bodyless(c: Context, status: 201 | 204, headers: Record<string, string> = {}): never {
+  return c.body(null, status, headers) as never
+}
+
+export function errorResponse(c: Context, error: ApiError | PostgrestError): Response {
+  if (error instanceof ApiError) for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value)
+  const wire = error instanceof PostgrestError ? error : onPostgrestSurface(c) ? asPostgrestError(error) : error
+  if (wire instanceof PostgrestError) c.header('Proxy-Status', `PostgREST; error=${wire.code}`)
+  return c.json(wire.toJSON(), wire.status as ContentfulStatusCode)
 }

@@ -29,7 +29,8 @@ export function database(): Sql {
     max: Number(readEnv('DATABASE_POOL_SIZE') ?? 10),
     prepare: readEnv('DATABASE_PREPARE') !== 'false',
     onnotice: () => {},
-    connection: { application_name: 'agentry' },
+    // Timestamps leave the database as ISO 8601 in UTC, whatever the server's own time zone.
+    connection: { application_name: 'agentry', TimeZone: 'UTC' },
   })
   return client
 }
@@ -40,6 +41,11 @@ export async function closeDatabase(): Promise<void> {
   await c?.end({ timeout: 5 })
 }
 
+export interface TenantOptions {
+  /** Cancels any statement of the transaction that runs longer (statement_timeout, 57014). */
+  statementTimeoutMs?: number
+}
+
 /**
  * Runs `fn` in one transaction as the `authenticated` role with the tenant's claims, so RLS decides what
  * every statement inside can see or change. BEGIN, the role and the claims travel as one message that is
@@ -47,13 +53,15 @@ export async function closeDatabase(): Promise<void> {
  * after it, so tenant work costs its own statements plus the COMMIT. Role and claims are
  * transaction-local: nothing leaks to the next user of the pooled connection.
  */
-export async function withTenant<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function withTenant<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>, options: TenantOptions = {}): Promise<T> {
+  const timeout = options.statementTimeoutMs
   const conn = await database().reserve()
   try {
     // Queries are lazy: execute() puts this one on the wire now, ahead of anything `fn` sends.
     const begun = conn
       .unsafe(
-        `begin; select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${sqlLiteral(JSON.stringify(claims))}, true)`,
+        `begin; select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${sqlLiteral(JSON.stringify(claims))}, true)` +
+          (timeout ? `, set_config('statement_timeout', '${Math.max(1, Math.round(timeout))}', true)` : ''),
       )
       .execute()
     let result: T

@@ -40,6 +40,44 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * An error as PostgREST itself reports it (`{ code, message, details, hint }`, codes such as PGRST116), raised
+ * only on the PostgREST surface, where clients such as supabase-js read those codes.
+ */
+export class PostgrestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: string | null = null,
+    readonly hint: string | null = null,
+  ) {
+    super(message)
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.message, details: this.details, hint: this.hint }
+  }
+}
+
+const postgrestCodes: Partial<Record<ErrorCode, string>> = {
+  invalid_query: 'PGRST100',
+  validation_failed: 'PGRST102',
+  bad_request: 'PGRST102',
+  unauthorized: 'PGRST301',
+  insufficient_scope: '42501',
+  not_found: 'PGRST205',
+  conflict: '23505',
+  unsupported_media_type: 'PGRST107',
+}
+
+/** Our error in PostgREST's shape, keeping its status; codes PostgREST has no twin for keep our name. */
+export function asPostgrestError(error: ApiError): PostgrestError {
+  const fields = error.details?.fields as { field: string; message: string }[] | undefined
+  const details = fields ? fields.map((f) => `${f.field}: ${f.message}`).join('; ') : null
+  return new PostgrestError(error.status, postgrestCodes[error.code] ?? error.code, error.message, details)
+}
+
 export const ErrorBody = z
   .object({
     error: z.object({
