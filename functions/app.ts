@@ -1,6 +1,21 @@
 import { createApi, createServerApp } from './_core/app.ts'
 import { registerDocs } from './_core/openapi.ts'
 import { registerListAuditLogs } from './audit/list-audit-logs.ts'
+import { registerCreateDataset } from './datasets/create-dataset.ts'
+import { registerDeleteDataset } from './datasets/delete-dataset.ts'
+import { registerDeleteRow } from './datasets/delete-row.ts'
+import { registerDeleteRows } from './datasets/delete-rows.ts'
+import { registerGetDataset } from './datasets/get-dataset.ts'
+import { registerInsertRows } from './datasets/insert-rows.ts'
+import { registerListDatasets } from './datasets/list-datasets.ts'
+import { registerListRows } from './datasets/list-rows.ts'
+import { registerUpdateDataset } from './datasets/update-dataset.ts'
+import { registerUpdateRow } from './datasets/update-row.ts'
+import { registerUpdateRows } from './datasets/update-rows.ts'
+import { registerRestDelete } from './datasets/rest/delete-rows.ts'
+import { registerRestInsert } from './datasets/rest/insert-rows.ts'
+import { registerRestRead } from './datasets/rest/read-rows.ts'
+import { registerRestUpdate } from './datasets/rest/update-rows.ts'
 import { registerCreateKey } from './keys/create-key.ts'
 import { registerDeleteKey } from './keys/delete-key.ts'
 import { registerGetKey } from './keys/get-key.ts'
@@ -26,8 +41,28 @@ export function createApp() {
 
   registerListAuditLogs(v1)
 
+  registerListDatasets(v1)
+  registerCreateDataset(v1)
+  registerGetDataset(v1)
+  registerUpdateDataset(v1)
+  registerDeleteDataset(v1)
+  registerListRows(v1)
+  registerInsertRows(v1)
+  registerUpdateRows(v1)
+  registerDeleteRows(v1)
+  registerUpdateRow(v1)
+  registerDeleteRow(v1)
+
   registerDocs(v1)
-  return createServerApp(v1)
+
+  // The same datasets in PostgREST's wire format, for supabase-js and other PostgREST clients.
+  const rest = createApi()
+  registerRestRead(rest)
+  registerRestInsert(rest)
+  registerRestUpdate(rest)
+  registerRestDelete(rest)
+
+  return createServerApp(v1, rest)
 }
 
 export const app = createApp()

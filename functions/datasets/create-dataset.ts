@@ -1,0 +1,49 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { ApiError, notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { insertDataset } from './queries.ts'
+import { CreateDatasetBody, Dataset } from './schemas.ts'
+
+export const createDatasetRoute = defineRoute({
+  method: 'post',
+  path: '/datasets',
+  scope: 'datasets:write',
+  tags: ['Datasets'],
+  summary: 'Create a dataset',
+  description:
+    'A named collection of JSON rows with typed columns (`text`, `number`, `boolean`, `timestamp`, `json`). Names are ' +
+    'unique in the organisation: the PostgREST surface (`/rest/v1/{name}`) addresses datasets by name.',
+  request: { body: { content: { 'application/json': { schema: CreateDatasetBody } } } },
+  responses: {
+    201: { description: 'The new dataset', content: { 'application/json': { schema: z.object({ data: Dataset }) } } },
+    409: { description: 'A dataset with this name exists (`conflict`).', content: { 'application/json': { schema: z.object({ error: z.object({ message: z.string(), code: z.string() }) }) } } },
+  },
+})
+
+export const registerCreateDataset = (api: Api) =>
+  api.openapi(createDatasetRoute, async (c) => {
+    const body = c.req.valid('json')
+    const p = c.get('principal')
+    if (p.agentId && body.agent_id && body.agent_id !== p.agentId) throw notFound('Agent')
+    const columns = body.columns ?? []
+    const dataset = await withTenant(claimsOf(p), (tx) =>
+      insertDataset(tx, {
+        orgId: p.orgId,
+        agentId: body.agent_id ?? p.agentId,
+        name: body.name,
+        description: body.description ?? null,
+        columns,
+        open: body.open ?? columns.length === 0,
+        locked: [...new Set(body.locked ?? [])],
+      }).catch((error: { code?: string }) => {
+        if (error.code === '23505') throw new ApiError('conflict', `A dataset named "${body.name}" already exists in this organisation.`)
+        // The composite foreign key proves the agent is this organisation's.
+        if (error.code === '23503') throw notFound('Agent')
+        throw error
+      }),
+    )
+    return c.json({ data: dataset }, 201)
+  })

@@ -1,0 +1,26 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { findDataset } from './queries.ts'
+import { Dataset, DatasetParams } from './schemas.ts'
+
+export const getDatasetRoute = defineRoute({
+  method: 'get',
+  path: '/datasets/{id}',
+  scope: 'datasets:read',
+  tags: ['Datasets'],
+  summary: 'Get a dataset',
+  request: { params: DatasetParams },
+  responses: { 200: { description: 'The dataset', content: { 'application/json': { schema: z.object({ data: Dataset }) } } } },
+})
+
+export const registerGetDataset = (api: Api) =>
+  api.openapi(getDatasetRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const dataset = await withTenant(claimsOf(c.get('principal')), (tx) => findDataset(tx, id))
+    if (!dataset) throw notFound('Dataset')
+    return c.json({ data: dataset }, 200)
+  })

@@ -1,0 +1,23 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { defineRoute } from '../_core/route.ts'
+import { listDatasets } from './queries.ts'
+import { Dataset } from './schemas.ts'
+
+export const listDatasetsRoute = defineRoute({
+  method: 'get',
+  path: '/datasets',
+  scope: 'datasets:read',
+  tags: ['Datasets'],
+  summary: 'List datasets',
+  description: 'Every dataset of the organisation, oldest first; an agent key sees its own agent\'s datasets only.',
+  responses: { 200: { description: 'The datasets', content: { 'application/json': { schema: z.object({ data: z.array(Dataset) }) } } } },
+})
+
+export const registerListDatasets = (api: Api) =>
+  api.openapi(listDatasetsRoute, async (c) => {
+    const datasets = await withTenant(claimsOf(c.get('principal')), (tx) => listDatasets(tx))
+    return c.json({ data: datasets }, 200)
+  })

@@ -1,0 +1,53 @@
+import { z } from '@hono/zod-openapi'
+import { bodyless, jsonText, type Api } from '../../_core/app.ts'
+import { claimsOf } from '../../_core/auth.ts'
+import { withTenant } from '../../_core/db.ts'
+import { preparePatch } from '../../_core/postgrest/row-values.ts'
+import { rowQueryTimeoutMs, updateRows } from '../../_core/postgrest/rows.ts'
+import { defineRoute } from '../../_core/route.ts'
+import { Row } from '../schemas.ts'
+import { checkProfile, mediaType, parsePrefer, preferenceApplied, singleRow, TableParams, tableFor, writeFilter, checkMaxAffected, acceptedForm } from './wire.ts'
+
+export const restUpdateRoute = defineRoute({
+  method: 'patch',
+  path: '/{table}',
+  scope: 'datasets:write',
+  tags: ['PostgREST surface'],
+  summary: 'Update rows (PostgREST wire format)',
+  description: 'Merges the body into every row the filters match. A PATCH without a filter is refused, as Supabase\'s safeupdate does.',
+  request: { params: TableParams, body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+  responses: {
+    200: { description: 'The changed rows (return=representation)', content: { 'application/json': { schema: z.array(Row) } } },
+    204: { description: 'Changed' },
+  },
+})
+
+export const registerRestUpdate = (rest: Api) =>
+  rest.openapi(restUpdateRoute, async (c) => {
+    const { table } = c.req.valid('param')
+    const body = c.req.valid('json')
+    checkProfile(c.req.header('content-profile'))
+    const form = acceptedForm(c.req.header('accept'))
+    const prefs = parsePrefer(c.req.header('prefer'))
+    const { filter, select } = writeFilter(c.req.url, 'UPDATE')
+    const representation = prefs.return === 'representation'
+    const written = await withTenant(
+      claimsOf(c.get('principal')),
+      async (tx) => {
+        const dataset = await tableFor(tx, table, 'update')
+        const result = await updateRows(tx, dataset, filter, preparePatch(dataset, body), representation ? select : 'count')
+        checkMaxAffected(prefs, result.count)
+        if (representation && form === 'object') singleRow(result.rows, result.count)
+        return result
+      },
+      { statementTimeoutMs: rowQueryTimeoutMs },
+    )
+    const total = prefs.count ? written.count : '*'
+    const headers = {
+      'Content-Range': written.count > 0 ? `0-${written.count - 1}/${total}` : `*/${total}`,
+      ...preferenceApplied(prefs, ['return', 'count', 'handling', 'max-affected']),
+    }
+    if (!representation) return bodyless(c, 204, headers)
+    if (form === 'object') return jsonText(c, singleRow(written.rows, written.count), 200, { ...headers, 'content-type': mediaType.object })
+    return jsonText(c, written.rows, 200, headers)
+  })

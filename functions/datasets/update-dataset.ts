@@ -1,0 +1,47 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { ApiError, notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { findDataset, firstMisfitRow, updateDataset } from './queries.ts'
+import { Dataset, DatasetParams, UpdateDatasetBody } from './schemas.ts'
+
+export const updateDatasetRoute = defineRoute({
+  method: 'patch',
+  path: '/datasets/{id}',
+  scope: 'datasets:write',
+  tags: ['Datasets'],
+  summary: 'Update a dataset',
+  description:
+    'Rename it, describe it, lock or unlock operations, or replace its columns. A change to the columns or to `open` is ' +
+    'refused with `validation_failed`, naming a row, when stored rows would not fit it.',
+  request: { params: DatasetParams, body: { content: { 'application/json': { schema: UpdateDatasetBody } } } },
+  responses: { 200: { description: 'The dataset', content: { 'application/json': { schema: z.object({ data: Dataset }) } } } },
+})
+
+export const registerUpdateDataset = (api: Api) =>
+  api.openapi(updateDatasetRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const body = c.req.valid('json')
+    const dataset = await withTenant(claimsOf(c.get('principal')), async (tx) => {
+      const current = await findDataset(tx, id)
+      if (!current) throw notFound('Dataset')
+      if (body.columns !== undefined || body.open !== undefined) {
+        const columns = body.columns ?? current.columns
+        const misfit = await firstMisfitRow(tx, id, columns, body.open ?? current.open)
+        if (misfit) {
+          throw new ApiError('validation_failed', `Invalid request: row ${misfit.id} ${misfit.problem} ("${misfit.column}"); change or delete it first.`, {
+            fields: [{ field: body.columns !== undefined ? 'columns' : 'open', message: `row ${misfit.id} does not fit` }],
+          })
+        }
+      }
+      const changes = { ...body, ...(body.locked ? { locked: [...new Set(body.locked)] } : {}) }
+      return updateDataset(tx, id, changes).catch((error: { code?: string }) => {
+        if (error.code === '23505') throw new ApiError('conflict', `A dataset named "${body.name}" already exists in this organisation.`)
+        throw error
+      })
+    })
+    if (!dataset) throw notFound('Dataset')
+    return c.json({ data: dataset }, 200)
+  })
