@@ -20,14 +20,25 @@ describe('the OpenAPI document', () => {
     )
     expect(operations.map((o) => `${o.method.toUpperCase()} ${o.path}`).sort()).toEqual([
       'DELETE /agent/api-keys/{id}',
+      'DELETE /datasets/{id}',
+      'DELETE /datasets/{id}/rows',
+      'DELETE /datasets/{id}/rows/{rowId}',
       'GET /agent/api-keys',
       'GET /agent/api-keys/{id}',
       'GET /agent/org',
       'GET /audit-logs',
+      'GET /datasets',
+      'GET /datasets/{id}',
+      'GET /datasets/{id}/rows',
       'GET /me',
       'PATCH /agent/org',
+      'PATCH /datasets/{id}',
+      'PATCH /datasets/{id}/rows',
+      'PATCH /datasets/{id}/rows/{rowId}',
       'POST /agent/api-keys',
       'POST /agent/api-keys/{id}/rotate',
+      'POST /datasets',
+      'POST /datasets/{id}/rows',
     ])
     for (const { method, path, op } of operations) {
       const scope = op['x-required-scope']

@@ -17,7 +17,10 @@ export interface CallOptions {
 }
 
 export interface TestApi {
-  /** The public base URL, as users call it: http://127.0.0.1:<port>/functions/v1/api/v1 */
+  /**
+   * The public base URL, as users call it: http://127.0.0.1:<port>/functions/v1/api/v1. Paths starting with
+   * /rest/v1/ go to the PostgREST surface beside it (…/functions/v1/api/rest/v1/…).
+   */
   base: string
   call(method: string, path: string, options?: CallOptions): Promise<ApiResponse>
   close(): Promise<void>
@@ -45,7 +48,8 @@ export async function callApi(base: string, method: string, path: string, option
     body = JSON.stringify(options.body)
     headers['content-type'] ??= 'application/json'
   }
-  const res = await fetch(base + path, { method, headers, body })
+  const url = path.startsWith('/rest/v1/') ? base.replace(/\/v1$/, '') + path : base + path
+  const res = await fetch(url, { method, headers, body })
   const text = await res.text()
   let parsed: unknown = text
   try {

@@ -6,6 +6,7 @@ export interface SecuredRoute {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
   /** A path addressing something that belongs to `t` (built fresh for every check). */
   path: (t: Tenant) => string | Promise<string>
+  /** The request body; a function makes a fresh one for every request (e.g. a unique name). */
   body?: unknown
   /** The route's declared scope; null when any valid credential may call it. */
   scope: string | null
@@ -15,7 +16,11 @@ export interface SecuredRoute {
   otherAgentPath?: (t: Tenant) => string | Promise<string>
   /** Set for routes that address one resource by id: another organisation's key must get 404 for it. */
   addressesResource?: boolean
+  /** The PostgREST surface answers errors as `{ code, message, details, hint }` with PostgREST's codes. */
+  wire?: 'postgrest'
 }
+
+const postgrestCodes: Record<string, string> = { unauthorized: 'PGRST301', insufficient_scope: '42501', not_found: 'PGRST205' }
 
 const oppositeOf = (scope: string) => (scope.endsWith(':read') ? scope.replace(/:read$/, ':write') : scope.replace(/:write$/, ':read'))
 
@@ -26,12 +31,20 @@ const oppositeOf = (scope: string) => (scope.endsWith(':read') ? scope.replace(/
 export function describeSecurity(name: string, route: SecuredRoute, api: () => TestApi) {
   describe(`${name}: shared security checks`, () => {
     const send = async (t: Tenant, options: CallOptions, path?: string) =>
-      api().call(route.method, path ?? (await route.path(t)), { body: route.body, ...options })
+      api().call(route.method, path ?? (await route.path(t)), { body: typeof route.body === 'function' ? route.body() : route.body, ...options })
+
+    /** The error as `{ code, message }` in our codes, whichever surface answered. */
+    const errorOf = (body: any): { code: string; message: string } => {
+      if (route.wire !== 'postgrest') return body.error
+      expect(Object.keys(body).sort()).toEqual(['code', 'details', 'hint', 'message'])
+      const ours = Object.entries(postgrestCodes).find(([, theirs]) => theirs === body.code)?.[0]
+      return { code: ours ?? body.code, message: body.message }
+    }
 
     const expectUnauthorized = (res: { status: number; body: any }, message: RegExp) => {
       expect(res.status).toBe(401)
-      expect(res.body.error.code).toBe('unauthorized')
-      expect(res.body.error.message).toMatch(message)
+      expect(errorOf(res.body).code).toBe('unauthorized')
+      expect(errorOf(res.body).message).toMatch(message)
     }
 
     it('rejects a request without a key with 401', async () => {
@@ -67,7 +80,7 @@ export function describeSecurity(name: string, route: SecuredRoute, api: () => T
         const key = await t.key({ scopes: [oppositeOf(scope), scope.startsWith('agents:') ? 'runs:read' : 'agents:read'] })
         const res = await send(t, { key })
         expect(res.status).toBe(403)
-        expect(res.body.error).toEqual({ code: 'insufficient_scope', message: `This API key lacks the required scope "${scope}".` })
+        expect(errorOf(res.body)).toEqual({ code: 'insufficient_scope', message: `This API key lacks the required scope "${scope}".` })
       })
 
       it(`admits a key holding exactly "${scope}", and "${scope.split(':')[1] === 'read' ? '*:read' : '*:write'}"`, async () => {
@@ -91,7 +104,7 @@ export function describeSecurity(name: string, route: SecuredRoute, api: () => T
       const res = await send(t, { key: await other.key() })
       if (route.addressesResource) {
         expect(res.status).toBe(404)
-        expect(res.body.error.code).toBe('not_found')
+        expect(errorOf(res.body).code).toBe('not_found')
       }
       expect(JSON.stringify(res.body)).not.toContain(t.org.id)
     })
@@ -102,7 +115,7 @@ export function describeSecurity(name: string, route: SecuredRoute, api: () => T
         const t = await createTenant()
         const res = await send(t, { key: await t.key({ agent: 'agent' }) }, await otherAgentPath(t))
         expect(res.status).toBe(404)
-        expect(res.body.error.code).toBe('not_found')
+        expect(errorOf(res.body).code).toBe('not_found')
       })
     }
 
