@@ -1,10 +1,13 @@
-// `npm run bench`: what authentication, the rate limit and RLS cost. Loads GET /agent/api-keys of the real API
-// (key check, rate limit and usage counters, then the query in a tenant transaction under RLS) and a bare
-// route running the same SQL with none of that, side by side in one server, and prints JSON lines: the
-// machine, each measured round, each route's median, the ratios against the targets, the server's memory.
-// BENCH_SECONDS sets each measurement's length (default 10), BENCH_ROUNDS the rounds per route (default 2);
-// DATABASE_URL, if set, is used instead of a fresh embedded Postgres and must hold no organisations (the
-// bare route lists every key in the database).
+// `npm run bench`: what the API costs over the same SQL run bare, side by side in one run, printed as JSON
+// lines: the machine, each measured round, each route's median, the ratios against the targets, and the
+// server's memory. Two scenarios (BENCH_SCENARIOS=keys,rows picks):
+// - keys: GET /agent/api-keys (key check, rate limit and usage counters, then the query in a tenant
+//   transaction under RLS) against a bare Hono route running the same SQL with none of that;
+// - rows: a filtered (eq + range + or), ordered dataset query with limit=50 over 100k rows, through the API,
+//   through a bare Hono route running the same statements, and straight from postgres.js in this process.
+// BENCH_SECONDS sets each measurement's length (default 10), BENCH_ROUNDS the rounds per route (default 2),
+// BENCH_ROWS the dataset's size (default 100000); DATABASE_URL, if set, is used instead of a fresh embedded
+// Postgres and must hold no organisations (the bare keys route lists every key in the database).
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
@@ -17,6 +20,7 @@ import postgres from 'postgres'
 import { issueKey } from '../functions/keys/issue-key.ts'
 import { revokeKey } from '../functions/keys/queries.ts'
 import { createAgent, createOrganisation } from './lib/admin.ts'
+import { bareRowStatements, benchRowsQuery, seedBenchDataset } from './lib/bench-rows.ts'
 import { freePort, startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
 import { applyMigrations } from './lib/migrations.ts'
 
@@ -26,13 +30,18 @@ const serverFile = fileURLToPath(new URL('./lib/bench-server.ts', import.meta.ur
 const settings = {
   seconds: positive('BENCH_SECONDS', 10),
   warmupSeconds: 2,
-  // Routes alternate (bare, authenticated, bare, …) and each route's median is reported, so that drift on
-  // a small machine weighs on both alike.
+  // Routes alternate (bare, api, bare, …) and each route's median is reported, so that drift on a small
+  // machine weighs on all alike.
   rounds: positive('BENCH_ROUNDS', 2),
   connections: 20,
   poolSize: positive('DATABASE_POOL_SIZE', 10),
+  rows: positive('BENCH_ROWS', 100_000),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,rows').split(',').map((s) => s.trim()),
 }
-const targets = { throughput_ratio_min: 0.75, p99_ratio_max: 1.3, rss_mb_max: 200 }
+const targets = {
+  keys: { throughput_ratio_min: 0.75, p99_ratio_max: 1.3, rss_mb_max: 200 },
+  rows: { api_to_bare_throughput_min: 0.75 },
+}
 
 // autocannon ships no type declarations; this is the part of its API used here.
 interface LoadResult { duration: number; '2xx': number; non2xx: number; errors: number; timeouts: number }
@@ -46,15 +55,18 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
   duration: number
 }) => LoadRun
 
-type RouteName = 'bare' | 'authenticated'
-interface Target { route: RouteName; url: string; headers: Record<string, string> }
 interface Measurement { rps: number; p50_ms: number; p99_ms: number; non2xx: number; errors: number }
+/** A way in: an HTTP route loaded with autocannon, or a function called in a loop from this process. */
+interface Target {
+  route: string
+  measure(seconds: number): Promise<Measurement>
+}
 
 const cleanups: (() => Promise<void>)[] = []
 
 async function main(): Promise<number> {
   const database = await openDatabase()
-  const sql = postgres(database.url, { max: 1, onnotice: () => {} })
+  const sql = postgres(database.url, { max: settings.poolSize, onnotice: () => {} })
   cleanups.push(() => sql.end())
 
   const [{ version }] = await sql<{ version: string }[]>`select version()`
@@ -73,64 +85,113 @@ async function main(): Promise<number> {
       rounds: settings.rounds,
       connections: settings.connections,
       pool_size: settings.poolSize,
+      rows: settings.rows,
+      scenarios: settings.scenarios,
     },
   })
 
   const seeded = await seed(sql)
   if (database.external) cleanups.push(async () => void (await sql`delete from agentry.organisations where id = ${seeded.orgId}`))
+  const dataset = settings.scenarios.includes('rows') ? await seedBenchDataset(sql, seeded.orgId, settings.rows) : null
 
   const server = await startServer(database.url)
   cleanups.push(() => stopServer(server.child))
-  const routes: Target[] = [
-    { route: 'bare', url: `${server.base}/bare/keys`, headers: {} },
-    {
-      route: 'authenticated',
-      url: `${server.base}/functions/v1/api/v1/agent/api-keys`,
-      headers: { authorization: `Bearer ${seeded.key}` },
-    },
-  ]
-  const rows = await checkSameData(routes)
-
+  const api = `${server.base}/functions/v1/api/v1`
+  const auth = { authorization: `Bearer ${seeded.key}` }
   const memory = sampleMemory(server.child.pid!)
-  const rounds: Record<RouteName, Measurement[]> = { bare: [], authenticated: [] }
-  for (let round = 1; round <= settings.rounds; round++) {
-    for (const target of routes) {
-      await load(target, settings.warmupSeconds)
-      const m = await load(target, settings.seconds)
-      rounds[target.route].push(m)
-      line({ bench: 'round', round, route: target.route, ...rounded(m) })
-    }
-  }
-  const rss = memory.stop()
+  const measured: Measurement[] = []
 
-  const bare = medianOf(rounds.bare)
-  const authenticated = medianOf(rounds.authenticated)
-  line({ bench: 'route', route: 'bare', ...rounded(bare), rows_per_response: rows })
-  line({ bench: 'route', route: 'authenticated', ...rounded(authenticated), rows_per_response: rows })
-  const throughputRatio = authenticated.rps / bare.rps
-  const p99Ratio = authenticated.p99_ms / bare.p99_ms
-  line({
-    bench: 'ratio',
-    throughput_ratio: round3(throughputRatio),
-    p99_ratio: round3(p99Ratio),
-    targets,
-    met: {
-      throughput_ratio: throughputRatio >= targets.throughput_ratio_min,
-      p99_ratio: p99Ratio <= targets.p99_ratio_max,
-      rss_mb: rss.peakMb <= targets.rss_mb_max,
-    },
-  })
-  line({
-    bench: 'memory',
-    server_peak_rss_mb: rss.peakMb,
-    sampled_peak_rss_mb: rss.sampledPeakMb,
-    rss_before_load_mb: rss.beforeLoadMb,
-  })
+  if (settings.scenarios.includes('keys')) {
+    const routes = [http('bare', `${server.base}/bare/keys`, {}), http('api', `${api}/agent/api-keys`, auth)]
+    const keys = await checkSameData(routes.map((r) => r.url), [{}, auth])
+    if (!Array.isArray(keys) || keys.length !== 21) throw new Error(`expected the 21 seeded keys, got ${JSON.stringify(keys)}`)
+    const m = await compare('keys', routes)
+    measured.push(...Object.values(m))
+    const throughputRatio = m.api.rps / m.bare.rps
+    const p99Ratio = m.api.p99_ms / m.bare.p99_ms
+    line({ bench: 'ratio', scenario: 'keys', throughput_ratio: round3(throughputRatio), p99_ratio: round3(p99Ratio), rows_per_response: 21, targets: targets.keys, met: { throughput_ratio: throughputRatio >= targets.keys.throughput_ratio_min, p99_ratio: p99Ratio <= targets.keys.p99_ratio_max } })
+  }
+
+  if (dataset) {
+    const query = benchRowsQuery
+    const routes = [http('bare', `${server.base}/bare/rows/${dataset.id}?${query}`, {}), http('api', `${api}/datasets/${dataset.id}/rows?${query}`, auth)]
+    const page = (await checkSameData(routes.map((r) => r.url), [{}, auth])) as { rows: unknown[]; total: number }
+    if (page.rows.length !== 50) throw new Error(`expected a page of 50 rows, got ${page.rows.length}`)
+    const statements = bareRowStatements(dataset, query)
+    const direct: Target = {
+      route: 'postgres.js',
+      measure: (seconds) => loop(seconds, () => Promise.all(statements.map((st) => sql.unsafe(st.text, st.params, { prepare: false })))),
+    }
+    const m = await compare('rows', [direct, ...routes])
+    measured.push(...Object.values(m))
+    const ratio = (a: Measurement, b: Measurement) => ({ throughput: round3(a.rps / b.rps), p50: round3(a.p50_ms / b.p50_ms), p99: round3(a.p99_ms / b.p99_ms) })
+    line({
+      bench: 'ratio',
+      scenario: 'rows',
+      query,
+      dataset_rows: settings.rows,
+      matching_rows: page.total,
+      api_to_bare: ratio(m.api, m.bare),
+      bare_to_postgres_js: ratio(m.bare, m['postgres.js']),
+      api_to_postgres_js: ratio(m.api, m['postgres.js']),
+      targets: targets.rows,
+      met: { api_to_bare_throughput: m.api.rps / m.bare.rps >= targets.rows.api_to_bare_throughput_min },
+    })
+  }
+
+  const rss = memory.stop()
+  line({ bench: 'memory', server_peak_rss_mb: rss.peakMb, sampled_peak_rss_mb: rss.sampledPeakMb, rss_before_load_mb: rss.beforeLoadMb, target_mb_max: targets.keys.rss_mb_max, met: rss.peakMb <= targets.keys.rss_mb_max })
 
   // Refused or failed requests are cheaper than real ones and would flatter the numbers: the run is void.
-  const failed = [...rounds.bare, ...rounds.authenticated].some((m) => m.non2xx > 0 || m.errors > 0)
+  const failed = measured.some((m) => m.non2xx > 0 || m.errors > 0)
   if (failed) console.error('bench: some requests were not answered with 2xx; the numbers above do not measure the route')
   return failed ? 1 : 0
+}
+
+/** Each target measured in turn, round after round, then each one's median. */
+async function compare(scenario: string, targetsToCompare: Target[]): Promise<Record<string, Measurement>> {
+  const rounds = new Map<string, Measurement[]>(targetsToCompare.map((t) => [t.route, []]))
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const target of targetsToCompare) {
+      await target.measure(settings.warmupSeconds)
+      const m = await target.measure(settings.seconds)
+      rounds.get(target.route)!.push(m)
+      line({ bench: 'round', scenario, round, route: target.route, ...rounded(m) })
+    }
+  }
+  const medians: Record<string, Measurement> = {}
+  for (const [route, ms] of rounds) {
+    medians[route] = medianOf(ms)
+    line({ bench: 'route', scenario, route, ...rounded(medians[route]) })
+  }
+  return medians
+}
+
+function http(route: string, url: string, headers: Record<string, string>): Target & { url: string } {
+  return { route, url, measure: (seconds) => load(url, headers, seconds) }
+}
+
+/** `settings.connections` callers, each calling `op` again as soon as it returns, for `seconds`. */
+async function loop(seconds: number, op: () => Promise<unknown>): Promise<Measurement> {
+  const latencies: number[] = []
+  let errors = 0
+  const end = performance.now() + seconds * 1000
+  const start = performance.now()
+  await Promise.all(
+    Array.from({ length: settings.connections }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now()
+        try {
+          await op()
+          latencies.push(performance.now() - t)
+        } catch {
+          errors++
+        }
+      }
+    }),
+  )
+  const sorted = Float64Array.from(latencies).sort()
+  return { rps: latencies.length / ((performance.now() - start) / 1000), p50_ms: percentile(sorted, 0.5), p99_ms: percentile(sorted, 0.99), non2xx: 0, errors }
 }
 
 /** A fresh embedded Postgres in a temporary folder, or DATABASE_URL when set; migrated either way. */
@@ -147,6 +208,13 @@ async function openDatabase(): Promise<{ url: string; external: boolean }> {
     url = pg.url
   }
   await applyMigrations(url)
+  if (!external) {
+    // Parallel query trades throughput for one query's latency: under a load of concurrent requests on a
+    // small machine it only costs. Off for every connection, so the API and the bare route plan alike.
+    const admin = postgres(url, { max: 1, onnotice: () => {} })
+    await admin`alter database postgres set max_parallel_workers_per_gather = 0`
+    await admin.end()
+  }
   return { url, external }
 }
 
@@ -221,28 +289,28 @@ async function stopServer(child: ChildProcess): Promise<void> {
   clearTimeout(timer)
 }
 
-/** Both routes must answer the same rows, or the comparison means nothing. Returns the row count. */
-async function checkSameData(routes: Target[]): Promise<number> {
+/** Every route must answer the same data, or the comparison means nothing. Returns that data. */
+async function checkSameData(urls: string[], headers: Record<string, string>[]): Promise<unknown> {
   const answers: unknown[] = []
-  // The authenticated request first: it bumps its key's usage counters, which the bare request then reads.
-  for (const target of [...routes].reverse()) {
-    const response = await fetch(target.url, { headers: target.headers })
-    if (response.status !== 200) throw new Error(`${target.route}: ${response.status} ${await response.text()}`)
-    answers.push(((await response.json()) as { data: unknown }).data)
+  // The authenticated request goes first: it bumps its key's usage counters, which a bare key listing reads.
+  for (const i of [...urls.keys()].reverse()) {
+    const response = await fetch(urls[i], { headers: headers[i] })
+    if (response.status !== 200) throw new Error(`${urls[i]}: ${response.status} ${await response.text()}`)
+    answers.unshift(((await response.json()) as { data: unknown }).data)
   }
-  const [authenticated, bare] = answers
-  if (!isDeepStrictEqual(authenticated, bare)) {
-    throw new Error(`the routes answer different data:\n authenticated ${JSON.stringify(authenticated)}\n bare ${JSON.stringify(bare)}`)
+  for (const answer of answers.slice(1)) {
+    if (!isDeepStrictEqual(answer, answers[0])) {
+      throw new Error(`the routes answer different data:\n ${JSON.stringify(answers[0]).slice(0, 500)}\n ${JSON.stringify(answer).slice(0, 500)}`)
+    }
   }
-  if (!Array.isArray(bare) || bare.length !== 21) throw new Error(`expected the 21 seeded keys, got ${JSON.stringify(bare)}`)
-  return bare.length
+  return answers[0]
 }
 
-async function load(target: Target, seconds: number): Promise<Measurement> {
+async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Measurement> {
   // Latencies are taken from each response rather than from autocannon's histogram, which keeps whole
   // milliseconds only: too coarse for a 1.3× ratio between latencies of a few milliseconds.
   const latencies: number[] = []
-  const run = autocannon({ url: target.url, headers: target.headers, connections: settings.connections, duration: seconds })
+  const run = autocannon({ url, headers, connections: settings.connections, duration: seconds })
   run.on('response', (_client, status, _bytes, ms) => {
     if (status >= 200 && status < 300) latencies.push(ms)
   })

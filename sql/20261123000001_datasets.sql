@@ -123,6 +123,22 @@ create policy dataset_rows_delete on agentry.dataset_rows for delete to authenti
 grant select, insert (dataset_id, id, data), delete on agentry.dataset_rows to authenticated;
 grant update (data) on agentry.dataset_rows to authenticated;
 
+-- Row queries read through this view, not through the table's RLS. Under RLS every filter a query adds is
+-- evaluated only after the policy, so no index can serve a filter built from non-leakproof functions, and
+-- every JSON operator is one of those: a filtered, ordered query over 100k rows scans them all. The view
+-- (run with its owner's rights) applies the same claims as the policy, through the dataset the rows belong
+-- to, and lets the planner use the indexes. The price is that a filter may be evaluated on a row before
+-- the claims are checked; its result never leaves the database, and errors never carry values out.
+create or replace view agentry.visible_dataset_rows as
+  select r.dataset_id, r.id, r.seq, r.data, r.search, r.created_at, r.updated_at
+  from agentry.dataset_rows r
+  where r.dataset_id in (
+    select d.id from agentry.datasets d
+    where d.org_id = (select agentry.claim_org_id())
+      and ((select agentry.claim_agent_id()) is null or d.agent_id = (select agentry.claim_agent_id()))
+      and ((select agentry.claim_has_scope('datasets:read')) or (select agentry.claim_has_scope('datasets:write'))));
+grant select on agentry.visible_dataset_rows to authenticated;
+
 -- The partition holding one dataset's rows.
 create or replace function agentry.dataset_partition(p_dataset_id uuid) returns text
   language sql immutable set search_path = ''

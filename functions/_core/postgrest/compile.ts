@@ -475,6 +475,12 @@ export function compileSelect(shape: RowShape, select: readonly SelectItem[] | n
 // ---------------------------------------------------------------------------------------------------------
 // Statements
 
+/**
+ * Reads go through the view that applies the caller's claims the way the indexes can serve (see the
+ * datasets migration); writes go to the table, under its RLS policies.
+ */
+export const visibleRows = 'agentry.visible_dataset_rows'
+
 function whereClause(shape: RowShape, q: RowFilter, p: Params): string {
   const parts = [`dataset_id = ${p.add(shape.id, 'uuid')}`]
   if (q.filters.length) parts.push(compileFilters(shape, q.filters, p))
@@ -495,7 +501,7 @@ export function selectRowsStatement(shape: RowShape, q: RowQuery, page: { limit:
   const order = compileOrder(shape, q.order, p)
   const text =
     `select coalesce(json_agg(page.row), '[]')::text as rows, count(*)::float8 as returned from (` +
-    `select ${row} as row from agentry.dataset_rows where ${where} order by ${order} ` +
+    `select ${row} as row from ${visibleRows} where ${where} order by ${order} ` +
     `limit ${p.add(String(page.limit), 'bigint')} offset ${p.add(String(page.offset), 'bigint')}) as page`
   return { text, params: p.values }
 }
@@ -503,7 +509,7 @@ export function selectRowsStatement(shape: RowShape, q: RowQuery, page: { limit:
 /** How many rows match (`total`), whatever the page. */
 export function countRowsStatement(shape: RowShape, q: RowFilter): Statement {
   const p = new Params()
-  return { text: `select count(*)::float8 as total from agentry.dataset_rows where ${whereClause(shape, q, p)}`, params: p.values }
+  return { text: `select count(*)::float8 as total from ${visibleRows} where ${whereClause(shape, q, p)}`, params: p.values }
 }
 
 /** The distinct values of one field among the matching rows, most frequent first, with the number of them. */
@@ -513,7 +519,7 @@ export function distinctValuesStatement(shape: RowShape, field: Field, q: RowFil
   const kind = kindOf(t)
   const value = kind === 'dynamic' || kind === 'json' ? jsonExpr(t, p) : `to_jsonb(${valueExpr(t, kind, p)})`
   const text =
-    `with counted as (select ${value} as value, count(*) as n from agentry.dataset_rows where ${whereClause(shape, q, p)} group by 1) ` +
+    `with counted as (select ${value} as value, count(*) as n from ${visibleRows} where ${whereClause(shape, q, p)} group by 1) ` +
     `select (select count(*) from counted)::float8 as total_unique, ` +
     `(select coalesce(json_agg(json_build_object('value', value, 'count', n)), '[]') from ` +
     `(select value, n from counted order by n desc, value nulls last limit ${p.add(String(page.limit), 'bigint')} ` +
@@ -559,16 +565,24 @@ export function insertRowsStatement(
   return { text: writeResult(shape, insert, options.returning ?? null, p), params: p.values }
 }
 
+/**
+ * The rows a write reaches: found through the readable view, where indexes serve the filters, and then
+ * written in the table, whose RLS policies check each of them again.
+ */
+function writeTarget(shape: RowShape, q: RowFilter, p: Params): string {
+  return `dataset_id = ${p.add(shape.id, 'uuid')} and id in (select id from ${visibleRows} where ${whereClause(shape, q, p)})`
+}
+
 /** Merges `patch` into every matching row (top-level keys replace). */
 export function updateRowsStatement(shape: RowShape, q: RowFilter, patch: Record<string, unknown>, returning: Returning = null): Statement {
   const p = new Params()
-  const update = `update agentry.dataset_rows set data = data || ${p.add(JSON.stringify(patch), 'jsonb')} where ${whereClause(shape, q, p)}`
+  const update = `update agentry.dataset_rows set data = data || ${p.add(JSON.stringify(patch), 'jsonb')} where ${writeTarget(shape, q, p)}`
   return { text: writeResult(shape, update, returning, p), params: p.values }
 }
 
 export function deleteRowsStatement(shape: RowShape, q: RowFilter, returning: Returning = null): Statement {
   const p = new Params()
-  return { text: writeResult(shape, `delete from agentry.dataset_rows where ${whereClause(shape, q, p)}`, returning, p), params: p.values }
+  return { text: writeResult(shape, `delete from agentry.dataset_rows where ${writeTarget(shape, q, p)}`, returning, p), params: p.values }
 }
 
 /** The filter that addresses one row by id. */
