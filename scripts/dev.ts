@@ -42,7 +42,8 @@ async function main() {
   ${demo.created ? 'Created a demo organisation with a full-access key' : 'Demo organisation key'} (also in .data/dev-keys.json):
   ${demo.key}
 
-  Try:  curl -H "Authorization: Bearer ${demo.key}" ${base}/me
+  Try:  curl -H "Authorization: Bearer ${demo.key}" ${base}/me${demo.dataset_id ? `
+        curl -g -H "Authorization: Bearer ${demo.key}" "${base}/datasets/${demo.dataset_id}/rows?status=eq.active&order=score.desc"` : ''}
 
   Ctrl-C to stop.
 `)

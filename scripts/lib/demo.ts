@@ -8,11 +8,20 @@ export interface DemoKeys {
   org_id: string
   agent_id: string
   key: string
+  dataset_id?: string
 }
 
+const demoLeads = [
+  { name: 'Ada Lovelace', status: 'active', score: 92, region: 'eu', signed_up: '2026-09-01T10:00:00.000Z' },
+  { name: 'Grace Hopper', status: 'active', score: 85, region: 'us', signed_up: '2026-09-14T16:30:00.000Z' },
+  { name: 'Alan Turing', status: 'lost', score: 40, region: 'eu', signed_up: '2026-10-02T08:15:00.000Z' },
+  { name: 'Katherine Johnson', status: 'new', score: null, region: 'us', signed_up: '2026-11-20T12:00:00.000Z' },
+  { name: 'Edsger Dijkstra', status: 'active', score: 71, region: 'eu', signed_up: '2026-11-21T09:45:00.000Z' },
+]
+
 /**
- * On the first run, creates a demo organisation, an agent and a full-access organisation token, and writes
- * them to `<dataDir>/dev-keys.json`; later runs reuse that file.
+ * On the first run, creates a demo organisation, an agent, a full-access organisation token and a small
+ * "Leads" dataset, and writes their ids and the key to `<dataDir>/dev-keys.json`; later runs reuse that file.
  */
 export async function ensureDemo(databaseUrl: string, dataDir: string): Promise<DemoKeys & { created: boolean }> {
   const file = path.join(dataDir, 'dev-keys.json')
@@ -26,7 +35,18 @@ export async function ensureDemo(databaseUrl: string, dataDir: string): Promise<
     const org = await createOrganisation(sql, { name: 'Demo organisation' })
     const agent = await createAgent(sql, { orgId: org.id, name: 'Demo agent' })
     const key = await issueKey(sql, { orgId: org.id, agentId: null, mode: null, name: 'Development key', scopes: ['*'], expiresAt: null })
-    const demo: DemoKeys = { org_id: org.id, agent_id: agent.id, key: key.key }
+    const [dataset] = await sql<{ id: string }[]>`
+      insert into agentry.datasets (org_id, name, description, columns, open)
+      values (${org.id}, 'Leads', 'Demo leads to query', ${sql.json([
+        { name: 'name', type: 'text' },
+        { name: 'status', type: 'text' },
+        { name: 'score', type: 'number' },
+        { name: 'region', type: 'text' },
+        { name: 'signed_up', type: 'timestamp' },
+      ])}, false)
+      returning id`
+    await sql`insert into agentry.dataset_rows (dataset_id, data) select ${dataset.id}, value from jsonb_array_elements(${sql.json(demoLeads)}) with ordinality as t(value, n) order by n`
+    const demo: DemoKeys = { org_id: org.id, agent_id: agent.id, key: key.key, dataset_id: dataset.id }
     fs.mkdirSync(dataDir, { recursive: true })
     fs.writeFileSync(file, JSON.stringify(demo, null, 2) + '\n', { mode: 0o600 })
     return { ...demo, created: true }
