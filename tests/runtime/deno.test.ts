@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
 import { freePort } from '../../scripts/lib/embedded-postgres.ts'
 import { callApi } from '../harness/api.ts'
+import { createDataset } from '../harness/datasets.ts'
 import { createTenant } from '../harness/tenants.ts'
 
 // The Supabase Edge Function entry, run by the real Deno binary as `npm run start:deno` runs it. DENO_DIR is
@@ -98,6 +99,17 @@ describe('the Edge Function entry under Deno', () => {
     const list = await callApi(base, 'GET', '/agent/api-keys', { key: created.body.data.key })
     expect(list.status).toBe(200)
     expect(list.body.data.map((k: { id: string }) => k.id)).toContain(created.body.data.id)
+  })
+
+  it('queries dataset rows on both surfaces', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const { id, name } = await createDataset(t, { columns: [{ name: 'n', type: 'number' }], rows: [{ n: 1 }, { n: 2 }, { n: 3 }] })
+    const rows = await callApi(base, 'GET', `/datasets/${id}/rows?or=(n.eq.1,n.gt.2)&select=n&order=n.desc`, { key })
+    expect(rows.body.data).toEqual({ rows: [{ n: 3 }, { n: 1 }], total: 2, columns: ['n'] })
+    const rest = await callApi(base, 'GET', `/rest/v1/${encodeURIComponent(name)}?select=n&n=lt.3`, { key, headers: { prefer: 'count=exact' } })
+    expect(rest.body).toEqual([{ n: 1 }, { n: 2 }])
+    expect(rest.headers.get('content-range')).toBe('0-1/2')
   })
 
   it('downloaded no npm package into its empty DENO_DIR', () => {
