@@ -1,11 +1,11 @@
 import { z } from '@hono/zod-openapi'
-import { bodyless, jsonText, type Api } from '../../_core/app.ts'
+import { bodyless, type Api } from '../../_core/app.ts'
 import { claimsOf } from '../../_core/auth.ts'
 import { withTenant } from '../../_core/db.ts'
 import { deleteRows, rowQueryTimeoutMs } from '../../_core/postgrest/rows.ts'
 import { defineRoute } from '../../_core/route.ts'
 import { Row } from '../schemas.ts'
-import { acceptedForm, checkMaxAffected, checkProfile, mediaType, parsePrefer, preferenceApplied, singleRow, TableParams, tableFor, writeFilter } from './wire.ts'
+import { checkMaxAffected, preferenceApplied, rowsResponse, singleRow, TableParams, tableFor, wireHeaders, writeFilter } from './wire.ts'
 
 export const restDeleteRoute = defineRoute({
   method: 'delete',
@@ -24,9 +24,7 @@ export const restDeleteRoute = defineRoute({
 export const registerRestDelete = (rest: Api) =>
   rest.openapi(restDeleteRoute, async (c) => {
     const { table } = c.req.valid('param')
-    checkProfile(c.req.header('content-profile'))
-    const form = acceptedForm(c.req.header('accept'))
-    const prefs = parsePrefer(c.req.header('prefer'))
+    const { form, prefs } = wireHeaders(c, 'write')
     const { filter, select } = writeFilter(c.req.url, 'DELETE')
     const representation = prefs.return === 'representation'
     const written = await withTenant(
@@ -41,6 +39,5 @@ export const registerRestDelete = (rest: Api) =>
     )
     const headers = { 'Content-Range': `*/${prefs.count ? written.count : '*'}`, ...preferenceApplied(prefs, ['return', 'count', 'handling', 'max-affected']) }
     if (!representation) return bodyless(c, 204, headers)
-    if (form === 'object') return jsonText(c, singleRow(written.rows, written.count), 200, { ...headers, 'content-type': mediaType.object })
-    return jsonText(c, written.rows, 200, headers)
+    return rowsResponse(c, written.rows, written.count, form, 200, headers)
   })

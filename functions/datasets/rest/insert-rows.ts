@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { bodyless, jsonText, type Api } from '../../_core/app.ts'
+import { bodyless, type Api } from '../../_core/app.ts'
 import { claimsOf } from '../../_core/auth.ts'
 import { withTenant } from '../../_core/db.ts'
 import { ApiError, PostgrestError } from '../../_core/errors.ts'
@@ -10,7 +10,7 @@ import { defineRoute } from '../../_core/route.ts'
 import type { DatasetRow } from '../queries.ts'
 import { rawQuery } from '../row-request.ts'
 import { Row } from '../schemas.ts'
-import { acceptedForm, checkProfile, mediaType, parsePrefer, preferenceApplied, singleRow, TableParams, tableFor } from './wire.ts'
+import { preferenceApplied, rowsResponse, singleRow, TableParams, tableFor, wireHeaders } from './wire.ts'
 
 export const restInsertRoute = defineRoute({
   method: 'post',
@@ -34,9 +34,7 @@ export const registerRestInsert = (rest: Api) =>
   rest.openapi(restInsertRoute, async (c) => {
     const { table } = c.req.valid('param')
     const body = c.req.valid('json')
-    checkProfile(c.req.header('content-profile'))
-    const form = acceptedForm(c.req.header('accept'))
-    const prefs = parsePrefer(c.req.header('prefer'))
+    const { form, prefs } = wireHeaders(c, 'write')
     const parsed = parseQueryString(rawQuery(c.req.url), { params: ['columns', 'on_conflict'] })
     if (parsed.params.on_conflict !== undefined) {
       const target = parseColumnList(parsed.params.on_conflict, 'on_conflict parameter')
@@ -71,8 +69,7 @@ export const registerRestInsert = (rest: Api) =>
       headers.Location = `/${encodeURIComponent(table)}?id=eq.${first.id}`
     }
     if (!representation) return bodyless(c, 201, headers)
-    if (form === 'object') return jsonText(c, singleRow(written.rows, written.count), 201, { ...headers, 'content-type': mediaType.object })
-    return jsonText(c, written.rows, 201, headers)
+    return rowsResponse(c, written.rows, written.count, form, 201, headers)
   })
 
 const idItem = { type: 'field' as const, field: { name: 'id', path: [] }, alias: null, cast: null, key: 'id' }

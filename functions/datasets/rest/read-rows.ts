@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { jsonText, type Api } from '../../_core/app.ts'
+import type { Api } from '../../_core/app.ts'
 import { claimsOf } from '../../_core/auth.ts'
 import { withTenant } from '../../_core/db.ts'
 import { PostgrestError } from '../../_core/errors.ts'
@@ -8,7 +8,7 @@ import { readRows, rowQueryTimeoutMs } from '../../_core/postgrest/rows.ts'
 import { defineRoute } from '../../_core/route.ts'
 import { rawQuery } from '../row-request.ts'
 import { Row } from '../schemas.ts'
-import { acceptedForm, checkProfile, contentRange, mediaType, parsePrefer, preferenceApplied, readWindow, singleRow, TableParams, tableFor } from './wire.ts'
+import { contentRange, preferenceApplied, readWindow, rowsResponse, TableParams, tableFor, wireHeaders } from './wire.ts'
 
 export const restReadRoute = defineRoute({
   method: 'get',
@@ -29,9 +29,7 @@ export const restReadRoute = defineRoute({
 export const registerRestRead = (rest: Api) =>
   rest.openapi(restReadRoute, async (c) => {
     const { table } = c.req.valid('param')
-    checkProfile(c.req.header('accept-profile'))
-    const form = acceptedForm(c.req.header('accept'))
-    const prefs = parsePrefer(c.req.header('prefer'))
+    const { form, prefs } = wireHeaders(c, 'read')
     const parsed = parseQueryString(rawQuery(c.req.url), { params: ['columns', 'on_conflict'] })
     const page = readWindow(parsed.limit, parsed.offset, c.req.header('range'))
     const query = { select: parsed.select, filters: parsed.filters, order: parsed.order }
@@ -44,6 +42,5 @@ export const registerRestRead = (rest: Api) =>
       throw new PostgrestError(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${page.offset} was requested, but there are only ${total} rows.`)
     }
     const headers = { 'Content-Range': contentRange(page.offset, returned, total), ...preferenceApplied(prefs, ['count']) }
-    if (form === 'object') return jsonText(c, singleRow(rows, returned), 200, { ...headers, 'content-type': mediaType.object })
-    return jsonText(c, rows, total !== null && returned < total ? 206 : 200, headers)
+    return rowsResponse(c, rows, returned, form, total !== null && returned < total ? 206 : 200, headers)
   })

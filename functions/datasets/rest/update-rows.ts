@@ -1,12 +1,12 @@
 import { z } from '@hono/zod-openapi'
-import { bodyless, jsonText, type Api } from '../../_core/app.ts'
+import { bodyless, type Api } from '../../_core/app.ts'
 import { claimsOf } from '../../_core/auth.ts'
 import { withTenant } from '../../_core/db.ts'
 import { preparePatch } from '../../_core/postgrest/row-values.ts'
 import { rowQueryTimeoutMs, updateRows } from '../../_core/postgrest/rows.ts'
 import { defineRoute } from '../../_core/route.ts'
 import { Row } from '../schemas.ts'
-import { checkProfile, mediaType, parsePrefer, preferenceApplied, singleRow, TableParams, tableFor, writeFilter, checkMaxAffected, acceptedForm } from './wire.ts'
+import { checkMaxAffected, preferenceApplied, rowsResponse, singleRow, TableParams, tableFor, wireHeaders, writeFilter } from './wire.ts'
 
 export const restUpdateRoute = defineRoute({
   method: 'patch',
@@ -26,9 +26,7 @@ export const registerRestUpdate = (rest: Api) =>
   rest.openapi(restUpdateRoute, async (c) => {
     const { table } = c.req.valid('param')
     const body = c.req.valid('json')
-    checkProfile(c.req.header('content-profile'))
-    const form = acceptedForm(c.req.header('accept'))
-    const prefs = parsePrefer(c.req.header('prefer'))
+    const { form, prefs } = wireHeaders(c, 'write')
     const { filter, select } = writeFilter(c.req.url, 'UPDATE')
     const representation = prefs.return === 'representation'
     const written = await withTenant(
@@ -48,6 +46,5 @@ export const registerRestUpdate = (rest: Api) =>
       ...preferenceApplied(prefs, ['return', 'count', 'handling', 'max-affected']),
     }
     if (!representation) return bodyless(c, 204, headers)
-    if (form === 'object') return jsonText(c, singleRow(written.rows, written.count), 200, { ...headers, 'content-type': mediaType.object })
-    return jsonText(c, written.rows, 200, headers)
+    return rowsResponse(c, written.rows, written.count, form, 200, headers)
   })

@@ -1,6 +1,8 @@
 // PostgREST's wire conventions, as postgrest-js (supabase-js) relies on them: schema profiles, the Accept
 // forms for one object, the Prefer header, Range and Content-Range, and datasets addressed as tables.
 import { z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { bodyless, jsonText } from '../../_core/app.ts'
 import type { Tx } from '../../_core/db.ts'
 import { ApiError, PostgrestError } from '../../_core/errors.ts'
 import type { SelectItem } from '../../_core/postgrest/ast.ts'
@@ -27,15 +29,24 @@ export async function tableFor(tx: Tx, name: string, operation: LockableOperatio
   return { ...dataset, rowCount: dataset.row_count }
 }
 
+/**
+ * What every request declares in its headers: the schema (`Accept-Profile` on reads, `Content-Profile` on
+ * writes), the form it wants back (`Accept`) and its preferences (`Prefer`).
+ */
+export function wireHeaders(c: Context, direction: 'read' | 'write'): { form: 'array' | 'object'; prefs: Preferences } {
+  checkProfile(c.req.header(direction === 'read' ? 'accept-profile' : 'content-profile'))
+  return { form: acceptedForm(c.req.header('accept')), prefs: parsePrefer(c.req.header('prefer')) }
+}
+
 /** `Accept-Profile` (reads) and `Content-Profile` (writes) may only name the exposed schema. */
-export function checkProfile(profile: string | undefined) {
+function checkProfile(profile: string | undefined) {
   if (profile !== undefined && profile.trim() !== exposedSchema) {
     throw new PostgrestError(406, 'PGRST106', `The schema must be one of the following: ${exposedSchema}`)
   }
 }
 
 /** Whether the client wants a JSON array (the default) or one object (`application/vnd.pgrst.object+json`). */
-export function acceptedForm(accept: string | undefined): 'array' | 'object' {
+function acceptedForm(accept: string | undefined): 'array' | 'object' {
   if (!accept || !accept.trim()) return 'array'
   for (const range of accept.split(',')) {
     const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase())
@@ -68,7 +79,7 @@ const known: Record<keyof Preferences, RegExp> = {
  * The `Prefer` header (RFC 7240; several headers arrive joined by commas): the first occurrence of each
  * preference wins; unknown ones are ignored, unless `handling=strict`, which refuses them (PGRST122).
  */
-export function parsePrefer(header: string | undefined): Preferences {
+function parsePrefer(header: string | undefined): Preferences {
   const prefs: Record<string, string> = {}
   const invalid: string[] = []
   for (const item of (header ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -124,7 +135,11 @@ export function singleRow(rows: string, count: number): string {
   return rows.slice(1, -1)
 }
 
-export const mediaType = { array: 'application/json; charset=utf-8', object: 'application/vnd.pgrst.object+json; charset=utf-8' }
+/** Rows as the client asked for them: a JSON array, or one object (exactly one row, else 406 PGRST116). */
+export function rowsResponse(c: Context, rows: string, count: number, form: 'array' | 'object', status: 200 | 201 | 206, headers: Record<string, string>): never {
+  if (form === 'array') return jsonText(c, rows, status, headers)
+  return jsonText(c, singleRow(rows, count), status === 206 ? 200 : status, { ...headers, 'content-type': 'application/vnd.pgrst.object+json; charset=utf-8' })
+}
 
 /**
  * PATCH and DELETE: the filters, of which there must be one at least (Supabase's safeupdate refuses a write
