@@ -1,6 +1,7 @@
-// The compiler: a parsed query (ast.ts) plus a dataset's columns → one parameterised SQL statement over
-// agentry.dataset_rows. Every value, JSON key and array index is a bound parameter; the only text spliced
-// into SQL is fixed by this file (operators, casts from a whitelist, parameter numbers).
+// The compiler: a parsed query (ast.ts) plus a dataset's columns → one parameterised SQL statement over the
+// dataset's rows (read through agentry.visible_dataset_rows, written in agentry.dataset_rows). Every value,
+// JSON key and array index is a bound parameter; the only text spliced into SQL is fixed by this file
+// (operators, casts from a whitelist, parameter numbers).
 //
 // Typing. A declared column compares by its type: numbers as numbers, timestamps as instants (stored
 // canonically, see values.ts), text as text, booleans as booleans. An undeclared key of an open dataset,
@@ -277,7 +278,7 @@ const rangeNames: Record<string, string> = {
  * A WHERE clause for the filters. `positive` is false under an odd number of `not`s: only where a NULL and
  * a false mean the same (positive places) may `eq` use the containment form that the GIN index serves.
  */
-export function compileFilters(shape: RowShape, filters: readonly Filter[], p: Params, positive = true): string {
+function compileFilters(shape: RowShape, filters: readonly Filter[], p: Params, positive = true): string {
   if (filters.length === 0) return 'true'
   return filters.map((f) => compileFilter(shape, f, p, positive)).join(' and ')
 }
@@ -462,7 +463,7 @@ export function selectedColumns(shape: RowShape, select: readonly SelectItem[] |
 }
 
 /** One JSON value per row, shaped by `select`. */
-export function compileSelect(shape: RowShape, select: readonly SelectItem[] | null, p: Params): string {
+function compileSelect(shape: RowShape, select: readonly SelectItem[] | null, p: Params): string {
   if (!select || select.every((item) => item.type === 'star')) return starExpr(shape, p)
   const fields = select.filter((item): item is Extract<SelectItem, { type: 'field' }> => item.type === 'field')
   // json_build_object keeps the order asked for; it takes at most 100 arguments.
