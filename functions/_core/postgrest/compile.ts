@@ -622,6 +622,9 @@ export function queryErrorFrom(error: unknown): ApiError | null {
       return new ApiError('conflict', 'A row with the same id already exists in this dataset.')
     case '21000':
       return new ApiError('validation_failed', 'The same row id appears more than once in one write.')
+    case 'P0002':
+      // Raised by the row trigger when the dataset is gone (deleted while this request ran).
+      return new ApiError('not_found', 'Dataset not found.')
     default:
       return null
   }
