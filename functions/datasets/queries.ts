@@ -1,6 +1,7 @@
 import type { Tx } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import type { ColumnSpec, RowShape } from '../_core/postgrest/compile.ts'
+import { isUuid } from '../_core/postgrest/values.ts'
 import type { LockableOperation } from './schemas.ts'
 
 export interface DatasetRow {
@@ -34,7 +35,7 @@ export async function findDataset(tx: Tx, id: string): Promise<DatasetRow | unde
 export async function findDatasetByName(tx: Tx, nameOrId: string): Promise<DatasetRow | undefined> {
   const [row] = await tx<DatasetRow[]>`
     select ${datasetColumns(tx)} from agentry.datasets
-    where name = ${nameOrId} or (${/^[0-9a-f-]{36}$/i.test(nameOrId)} and id::text = lower(${nameOrId}))
+    where name = ${nameOrId} ${isUuid(nameOrId) ? tx`or id = ${nameOrId}::uuid` : tx``}
     order by (name = ${nameOrId}) desc limit 1`
   return row
 }
