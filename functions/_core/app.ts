@@ -71,9 +71,14 @@ export function createServerApp(v1: Api, rest: Api): Hono<ApiEnv> {
   return app
 }
 
+/** The request's path as the function sees it on Supabase (`/api/…`), whichever URL it came in by. */
+export function functionPath(c: Context): string {
+  return c.req.path.startsWith(gatewayPrefix) ? c.req.path.slice(gatewayPrefix.length) : c.req.path
+}
+
 /** Requests to the PostgREST surface get their errors in PostgREST's shape. */
 function onPostgrestSurface(c: Context): boolean {
-  const path = c.req.path.startsWith(gatewayPrefix) ? c.req.path.slice(gatewayPrefix.length) : c.req.path
+  const path = functionPath(c)
   return path === restBasePath || path.startsWith(`${restBasePath}/`)
 }
 

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { database } from './db.ts'
-import { gatewayPrefix, type ApiEnv } from './app.ts'
+import { functionPath, type ApiEnv } from './app.ts'
 
 const readOnly = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -12,11 +12,10 @@ export const recordWrite: MiddlewareHandler<ApiEnv> = async (c, next) => {
   await next()
   if (readOnly.has(c.req.method)) return
   const p = c.get('principal')
-  const path = c.req.path.startsWith(gatewayPrefix) ? c.req.path.slice(gatewayPrefix.length) : c.req.path
   // The write itself has committed by now: failing the response would invite a retry that repeats it.
   await database()`
     insert into agentry.audit_log (org_id, key_id, user_id, agent_id, method, path, status, request_id)
-    values (${p.orgId}, ${p.keyId}, ${p.userId}, ${p.agentId}, ${c.req.method}, ${path},
+    values (${p.orgId}, ${p.keyId}, ${p.userId}, ${p.agentId}, ${c.req.method}, ${functionPath(c)},
             ${c.res.status}, ${c.get('requestId')})`.catch((error) => {
     console.error(`[${c.get('requestId')}] audit log write failed`, error)
   })
