@@ -24,6 +24,19 @@ import { registerRotateKey } from './keys/rotate-key.ts'
 import { registerGetMe } from './me/get-me.ts'
 import { registerGetOrg } from './org/get-org.ts'
 import { registerUpdateOrg } from './org/update-org.ts'
+import { registerCreateEndpoint } from './webhooks/create-endpoint.ts'
+import { registerDeleteEndpoint } from './webhooks/delete-endpoint.ts'
+import { registerEndpointHealth } from './webhooks/endpoint-health.ts'
+import { registerGetDelivery } from './webhooks/get-delivery.ts'
+import { registerGetEndpoint } from './webhooks/get-endpoint.ts'
+import { registerListDeliveries } from './webhooks/list-deliveries.ts'
+import { registerListEndpoints } from './webhooks/list-endpoints.ts'
+import { registerListEventTypes } from './webhooks/list-event-types.ts'
+import { registerRecoverEndpoint } from './webhooks/recover-endpoint.ts'
+import { registerRetryDelivery } from './webhooks/retry-delivery.ts'
+import { registerRotateSecret } from './webhooks/rotate-secret.ts'
+import { registerTestEndpoint } from './webhooks/test-endpoint.ts'
+import { registerUpdateEndpoint } from './webhooks/update-endpoint.ts'
 
 /** The Agentry API, runtime-neutral: `app.fetch` serves it under Deno (Supabase) and Node alike. */
 export function createApp() {
@@ -52,6 +65,21 @@ export function createApp() {
   registerDeleteRows(v1)
   registerUpdateRow(v1)
   registerDeleteRow(v1)
+
+  // Fixed paths before /webhooks/{id}, which would otherwise take them.
+  registerListEventTypes(v1)
+  registerListDeliveries(v1)
+  registerGetDelivery(v1)
+  registerRetryDelivery(v1)
+  registerEndpointHealth(v1)
+  registerListEndpoints(v1)
+  registerCreateEndpoint(v1)
+  registerGetEndpoint(v1)
+  registerUpdateEndpoint(v1)
+  registerDeleteEndpoint(v1)
+  registerRotateSecret(v1)
+  registerTestEndpoint(v1)
+  registerRecoverEndpoint(v1)
 
   registerDocs(v1)
 

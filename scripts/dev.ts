@@ -26,8 +26,20 @@ async function main() {
   const applied = await applyMigrations(databaseUrl)
   const demo = await ensureDemo(databaseUrl, dataDir)
 
-  if (useDeno) stopServer = await serveWithDeno(databaseUrl)
-  else stopServer = await serveWithNode(databaseUrl)
+  if (useDeno) {
+    const stopDeno = await serveWithDeno(databaseUrl)
+    // Deno serves the API; webhooks are delivered from this process.
+    process.env.DATABASE_URL = databaseUrl
+    const dispatcher = await startLocalDispatcher()
+    const { closeDatabase } = await import('../functions/_core/db.ts')
+    stopServer = async () => {
+      await stopDeno()
+      await dispatcher.stop()
+      await closeDatabase()
+    }
+  } else {
+    stopServer = await serveWithNode(databaseUrl)
+  }
 
   const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/functions/v1/api/v1`
   console.log(`
@@ -57,10 +69,24 @@ async function serveWithNode(databaseUrl: string): Promise<() => Promise<void>> 
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s))
   })
+  const dispatcher = await startLocalDispatcher()
   return async () => {
     await new Promise((resolve) => server.close(resolve))
+    await dispatcher.stop()
     await closeDatabase()
   }
+}
+
+/** Webhooks are delivered from the dev server too; locally, endpoints on this machine are allowed. */
+async function startLocalDispatcher() {
+  process.env.WEBHOOK_ALLOW_PRIVATE ??= 'true'
+  const { database } = await import('../functions/_core/db.ts')
+  const { startDispatcher } = await import('../functions/webhooks/dispatcher.ts')
+  const { nodeTransport } = await import('./lib/node-transport.ts')
+  return startDispatcher(database(), {
+    transport: nodeTransport({ allowPrivate: process.env.WEBHOOK_ALLOW_PRIVATE === 'true' }),
+    onError: (error) => console.error('webhooks:', error instanceof Error ? error.message : error),
+  })
 }
 
 async function serveWithDeno(databaseUrl: string): Promise<() => Promise<void>> {

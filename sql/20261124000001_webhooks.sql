@@ -89,12 +89,13 @@ create policy events_read on agentry.events for select to authenticated
     and ((select agentry.claim_agent_id()) is null or agent_id = (select agentry.claim_agent_id()))
     and ((select agentry.claim_has_scope('webhooks:read')) or (select agentry.claim_has_scope('webhooks:write')))
   );
--- Tenants only add events addressed to one of their endpoints (webhook.test); triggers add the rest.
+-- Tenants only add events addressed to one of the endpoints they can see (webhook.test); triggers add the
+-- rest.
 drop policy if exists events_insert on agentry.events;
 create policy events_insert on agentry.events for insert to authenticated
   with check (
     org_id = (select agentry.claim_org_id())
-    and endpoint_id is not null
+    and endpoint_id in (select id from agentry.webhook_endpoints)
     and (select agentry.claim_has_scope('webhooks:write'))
   );
 grant select, insert (org_id, agent_id, type, data, endpoint_id) on agentry.events to authenticated;

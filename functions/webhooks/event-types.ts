@@ -1,0 +1,68 @@
+// The events endpoints can subscribe to, each with the JSON Schema of its `data`. The envelope around every
+// one is { id, type, created_at, org_id, data }; `id` stays the same across retries (it is `webhook-id`).
+
+const uuid = { type: 'string', format: 'uuid' }
+const timestamp = { type: 'string', format: 'date-time' }
+const row = {
+  type: 'object',
+  description: 'The row as the API shows it: id, its values, created_at and updated_at.',
+  properties: { id: uuid, created_at: timestamp, updated_at: timestamp },
+  required: ['id', 'created_at', 'updated_at'],
+  additionalProperties: true,
+}
+const rowEvent = (extra: Record<string, unknown> = {}) => ({
+  type: 'object',
+  properties: { dataset_id: uuid, row, ...extra },
+  required: ['dataset_id', 'row', ...Object.keys(extra)],
+})
+const key = {
+  type: 'object',
+  description: 'The key\'s record; never the key itself.',
+  properties: {
+    id: uuid,
+    name: { type: 'string' },
+    prefix: { type: 'string' },
+    agent_id: { type: ['string', 'null'], format: 'uuid' },
+    mode: { type: ['string', 'null'], enum: ['live', 'test', null] },
+    scopes: { type: 'array', items: { type: 'string' } },
+    status: { type: 'string', enum: ['active', 'revoked'] },
+    created_at: timestamp,
+    expires_at: { type: ['string', 'null'], format: 'date-time' },
+    revoked_at: { type: ['string', 'null'], format: 'date-time' },
+    rotated_from: { type: ['string', 'null'], format: 'uuid' },
+  },
+  required: ['id', 'name', 'prefix', 'scopes', 'status', 'created_at'],
+}
+const keyEvent = { type: 'object', properties: { key }, required: ['key'] }
+
+export const eventTypes = [
+  { type: 'dataset.row.created', description: 'A row was inserted into a dataset.', schema: rowEvent() },
+  { type: 'dataset.row.updated', description: 'A row of a dataset changed; `previous` is the row before.', schema: rowEvent({ previous: row }) },
+  { type: 'dataset.row.deleted', description: 'A row was deleted from a dataset; `row` is the row as it was.', schema: rowEvent() },
+  { type: 'api_key.created', description: 'An API key was created.', schema: keyEvent },
+  { type: 'api_key.revoked', description: 'An API key was revoked.', schema: keyEvent },
+  { type: 'api_key.rotated', description: 'An API key was replaced by a new one; `key.rotated_from` is the old key\'s id.', schema: keyEvent },
+  {
+    type: 'webhook.test',
+    description: 'Sent by POST /webhooks/{id}/test to that endpoint alone.',
+    schema: { type: 'object', properties: { endpoint_id: uuid, message: { type: 'string' } }, required: ['endpoint_id', 'message'] },
+  },
+  {
+    type: 'webhook.endpoint.disabled',
+    description: 'An endpoint was disabled (it answered 410 Gone, or failed every delivery for five days); sent to the organisation\'s other endpoints.',
+    schema: {
+      type: 'object',
+      properties: { endpoint_id: uuid, url: { type: 'string' }, reason: { type: 'string', enum: ['gone', 'failing'] } },
+      required: ['endpoint_id', 'url', 'reason'],
+    },
+  },
+] as const
+
+export const eventTypeNames: readonly string[] = eventTypes.map((e) => e.type)
+
+/** Whether a subscription pattern (a type, `prefix.*` or `*`) takes at least one event type there is. */
+export function patternMatchesSomeType(pattern: string): boolean {
+  if (pattern === '*') return true
+  if (pattern.endsWith('.*')) return eventTypeNames.some((t) => t.startsWith(pattern.slice(0, -1)))
+  return eventTypeNames.includes(pattern)
+}

@@ -1,0 +1,26 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { findEndpoint } from './queries.ts'
+import { Endpoint, EndpointParams } from './schemas.ts'
+
+export const getEndpointRoute = defineRoute({
+  method: 'get',
+  path: '/webhooks/{id}',
+  scope: 'webhooks:read',
+  tags: ['Webhooks'],
+  summary: 'Get a webhook endpoint',
+  request: { params: EndpointParams },
+  responses: { 200: { description: 'The endpoint', content: { 'application/json': { schema: z.object({ data: Endpoint }) } } } },
+})
+
+export const registerGetEndpoint = (api: Api) =>
+  api.openapi(getEndpointRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const endpoint = await withTenant(claimsOf(c.get('principal')), (tx) => findEndpoint(tx, id))
+    if (!endpoint) throw notFound('Webhook endpoint')
+    return c.json({ data: endpoint }, 200)
+  })

@@ -1,0 +1,35 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { defineRoute } from '../_core/route.ts'
+import { listDeliveries } from './queries.ts'
+import { Delivery, DeliveryQuery } from './schemas.ts'
+
+export const listDeliveriesRoute = defineRoute({
+  method: 'get',
+  path: '/webhooks/deliveries',
+  scope: 'webhooks:read',
+  tags: ['Webhooks'],
+  summary: 'List deliveries',
+  description: 'Newest first, filtered by `status` (pending, delivered, failed, dead), `endpoint_id` or `inbox_id`; page with `next_cursor`.',
+  request: { query: DeliveryQuery },
+  responses: {
+    200: {
+      description: 'A page of deliveries',
+      content: { 'application/json': { schema: z.object({ data: z.array(Delivery), next_cursor: z.string().nullable(), has_more: z.boolean() }) } },
+    },
+  },
+})
+
+export const registerListDeliveries = (api: Api) =>
+  api.openapi(listDeliveriesRoute, async (c) => {
+    const q = c.req.valid('query')
+    const rows = await withTenant(claimsOf(c.get('principal')), (tx) =>
+      listDeliveries(tx, { limit: q.limit, cursor: q.cursor, status: q.status, endpointId: q.endpoint_id, inboxId: q.inbox_id }),
+    )
+    const page = rows.slice(0, q.limit)
+    const hasMore = rows.length > q.limit
+    const last = page.at(-1)
+    return c.json({ data: page, next_cursor: hasMore && last ? `${last.created_at}_${last.id}` : null, has_more: hasMore }, 200)
+  })

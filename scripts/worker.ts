@@ -1,0 +1,45 @@
+// `npm run worker`: the webhook dispatcher as a process of its own, beside any number of others (they share
+// the queue through FOR UPDATE SKIP LOCKED). Needs DATABASE_URL. Settings: WEBHOOK_ALLOW_PRIVATE (false),
+// WEBHOOK_BATCH_SIZE (100), WEBHOOK_CONCURRENCY (50), WEBHOOK_TIMEOUT_MS (15000), WEBHOOK_LEASE_SECONDS
+// (timeout + 60), WEBHOOK_POLL_MS (1000). SIGTERM or SIGINT finish the batch in hand, then stop.
+import { closeDatabase, database } from '../functions/_core/db.ts'
+import { readEnv } from '../functions/_core/env.ts'
+import { privateNetworksAllowed } from '../functions/_core/outbound.ts'
+import { startDispatcher } from '../functions/webhooks/dispatcher.ts'
+import { nodeTransport } from './lib/node-transport.ts'
+
+const number = (name: string) => {
+  const value = readEnv(name)
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!(n > 0)) throw new Error(`${name} must be a positive number`)
+  return n
+}
+
+if (!readEnv('DATABASE_URL') && !readEnv('SUPABASE_DB_URL')) {
+  console.error('worker: set DATABASE_URL to the database whose webhooks to deliver')
+  process.exit(1)
+}
+
+const allowPrivate = privateNetworksAllowed(readEnv)
+const dispatcher = startDispatcher(database(), {
+  transport: nodeTransport({ allowPrivate }),
+  batchSize: number('WEBHOOK_BATCH_SIZE'),
+  concurrency: number('WEBHOOK_CONCURRENCY'),
+  timeoutMs: number('WEBHOOK_TIMEOUT_MS'),
+  leaseSeconds: number('WEBHOOK_LEASE_SECONDS'),
+  pollMs: number('WEBHOOK_POLL_MS'),
+  onError: (error) => console.error('worker:', error instanceof Error ? error.message : error),
+})
+console.log(`webhook dispatcher running (pid ${process.pid}${allowPrivate ? ', private networks allowed' : ''})`)
+
+let stopping = false
+const stop = async () => {
+  if (stopping) return
+  stopping = true
+  await dispatcher.stop()
+  await closeDatabase()
+  process.exit(0)
+}
+process.on('SIGTERM', () => void stop())
+process.on('SIGINT', () => void stop())
