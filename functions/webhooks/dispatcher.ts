@@ -145,9 +145,9 @@ async function recordOutcomes(sql: Sql, outcomes: Outcome[]): Promise<void> {
     streaks as (
       select s.endpoint_id, ep.org_id, ep.url,
         case when s.succeeded then null else coalesce(ep.failing_since, now()) end as failing_since,
-        ep.enabled and (s.gone or (not s.succeeded and ep.failing_since < now() - interval '5 days')) as disable,
+        ep.enabled and (s.gone or (not s.succeeded and coalesce(ep.failing_since < now() - interval '5 days', false))) as disable,
         case when s.gone then 'gone' else 'failing' end as reason
-      from (select endpoint_id, bool_or(outcome = 'delivered') as succeeded, bool_or(status_code = 410) as gone
+      from (select endpoint_id, bool_or(outcome = 'delivered') as succeeded, coalesce(bool_or(status_code = 410), false) as gone
             from settled group by endpoint_id) s
       join agentry.webhook_endpoints ep on ep.id = s.endpoint_id
     ),

@@ -5,11 +5,39 @@ import { revokeKey } from '../../functions/keys/queries.ts'
 import { createAgent, createOrganisation } from '../../scripts/lib/admin.ts'
 
 let sql: postgres.Sql | undefined
+let databaseUrl: string | undefined
 
 /** A service-role connection to the run's database, for arranging tests (never for the code under test). */
 export function serviceSql(): postgres.Sql {
-  sql ??= postgres(inject('databaseUrl'), { max: 4, onnotice: () => {} })
+  sql ??= postgres(databaseUrl ?? inject('databaseUrl'), { max: 4, onnotice: () => {} })
   return sql
+}
+
+/**
+ * Gives this test file a database of its own on the run's server, migrated, for the app and the harness
+ * alike: for tests whose subject works across organisations (a webhook dispatcher claims every due delivery)
+ * and must not meet other files' rows. Call it before anything has used the database; returns its URL and
+ * a function that drops it.
+ */
+export async function isolateDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const { applyMigrations } = await import('../../scripts/lib/migrations.ts')
+  const server = inject('databaseUrl')
+  const name = `isolated_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`
+  const admin = postgres(server, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  const url = server.replace(/\/postgres$/, `/${name}`)
+  await applyMigrations(url)
+  databaseUrl = url
+  process.env.DATABASE_URL = url
+  return {
+    url,
+    drop: async () => {
+      await sql?.end()
+      sql = undefined
+      await admin.unsafe(`drop database if exists ${name} with (force)`)
+      await admin.end()
+    },
+  }
 }
 
 export interface KeyOptions {
