@@ -34,3 +34,32 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
       }),
   }
 }
+
+export interface WorkerProcess {
+  pid: number
+  /** SIGKILL: the process dies on the spot, whatever it has in hand. */
+  kill(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Starts `npm run worker` (the webhook dispatcher) as a process of its own against `databaseUrl`. */
+export async function startWorkerProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+    cwd: root,
+    env: { ...process.env, WEBHOOK_ALLOW_PRIVATE: 'true', ...env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('webhook dispatcher running')) resolve()
+    })
+    child.once('exit', (code) => reject(new Error(`worker exited with code ${code}`)))
+  })
+  const ended = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const signal = async (name: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill(name)
+    await ended
+  }
+  return { pid: child.pid!, kill: () => signal('SIGKILL'), stop: () => signal('SIGTERM') }
+}

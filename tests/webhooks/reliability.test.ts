@@ -1,0 +1,116 @@
+// What at-least-once delivery must survive, with real processes and a real receiver: a receiver that is down
+// for a while, a dispatcher killed mid-batch, and two dispatchers sharing one queue.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startDispatcher } from '../../functions/webhooks/dispatcher.ts'
+import { database, closeDatabase } from '../../functions/_core/db.ts'
+import { nodeTransport } from '../../scripts/lib/node-transport.ts'
+import { createDataset } from '../harness/datasets.ts'
+import { startWorkerProcess } from '../harness/processes.ts'
+import { startReceiver, type Receiver } from '../harness/receiver.ts'
+import { createTenant, isolateDatabase, serviceSql } from '../harness/tenants.ts'
+import { createEndpoint } from '../harness/webhooks.ts'
+
+let db: Awaited<ReturnType<typeof isolateDatabase>>
+const receivers: Receiver[] = []
+
+beforeAll(async () => {
+  db = await isolateDatabase()
+})
+afterAll(async () => {
+  await Promise.all(receivers.map((r) => r.close()))
+  await closeDatabase()
+  await db.drop()
+})
+
+/** A tenant whose receiver is subscribed to row inserts, and `count` rows inserted: that many deliveries. */
+async function queueDeliveries(count: number, r: Receiver): Promise<{ endpointId: string }> {
+  const t = await createTenant()
+  const { id: endpointId } = await createEndpoint(t, { url: r.url, events: ['dataset.row.created'] })
+  const { id } = await createDataset(t)
+  await serviceSql()`insert into agentry.dataset_rows (dataset_id, data) select ${id}, jsonb_build_object('n', g) from generate_series(1, ${count}) g`
+  return { endpointId }
+}
+
+async function deliveriesOf(endpointId: string) {
+  return serviceSql()<{ id: string; status: string; attempt_count: number; event_id: string }[]>`
+    select id, status, attempt_count, event_id from agentry.webhook_deliveries where endpoint_id = ${endpointId}`
+}
+
+async function allDelivered(endpointId: string, timeoutMs: number) {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const rows = await deliveriesOf(endpointId)
+    if (rows.length > 0 && rows.every((d) => d.status === 'delivered')) return rows
+    if (Date.now() > until) throw new Error(`not all delivered: ${JSON.stringify(rows.map((d) => [d.status, d.attempt_count]))}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+async function receiver(): Promise<Receiver> {
+  const r = await startReceiver()
+  receivers.push(r)
+  return r
+}
+
+describe('at-least-once delivery', () => {
+  it('delivers every event once the receiver is back, each webhook-id once after deduplication', async () => {
+    const r = await receiver()
+    await r.down()
+    const dispatcher = startDispatcher(database(), { transport: nodeTransport({ allowPrivate: true }), pollMs: 100, timeoutMs: 2000 })
+    try {
+      const { endpointId } = await queueDeliveries(20, r)
+      const until = Date.now() + 10_000
+      while ((await deliveriesOf(endpointId)).some((d) => d.status !== 'failed')) {
+        if (Date.now() > until) throw new Error('the deliveries were not tried while the receiver was down')
+        await new Promise((res) => setTimeout(res, 50))
+      }
+      await r.up()
+      const rows = await allDelivered(endpointId, 15_000)
+      expect(rows).toHaveLength(20)
+      expect(rows.every((d) => d.attempt_count >= 2)).toBe(true)
+      const ids = new Set(r.received.map((x) => x.headers['webhook-id']))
+      expect(ids).toEqual(new Set(rows.map((d) => d.event_id)))
+    } finally {
+      await dispatcher.stop()
+    }
+  }, 40_000)
+
+  it('loses nothing when a dispatcher is killed mid-batch: its deliveries are claimed again after the lease', async () => {
+    const r = await receiver()
+    r.answer = () => ({ status: 200, delayMs: 1500 })
+    const { endpointId } = await queueDeliveries(30, r)
+    const settings = { WEBHOOK_BATCH_SIZE: '10', WEBHOOK_CONCURRENCY: '10', WEBHOOK_LEASE_SECONDS: '3', WEBHOOK_TIMEOUT_MS: '5000', WEBHOOK_POLL_MS: '100' }
+    const first = await startWorkerProcess(db.url, settings)
+    await r.waitFor(5)
+    await first.kill()
+    const inFlight = await serviceSql()`select count(*)::int as n from agentry.webhook_deliveries where endpoint_id = ${endpointId} and status = 'pending' and attempt_count = 1`
+    expect(inFlight[0].n).toBeGreaterThan(0)
+    r.answer = () => ({ status: 200 })
+    const second = await startWorkerProcess(db.url, settings)
+    try {
+      const rows = await allDelivered(endpointId, 30_000)
+      expect(rows).toHaveLength(30)
+      expect(rows.filter((d) => d.attempt_count === 2).length).toBe(inFlight[0].n)
+      expect(new Set(r.received.map((x) => x.headers['webhook-id']))).toEqual(new Set(rows.map((d) => d.event_id)))
+    } finally {
+      await second.stop()
+    }
+  }, 60_000)
+
+  it('never lets two dispatchers POST the same attempt of a delivery', async () => {
+    const r = await receiver()
+    const { endpointId } = await queueDeliveries(300, r)
+    const settings = { WEBHOOK_BATCH_SIZE: '20', WEBHOOK_POLL_MS: '50' }
+    const workers = await Promise.all([startWorkerProcess(db.url, settings), startWorkerProcess(db.url, settings)])
+    try {
+      const rows = await allDelivered(endpointId, 30_000)
+      expect(rows).toHaveLength(300)
+      expect(rows.every((d) => d.attempt_count === 1)).toBe(true)
+      const attempts = r.received.map((x) => `${x.headers['x-agentry-delivery-id']}#${x.headers['x-agentry-attempt']}`)
+      expect(attempts).toHaveLength(300)
+      expect(new Set(attempts).size).toBe(300)
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()))
+    }
+  }, 60_000)
+})
