@@ -4,7 +4,9 @@
 // - keys: GET /agent/api-keys (key check, rate limit and usage counters, then the query in a tenant
 //   transaction under RLS) against a bare Hono route running the same SQL with none of that;
 // - rows: a filtered (eq + range + or), ordered dataset query with limit=50 over 100k rows, through the API,
-//   through a bare Hono route running the same statements, and straight from postgres.js in this process.
+//   through a bare Hono route running the same statements, and straight from postgres.js in this process;
+// - webhooks: deliveries per second to a loopback receiver with one and two dispatchers, and the latency
+//   from a row's insert to its event reaching the receiver (BENCH_DELIVERIES per run, default 5000).
 // BENCH_SECONDS sets each measurement's length (default 10), BENCH_ROUNDS the rounds per route (default 2),
 // BENCH_ROWS the dataset's size (default 100000); DATABASE_URL, if set, is used instead of a fresh embedded
 // Postgres and must hold no organisations (the bare keys route lists every key in the database).
@@ -21,6 +23,7 @@ import { issueKey } from '../functions/keys/issue-key.ts'
 import { revokeKey } from '../functions/keys/queries.ts'
 import { createAgent, createOrganisation } from './lib/admin.ts'
 import { bareRowStatements, benchRowsQuery, seedBenchDataset } from './lib/bench-rows.ts'
+import { benchWebhooks } from './lib/bench-webhooks.ts'
 import { freePort, startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
 import { applyMigrations } from './lib/migrations.ts'
 
@@ -36,11 +39,13 @@ const settings = {
   connections: 20,
   poolSize: positive('DATABASE_POOL_SIZE', 10),
   rows: positive('BENCH_ROWS', 100_000),
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,rows').split(',').map((s) => s.trim()),
+  deliveries: positive('BENCH_DELIVERIES', 5000),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,rows,webhooks').split(',').map((s) => s.trim()),
 }
 const targets = {
   keys: { throughput_ratio_min: 0.75, p99_ratio_max: 1.3, rss_mb_max: 200 },
   rows: { api_to_bare_throughput_min: 0.75 },
+  webhooks: { deliveries_per_second_min: 1000, latency_p50_ms_max: 50 },
 }
 
 // autocannon ships no type declarations; this is the part of its API used here.
@@ -86,6 +91,7 @@ async function main(): Promise<number> {
       connections: settings.connections,
       pool_size: settings.poolSize,
       rows: settings.rows,
+      deliveries: settings.deliveries,
       scenarios: settings.scenarios,
     },
   })
@@ -140,6 +146,21 @@ async function main(): Promise<number> {
   }
 
   const rss = memory.stop()
+
+  if (settings.scenarios.includes('webhooks')) {
+    const figures = await benchWebhooks(sql, database.url, seeded.orgId, settings.deliveries)
+    for (const t of figures.throughput) line({ bench: 'webhooks', measure: 'throughput', ...t })
+    line({ bench: 'webhooks', measure: 'trigger_to_delivery', ...figures.latency })
+    const best = Math.max(...figures.throughput.map((t) => t.per_second))
+    line({
+      bench: 'ratio',
+      scenario: 'webhooks',
+      deliveries_per_second: Object.fromEntries(figures.throughput.map((t) => [`${t.dispatchers}_dispatcher${t.dispatchers > 1 ? 's' : ''}`, t.per_second])),
+      latency_p50_ms: figures.latency.p50_ms,
+      targets: targets.webhooks,
+      met: { deliveries_per_second: best >= targets.webhooks.deliveries_per_second_min, latency_p50_ms: figures.latency.p50_ms <= targets.webhooks.latency_p50_ms_max },
+    })
+  }
   line({ bench: 'memory', server_peak_rss_mb: rss.peakMb, sampled_peak_rss_mb: rss.sampledPeakMb, rss_before_load_mb: rss.beforeLoadMb, target_mb_max: targets.keys.rss_mb_max, met: rss.peakMb <= targets.keys.rss_mb_max })
 
   // Refused or failed requests are cheaper than real ones and would flatter the numbers: the run is void.
