@@ -64,7 +64,7 @@ export async function claimDueDeliveries(sql: Sql, batchSize: number, leaseSecon
     where d.id = due.id and e.id = d.event_id and ep.id = d.endpoint_id
     returning d.id, d.attempt_count as attempt, d.event_id, ep.url, ep.secret,
       case when ep.previous_secret_expires_at > now() then ep.previous_secret end as previous_secret,
-      json_build_object('id', e.id, 'type', e.type, 'created_at', e.created_at, 'org_id', e.org_id, 'data', e.data)::text as body`
+      (select row_to_json(envelope) from (select e.id, e.type, e.created_at, e.org_id, e.data) as envelope)::text as body`
 }
 
 /** Sends one claimed delivery and says how it ended and what comes next. */
