@@ -1,66 +1,29 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
-import { freePort } from '../../scripts/lib/embedded-postgres.ts'
 import { callApi } from '../harness/api.ts'
+import { startDenoEntry, type DenoEntry } from '../harness/deno.ts'
 import { createDataset } from '../harness/datasets.ts'
 import { createTenant } from '../harness/tenants.ts'
 
 // The Supabase Edge Function entry, run by the real Deno binary as `npm run start:deno` runs it. DENO_DIR is
 // a fresh empty folder and --cached-only forbids fetching anything, so a passing run proves the entry starts
 // from node_modules alone ("nodeModulesDir": "manual"), with nothing downloaded.
-const root = fileURLToPath(new URL('../..', import.meta.url))
-
-let deno: ChildProcess
+let entry: DenoEntry
 let denoDir: string
 let origin: string
 let base: string
-let output = ''
 
 beforeAll(async () => {
-  denoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agentry-deno-dir-'))
-  const port = await freePort()
-  origin = `http://127.0.0.1:${port}`
+  entry = await startDenoEntry('supabase/functions/api/index.ts', { DATABASE_URL: inject('databaseUrl') }, async (at) => {
+    if (!(await fetch(`${at}/api/v1/openapi.json`)).ok) throw new Error('not ready')
+  })
+  origin = entry.origin
+  denoDir = entry.denoDir
   base = `${origin}/functions/v1/api/v1`
-  deno = spawn(
-    path.join(root, 'node_modules', '.bin', 'deno'),
-    ['run', '--cached-only', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'supabase/functions/api/index.ts'],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DENO_DIR: denoDir, DATABASE_URL: inject('databaseUrl'), PORT: String(port), HOST: '127.0.0.1', NO_COLOR: '1' },
-    },
-  )
-  deno.stdout?.on('data', (chunk) => (output += chunk))
-  deno.stderr?.on('data', (chunk) => (output += chunk))
-  await waitUntilServing(`${origin}/api/v1/openapi.json`, 60_000)
 }, 90_000)
 
-afterAll(async () => {
-  if (deno && deno.exitCode === null && deno.signalCode === null) {
-    const exited = new Promise((resolve) => deno.once('exit', resolve))
-    deno.kill('SIGTERM')
-    await exited
-  }
-  if (denoDir) fs.rmSync(denoDir, { recursive: true, force: true })
-})
-
-async function waitUntilServing(url: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (deno.exitCode !== null) throw new Error(`deno exited with code ${deno.exitCode}:\n${output}`)
-    try {
-      if ((await fetch(url)).ok) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`deno did not answer at ${url} within ${timeoutMs} ms:\n${output}`)
-}
+afterAll(() => entry?.stop())
 
 describe('the Edge Function entry under Deno', () => {
   it('serves the OpenAPI document at the path Supabase hands the function', async () => {
