@@ -191,6 +191,19 @@ export async function dispatchBatch(sql: Sql, options: DispatchOptions): Promise
   return claimed.length
 }
 
+/**
+ * Forgets events older than `days` whose deliveries have all ended (delivered or dead), with those
+ * deliveries and their attempts, so the log keeps a bounded history. Returns how many events went.
+ */
+export async function pruneDeliveryLog(sql: Sql, days: number): Promise<number> {
+  const gone = await sql`
+    delete from agentry.events e
+    where e.created_at < now() - make_interval(days => ${days})
+      and not exists (select 1 from agentry.webhook_deliveries d where d.event_id = e.id and d.status in ('pending', 'failed'))
+    returning 1`
+  return gone.length
+}
+
 export interface RunningDispatcher {
   stop(): Promise<void>
 }
@@ -198,12 +211,17 @@ export interface RunningDispatcher {
 /**
  * Dispatches until stopped: at once when a delivery is created (LISTEN on the channel the fan-out trigger
  * notifies), and every `pollMs` besides, so that retries come due and a lost notification only delays.
+ * Keeps the delivery log to `retentionDays` (30) of history.
  */
 export function startDispatcher(
   sql: Sql,
-  options: DispatchOptions & { pollMs?: number; onError?: (error: unknown) => void },
+  options: DispatchOptions & { pollMs?: number; retentionDays?: number; onError?: (error: unknown) => void },
 ): RunningDispatcher {
   const pollMs = options.pollMs ?? 1000
+  // Hourly, and once at the start: several dispatchers pruning at once only repeat a cheap delete.
+  const prune = () => pruneDeliveryLog(sql, options.retentionDays ?? 30).catch((error) => options.onError?.(error))
+  void prune()
+  const pruning = setInterval(prune, 3600_000)
   let running = true
   let wake: () => void = () => {}
   let woken = false
@@ -236,6 +254,7 @@ export function startDispatcher(
   return {
     async stop() {
       running = false
+      clearInterval(pruning)
       wake()
       await loop
       await listening.then((l) => l.unlisten()).catch(() => {})

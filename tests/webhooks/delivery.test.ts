@@ -4,12 +4,13 @@ import crypto from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closeDatabase, database } from '../../functions/_core/db.ts'
-import { startDispatcher, type RunningDispatcher } from '../../functions/webhooks/dispatcher.ts'
+import { pruneDeliveryLog, startDispatcher, type RunningDispatcher } from '../../functions/webhooks/dispatcher.ts'
 import { nodeTransport } from '../../scripts/lib/node-transport.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createDataset } from '../harness/datasets.ts'
 import { startReceiver, type Received, type Receiver } from '../harness/receiver.ts'
 import { createTenant, isolateDatabase, serviceSql, type Tenant } from '../harness/tenants.ts'
+import { createEndpoint } from '../harness/webhooks.ts'
 
 process.env.WEBHOOK_ALLOW_PRIVATE = 'true'
 
@@ -275,5 +276,26 @@ describe('the delivery log', () => {
       expect(res.status, q).toBe(400)
       expect(res.body.error.code).toBe('validation_failed')
     }
+  })
+})
+
+describe('the log\'s history', () => {
+  it('forgets events older than the retention whose deliveries have ended, and keeps the rest', async () => {
+    const t = await createTenant()
+    const sql = serviceSql()
+    const { id: endpointId } = await createEndpoint(t, { url: 'http://127.0.0.1:9/never', enabled: false })
+    // Deliveries to a disabled endpoint, so that no dispatcher claims them while the test looks.
+    const event = async (ageDays: number, status: string) => {
+      const [e] = await sql`insert into agentry.events (org_id, type, data, created_at)
+        values (${t.org.id}, 'dataset.row.created', '{}', now() - make_interval(days => ${ageDays})) returning id`
+      await sql`insert into agentry.webhook_deliveries (org_id, endpoint_id, event_id, status) values (${t.org.id}, ${endpointId}, ${e.id}, ${status})`
+      return e.id as string
+    }
+    const old = [await event(31, 'delivered'), await event(40, 'dead')]
+    const kept = [await event(31, 'failed'), await event(2, 'delivered')]
+    await pruneDeliveryLog(database(), 30)
+    const left = await sql`select event_id as id from agentry.webhook_deliveries where endpoint_id = ${endpointId}`
+    expect(left.map((r) => r.id).sort()).toEqual([...kept].sort())
+    expect(old.every((id) => !left.some((r) => r.id === id))).toBe(true)
   })
 })
