@@ -1,5 +1,17 @@
 import { createApi, createServerApp } from './_core/app.ts'
 import { registerDocs } from './_core/openapi.ts'
+import { registerCreateAgent } from './agents/create-agent.ts'
+import { registerDeleteAgent } from './agents/delete-agent.ts'
+import { registerGetAgent } from './agents/get-agent.ts'
+import { registerListAgents } from './agents/list-agents.ts'
+import { registerUpdateAgent } from './agents/update-agent.ts'
+import { registerSendMessage } from './chat/send-message.ts'
+import { registerStopGeneration } from './chat/stop-generation.ts'
+import { registerDeleteConversation } from './conversations/delete-conversation.ts'
+import { registerGetConversation } from './conversations/get-conversation.ts'
+import { registerListConversations } from './conversations/list-conversations.ts'
+import { registerListMessages } from './conversations/list-messages.ts'
+import { registerUpdateConversation } from './conversations/update-conversation.ts'
 import { registerListAuditLogs } from './audit/list-audit-logs.ts'
 import { registerCreateDataset } from './datasets/create-dataset.ts'
 import { registerDeleteDataset } from './datasets/delete-dataset.ts'
@@ -53,6 +65,19 @@ export function createApp() {
   registerDeleteKey(v1)
 
   registerListAuditLogs(v1)
+
+  registerListAgents(v1)
+  registerCreateAgent(v1)
+  registerGetAgent(v1)
+  registerUpdateAgent(v1)
+  registerDeleteAgent(v1)
+  registerSendMessage(v1)
+  registerStopGeneration(v1)
+  registerListConversations(v1)
+  registerGetConversation(v1)
+  registerUpdateConversation(v1)
+  registerDeleteConversation(v1)
+  registerListMessages(v1)
 
   registerListDatasets(v1)
   registerCreateDataset(v1)

@@ -6,8 +6,8 @@ export interface SecuredRoute {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
   /** A path addressing something that belongs to `t` (built fresh for every check). */
   path: (t: Tenant) => string | Promise<string>
-  /** The request body; a function makes a fresh one for every request (e.g. a unique name). */
-  body?: unknown
+  /** The request body; a function makes a fresh one for every request (a unique name, something of t's). */
+  body?: unknown | ((t: Tenant) => unknown)
   /** The route's declared scope; null when any valid credential may call it. */
   scope: string | null
   /** Status a key holding exactly `scope` gets. */
@@ -31,7 +31,7 @@ const oppositeOf = (scope: string) => (scope.endsWith(':read') ? scope.replace(/
 export function describeSecurity(name: string, route: SecuredRoute, api: () => TestApi) {
   describe(`${name}: shared security checks`, () => {
     const send = async (t: Tenant, options: CallOptions, path?: string) =>
-      api().call(route.method, path ?? (await route.path(t)), { body: typeof route.body === 'function' ? route.body() : route.body, ...options })
+      api().call(route.method, path ?? (await route.path(t)), { body: typeof route.body === 'function' ? await route.body(t) : route.body, ...options })
 
     /** The error as `{ code, message }` in our codes, whichever surface answered. */
     const errorOf = (body: any): { code: string; message: string } => {

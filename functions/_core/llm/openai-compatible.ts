@@ -1,0 +1,159 @@
+// A provider for any server speaking OpenAI's Chat Completions API (OpenAI, Ollama, vLLM, LM Studio,
+// llama.cpp …), blocking and streaming. Tolerant of what such servers do differently: usage missing (it is
+// then estimated, and marked so), a stream ending without `[DONE]`, an error sent as a frame mid-stream.
+// 429s, 5xx and network failures are retried a few times with backoff, before anything has been streamed;
+// after that, or past the retries, the caller gets `502 provider_error` with the provider's own message.
+import { ApiError } from '../errors.ts'
+import type { ChatProvider, ChatRequest, Completion, StreamEvent, Usage } from './provider.ts'
+import { estimateTokens } from './provider.ts'
+
+export interface OpenAiCompatibleOptions {
+  baseUrl: string
+  apiKey: string | null
+  defaultModel: string
+  /** Attempts for 429/5xx/network failures (default 3), waiting `retryBaseMs` × 2ⁿ (± jitter) between. */
+  attempts?: number
+  retryBaseMs?: number
+  timeoutMs?: number
+}
+
+interface ChoiceChunk {
+  choices?: { delta?: { content?: string | null }; message?: { content?: string | null } }[]
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null
+  model?: string
+  error?: { message?: string } | string
+}
+
+const providerError = (message: string) => new ApiError('provider_error', `The model provider failed: ${message}`)
+
+export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): ChatProvider {
+  const url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`
+  const attempts = options.attempts ?? 3
+  const retryBaseMs = options.retryBaseMs ?? 250
+
+  async function post(request: ChatRequest, stream: boolean, signal?: AbortSignal): Promise<Response> {
+    const body = JSON.stringify({
+      model: request.model,
+      messages: request.messages,
+      ...(request.temperature != null ? { temperature: request.temperature } : {}),
+      ...(request.maxTokens != null ? { max_tokens: request.maxTokens } : {}),
+      ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    })
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json' }
+    if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`
+    for (let attempt = 1; ; attempt++) {
+      let response: Response | null = null
+      let failure: string
+      try {
+        const timeout = AbortSignal.timeout(options.timeoutMs ?? 120_000)
+        response = await fetch(url, { method: 'POST', headers, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout })
+        if (response.ok) return response
+        failure = await errorMessage(response)
+        if (response.status !== 429 && response.status < 500) throw providerError(failure)
+      } catch (error) {
+        if (error instanceof ApiError || signal?.aborted) throw error
+        failure = (error as Error).name === 'TimeoutError' ? 'no answer in time' : `unreachable (${(error as Error).message})`
+      }
+      if (attempt >= attempts) throw providerError(failure)
+      const retryAfter = Number(response?.headers.get('retry-after'))
+      const wait = retryAfter > 0 && retryAfter <= 5 ? retryAfter * 1000 : retryBaseMs * 2 ** (attempt - 1) * (0.8 + 0.4 * Math.random())
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+  }
+
+  function usageFrom(reported: ChoiceChunk['usage'], request: ChatRequest, text: string): Usage {
+    if (reported && typeof reported.prompt_tokens === 'number' && typeof reported.completion_tokens === 'number') {
+      return { promptTokens: reported.prompt_tokens, completionTokens: reported.completion_tokens, estimated: false }
+    }
+    return { promptTokens: estimateTokens(request.messages.map((m) => m.content).join('\n')), completionTokens: estimateTokens(text), estimated: true }
+  }
+
+  return {
+    name: 'openai-compatible',
+    defaultModel: options.defaultModel,
+
+    async complete(request, signal): Promise<Completion> {
+      const response = await post(request, false, signal)
+      let json: ChoiceChunk
+      try {
+        json = (await response.json()) as ChoiceChunk
+      } catch {
+        throw providerError('the answer was not JSON')
+      }
+      if (json.error) throw providerError(messageOf(json.error))
+      const text = json.choices?.[0]?.message?.content ?? ''
+      return { text, model: json.model ?? request.model, usage: usageFrom(json.usage, request, text) }
+    },
+
+    async *stream(request, signal): AsyncIterable<StreamEvent> {
+      const response = await post(request, true, signal)
+      if (!response.body) throw providerError('the answer had no body')
+      let text = ''
+      let model = request.model
+      let usage: ChoiceChunk['usage'] = null
+      for await (const data of serverSentData(response.body)) {
+        if (data === '[DONE]') break
+        let chunk: ChoiceChunk
+        try {
+          chunk = JSON.parse(data) as ChoiceChunk
+        } catch {
+          throw providerError('the stream held a frame that is not JSON')
+        }
+        if (chunk.error) throw providerError(messageOf(chunk.error))
+        if (chunk.model) model = chunk.model
+        if (chunk.usage) usage = chunk.usage
+        const delta = chunk.choices?.[0]?.delta?.content
+        if (delta) {
+          text += delta
+          yield { type: 'delta', text: delta }
+        }
+      }
+      yield { type: 'done', model, usage: usageFrom(usage, request, text) }
+    },
+  }
+}
+
+/** The `data` of each server-sent event, events being separated by a blank line. */
+async function* serverSentData(body: ReadableStream<Uint8Array>): AsyncIterable<string> {
+  const reader = body.pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>).getReader()
+  let buffer = ''
+  let data: string[] = []
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      buffer += value
+      let newline: number
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline).replace(/\r$/, '')
+        buffer = buffer.slice(newline + 1)
+        if (line === '') {
+          if (data.length) yield data.join('\n')
+          data = []
+        } else if (line.startsWith('data:')) {
+          data.push(line.slice(5).replace(/^ /, ''))
+        }
+      }
+    }
+    if (buffer.startsWith('data:')) data.push(buffer.slice(5).replace(/^ /, ''))
+    if (data.length) yield data.join('\n')
+  } finally {
+    await reader.cancel().catch(() => {})
+  }
+}
+
+async function errorMessage(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '')
+  try {
+    const json = JSON.parse(text) as { error?: { message?: string } | string; message?: string }
+    if (json.error) return `${response.status}: ${messageOf(json.error)}`
+    if (json.message) return `${response.status}: ${json.message}`
+  } catch {
+    // not JSON
+  }
+  return `${response.status}${text ? `: ${text.slice(0, 300)}` : ''}`
+}
+
+function messageOf(error: { message?: string } | string): string {
+  return typeof error === 'string' ? error : error.message ?? 'unknown error'
+}

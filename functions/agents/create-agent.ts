@@ -1,0 +1,27 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { ApiError } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { insertAgent } from './queries.ts'
+import { Agent, CreateAgentBody } from './schemas.ts'
+
+export const createAgentRoute = defineRoute({
+  method: 'post',
+  path: '/agents',
+  scope: 'agents:write',
+  tags: ['Agents'],
+  summary: 'Create an agent',
+  description: 'An organisation credential creates agents (an agent key cannot). Chat with it at POST /chat/{id}.',
+  request: { body: { content: { 'application/json': { schema: CreateAgentBody } } } },
+  responses: { 201: { description: 'The new agent', content: { 'application/json': { schema: z.object({ data: Agent }) } } } },
+})
+
+export const registerCreateAgent = (api: Api) =>
+  api.openapi(createAgentRoute, async (c) => {
+    const p = c.get('principal')
+    if (p.agentId) throw new ApiError('insufficient_scope', 'An agent key cannot create agents; use an organisation token.')
+    const agent = await withTenant(claimsOf(p), (tx) => insertAgent(tx, p.orgId, c.req.valid('json')))
+    return c.json({ data: agent }, 201)
+  })

@@ -1,0 +1,27 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { deleteAgent } from './queries.ts'
+import { Agent, AgentParams } from './schemas.ts'
+
+export const deleteAgentRoute = defineRoute({
+  method: 'delete',
+  path: '/agents/{id}',
+  scope: 'agents:write',
+  tags: ['Agents'],
+  summary: 'Delete an agent',
+  description: 'Deletes the agent with everything that is its own: its keys, conversations, datasets and webhook endpoints. Answers with the agent as it was.',
+  request: { params: AgentParams },
+  responses: { 200: { description: 'The deleted agent', content: { 'application/json': { schema: z.object({ data: Agent }) } } } },
+})
+
+export const registerDeleteAgent = (api: Api) =>
+  api.openapi(deleteAgentRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const agent = await withTenant(claimsOf(c.get('principal')), (tx) => deleteAgent(tx, id))
+    if (!agent) throw notFound('Agent')
+    return c.json({ data: agent }, 200)
+  })

@@ -1,0 +1,26 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { findAgent } from './queries.ts'
+import { Agent, AgentParams } from './schemas.ts'
+
+export const getAgentRoute = defineRoute({
+  method: 'get',
+  path: '/agents/{id}',
+  scope: 'agents:read',
+  tags: ['Agents'],
+  summary: 'Get an agent',
+  request: { params: AgentParams },
+  responses: { 200: { description: 'The agent', content: { 'application/json': { schema: z.object({ data: Agent }) } } } },
+})
+
+export const registerGetAgent = (api: Api) =>
+  api.openapi(getAgentRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const agent = await withTenant(claimsOf(c.get('principal')), (tx) => findAgent(tx, id))
+    if (!agent) throw notFound('Agent')
+    return c.json({ data: agent }, 200)
+  })

@@ -1,0 +1,23 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { defineRoute } from '../_core/route.ts'
+import { listAgents } from './queries.ts'
+import { Agent } from './schemas.ts'
+
+export const listAgentsRoute = defineRoute({
+  method: 'get',
+  path: '/agents',
+  scope: 'agents:read',
+  tags: ['Agents'],
+  summary: 'List agents',
+  description: 'The organisation\'s agents, oldest first; an agent key sees its own agent only.',
+  responses: { 200: { description: 'The agents', content: { 'application/json': { schema: z.object({ data: z.array(Agent) }) } } } },
+})
+
+export const registerListAgents = (api: Api) =>
+  api.openapi(listAgentsRoute, async (c) => {
+    const agents = await withTenant(claimsOf(c.get('principal')), (tx) => listAgents(tx))
+    return c.json({ data: agents }, 200)
+  })

@@ -1,0 +1,27 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { updateAgent } from './queries.ts'
+import { Agent, AgentParams, UpdateAgentBody } from './schemas.ts'
+
+export const updateAgentRoute = defineRoute({
+  method: 'patch',
+  path: '/agents/{id}',
+  scope: 'agents:write',
+  tags: ['Agents'],
+  summary: 'Update an agent',
+  description: 'Change its name, instructions, model, temperature, output limit, status or metadata.',
+  request: { params: AgentParams, body: { content: { 'application/json': { schema: UpdateAgentBody } } } },
+  responses: { 200: { description: 'The agent', content: { 'application/json': { schema: z.object({ data: Agent }) } } } },
+})
+
+export const registerUpdateAgent = (api: Api) =>
+  api.openapi(updateAgentRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const agent = await withTenant(claimsOf(c.get('principal')), (tx) => updateAgent(tx, id, c.req.valid('json')))
+    if (!agent) throw notFound('Agent')
+    return c.json({ data: agent }, 200)
+  })

@@ -1,0 +1,125 @@
+// One exchange with an agent: the user's message is stored, the model answers (streamed internally in both
+// modes, so a stop or a client leaving keeps what was generated so far), and the reply and its usage are
+// stored. The model call happens outside any transaction: no connection is held while a model thinks.
+import type { Principal } from '../_core/auth.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { ApiError } from '../_core/errors.ts'
+import { readEnv } from '../_core/env.ts'
+import { chatProvider, estimateTokens, type ChatProvider, type ChatRequest, type Usage } from '../_core/llm/provider.ts'
+import { trackGeneration } from './generations.ts'
+import { findChatAgent, insertMessage, openConversation, recentHistory, recordUsage } from './queries.ts'
+
+/** How much of a conversation's history (in estimated tokens) the model is shown (CHAT_HISTORY_TOKENS). */
+const historyBudget = () => Number(readEnv('CHAT_HISTORY_TOKENS') ?? 8000)
+
+export interface ExchangeInput {
+  agentId: string
+  message: string
+  conversationId?: string
+  user?: string
+  metadata?: Record<string, unknown>
+}
+
+export interface Exchange {
+  agentId: string
+  conversationId: string
+  userMessageId: string
+  messageId: string
+  provider: ChatProvider
+  request: ChatRequest
+  started: number
+}
+
+export interface Reply {
+  conversation_id: string
+  message_id: string
+  reply: string
+  status: 'complete' | 'incomplete'
+  model: string
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cost_usd: number; estimated: boolean }
+  latency_ms: number
+}
+
+/** Stores the user's message (starting the conversation if need be) and prepares what the model is sent. */
+export async function openExchange(p: Principal, input: ExchangeInput): Promise<Exchange> {
+  const started = Date.now()
+  const provider = chatProvider()
+  return withTenant(claimsOf(p), async (tx) => {
+    const agent = await findChatAgent(tx, input.agentId)
+    const conversation = await openConversation(tx, { orgId: p.orgId, agentId: agent.id, conversationId: input.conversationId, firstMessage: input.message, user: input.user, metadata: input.metadata })
+    const history = conversation.created ? [] : await recentHistory(tx, conversation.id, historyBudget(), estimateTokens)
+    const userMessageId = await insertMessage(tx, { conversationId: conversation.id, role: 'user', content: input.message, user: input.user, metadata: input.metadata })
+    return {
+      agentId: agent.id,
+      conversationId: conversation.id,
+      userMessageId,
+      messageId: crypto.randomUUID(),
+      provider,
+      started,
+      request: {
+        model: agent.model ?? provider.defaultModel,
+        messages: [...(agent.instructions ? [{ role: 'system' as const, content: agent.instructions }] : []), ...history, { role: 'user', content: input.message }],
+        temperature: agent.temperature,
+        maxTokens: agent.max_output_tokens,
+      },
+    }
+  })
+}
+
+/**
+ * Runs the model, handing each piece of text to `onDelta`, and stores the reply: whole, or cut short (a
+ * stop or `signal`, the client leaving) as `incomplete`. A provider failure before any text is thrown
+ * (502 provider_error); after some text, what was generated is stored as `failed` and the error thrown.
+ */
+export async function generateReply(p: Principal, x: Exchange, onDelta: (text: string) => Promise<void> | void, signal?: AbortSignal): Promise<Reply> {
+  const generation = trackGeneration(x.conversationId)
+  const abort = signal ? AbortSignal.any([signal, generation.signal]) : generation.signal
+  let text = ''
+  let model = x.request.model
+  let usage: Usage | null = null
+  let failure: unknown = null
+  try {
+    for await (const event of x.provider.stream(x.request, abort)) {
+      if (event.type === 'delta') {
+        text += event.text
+        await onDelta(event.text)
+      } else {
+        model = event.model
+        usage = event.usage
+      }
+      if (abort.aborted) break
+    }
+  } catch (error) {
+    if (!abort.aborted) failure = error
+  } finally {
+    generation.done()
+  }
+  if (failure && !text) throw failure
+  const status = failure ? 'failed' : usage ? 'complete' : 'incomplete'
+  const counted: Usage = usage ?? {
+    promptTokens: estimateTokens(x.request.messages.map((m) => m.content).join('\n')),
+    completionTokens: estimateTokens(text),
+    estimated: true,
+  }
+  const cost = await withTenant(claimsOf(p), async (tx) => {
+    await insertMessage(tx, { id: x.messageId, conversationId: x.conversationId, role: 'assistant', content: text, status, model, usage: counted })
+    return recordUsage(tx, { orgId: p.orgId, agentId: x.agentId, keyId: p.keyId, userId: p.userId, conversationId: x.conversationId, messageId: x.messageId, provider: x.provider.name, model, usage: counted })
+  })
+  if (failure) throw failure instanceof ApiError ? failure : new ApiError('provider_error', 'The model provider failed.')
+  return {
+    conversation_id: x.conversationId,
+    message_id: x.messageId,
+    reply: text,
+    status: status === 'complete' ? 'complete' : 'incomplete',
+    model,
+    usage: {
+      prompt_tokens: counted.promptTokens,
+      completion_tokens: counted.completionTokens,
+      total_tokens: counted.promptTokens + counted.completionTokens,
+      cost_usd: cost,
+      estimated: counted.estimated,
+    },
+    latency_ms: Date.now() - x.started,
+  }
+}

@@ -1,0 +1,37 @@
+import { z } from '@hono/zod-openapi'
+
+export const AgentParams = z.object({ agentId: z.uuid({ message: 'Agent id must be a UUID.' }).openapi({ param: { name: 'agentId', in: 'path' } }) })
+
+export const ChatBody = z
+  .strictObject({
+    message: z.string().min(1).max(100_000).openapi({ example: 'Hello, agent!' }),
+    conversation_id: z.uuid().optional().openapi({ description: 'Continue this conversation; without it a new one is started, titled after the message.' }),
+    stream: z.boolean().optional().openapi({ description: 'Answer as Server-Sent Events (also with `Accept: text/event-stream`).' }),
+    user: z.string().min(1).max(200).optional().openapi({ description: 'Who is talking, as your system names them.' }),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi('ChatMessage')
+
+export const ChatUsage = z
+  .object({
+    prompt_tokens: z.number().int(),
+    completion_tokens: z.number().int(),
+    total_tokens: z.number().int(),
+    cost_usd: z.number(),
+    estimated: z.boolean().openapi({ description: 'True when the provider reported no usage and the counts were estimated.' }),
+  })
+  .openapi('ChatUsage')
+
+export const ChatReply = z
+  .object({
+    conversation_id: z.uuid(),
+    message_id: z.uuid(),
+    reply: z.string(),
+    status: z.enum(['complete', 'incomplete']).openapi({ description: '`incomplete` when the generation was stopped before its end.' }),
+    model: z.string(),
+    usage: ChatUsage,
+    latency_ms: z.number().int(),
+  })
+  .openapi('ChatReply')
+
+export const StopBody = z.strictObject({ conversation_id: z.uuid() }).openapi('StopGeneration')

@@ -1,0 +1,94 @@
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { claimIdempotencyKey, type StoredAnswer } from '../_core/idempotency.ts'
+import { defineRoute } from '../_core/route.ts'
+import { eventStream } from '../_core/sse.ts'
+import { ApiError } from '../_core/errors.ts'
+import { generateReply, openExchange, type Reply } from './exchange.ts'
+import { AgentParams, ChatBody, ChatReply } from './schemas.ts'
+import { z } from '@hono/zod-openapi'
+
+export const sendMessageRoute = defineRoute({
+  method: 'post',
+  path: '/chat/{agentId}',
+  scope: 'chat:write',
+  tags: ['Chat'],
+  summary: 'Send a message to an agent',
+  description:
+    'Stores the message, asks the agent\'s model, stores the reply, and answers with it, its usage and cost. With ' +
+    '`stream: true` (or `Accept: text/event-stream`) the answer is Server-Sent Events: `message.start` (ids), ' +
+    '`message.delta` ({ text }), `message.end` (the reply with usage and cost), `error` ({ code, message }), then ' +
+    '`done`; a `: ping` comment every 15 s. A client that disconnects stops the generation; what was generated is ' +
+    'kept as `incomplete`. Send `Idempotency-Key` to make a retry return the stored reply instead of asking again.',
+  request: { params: AgentParams, body: { content: { 'application/json': { schema: ChatBody } } } },
+  responses: {
+    200: {
+      description: 'The reply (JSON), or its stream (Server-Sent Events)',
+      content: { 'application/json': { schema: z.object({ data: ChatReply }) }, 'text/event-stream': { schema: z.string() } },
+    },
+    409: { description: 'The agent is paused, the conversation closed, or the Idempotency-Key reused for another request (`conflict`).', content: { 'application/json': { schema: z.object({ error: z.object({ message: z.string(), code: z.string() }) }) } } },
+    502: { description: 'The model provider failed (`provider_error`), with its message.', content: { 'application/json': { schema: z.object({ error: z.object({ message: z.string(), code: z.string() }) }) } } },
+  },
+})
+
+export const registerSendMessage = (api: Api) =>
+  api.openapi(sendMessageRoute, async (c) => {
+    const { agentId } = c.req.valid('param')
+    const body = c.req.valid('json')
+    const p = c.get('principal')
+    const streaming = body.stream ?? /\btext\/event-stream\b/.test(c.req.header('accept') ?? '')
+    const key = c.req.header('idempotency-key')
+    const idempotency = key === undefined ? null : await claimIdempotencyKey(claimsOf(p), key, `POST /chat/${agentId}`, body)
+
+    if (idempotency?.kind === 'replay') {
+      const stored = idempotency.answer
+      if (!streaming || stored.status !== 200) return c.json(stored.body as never, stored.status as 200)
+      const reply = (stored.body as { data: Reply }).data
+      return eventStream(c, async (sink) => {
+        await sink.send('message.start', { conversation_id: reply.conversation_id, message_id: reply.message_id, model: reply.model, replayed: true })
+        await sink.send('message.delta', { text: reply.reply })
+        await sink.send('message.end', reply)
+        await sink.send('done', {})
+      })
+    }
+
+    const remember = async (answer: StoredAnswer | null) => {
+      if (idempotency?.kind !== 'first') return
+      if (answer) await idempotency.complete(answer)
+      else await idempotency.abandon()
+    }
+
+    let exchange
+    try {
+      exchange = await openExchange(p, { agentId, message: body.message, conversationId: body.conversation_id, user: body.user, metadata: body.metadata })
+    } catch (error) {
+      await remember(null)
+      throw error
+    }
+
+    if (!streaming) {
+      try {
+        const reply = await generateReply(p, exchange, () => {})
+        await remember({ status: 200, body: { data: reply } })
+        return c.json({ data: reply }, 200)
+      } catch (error) {
+        await remember(null)
+        throw error
+      }
+    }
+
+    return eventStream(c, async (sink) => {
+      await sink.send('message.start', { conversation_id: exchange.conversationId, message_id: exchange.messageId, user_message_id: exchange.userMessageId, model: exchange.request.model })
+      try {
+        const reply = await generateReply(p, exchange, (text) => sink.send('message.delta', { text }), sink.signal)
+        await remember({ status: 200, body: { data: reply } })
+        await sink.send('message.end', reply)
+      } catch (error) {
+        await remember(null)
+        const e = error instanceof ApiError ? error : new ApiError('internal', 'The reply could not be completed.')
+        if (!(error instanceof ApiError)) console.error(`[${c.get('requestId')}] chat stream failed`, error)
+        await sink.send('error', { code: e.code, message: e.message })
+      }
+      await sink.send('done', {})
+    })
+  })

@@ -1,0 +1,28 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { deleteConversation } from './queries.ts'
+import { Conversation, ConversationParams } from './schemas.ts'
+
+export const deleteConversationRoute = defineRoute({
+  method: 'delete',
+  path: '/conversations/{id}',
+  scope: 'conversations:write',
+  tags: ['Conversations'],
+  summary: 'Delete a conversation',
+  description: 'Deletes it with its messages (its usage stays in the ledger). Answers with the conversation as it was.',
+  request: { params: ConversationParams },
+  responses: { 200: { description: 'The deleted conversation', content: { 'application/json': { schema: z.object({ data: Conversation }) } } } },
+})
+
+export const registerDeleteConversation = (api: Api) =>
+  api.openapi(deleteConversationRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const row = await withTenant(claimsOf(c.get('principal')), (tx) => deleteConversation(tx, id))
+    if (!row) throw notFound('Conversation')
+    const { position: _, ...conversation } = row
+    return c.json({ data: conversation }, 200)
+  })

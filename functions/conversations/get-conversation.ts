@@ -1,0 +1,27 @@
+import { z } from '@hono/zod-openapi'
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { notFound } from '../_core/errors.ts'
+import { defineRoute } from '../_core/route.ts'
+import { findConversation } from './queries.ts'
+import { Conversation, ConversationParams } from './schemas.ts'
+
+export const getConversationRoute = defineRoute({
+  method: 'get',
+  path: '/conversations/{id}',
+  scope: 'conversations:read',
+  tags: ['Conversations'],
+  summary: 'Get a conversation',
+  request: { params: ConversationParams },
+  responses: { 200: { description: 'The conversation', content: { 'application/json': { schema: z.object({ data: Conversation }) } } } },
+})
+
+export const registerGetConversation = (api: Api) =>
+  api.openapi(getConversationRoute, async (c) => {
+    const { id } = c.req.valid('param')
+    const row = await withTenant(claimsOf(c.get('principal')), (tx) => findConversation(tx, id))
+    if (!row) throw notFound('Conversation')
+    const { position: _, ...conversation } = row
+    return c.json({ data: conversation }, 200)
+  })

@@ -1,0 +1,27 @@
+import type { Api } from '../_core/app.ts'
+import { claimsOf } from '../_core/auth.ts'
+import { withTenant } from '../_core/db.ts'
+import { defineRoute } from '../_core/route.ts'
+import { listConversations } from './queries.ts'
+import { Conversation, ConversationQuery, page } from './schemas.ts'
+import { pageOf } from './paging.ts'
+
+export const listConversationsRoute = defineRoute({
+  method: 'get',
+  path: '/conversations',
+  scope: 'conversations:read',
+  tags: ['Conversations'],
+  summary: 'List conversations',
+  description: 'Newest first, filtered by `agent_id`, `status`, `user` or `created_after`; page with `next_cursor`.',
+  request: { query: ConversationQuery },
+  responses: { 200: { description: 'A page of conversations', content: { 'application/json': { schema: page(Conversation) } } } },
+})
+
+export const registerListConversations = (api: Api) =>
+  api.openapi(listConversationsRoute, async (c) => {
+    const q = c.req.valid('query')
+    const rows = await withTenant(claimsOf(c.get('principal')), (tx) =>
+      listConversations(tx, { limit: q.limit, cursor: q.cursor, agentId: q.agent_id, status: q.status, user: q.user, createdAfter: q.created_after }),
+    )
+    return c.json(pageOf(rows, q.limit), 200)
+  })
