@@ -6,7 +6,9 @@
 // - rows: a filtered (eq + range + or), ordered dataset query with limit=50 over 100k rows, through the API,
 //   through a bare Hono route running the same statements, and straight from postgres.js in this process;
 // - webhooks: deliveries per second to a loopback receiver with one and two dispatchers, and the latency
-//   from a row's insert to its event reaching the receiver (BENCH_DELIVERIES per run, default 5000).
+//   from a row's insert to its event reaching the receiver (BENCH_DELIVERIES per run, default 5000);
+// - chat: time to first token and total time of a streamed reply through POST /chat/{agentId} against the
+//   same fake OpenAI-compatible server asked directly (BENCH_CHATS requests each, default 200).
 // BENCH_SECONDS sets each measurement's length (default 10), BENCH_ROUNDS the rounds per route (default 2),
 // BENCH_ROWS the dataset's size (default 100000); DATABASE_URL, if set, is used instead of a fresh embedded
 // Postgres and must hold no organisations (the bare keys route lists every key in the database).
@@ -24,6 +26,7 @@ import { revokeKey } from '../functions/keys/queries.ts'
 import { createAgent, createOrganisation } from './lib/admin.ts'
 import { bareRowStatements, benchRowsQuery, seedBenchDataset } from './lib/bench-rows.ts'
 import { benchWebhooks } from './lib/bench-webhooks.ts'
+import { benchChat, startBenchModel } from './lib/bench-chat.ts'
 import { freePort, startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
 import { applyMigrations } from './lib/migrations.ts'
 
@@ -40,12 +43,14 @@ const settings = {
   poolSize: positive('DATABASE_POOL_SIZE', 10),
   rows: positive('BENCH_ROWS', 100_000),
   deliveries: positive('BENCH_DELIVERIES', 5000),
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,rows,webhooks').split(',').map((s) => s.trim()),
+  chats: positive('BENCH_CHATS', 200),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,rows,webhooks,chat').split(',').map((s) => s.trim()),
 }
 const targets = {
   keys: { throughput_ratio_min: 0.75, p99_ratio_max: 1.3, rss_mb_max: 200 },
   rows: { api_to_bare_throughput_min: 0.75 },
   webhooks: { deliveries_per_second_min: 1000, latency_p50_ms_max: 50 },
+  chat: { added_ttft_ms_max: 15 },
 }
 
 // autocannon ships no type declarations; this is the part of its API used here.
@@ -100,6 +105,13 @@ async function main(): Promise<number> {
   if (database.external) cleanups.push(async () => void (await sql`delete from agentry.organisations where id = ${seeded.orgId}`))
   const dataset = settings.scenarios.includes('rows') ? await seedBenchDataset(sql, seeded.orgId, settings.rows) : null
 
+  // The API server is told where the model is when it starts.
+  const model = settings.scenarios.includes('chat') ? await startBenchModel() : null
+  if (model) {
+    cleanups.push(() => model.close())
+    process.env.LLM_BASE_URL = model.baseUrl
+    process.env.LLM_MODEL = 'bench'
+  }
   const server = await startServer(database.url)
   cleanups.push(() => stopServer(server.child))
   const api = `${server.base}/functions/v1/api/v1`
@@ -143,6 +155,14 @@ async function main(): Promise<number> {
       targets: targets.rows,
       met: { api_to_bare_throughput: m.api.rps / m.bare.rps >= targets.rows.api_to_bare_throughput_min },
     })
+  }
+
+  if (model) {
+    const [agent] = await sql<{ id: string }[]>`select id from agentry.agents where org_id = ${seeded.orgId} order by created_at limit 1`
+    const figures = await benchChat(api, seeded.key, agent.id, model.baseUrl, settings.chats)
+    line({ bench: 'chat', measure: 'direct', ...figures.direct, requests: figures.requests })
+    line({ bench: 'chat', measure: 'api', ...figures.api, requests: figures.requests })
+    line({ bench: 'ratio', scenario: 'chat', added_ttft_p50_ms: figures.added_ttft_p50_ms, targets: targets.chat, met: { added_ttft_ms: figures.added_ttft_p50_ms <= targets.chat.added_ttft_ms_max } })
   }
 
   const rss = memory.stop()
