@@ -75,6 +75,23 @@ describe('the Edge Function entry under Deno', () => {
     expect(rest.headers.get('content-range')).toBe('0-1/2')
   })
 
+  it('chats with the offline model, blocking and streaming', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const blocking = await callApi(base, 'POST', `/chat/${t.agent.id}`, { key, body: { message: 'Hi from Deno' } })
+    expect(blocking.status).toBe(200)
+    expect(blocking.body.data).toMatchObject({ model: 'offline', status: 'complete' })
+    const res = await fetch(`${base}/chat/${t.agent.id}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'Stream, please', stream: true, conversation_id: blocking.body.data.conversation_id }),
+    })
+    const text = await res.text()
+    expect(text).toContain('event: message.start')
+    expect(text).toContain('event: message.end')
+    expect(text).toMatch(/event: done\ndata: {}\nid: \d+\n\n$/)
+  })
+
   it('downloaded no npm package into its empty DENO_DIR', () => {
     const npmCache = path.join(denoDir, 'npm')
     expect(fs.existsSync(npmCache) ? fs.readdirSync(npmCache) : []).toEqual([])
