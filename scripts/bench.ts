@@ -157,6 +157,8 @@ async function main(): Promise<number> {
     })
   }
 
+  // Memory is the server's under the two HTTP loads above; the chat and webhook runs below are sequential.
+  const rss = memory.stop()
   if (model) {
     const [agent] = await sql<{ id: string }[]>`select id from agentry.agents where org_id = ${seeded.orgId} order by created_at limit 1`
     const figures = await benchChat(api, seeded.key, agent.id, model.baseUrl, settings.chats)
@@ -165,7 +167,6 @@ async function main(): Promise<number> {
     line({ bench: 'ratio', scenario: 'chat', added_ttft_p50_ms: figures.added_ttft_p50_ms, targets: targets.chat, met: { added_ttft_ms: figures.added_ttft_p50_ms <= targets.chat.added_ttft_ms_max } })
   }
 
-  const rss = memory.stop()
 
   if (settings.scenarios.includes('webhooks')) {
     const figures = await benchWebhooks(sql, database.url, seeded.orgId, settings.deliveries)
