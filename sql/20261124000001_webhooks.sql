@@ -285,19 +285,11 @@ create or replace function agentry.emit_api_key_events() returns trigger
   language plpgsql security definer set search_path = ''
   as $$
   begin
-    if tg_op = 'INSERT' then
-      insert into agentry.events (org_id, agent_id, type, data)
-      select k.org_id, k.agent_id, t.type, jsonb_build_object('key', agentry.api_key_json(k))
-      from new_keys k
-      cross join lateral (select case when k.rotated_from is null then 'api_key.created' else 'api_key.rotated' end as type) t
-      where k.org_id in (select agentry.orgs_listening(t.type));
-    else
-      insert into agentry.events (org_id, agent_id, type, data)
-      select k.org_id, k.agent_id, 'api_key.revoked', jsonb_build_object('key', agentry.api_key_json(k))
-      from new_keys k join old_keys o on o.id = k.id
-      where k.status = 'revoked' and o.status <> 'revoked'
-        and k.org_id in (select agentry.orgs_listening('api_key.revoked'));
-    end if;
+    insert into agentry.events (org_id, agent_id, type, data)
+    select k.org_id, k.agent_id, t.type, jsonb_build_object('key', agentry.api_key_json(k))
+    from new_keys k
+    cross join lateral (select case when k.rotated_from is null then 'api_key.created' else 'api_key.rotated' end as type) t
+    where k.org_id in (select agentry.orgs_listening(t.type));
     return null;
   end
   $$;
@@ -305,6 +297,23 @@ revoke execute on function agentry.emit_api_key_events() from public;
 drop trigger if exists api_keys_events_inserted on agentry.api_keys;
 create trigger api_keys_events_inserted after insert on agentry.api_keys
   referencing new table as new_keys for each statement execute function agentry.emit_api_key_events();
+
+-- Every authenticated request updates its key's usage counters, so the revocation trigger is row-level,
+-- limited to updates that name `status`, and filtered by WHEN: the counters' update never runs it.
+create or replace function agentry.emit_api_key_revoked() returns trigger
+  language plpgsql security definer set search_path = ''
+  as $$
+  begin
+    if new.org_id in (select agentry.orgs_listening('api_key.revoked')) then
+      insert into agentry.events (org_id, agent_id, type, data)
+      values (new.org_id, new.agent_id, 'api_key.revoked', jsonb_build_object('key', agentry.api_key_json(new)));
+    end if;
+    return null;
+  end
+  $$;
+revoke execute on function agentry.emit_api_key_revoked() from public;
 drop trigger if exists api_keys_events_updated on agentry.api_keys;
-create trigger api_keys_events_updated after update on agentry.api_keys
-  referencing old table as old_keys new table as new_keys for each statement execute function agentry.emit_api_key_events();
+drop trigger if exists api_keys_events_revoked on agentry.api_keys;
+create trigger api_keys_events_revoked after update of status on agentry.api_keys
+  for each row when (new.status = 'revoked' and old.status <> 'revoked')
+  execute function agentry.emit_api_key_revoked();
