@@ -1,6 +1,7 @@
 import type { Api } from '../_core/app.ts'
 import { claimsOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
+import { pageOf } from '../_core/paging.ts'
 import { defineRoute } from '../_core/route.ts'
 import { listAuditEntries } from './queries.ts'
 import { AuditPage, AuditQuery } from './schemas.ts'
@@ -22,7 +23,5 @@ export const registerListAuditLogs = (api: Api) =>
   api.openapi(listAuditLogsRoute, async (c) => {
     const { limit, cursor, key_id } = c.req.valid('query')
     const rows = await withTenant(claimsOf(c.get('principal')), (tx) => listAuditEntries(tx, { limit, before: cursor, keyId: key_id }))
-    const page = rows.slice(0, limit)
-    const hasMore = rows.length > limit
-    return c.json({ data: page, next_cursor: hasMore ? page[page.length - 1].id : null, has_more: hasMore }, 200)
+    return c.json(pageOf(rows.map((row) => ({ ...row, position: row.id })), limit), 200)
   })

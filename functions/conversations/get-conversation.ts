@@ -22,6 +22,5 @@ export const registerGetConversation = (api: Api) =>
     const { id } = c.req.valid('param')
     const row = await withTenant(claimsOf(c.get('principal')), (tx) => findConversation(tx, id))
     if (!row) throw notFound('Conversation')
-    const { position: _, ...conversation } = row
-    return c.json({ data: conversation }, 200)
+    return c.json({ data: row }, 200)
   })

@@ -4,7 +4,7 @@ import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
 import { listConversations } from './queries.ts'
 import { Conversation, ConversationQuery, page } from './schemas.ts'
-import { pageOf } from './paging.ts'
+import { pageOf } from '../_core/paging.ts'
 
 export const listConversationsRoute = defineRoute({
   method: 'get',

@@ -4,7 +4,7 @@ import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { findConversation, listMessages } from './queries.ts'
-import { pageOf } from './paging.ts'
+import { pageOf } from '../_core/paging.ts'
 import { ConversationParams, Message, MessageQuery, page } from './schemas.ts'
 
 export const listMessagesRoute = defineRoute({

@@ -11,22 +11,20 @@ export interface ConversationRow {
   last_message_at: string | null
   created_at: string
   updated_at: string
-  /** Paging only: the position the cursor names. */
-  position: string
 }
 
 const conversationColumns = (tx: Tx) => tx`
   id, agent_id, title, status, user_ref as "user", metadata, message_count, to_json(last_message_at) #>> '{}' as last_message_at,
-  to_json(created_at) #>> '{}' as created_at, to_json(updated_at) #>> '{}' as updated_at,
-  to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '_' || id as position`
+  to_json(created_at) #>> '{}' as created_at, to_json(updated_at) #>> '{}' as updated_at`
 
 /** Newest first; one extra row tells whether more remain. The cursor is the last row's creation time and id. */
 export async function listConversations(
   tx: Tx,
   q: { limit: number; cursor?: string; agentId?: string; status?: string; user?: string; createdAfter?: string },
-): Promise<ConversationRow[]> {
-  return tx<ConversationRow[]>`
-    select ${conversationColumns(tx)} from agentry.conversations
+): Promise<(ConversationRow & { position: string })[]> {
+  return tx<(ConversationRow & { position: string })[]>`
+    select ${conversationColumns(tx)}, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '_' || id as position
+    from agentry.conversations
     where true
       ${q.agentId ? tx`and agent_id = ${q.agentId}` : tx``}
       ${q.status ? tx`and status = ${q.status}` : tx``}

@@ -23,6 +23,5 @@ export const registerUpdateConversation = (api: Api) =>
     const { id } = c.req.valid('param')
     const row = await withTenant(claimsOf(c.get('principal')), (tx) => updateConversation(tx, id, c.req.valid('json')))
     if (!row) throw notFound('Conversation')
-    const { position: _, ...conversation } = row
-    return c.json({ data: conversation }, 200)
+    return c.json({ data: row }, 200)
   })

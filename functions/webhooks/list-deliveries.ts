@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
 import { claimsOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
+import { pageOf } from '../_core/paging.ts'
 import { defineRoute } from '../_core/route.ts'
 import { listDeliveries } from './queries.ts'
 import { Delivery, DeliveryQuery } from './schemas.ts'
@@ -28,8 +29,5 @@ export const registerListDeliveries = (api: Api) =>
     const rows = await withTenant(claimsOf(c.get('principal')), (tx) =>
       listDeliveries(tx, { limit: q.limit, cursor: q.cursor, status: q.status, endpointId: q.endpoint_id, inboxId: q.inbox_id }),
     )
-    const page = rows.slice(0, q.limit)
-    const hasMore = rows.length > q.limit
-    const last = page.at(-1)
-    return c.json({ data: page, next_cursor: hasMore && last ? `${last.created_at}_${last.id}` : null, has_more: hasMore }, 200)
+    return c.json(pageOf(rows.map((row) => ({ ...row, position: `${row.created_at}_${row.id}` })), q.limit), 200)
   })
