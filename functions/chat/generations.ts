@@ -39,9 +39,4 @@ export function trackGeneration(conversationId: string): Generation {
   }
 }
 
-/** Waits until this process is listening for stops (a stop sent before that would be missed). */
-export async function listeningForStops(): Promise<void> {
-  await listening
-}
-
 export { stopChannel }

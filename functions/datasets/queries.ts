@@ -1,6 +1,6 @@
 import type { Tx } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
-import type { ColumnSpec, RowShape } from '../_core/postgrest/compile.ts'
+import type { ColumnSpec } from '../_core/postgrest/compile.ts'
 import { isUuid } from '../_core/postgrest/values.ts'
 import type { LockableOperation } from './schemas.ts'
 
@@ -98,11 +98,11 @@ export async function firstMisfitRow(tx: Tx, id: string, columns: ColumnSpec[], 
 const lockWords: Record<LockableOperation, string> = { read: 'reading', insert: 'inserting rows', update: 'updating rows', delete: 'deleting rows' }
 
 /** The dataset, visible to this caller and open to the operation, as the row engine needs it. */
-export async function datasetFor(tx: Tx, id: string, operation: LockableOperation): Promise<DatasetRow & RowShape & { rowCount: number }> {
+export async function datasetFor(tx: Tx, id: string, operation: LockableOperation): Promise<DatasetRow> {
   const dataset = await findDataset(tx, id)
   if (!dataset) throw notFound('Dataset')
   refuseIfLocked(dataset, operation)
-  return { ...dataset, rowCount: dataset.row_count }
+  return dataset
 }
 
 export function refuseIfLocked(dataset: DatasetRow, operation: LockableOperation) {

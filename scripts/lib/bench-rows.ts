@@ -17,7 +17,7 @@ const columns = [
 ] as const
 
 /** Creates the dataset and its rows in one statement each (deterministic values), then gathers statistics. */
-export async function seedBenchDataset(sql: postgres.Sql, orgId: string, rows: number): Promise<RowShape & { rowCount: number }> {
+export async function seedBenchDataset(sql: postgres.Sql, orgId: string, rows: number): Promise<RowShape & { row_count: number }> {
   const [dataset] = await sql<{ id: string }[]>`
     insert into agentry.datasets (org_id, name, columns, open)
     values (${orgId}, 'Bench leads', ${sql.json(columns as never)}, false) returning id`
@@ -32,7 +32,7 @@ export async function seedBenchDataset(sql: postgres.Sql, orgId: string, rows: n
       'notes', 'lead number ' || g || ' from the ' || (array['web', 'referral', 'event'])[1 + g % 3] || ' channel')
     from generate_series(1, ${rows}) as g`
   await sql`analyze agentry.dataset_rows`
-  return { id: dataset.id, name: 'Bench leads', columns: [...columns], open: false, rowCount: rows }
+  return { id: dataset.id, name: 'Bench leads', columns: [...columns], open: false, row_count: rows }
 }
 
 /**

@@ -12,7 +12,7 @@ import { parseRowRequest, rawQuery } from '../../functions/datasets/row-request.
 import { listKeys } from '../../functions/keys/queries.ts'
 import { bareRowStatements } from './bench-rows.ts'
 
-const datasets = new Map<string, RowShape & { rowCount: number }>()
+const datasets = new Map<string, RowShape>()
 
 const bare = new Hono()
   .get('/bare/keys', async (c) => c.json({ data: await listKeys(database()) }))
@@ -20,8 +20,7 @@ const bare = new Hono()
     const id = c.req.param('id')
     let dataset = datasets.get(id)
     if (!dataset) {
-      const [row] = await database()<(RowShape & { row_count: number })[]>`select id, name, columns, open, row_count::float8 as row_count from agentry.datasets where id = ${id}`
-      dataset = { ...row, rowCount: row.row_count }
+      ;[dataset] = await database()<RowShape[]>`select id, name, columns, open from agentry.datasets where id = ${id}`
       datasets.set(id, dataset)
     }
     const { query } = parseRowRequest(c.req.url)

@@ -50,14 +50,14 @@ async function run<T extends object>(tx: Tx, statement: Statement): Promise<T[]>
  */
 export async function readRows(
   tx: Tx,
-  shape: RowShape & { rowCount: number },
+  shape: RowShape & { row_count: number },
   q: RowQuery,
   page: Page,
   count = true,
 ): Promise<{ rows: string; returned: number; total: number | null }> {
   const counting = count && !selectsEverything(q) ? run<{ total: number }>(tx, countRowsStatement(shape, q)) : null
   const [[{ rows, returned }], counted] = await Promise.all([run<{ rows: string; returned: number }>(tx, selectRowsStatement(shape, q, page)), counting])
-  return { rows, returned, total: counted ? counted[0].total : count ? shape.rowCount : null }
+  return { rows, returned, total: counted ? counted[0].total : count ? shape.row_count : null }
 }
 
 export async function readDistinct(tx: Tx, shape: RowShape, field: Field, q: RowFilter, page: Page): Promise<{ values: string; totalUnique: number }> {

@@ -2,7 +2,7 @@
 // forms for one object, the Prefer header, Range and Content-Range, and datasets addressed as tables.
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { bodyless, jsonText } from '../../_core/app.ts'
+import { jsonText } from '../../_core/app.ts'
 import type { Tx } from '../../_core/db.ts'
 import { ApiError, PostgrestError } from '../../_core/errors.ts'
 import type { SelectItem } from '../../_core/postgrest/ast.ts'
@@ -22,11 +22,11 @@ export const TableParams = z.object({
 })
 
 /** The dataset a table name means for this caller, open to the operation. */
-export async function tableFor(tx: Tx, name: string, operation: LockableOperation): Promise<DatasetRow & { rowCount: number }> {
+export async function tableFor(tx: Tx, name: string, operation: LockableOperation): Promise<DatasetRow> {
   const dataset = await findDatasetByName(tx, name)
   if (!dataset) throw new PostgrestError(404, 'PGRST205', `Could not find the table '${exposedSchema}.${name}' in the schema cache`)
   refuseIfLocked(dataset, operation)
-  return { ...dataset, rowCount: dataset.row_count }
+  return dataset
 }
 
 /**
