@@ -14,6 +14,7 @@ export const errorCodes = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  too_many_concurrent_requests: 429,
   budget_exceeded: 402,
   internal: 500,
   provider_error: 502,

@@ -19,7 +19,7 @@ const standardErrors = {
   403: errorContent('The credential lacks the route\'s scope (`insufficient_scope`).'),
   404: errorContent('No such resource for this credential (`not_found`).'),
   413: errorContent('The request body is too large (`payload_too_large`).'),
-  429: errorContent('The organisation\'s rate limit is exhausted (`rate_limited`); see `Retry-After`.'),
+  429: errorContent('The organisation\'s rate limit is exhausted (`rate_limited`), or it has too many requests in flight (`too_many_concurrent_requests`); see `Retry-After`.'),
   500: errorContent('Unexpected server error (`internal`); no details are exposed.'),
 }
 
