@@ -41,19 +41,18 @@ export function privateNetworksAllowed(env: (name: string) => string | undefined
 
 /**
  * True for an address no outbound request may reach by default: loopback, private, link-local, carrier-grade
- * NAT, unspecified, multicast, reserved and documentation ranges, in IPv4 and IPv6 (including IPv4 mapped
- * into IPv6). Anything that is not an IP address is refused too.
+ * NAT, unspecified, multicast, reserved and documentation ranges, in IPv4 and IPv6. An IPv6 address that
+ * carries an IPv4 one (mapped, translated, compatible, 6to4, NAT64) is judged by the IPv4 address it carries,
+ * since that is where a gateway on the way would send it. Anything that is not an IP address is refused too.
  */
 export function isPrivateAddress(address: string): boolean {
   const v4 = parseIPv4(address)
   if (v4) return privateIPv4(v4)
   const v6 = parseIPv6(address)
   if (!v6) return true
+  const embedded = embeddedIPv4(v6)
+  if (embedded) return privateIPv4(embedded)
   const [a, b] = v6
-  const mapped = v6.slice(0, 5).every((w) => w === 0) && v6[5] === 0xffff
-  if (mapped || (v6.slice(0, 6).every((w) => w === 0) && (v6[6] !== 0 || v6[7] > 1))) {
-    return privateIPv4([v6[6] >> 8, v6[6] & 0xff, v6[7] >> 8, v6[7] & 0xff])
-  }
   if (v6.every((w) => w === 0)) return true // ::
   if (v6.slice(0, 7).every((w) => w === 0) && v6[7] === 1) return true // ::1
   if ((a & 0xfe00) === 0xfc00) return true // fc00::/7 unique local
@@ -61,8 +60,24 @@ export function isPrivateAddress(address: string): boolean {
   if ((a & 0xffc0) === 0xfec0) return true // fec0::/10 site-local (deprecated)
   if ((a & 0xff00) === 0xff00) return true // ff00::/8 multicast
   if (a === 0x2001 && b === 0x0db8) return true // 2001:db8::/32 documentation
-  if (a === 0x0064 && b === 0xff9b) return privateIPv4([v6[6] >> 8, v6[6] & 0xff, v6[7] >> 8, v6[7] & 0xff]) // NAT64
+  if (a === 0x0100 && v6.slice(1, 4).every((w) => w === 0)) return true // 100::/64 discard
+  // Past the well-known 64:ff9b::/96, 64:ff9b:1::/48 (RFC 8215) and the rest of 64:ff9b::/32 are for a
+  // network's own translators: where they lead is the operator's to say, so they are never a receiver's.
+  if (a === 0x0064 && b === 0xff9b) return true
   return false
+}
+
+/** The IPv4 address an IPv6 one carries, for the ranges where one does; null otherwise. */
+function embeddedIPv4(v6: number[]): number[] | null {
+  const low = (hi: number, lo: number) => [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]
+  const zeros = (from: number, to: number) => v6.slice(from, to).every((w) => w === 0)
+  if (zeros(0, 5) && v6[5] === 0xffff) return low(v6[6], v6[7]) // ::ffff:0:0/96 IPv4-mapped
+  if (zeros(0, 4) && v6[4] === 0xffff && v6[5] === 0) return low(v6[6], v6[7]) // ::ffff:0:0:0/96 IPv4-translated (RFC 2765)
+  if (zeros(0, 6) && (v6[6] !== 0 || v6[7] > 1)) return low(v6[6], v6[7]) // ::/96 IPv4-compatible (deprecated)
+  if (v6[0] === 0x0064 && v6[1] === 0xff9b && zeros(2, 6)) return low(v6[6], v6[7]) // 64:ff9b::/96 NAT64
+  if (v6[0] === 0x2001 && v6[1] === 0) return low(~v6[6] & 0xffff, ~v6[7] & 0xffff) // 2001::/32 Teredo: the client's address, inverted
+  if (v6[0] === 0x2002) return low(v6[1], v6[2]) // 2002::/16 6to4: the IPv4 address follows the prefix
+  return null
 }
 
 function privateIPv4([a, b, c]: number[]): boolean {
