@@ -9,6 +9,7 @@ import { createTenant, serviceSql } from '../harness/tenants.ts'
 // Projects with asymmetric signing keys publish them as a JWKS; a real HTTP server on loopback plays the
 // project's auth server here.
 delete process.env.SUPABASE_JWT_SECRET
+delete process.env.SUPABASE_JWT_ISSUER
 const { publicKey, privateKey } = await generateKeyPair('ES256')
 let jwksServer: http.Server
 let jwksRequests = 0
@@ -30,11 +31,13 @@ afterAll(async () => {
   await new Promise((resolve) => jwksServer.close(resolve))
 })
 
-const sign = (userId: string, kid = 'test-key') =>
+// The project's auth server issues its tokens as ${SUPABASE_URL}/auth/v1.
+const sign = (userId: string, options: { issuer?: string } = {}) =>
   new SignJWT({ role: 'authenticated' })
-    .setProtectedHeader({ alg: 'ES256', kid })
+    .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
     .setSubject(userId)
     .setAudience('authenticated')
+    .setIssuer(options.issuer ?? `${process.env.SUPABASE_URL}/auth/v1`)
     .setExpirationTime('10m')
     .sign(privateKey)
 
@@ -58,10 +61,22 @@ describe('dashboard users with asymmetric (JWKS) access tokens', () => {
       .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
       .setSubject(crypto.randomUUID())
       .setAudience('authenticated')
+      .setIssuer(`${process.env.SUPABASE_URL}/auth/v1`)
       .setExpirationTime('10m')
       .sign(other.privateKey)
     const res = await api.call('GET', '/me', { key: token })
     expect(res.status).toBe(401)
     expect(res.body.error.message).toMatch(/signature or format/)
+  })
+
+  it('rejects a token the project signed for another issuer, naming the project\'s', async () => {
+    const t = await createTenant()
+    const userId = crypto.randomUUID()
+    await addMember(serviceSql(), { orgId: t.org.id, userId, role: 'admin' })
+    const res = await api.call('GET', '/me', { key: await sign(userId, { issuer: 'https://attacker.example/auth/v1' }) })
+    expect(res.status).toBe(401)
+    expect(res.body.error.message).toBe(
+      `The access token was not issued by this project's auth server (its "iss" claim must be "${process.env.SUPABASE_URL}/auth/v1").`,
+    )
   })
 })

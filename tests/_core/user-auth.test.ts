@@ -1,12 +1,16 @@
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { localIssuer } from '../../functions/_core/jwt.ts'
 import { addMember } from '../../scripts/lib/admin.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createTenant, serviceSql } from '../harness/tenants.ts'
 
-// A Supabase project's legacy JWT secret (HS256); read per request, so setting it here is enough.
+// A Supabase project's legacy JWT secret (HS256); read per request, so setting it here is enough. With no
+// SUPABASE_URL or SUPABASE_JWT_ISSUER, tokens must come from the local auth server's issuer.
 const secret = 'super-secret-jwt-token-with-at-least-32-characters-long'
 process.env.SUPABASE_JWT_SECRET = secret
+delete process.env.SUPABASE_URL
+delete process.env.SUPABASE_JWT_ISSUER
 
 let api: TestApi
 beforeAll(async () => {
@@ -14,14 +18,22 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-async function accessToken(userId: string, options: { expiresIn?: string; key?: string; role?: string } = {}) {
-  return new SignJWT({ role: options.role ?? 'authenticated', email: 'someone@example.com' })
+interface TokenOptions {
+  expiresIn?: string | null
+  key?: string
+  role?: string
+  issuer?: string | null
+}
+
+async function accessToken(userId: string, options: TokenOptions = {}) {
+  const token = new SignJWT({ role: options.role ?? 'authenticated', email: 'someone@example.com' })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(userId)
     .setAudience('authenticated')
     .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '1h')
-    .sign(new TextEncoder().encode(options.key ?? secret))
+  if (options.issuer !== null) token.setIssuer(options.issuer ?? localIssuer)
+  if (options.expiresIn !== null) token.setExpirationTime(options.expiresIn ?? '1h')
+  return token.sign(new TextEncoder().encode(options.key ?? secret))
 }
 
 async function member(role: 'owner' | 'admin' | 'member') {
@@ -65,6 +77,38 @@ describe('dashboard users (Supabase Auth access tokens)', () => {
       expect(res.status).toBe(401)
       expect(res.body.error.code).toBe('unauthorized')
       expect(res.body.error.message).toMatch(message)
+    }
+  })
+
+  it('rejects a token that never expires, with 401 saying it needs an expiry', async () => {
+    const { userId } = await member('owner')
+    const res = await api.call('GET', '/me', { key: await accessToken(userId, { expiresIn: null }) })
+    expect(res.status).toBe(401)
+    expect(res.body.error).toEqual({
+      code: 'unauthorized',
+      message: 'The access token has no expiry ("exp" claim): only tokens that expire are accepted.',
+    })
+  })
+
+  it('rejects a token from another issuer, or from none, with 401 naming the expected issuer', async () => {
+    const { userId } = await member('owner')
+    const message = `The access token was not issued by this project's auth server (its "iss" claim must be "${localIssuer}").`
+    for (const issuer of ['https://another-project.supabase.co/auth/v1', null]) {
+      const res = await api.call('GET', '/me', { key: await accessToken(userId, { issuer }) })
+      expect(res.status).toBe(401)
+      expect(res.body.error).toEqual({ code: 'unauthorized', message })
+    }
+  })
+
+  it('accepts the issuers named in SUPABASE_JWT_ISSUER instead of the default', async () => {
+    const { userId } = await member('owner')
+    const issuer = 'https://auth.example.com/auth/v1'
+    process.env.SUPABASE_JWT_ISSUER = `https://elsewhere.example.com/auth/v1, ${issuer}`
+    try {
+      expect((await api.call('GET', '/me', { key: await accessToken(userId, { issuer }) })).status).toBe(200)
+      expect((await api.call('GET', '/me', { key: await accessToken(userId) })).status).toBe(401)
+    } finally {
+      delete process.env.SUPABASE_JWT_ISSUER
     }
   })
 

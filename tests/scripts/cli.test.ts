@@ -133,6 +133,7 @@ describe('members', () => {
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(userId)
       .setAudience('authenticated')
+      .setIssuer('http://127.0.0.1:54321/auth/v1')
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode(secret))
     const created = await api.call('POST', '/agent/api-keys', { key: token, body: { name: 'from the dashboard' } })
