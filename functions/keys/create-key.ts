@@ -17,7 +17,8 @@ export const createKeyRoute = defineRoute({
   description:
     'Creates an organisation token (`pk_…`) or, with `agent_id`, an agent key (`ck_live_…`/`ck_test_…`). The raw key ' +
     'is in the response once. A key cannot be given a scope its creator does not hold; an agent key can only ' +
-    'create keys for its own agent.',
+    'create keys for its own agent. A key created by an expiring key expires no later than it (by default, at the ' +
+    'same time), and a test key (`ck_test_`) creates test keys only.',
   request: { body: { content: { 'application/json': { schema: CreateKeyBody } } } },
   responses: { 201: { description: 'The new key, with its raw value', content: { 'application/json': { schema: z.object({ data: CreatedApiKey }) } } } },
 })
@@ -29,6 +30,11 @@ export const registerCreateKey = (api: Api) =>
     if (p.agentId && body.agent_id && body.agent_id !== p.agentId) throw notFound('Agent')
     const agentId = body.agent_id ?? p.agentId
     const scopes = body.scopes ?? body.permissions ?? p.scopes
+    const mode = agentId ? (body.mode ?? p.mode ?? 'live') : null
+    if (p.mode === 'test' && mode !== 'test') {
+      throw new ApiError('insufficient_scope', 'A test key (ck_test_) can create test keys only; leave "mode" out or set it to "test".')
+    }
+    const expiresAt = expiryWithin(body.expires_at, p.expiresAt)
 
     const created = await withTenant(claimsOf(p), async (tx) => {
       const missing = await scopesNotHeld(tx, scopes, p.scopes)
@@ -38,10 +44,10 @@ export const registerCreateKey = (api: Api) =>
       return issueKey(tx, {
         orgId: p.orgId,
         agentId,
-        mode: agentId ? (body.mode ?? p.mode ?? 'live') : null,
+        mode,
         name: body.name,
         scopes,
-        expiresAt: body.expires_at ?? null,
+        expiresAt,
         createdByKey: p.keyId,
         createdByUser: p.userId,
       }).catch((error: { code?: string }) => {
@@ -52,3 +58,14 @@ export const registerCreateKey = (api: Api) =>
     })
     return c.json({ data: created }, 201)
   })
+
+/** A key never outlives the key creating it: without an expiry of its own it takes its creator's. */
+function expiryWithin(requested: string | undefined, creatorExpiry: Date | null): string | null {
+  if (!creatorExpiry) return requested ?? null
+  if (requested === undefined) return creatorExpiry.toISOString()
+  if (Date.parse(requested) > creatorExpiry.getTime()) {
+    const message = `Must be no later than ${creatorExpiry.toISOString()}, when the key creating it expires.`
+    throw new ApiError('validation_failed', `Invalid request: expires_at: ${message}`, { fields: [{ field: 'expires_at', message }] })
+  }
+  return requested
+}

@@ -5,7 +5,8 @@ import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { issueKey } from './issue-key.ts'
-import { expireKey, lockKey, revokeKey, scopesNotHeld } from './queries.ts'
+import { expireKey, lockKey, revokeKey } from './queries.ts'
+import { keyWithinReach } from './reach.ts'
 import { CreatedApiKey, KeyParams, RotateKeyBody } from './schemas.ts'
 
 export const rotateKeyRoute = defineRoute({
@@ -16,7 +17,9 @@ export const rotateKeyRoute = defineRoute({
   summary: 'Rotate an API key',
   description:
     'Issues a new key with the same name, agent and scopes, and ends the old one: at once, or after ' +
-    '`grace_period_seconds` so deployments can switch over. The new raw key is returned once.',
+    '`grace_period_seconds` so deployments can switch over. The new raw key is returned once. The new key ' +
+    'keeps the old one\'s expiry, brought forward to the rotating key\'s own if that is earlier. A key can ' +
+    'rotate only keys whose every scope it holds, and a test key only test keys.',
   request: { params: KeyParams, body: { required: false, content: { 'application/json': { schema: RotateKeyBody } } } },
   responses: { 201: { description: 'The replacement key, with its raw value', content: { 'application/json': { schema: z.object({ data: CreatedApiKey }) } } } },
 })
@@ -28,12 +31,12 @@ export const registerRotateKey = (api: Api) =>
     const p = c.get('principal')
 
     const created = await withTenant(claimsOf(p), async (tx) => {
+      await keyWithinReach(tx, id, p.scopes, 'rotating')
       const old = await lockKey(tx, id)
       if (!old) throw notFound('API key')
       if (old.status === 'revoked') throw new ApiError('conflict', 'This API key is revoked; a revoked key cannot be rotated.')
-      const missing = await scopesNotHeld(tx, old.scopes, p.scopes)
-      if (missing.length > 0) {
-        throw new ApiError('insufficient_scope', `This key holds the scope "${missing[0]}", which the credential rotating it does not hold.`)
+      if (p.mode === 'test' && old.mode !== 'test') {
+        throw new ApiError('insufficient_scope', 'A test key (ck_test_) can rotate test keys only: rotating issues a new key of the same mode.')
       }
       const replacement = await issueKey(tx, {
         orgId: old.org_id,
@@ -41,7 +44,7 @@ export const registerRotateKey = (api: Api) =>
         mode: old.mode,
         name: old.name,
         scopes: old.scopes,
-        expiresAt: old.expires_at,
+        expiresAt: replacementExpiry(old, p.expiresAt),
         rotatedFrom: old.id,
         createdByKey: p.keyId,
         createdByUser: p.userId,
@@ -52,3 +55,10 @@ export const registerRotateKey = (api: Api) =>
     })
     return c.json({ data: created }, 201)
   })
+
+
+/** The old key's expiry, brought forward to the rotating credential's own when that comes first. */
+function replacementExpiry(old: { expires_at: string | null; expires_at_ts: Date | null }, rotatorExpiry: Date | null): string | null {
+  if (rotatorExpiry && (!old.expires_at_ts || rotatorExpiry <= old.expires_at_ts)) return rotatorExpiry.toISOString()
+  return old.expires_at
+}
