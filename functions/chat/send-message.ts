@@ -5,6 +5,7 @@ import { defineRoute } from '../_core/route.ts'
 import { eventStream } from '../_core/sse.ts'
 import { ApiError } from '../_core/errors.ts'
 import { generateReply, openExchange, type Reply } from './exchange.ts'
+import { requireReachableAgent } from './queries.ts'
 import { AgentParams, ChatBody, ChatReply } from './schemas.ts'
 import { z } from '@hono/zod-openapi'
 
@@ -38,7 +39,9 @@ export const registerSendMessage = (api: Api) =>
     const p = c.get('principal')
     const streaming = body.stream ?? /\btext\/event-stream\b/.test(c.req.header('accept') ?? '')
     const key = c.req.header('idempotency-key')
-    const idempotency = key === undefined ? null : await claimIdempotencyKey(claimsOf(p), key, `POST /chat/${agentId}`, body)
+    const idempotency = key === undefined
+      ? null
+      : await claimIdempotencyKey(claimsOf(p), key, `POST /chat/${agentId}`, body, (tx) => requireReachableAgent(tx, agentId))
 
     if (idempotency?.kind === 'replay') {
       const stored = idempotency.answer
