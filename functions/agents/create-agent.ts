@@ -4,6 +4,7 @@ import { claimsOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { refuseUnofferedModel } from './model.ts'
 import { insertAgent } from './queries.ts'
 import { Agent, CreateAgentBody } from './schemas.ts'
 
@@ -13,7 +14,9 @@ export const createAgentRoute = defineRoute({
   scope: 'agents:write',
   tags: ['Agents'],
   summary: 'Create an agent',
-  description: 'An organisation credential creates agents (an agent key cannot). Chat with it at POST /chat/{id}.',
+  description:
+    'An organisation credential creates agents (an agent key cannot). Chat with it at POST /chat/{id}. `model` ' +
+    'must be one this server offers (AGENT_MODELS, or the priced models); a 400 names them.',
   request: { body: { content: { 'application/json': { schema: CreateAgentBody } } } },
   responses: { 201: { description: 'The new agent', content: { 'application/json': { schema: z.object({ data: Agent }) } } } },
 })
@@ -22,6 +25,10 @@ export const registerCreateAgent = (api: Api) =>
   api.openapi(createAgentRoute, async (c) => {
     const p = c.get('principal')
     if (p.agentId) throw new ApiError('insufficient_scope', 'An agent key cannot create agents; use an organisation token.')
-    const agent = await withTenant(claimsOf(p), (tx) => insertAgent(tx, p.orgId, c.req.valid('json')))
+    const body = c.req.valid('json')
+    const agent = await withTenant(claimsOf(p), async (tx) => {
+      await refuseUnofferedModel(tx, body.model)
+      return insertAgent(tx, p.orgId, body)
+    })
     return c.json({ data: agent }, 201)
   })

@@ -4,6 +4,7 @@ import { claimsOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { refuseUnofferedModel } from './model.ts'
 import { updateAgent } from './queries.ts'
 import { Agent, AgentParams, UpdateAgentBody } from './schemas.ts'
 
@@ -13,7 +14,7 @@ export const updateAgentRoute = defineRoute({
   scope: 'agents:write',
   tags: ['Agents'],
   summary: 'Update an agent',
-  description: 'Change its name, instructions, model, temperature, output limit, status or metadata.',
+  description: 'Change its name, instructions, model (one this server offers), temperature, output limit, status or metadata.',
   request: { params: AgentParams, body: { content: { 'application/json': { schema: UpdateAgentBody } } } },
   responses: { 200: { description: 'The agent', content: { 'application/json': { schema: z.object({ data: Agent }) } } } },
 })
@@ -21,7 +22,11 @@ export const updateAgentRoute = defineRoute({
 export const registerUpdateAgent = (api: Api) =>
   api.openapi(updateAgentRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const agent = await withTenant(claimsOf(c.get('principal')), (tx) => updateAgent(tx, id, c.req.valid('json')))
+    const body = c.req.valid('json')
+    const agent = await withTenant(claimsOf(c.get('principal')), async (tx) => {
+      await refuseUnofferedModel(tx, body.model)
+      return updateAgent(tx, id, body)
+    })
     if (!agent) throw notFound('Agent')
     return c.json({ data: agent }, 200)
   })

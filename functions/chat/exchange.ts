@@ -37,7 +37,7 @@ export interface Reply {
   reply: string
   status: 'complete' | 'incomplete'
   model: string
-  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cost_usd: number; estimated: boolean }
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cost_usd: number | null; estimated: boolean; warning?: string }
   latency_ms: number
 }
 
@@ -104,8 +104,9 @@ export async function generateReply(p: Principal, x: Exchange, onDelta: (text: s
   }
   const cost = await withTenant(claimsOf(p), async (tx) => {
     await insertMessage(tx, { id: x.messageId, conversationId: x.conversationId, role: 'assistant', content: text, status, model, usage: counted })
-    return recordUsage(tx, { orgId: p.orgId, agentId: x.agentId, keyId: p.keyId, userId: p.userId, conversationId: x.conversationId, messageId: x.messageId, provider: x.provider.name, model, usage: counted })
+    return recordUsage(tx, { orgId: p.orgId, agentId: x.agentId, keyId: p.keyId, userId: p.userId, conversationId: x.conversationId, messageId: x.messageId, provider: x.provider.name, model, requestedModel: x.request.model, usage: counted })
   })
+  if (cost === null) reportUnpriced(model)
   if (failure) throw failure instanceof ApiError ? failure : new ApiError('provider_error', 'The model provider failed.')
   return {
     conversation_id: x.conversationId,
@@ -119,7 +120,17 @@ export async function generateReply(p: Principal, x: Exchange, onDelta: (text: s
       total_tokens: counted.promptTokens + counted.completionTokens,
       cost_usd: cost,
       estimated: counted.estimated,
+      ...(cost === null ? { warning: `No price is set for the model "${model}", so this call's cost is unknown (recorded as null).` } : {}),
     },
     latency_ms: Date.now() - x.started,
   }
+}
+
+const reportedUnpriced = new Set<string>()
+
+/** Tells the operator, once per model and process, that calls are going unpriced. */
+function reportUnpriced(model: string) {
+  if (reportedUnpriced.has(model) || reportedUnpriced.size >= 100) return
+  reportedUnpriced.add(model)
+  console.warn(`[usage] the model "${model}" has no price in agentry.model_prices; its calls are recorded with cost_usd null`)
 }

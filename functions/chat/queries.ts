@@ -21,6 +21,12 @@ export async function findChatAgent(tx: Tx, id: string): Promise<ChatAgent> {
   return agent
 }
 
+/** Answers 404 unless the caller can reach the agent (an agent key reaches its own only). */
+export async function requireReachableAgent(tx: Tx, id: string): Promise<void> {
+  const [agent] = await tx`select 1 from agentry.agents where id = ${id}`
+  if (!agent) throw notFound('Agent')
+}
+
 /** The conversation to continue (this agent's, open), or a new one titled after the first message. */
 export async function openConversation(
   tx: Tx,
@@ -72,17 +78,22 @@ export async function insertMessage(
   return row.id
 }
 
-/** Writes a model call to the usage ledger, priced from the price table; returns its cost. */
+/**
+ * Writes a model call to the usage ledger, priced from the price table by the model that answered or, when
+ * that has no price (providers answer with dated names such as gpt-4o-mini-2024-07-18), by the model asked
+ * for. Returns its cost: null when neither has a price, which the ledger keeps as unknown, never as 0.
+ */
 export async function recordUsage(
   tx: Tx,
-  u: { orgId: string; agentId: string; keyId: string | null; userId: string | null; conversationId: string; messageId: string; provider: string; model: string; usage: Usage },
-): Promise<number> {
-  const [row] = await tx<{ cost_usd: number }[]>`
+  u: { orgId: string; agentId: string; keyId: string | null; userId: string | null; conversationId: string; messageId: string; provider: string; model: string; requestedModel: string; usage: Usage },
+): Promise<number | null> {
+  const [row] = await tx<{ cost_usd: number | null }[]>`
     insert into agentry.usage_records (org_id, agent_id, key_id, user_id, conversation_id, message_id, provider, model,
                                        prompt_tokens, completion_tokens, estimated, cost_usd)
     values (${u.orgId}, ${u.agentId}, ${u.keyId}, ${u.userId}, ${u.conversationId}, ${u.messageId}, ${u.provider}, ${u.model},
             ${u.usage.promptTokens}, ${u.usage.completionTokens}, ${u.usage.estimated},
-            agentry.usage_cost(${u.model}, ${u.usage.promptTokens}, ${u.usage.completionTokens}))
+            coalesce(agentry.usage_cost(${u.model}, ${u.usage.promptTokens}, ${u.usage.completionTokens}),
+                     agentry.usage_cost(${u.requestedModel}, ${u.usage.promptTokens}, ${u.usage.completionTokens})))
     returning cost_usd::float8 as cost_usd`
   return row.cost_usd
 }

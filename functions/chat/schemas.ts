@@ -17,7 +17,8 @@ export const ChatUsage = z
     prompt_tokens: z.number().int(),
     completion_tokens: z.number().int(),
     total_tokens: z.number().int(),
-    cost_usd: z.number(),
+    cost_usd: z.number().nullable().openapi({ description: 'In US dollars, from the price table; null when the model has no price (see `warning`).' }),
+    warning: z.string().optional().openapi({ description: 'Present when the cost is unknown: the model has no price.' }),
     estimated: z.boolean().openapi({ description: 'True when the provider reported no usage and the counts were estimated.' }),
   })
   .openapi('ChatUsage')

@@ -2,8 +2,10 @@
 // llama.cpp …), blocking and streaming. Tolerant of what such servers do differently: usage missing (it is
 // then estimated, and marked so), a stream ending without `[DONE]`, an error sent as a frame mid-stream.
 // 429s, 5xx and network failures are retried a few times with backoff, before anything has been streamed;
-// after that, or past the retries, the caller gets `502 provider_error` with the provider's own message.
+// after that, or past the retries, the caller gets `502 provider_error` with the provider's own message,
+// cleaned and cut short (provider-message.ts); what the provider said in full goes to the server's log.
 import { ApiError } from '../errors.ts'
+import { clientSafeMessage, messageInBody } from './provider-message.ts'
 import type { ChatProvider, ChatRequest, Completion, StreamEvent, Usage } from './provider.ts'
 import { estimateTokens } from './provider.ts'
 
@@ -31,6 +33,23 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Chat
   const attempts = options.attempts ?? 3
   const retryBaseMs = options.retryBaseMs ?? 250
 
+  /** The provider's own message, cleaned and short, for the client; everything it said goes to the log. */
+  function passedOn(situation: string, message: string | null, everything: string): string | null {
+    console.error(`[llm] the model provider failed (${situation}): ${everything.slice(0, 2000)}`)
+    return message === null ? null : clientSafeMessage(message, options.apiKey)
+  }
+
+  async function errorMessage(response: Response): Promise<string> {
+    const body = await firstBytes(response, 64 * 1024).catch(() => '')
+    const message = passedOn(`status ${response.status}`, messageInBody(body), body)
+    return message === null ? String(response.status) : `${response.status}: ${message}`
+  }
+
+  function errorInAnswer(error: NonNullable<ChoiceChunk['error']>): ApiError {
+    const message = typeof error === 'string' ? error : typeof error.message === 'string' ? error.message : null
+    return providerError(passedOn('an error in its answer', message, JSON.stringify(error)) ?? 'unknown error')
+  }
+
   async function post(request: ChatRequest, stream: boolean, signal?: AbortSignal): Promise<Response> {
     const body = JSON.stringify({
       model: request.model,
@@ -52,7 +71,9 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Chat
         if (response.status !== 429 && response.status < 500) throw providerError(failure)
       } catch (error) {
         if (error instanceof ApiError || signal?.aborted) throw error
-        failure = (error as Error).name === 'TimeoutError' ? 'no answer in time' : `unreachable (${(error as Error).message})`
+        failure = (error as Error).name === 'TimeoutError' ? 'no answer in time' : 'unreachable'
+        // Network errors name the provider's address, which is the operator's business, not the client's.
+        passedOn(failure, null, String((error as Error).cause ?? error))
       }
       if (attempt >= attempts) throw providerError(failure)
       const retryAfter = Number(response?.headers.get('retry-after'))
@@ -80,7 +101,7 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Chat
       } catch {
         throw providerError('the answer was not JSON')
       }
-      if (json.error) throw providerError(messageOf(json.error))
+      if (json.error) throw errorInAnswer(json.error)
       const text = json.choices?.[0]?.message?.content ?? ''
       return { text, model: json.model ?? request.model, usage: usageFrom(json.usage, request, text) }
     },
@@ -99,7 +120,7 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Chat
         } catch {
           throw providerError('the stream held a frame that is not JSON')
         }
-        if (chunk.error) throw providerError(messageOf(chunk.error))
+        if (chunk.error) throw errorInAnswer(chunk.error)
         if (chunk.model) model = chunk.model
         if (chunk.usage) usage = chunk.usage
         const delta = chunk.choices?.[0]?.delta?.content
@@ -142,18 +163,27 @@ async function* serverSentData(body: ReadableStream<Uint8Array>): AsyncIterable<
   }
 }
 
-async function errorMessage(response: Response): Promise<string> {
-  const text = await response.text().catch(() => '')
+/** The start of a body, as text: an error page can be any size, and only its start is ever looked at. */
+async function firstBytes(response: Response, limit: number): Promise<string> {
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const parts: Uint8Array[] = []
+  let size = 0
   try {
-    const json = JSON.parse(text) as { error?: { message?: string } | string; message?: string }
-    if (json.error) return `${response.status}: ${messageOf(json.error)}`
-    if (json.message) return `${response.status}: ${json.message}`
-  } catch {
-    // not JSON
+    while (size < limit) {
+      const { done, value } = await reader.read()
+      if (done) break
+      parts.push(value)
+      size += value.length
+    }
+  } finally {
+    await reader.cancel().catch(() => {})
   }
-  return `${response.status}${text ? `: ${text.slice(0, 300)}` : ''}`
-}
-
-function messageOf(error: { message?: string } | string): string {
-  return typeof error === 'string' ? error : error.message ?? 'unknown error'
+  const all = new Uint8Array(size)
+  let at = 0
+  for (const part of parts) {
+    all.set(part, at)
+    at += part.length
+  }
+  return new TextDecoder().decode(all.subarray(0, limit))
 }
