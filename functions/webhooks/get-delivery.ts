@@ -13,7 +13,9 @@ export const getDeliveryRoute = defineRoute({
   scope: 'webhooks:read',
   tags: ['Webhooks'],
   summary: 'Get a delivery with its attempts',
-  description: 'The event, the delivery\'s state and every attempt: status code, error, latency and the first 2 KB of the answer.',
+  description:
+    'The event, the delivery\'s state and every attempt: status code, the error by category, latency and, once the endpoint ' +
+    'is verified (has answered a 2xx at its current URL), the first 2 KB of the answer.',
   request: { params: DeliveryParams },
   responses: { 200: { description: 'The delivery', content: { 'application/json': { schema: z.object({ data: DeliveryDetail }) } } } },
 })

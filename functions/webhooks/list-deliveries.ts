@@ -13,7 +13,9 @@ export const listDeliveriesRoute = defineRoute({
   scope: 'webhooks:read',
   tags: ['Webhooks'],
   summary: 'List deliveries',
-  description: 'Newest first, filtered by `status` (pending, delivered, failed, dead), `endpoint_id` or `inbox_id`; page with `next_cursor`.',
+  description:
+    'Newest first, filtered by `status` (pending, delivered, failed, dead), `endpoint_id` or `inbox_id`; page with `next_cursor`. ' +
+    '`last_error` says why the last attempt failed by category only; the details are kept for the operator.',
   request: { query: DeliveryQuery },
   responses: {
     200: {

@@ -43,6 +43,21 @@ export interface NewEndpoint {
   secret: string
 }
 
+export interface EndpointAllowance {
+  plan_name: string
+  max_endpoints: number
+  endpoints: number
+}
+
+/**
+ * The organisation's plan, the endpoints it allows and how many there are. Holds a lock until the
+ * transaction ends, so that endpoints created at the same time are counted one after the other.
+ */
+export async function endpointAllowance(tx: Tx): Promise<EndpointAllowance> {
+  const [row] = await tx<EndpointAllowance[]>`select * from agentry.webhook_endpoint_allowance()`
+  return row
+}
+
 export async function insertEndpoint(tx: Tx, e: NewEndpoint): Promise<EndpointRow & { secret: string }> {
   const [row] = await tx<(EndpointRow & { secret: string })[]>`
     insert into agentry.webhook_endpoints (org_id, agent_id, url, description, events, filters, enabled, secret)
@@ -126,9 +141,13 @@ export interface DeliveryRow {
   delivered_at: string | null
 }
 
+/** A delivery as its tenant sees it: the last error by category only (see agentry.webhook_error_shown). */
 const deliveryColumns = (tx: Tx) => tx`
-  d.id, d.endpoint_id, d.event_id, e.type as event_type, d.status, d.attempt_count, d.last_error, d.last_status_code,
-  d.delivery_latency_ms,
+  d.id, d.endpoint_id, d.event_id, e.type as event_type, d.status, d.attempt_count,
+  agentry.webhook_error_shown(d.last_status_code,
+    (select a.error_kind from agentry.webhook_attempts a where a.delivery_id = d.id order by a.attempt desc, a.id desc limit 1),
+    d.last_error) as last_error,
+  d.last_status_code, d.delivery_latency_ms,
   case when d.status in ('pending', 'failed') then to_json(d.next_attempt_at) #>> '{}' end as next_retry_at,
   to_json(d.created_at at time zone 'UTC') #>> '{}' || 'Z' as created_at, to_json(d.delivered_at) #>> '{}' as delivered_at`
 
@@ -154,13 +173,19 @@ export interface DeliveryDetailRow extends DeliveryRow {
   attempts: { attempt: number; started_at: string; status_code: number | null; error: string | null; latency_ms: number; response_body: string | null }[]
 }
 
+/**
+ * A delivery with its attempts. An attempt's answer body is shown only if the attempt started after its
+ * endpoint was verified (answered a 2xx at its current URL); its error, by category only.
+ */
 export async function findDelivery(tx: Tx, id: string): Promise<DeliveryDetailRow | undefined> {
   const [row] = await tx<DeliveryDetailRow[]>`
     select ${deliveryColumns(tx)},
       json_build_object('id', e.id, 'type', e.type, 'created_at', e.created_at, 'org_id', e.org_id, 'data', e.data) as event,
       coalesce((select json_agg(json_build_object('attempt', a.attempt, 'started_at', a.started_at, 'status_code', a.status_code,
-                 'error', a.error, 'latency_ms', a.latency_ms, 'response_body', a.response_body) order by a.id)
-                from agentry.webhook_attempts a where a.delivery_id = d.id), '[]') as attempts
+                 'error', agentry.webhook_error_shown(a.status_code, a.error_kind, a.error), 'latency_ms', a.latency_ms,
+                 'response_body', case when a.started_at > ep.verified_at then a.response_body end) order by a.id)
+                from agentry.webhook_attempts a left join agentry.webhook_endpoints ep on ep.id = a.endpoint_id
+                where a.delivery_id = d.id), '[]') as attempts
     from agentry.webhook_deliveries d join agentry.events e on e.id = d.event_id
     where d.id = ${id}`
   return row

@@ -82,7 +82,7 @@ export const Delivery = z
     event_type: z.string(),
     status: z.enum(deliveryStatuses),
     attempt_count: z.number().int(),
-    last_error: z.string().nullable(),
+    last_error: z.string().nullable().openapi({ description: 'Why the last attempt failed, by category (see `WebhookAttempt.error`); null after a success.' }),
     last_status_code: z.number().int().nullable(),
     delivery_latency_ms: z.number().int().nullable().openapi({ description: 'From the event to its delivery.' }),
     next_retry_at: z.string().nullable(),
@@ -96,9 +96,27 @@ export const Attempt = z
     attempt: z.number().int(),
     started_at: z.string(),
     status_code: z.number().int().nullable(),
-    error: z.string().nullable(),
+    error: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          'Why the attempt failed, as a generic text by category: `Receiver answered 503`, `Redirect (302) not followed`, ' +
+          '`No answer within 15000 ms`, `Could not connect to the receiver` (no connection, no TLS, or not HTTP), ' +
+          '`Blocked: the address is private` (the URL leads to a private, loopback or link-local address), or ' +
+          '`The request failed`. Null when the receiver answered 2xx. The details are kept for the operator.',
+        example: 'Receiver answered 503',
+      }),
     latency_ms: z.number().int(),
-    response_body: z.string().nullable().openapi({ description: 'The first 2 KB of the answer.' }),
+    response_body: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          'The first 2 KB of the answer, once the endpoint is verified: shown for attempts that started after the ' +
+          'endpoint first answered a delivery with a 2xx at its current URL (changing the URL starts over); null ' +
+          'before, and when no answer came. Until then a URL could lead anywhere, so what answers there is not shown.',
+      }),
   })
   .openapi('WebhookAttempt')
 
