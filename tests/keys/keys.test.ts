@@ -121,6 +121,101 @@ describe('creating keys', () => {
   })
 })
 
+describe('a key stays within the key that creates it', () => {
+  const inMinutes = (n: number) => new Date(Date.now() + n * 60_000)
+
+  it('gives a key created by an expiring key its creator\'s expiry, and refuses a later one with 400 naming it', async () => {
+    const t = await createTenant()
+    const creatorExpiry = inMinutes(60)
+    const creator = await t.key({ expiresAt: creatorExpiry })
+    const defaulted = await api.call('POST', '/agent/api-keys', { key: creator, body: { name: 'child' } })
+    expect(defaulted.status).toBe(201)
+    expect(Date.parse(defaulted.body.data.expires_at)).toBe(creatorExpiry.getTime())
+
+    const later = await api.call('POST', '/agent/api-keys', { key: creator, body: { name: 'outlives', expires_at: inMinutes(120).toISOString() } })
+    expect(later.status).toBe(400)
+    expect(later.body.error).toEqual({
+      code: 'validation_failed',
+      message: `Invalid request: expires_at: Must be no later than ${creatorExpiry.toISOString()}, when the key creating it expires.`,
+      fields: [{ field: 'expires_at', message: `Must be no later than ${creatorExpiry.toISOString()}, when the key creating it expires.` }],
+    })
+
+    const earlier = inMinutes(30)
+    const sooner = await api.call('POST', '/agent/api-keys', { key: creator, body: { name: 'shorter', expires_at: earlier.toISOString() } })
+    expect(sooner.status).toBe(201)
+    expect(Date.parse(sooner.body.data.expires_at)).toBe(earlier.getTime())
+  })
+
+  it('leaves keys created by a key without an expiry without one', async () => {
+    const t = await createTenant()
+    const res = await api.call('POST', '/agent/api-keys', { key: await t.key(), body: { name: 'open-ended' } })
+    expect(res.status).toBe(201)
+    expect(res.body.data.expires_at).toBeNull()
+  })
+
+  it('holds during a rotation\'s grace period: the old key can only create keys that end when it does', async () => {
+    const t = await createTenant()
+    const admin = await t.key()
+    const old = await t.keyWithId()
+    const rotated = await api.call('POST', `/agent/api-keys/${old.id}/rotate`, { key: admin, body: { grace_period_seconds: 600 } })
+    expect(rotated.status).toBe(201)
+    const [{ expires_at: graceEnd }] = await serviceSql()`select expires_at from agentry.api_keys where id = ${old.id}`
+
+    const child = await api.call('POST', '/agent/api-keys', { key: old.key, body: { name: 'made in grace' } })
+    expect(child.status).toBe(201)
+    expect(Date.parse(child.body.data.expires_at)).toBe(graceEnd.getTime())
+    const outliving = await api.call('POST', '/agent/api-keys', { key: old.key, body: { name: 'too long', expires_at: inMinutes(60).toISOString() } })
+    expect(outliving.status).toBe(400)
+    expect(outliving.body.error.message).toContain(`Must be no later than ${graceEnd.toISOString()}`)
+  })
+
+  it('gives a rotated key the old key\'s expiry, brought forward to the rotating key\'s own when that is earlier', async () => {
+    const t = await createTenant()
+    const rotatorExpiry = inMinutes(60)
+    const rotator = await t.key({ expiresAt: rotatorExpiry })
+    const open = await t.keyWithId()
+    const fromOpen = await api.call('POST', `/agent/api-keys/${open.id}/rotate`, { key: rotator })
+    expect(fromOpen.status).toBe(201)
+    expect(Date.parse(fromOpen.body.data.expires_at)).toBe(rotatorExpiry.getTime())
+
+    const soonerExpiry = inMinutes(30)
+    const sooner = await t.keyWithId({ expiresAt: soonerExpiry })
+    const fromSooner = await api.call('POST', `/agent/api-keys/${sooner.id}/rotate`, { key: rotator })
+    expect(fromSooner.status).toBe(201)
+    expect(Date.parse(fromSooner.body.data.expires_at)).toBe(soonerExpiry.getTime())
+  })
+
+  it('lets a test key create and rotate test keys only', async () => {
+    const t = await createTenant()
+    const testKey = await t.key({ agent: 'agent', mode: 'test' })
+    const child = await api.call('POST', '/agent/api-keys', { key: testKey, body: { name: 'ci' } })
+    expect(child.status).toBe(201)
+    expect(child.body.data).toMatchObject({ kind: 'agent', agent_id: t.agent.id, mode: 'test' })
+    expect(child.body.data.key).toMatch(/^ck_test_/)
+
+    const live = await api.call('POST', '/agent/api-keys', { key: testKey, body: { name: 'prod', agent_id: t.agent.id, mode: 'live' } })
+    expect(live.status).toBe(403)
+    expect(live.body.error).toEqual({ code: 'insufficient_scope', message: 'A test key (ck_test_) can create test keys only; leave "mode" out or set it to "test".' })
+
+    const liveKey = await t.keyWithId({ agent: 'agent', mode: 'live' })
+    const rotateLive = await api.call('POST', `/agent/api-keys/${liveKey.id}/rotate`, { key: testKey })
+    expect(rotateLive.status).toBe(403)
+    expect(rotateLive.body.error.message).toMatch(/can rotate test keys only/)
+    expect((await api.call('GET', '/me', { key: liveKey.key })).status).toBe(200)
+
+    const rotateTest = await api.call('POST', `/agent/api-keys/${child.body.data.id}/rotate`, { key: testKey })
+    expect(rotateTest.status).toBe(201)
+    expect(rotateTest.body.data.key).toMatch(/^ck_test_/)
+  })
+
+  it('lets a live key create a test key for its agent', async () => {
+    const t = await createTenant()
+    const res = await api.call('POST', '/agent/api-keys', { key: await t.key({ agent: 'agent' }), body: { name: 'ci', mode: 'test', agent_id: t.agent.id } })
+    expect(res.status).toBe(201)
+    expect(res.body.data.mode).toBe('test')
+  })
+})
+
 describe('listing and reading keys', () => {
   it('shows name, prefix, scopes, status, usage and expiry, never the key or its hash', async () => {
     const t = await createTenant()
@@ -223,6 +318,22 @@ describe('revoking and deleting keys', () => {
     const next = await api.call('GET', '/me', { key: victim.key })
     expect(next.status).toBe(401)
     expect(next.body.error.message).toMatch(/Invalid API key/)
+  })
+
+  it('refuses to revoke or delete a key holding a scope the caller lacks, naming the scope', async () => {
+    const t = await createTenant()
+    const narrow = await t.key({ scopes: ['keys:write'] })
+    const broad = await t.keyWithId({ scopes: ['*'] })
+    const revoke = await api.call('DELETE', `/agent/api-keys/${broad.id}`, { key: narrow })
+    expect(revoke.status).toBe(403)
+    expect(revoke.body.error).toEqual({ code: 'insufficient_scope', message: 'This key holds the scope "*", which the credential revoking it does not hold.' })
+    const remove = await api.call('DELETE', `/agent/api-keys/${broad.id}?permanent=true`, { key: narrow })
+    expect(remove.status).toBe(403)
+    expect(remove.body.error.message).toBe('This key holds the scope "*", which the credential deleting it does not hold.')
+    expect((await api.call('GET', '/me', { key: broad.key })).status).toBe(200)
+
+    const peer = await t.keyWithId({ scopes: ['keys:write'] })
+    expect((await api.call('DELETE', `/agent/api-keys/${peer.id}`, { key: narrow })).status).toBe(200)
   })
 
   it('rejects a revoked key under concurrent requests: nothing gets through after the revoke commits', async () => {
