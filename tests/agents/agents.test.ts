@@ -56,6 +56,43 @@ describe('agents', () => {
     }
   })
 
+  it('refuses a model this server does not offer with 400 naming the ones it does', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const created = await api.call('POST', '/agents', { key, body: { name: 'Support', model: 'gpt-9-ultra' } })
+    expect(created.status).toBe(400)
+    expect(created.body.error.code).toBe('validation_failed')
+    expect(created.body.error.message).toBe(
+      'Invalid request: model: "gpt-9-ultra" is not offered on this server; choose one of ' +
+        'gpt-4.1, gpt-4.1-mini, gpt-4.1-nano, gpt-4o, gpt-4o-mini, o4-mini, offline, or null for the default model.',
+    )
+    expect(created.body.error.fields).toEqual([{ field: 'model', message: expect.stringContaining('"gpt-9-ultra" is not offered') }])
+    const updated = await api.call('PATCH', `/agents/${t.agent.id}`, { key, body: { model: 'gpt-9-ultra' } })
+    expect(updated.status).toBe(400)
+    expect(updated.body.error.message).toMatch(/model: "gpt-9-ultra" is not offered/)
+    expect((await api.call('GET', `/agents/${t.agent.id}`, { key })).body.data.model).toBeNull()
+    const priced = await api.call('PATCH', `/agents/${t.agent.id}`, { key, body: { model: 'o4-mini' } })
+    expect(priced.body.data.model).toBe('o4-mini')
+    const reset = await api.call('PATCH', `/agents/${t.agent.id}`, { key, body: { model: null } })
+    expect(reset.body.data.model).toBeNull()
+  })
+
+  it('offers exactly the models in AGENT_MODELS when the operator sets it', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    process.env.AGENT_MODELS = ' llama3.2 , gpt-4o,'
+    try {
+      const local = await api.call('POST', '/agents', { key, body: { name: 'Local', model: 'llama3.2' } })
+      expect(local.status).toBe(201)
+      expect(local.body.data.model).toBe('llama3.2')
+      const unlisted = await api.call('POST', '/agents', { key, body: { name: 'Cheap', model: 'gpt-4o-mini' } })
+      expect(unlisted.status).toBe(400)
+      expect(unlisted.body.error.message).toBe('Invalid request: model: "gpt-4o-mini" is not offered on this server; choose one of llama3.2, gpt-4o, or null for the default model.')
+    } finally {
+      delete process.env.AGENT_MODELS
+    }
+  })
+
   it('deletes an agent with its conversations', async () => {
     const t = await createTenant()
     const key = await t.key()

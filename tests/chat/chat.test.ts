@@ -1,6 +1,8 @@
 // Chat through a fake OpenAI-compatible server on loopback (a real HTTP server speaking the wire protocol):
 // blocking and streaming replies, history and instructions, usage and cost, the provider's failure modes,
 // stopping, a client leaving, Idempotency-Key, and the offline model when nothing is configured.
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { parseEvents, startFakeLlm, type FakeLlm } from '../harness/fake-llm.ts'
@@ -242,6 +244,92 @@ describe('Idempotency-Key', () => {
     expect(other.body.error.code).toBe('conflict')
     const [{ n }] = await serviceSql()`select count(*)::int as n from agentry.messages where conversation_id = ${first.body.data.conversation_id}`
     expect(n).toBe(2)
+  })
+})
+
+describe('Idempotency-Key belongs to the caller', () => {
+  it('gives another key of the organisation using the same Idempotency-Key an answer of its own', async () => {
+    const t = await createTenant()
+    const headers = { 'idempotency-key': `shared-${crypto.randomUUID()}` }
+    llm.script = (_, n) => ({ reply: `Answer ${n}` })
+    const before = llm.requests.length
+    const mine = await api.call('POST', `/chat/${t.agent.id}`, { key: await t.key(), headers, body: { message: 'Same words' } })
+    const theirs = await api.call('POST', `/chat/${t.agent.id}`, { key: await t.key(), headers, body: { message: 'Same words' } })
+    expect(mine.status).toBe(200)
+    expect(theirs.status).toBe(200)
+    expect(theirs.body.data.conversation_id).not.toBe(mine.body.data.conversation_id)
+    expect(theirs.body.data.reply).not.toBe(mine.body.data.reply)
+    expect(llm.requests.length - before).toBe(2)
+  })
+
+  it('checks the agent before replaying: once the agent is gone a retry gets 404, not the stored reply', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const headers = { 'idempotency-key': `gone-${crypto.randomUUID()}` }
+    const first = await api.call('POST', `/chat/${t.agent.id}`, { key, headers, body: { message: 'Hello' } })
+    expect(first.status).toBe(200)
+    expect((await api.call('DELETE', `/agents/${t.agent.id}`, { key })).status).toBe(200)
+    const retry = await api.call('POST', `/chat/${t.agent.id}`, { key, headers, body: { message: 'Hello' } })
+    expect(retry.status).toBe(404)
+    expect(retry.body.error).toEqual({ code: 'not_found', message: 'Agent not found.' })
+  })
+})
+
+describe('unpriced models', () => {
+  it('records a call to a model with no price as cost_usd null with a warning, never as 0', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    process.env.AGENT_MODELS = 'gpt-4o-mini, house-model'
+    try {
+      const set = await api.call('PATCH', `/agents/${t.agent.id}`, { key, body: { model: 'house-model' } })
+      expect(set.status).toBe(200)
+      const res = await api.call('POST', `/chat/${t.agent.id}`, { key, body: { message: 'Hi' } })
+      expect(res.status).toBe(200)
+      expect(res.body.data.model).toBe('house-model')
+      expect(res.body.data.usage).toEqual({
+        prompt_tokens: 11,
+        completion_tokens: 7,
+        total_tokens: 18,
+        cost_usd: null,
+        estimated: false,
+        warning: 'No price is set for the model "house-model", so this call\'s cost is unknown (recorded as null).',
+      })
+      const [ledger] = await serviceSql()`select model, cost_usd from agentry.usage_records where message_id = ${res.body.data.message_id}`
+      expect(ledger).toEqual({ model: 'house-model', cost_usd: null })
+      const { events } = await stream(t, { message: 'Hi again' }, key)
+      expect(events.find((e) => e.event === 'message.end')!.data.usage).toMatchObject({ cost_usd: null, warning: expect.stringMatching(/house-model/) })
+    } finally {
+      delete process.env.AGENT_MODELS
+    }
+  })
+
+  it('prices a dated model name the provider answers with by the model asked for', async () => {
+    const t = await createTenant()
+    llm.script = () => ({ reply: 'Dated.', model: 'gpt-4o-mini-2024-07-18' })
+    const res = await api.call('POST', `/chat/${t.agent.id}`, { key: await t.key(), body: { message: 'Hi' } })
+    expect(res.body.data.model).toBe('gpt-4o-mini-2024-07-18')
+    expect(res.body.data.usage.cost_usd).toBeCloseTo((11 * 0.15 + 7 * 0.6) / 1e6, 12)
+    expect(res.body.data.usage.warning).toBeUndefined()
+  })
+})
+
+describe('a provider\'s error', () => {
+  it('reaches the client as the provider\'s own short message only, with links and keys left out', async () => {
+    const t = await createTenant()
+    const leaky = http.createServer((_, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({
+        error: { message: 'Incorrect API key provided: sk-proj-abc123secret. Find your key at https://platform.example.com/account/api-keys.', org: 'org-internal-42' },
+      }))
+    })
+    await new Promise<void>((resolve) => leaky.listen(0, '127.0.0.1', resolve))
+    process.env.LLM_BASE_URL = `http://127.0.0.1:${(leaky.address() as AddressInfo).port}/v1`
+    try {
+      const res = await api.call('POST', `/chat/${t.agent.id}`, { key: await t.key(), body: { message: 'Hi' } })
+      expect(res.status).toBe(502)
+      expect(res.body.error).toEqual({ code: 'provider_error', message: 'The model provider failed: 401: Incorrect API key provided: [redacted]. Find your key at [link]' })
+    } finally {
+      await new Promise((resolve) => leaky.close(resolve))
+    }
   })
 })
 
