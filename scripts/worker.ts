@@ -1,7 +1,8 @@
 // `npm run worker`: the webhook dispatcher as a process of its own, beside any number of others (they share
 // the queue through FOR UPDATE SKIP LOCKED). Needs DATABASE_URL. Settings: WEBHOOK_ALLOW_PRIVATE (false),
-// WEBHOOK_BATCH_SIZE (100), WEBHOOK_CONCURRENCY (50), WEBHOOK_TIMEOUT_MS (15000), WEBHOOK_LEASE_SECONDS
-// (timeout + 60), WEBHOOK_POLL_MS (1000). SIGTERM or SIGINT finish the batch in hand, then stop.
+// WEBHOOK_BATCH_SIZE (100), WEBHOOK_CONCURRENCY (50), WEBHOOK_ENDPOINT_CONCURRENCY (10),
+// WEBHOOK_TIMEOUT_MS (15000), WEBHOOK_LEASE_SECONDS (timeout + 60), WEBHOOK_POLL_MS (1000). SIGTERM or SIGINT
+// finish the requests in flight, then stop.
 import { closeDatabase, database } from '../functions/_core/db.ts'
 import { readEnv } from '../functions/_core/env.ts'
 import { privateNetworksAllowed } from '../functions/_core/outbound.ts'
@@ -26,6 +27,7 @@ const dispatcher = startDispatcher(database(), {
   transport: nodeTransport({ allowPrivate }),
   batchSize: number('WEBHOOK_BATCH_SIZE'),
   concurrency: number('WEBHOOK_CONCURRENCY'),
+  endpointConcurrency: number('WEBHOOK_ENDPOINT_CONCURRENCY'),
   timeoutMs: number('WEBHOOK_TIMEOUT_MS'),
   leaseSeconds: number('WEBHOOK_LEASE_SECONDS'),
   pollMs: number('WEBHOOK_POLL_MS'),

@@ -2,10 +2,10 @@ import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
 import { claimsOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
-import { notFound } from '../_core/errors.ts'
+import { ApiError, ErrorBody, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { refuseUnreachableUrl } from './endpoint-url.ts'
-import { insertEndpoint } from './queries.ts'
+import { endpointAllowance, insertEndpoint } from './queries.ts'
 import { CreateEndpointBody, EndpointWithSecret } from './schemas.ts'
 import { generateSecret } from './signing.ts'
 
@@ -17,9 +17,13 @@ export const createEndpointRoute = defineRoute({
   summary: 'Create a webhook endpoint',
   description:
     'Subscribes a URL to event types or prefixes (`dataset.row.*`). Deliveries are POSTed signed both ways ' +
-    '(`x-agentry-signature` and Standard Webhooks); the signing secret is in this response, once.',
+    '(`x-agentry-signature` and Standard Webhooks); the signing secret is in this response, once. The plan ' +
+    'caps how many endpoints an organisation has (`max_webhook_endpoints`).',
   request: { body: { content: { 'application/json': { schema: CreateEndpointBody } } } },
-  responses: { 201: { description: 'The endpoint, with its secret', content: { 'application/json': { schema: z.object({ data: EndpointWithSecret }) } } } },
+  responses: {
+    201: { description: 'The endpoint, with its secret', content: { 'application/json': { schema: z.object({ data: EndpointWithSecret }) } } },
+    409: { description: 'The organisation has as many endpoints as its plan allows (`conflict`).', content: { 'application/json': { schema: ErrorBody } } },
+  },
 })
 
 export const registerCreateEndpoint = (api: Api) =>
@@ -28,8 +32,16 @@ export const registerCreateEndpoint = (api: Api) =>
     const p = c.get('principal')
     if (p.agentId && body.agent_id && body.agent_id !== p.agentId) throw notFound('Agent')
     refuseUnreachableUrl(body.url)
-    const endpoint = await withTenant(claimsOf(p), (tx) =>
-      insertEndpoint(tx, {
+    const endpoint = await withTenant(claimsOf(p), async (tx) => {
+      const allowance = await endpointAllowance(tx)
+      if (allowance.endpoints >= allowance.max_endpoints) {
+        throw new ApiError(
+          'conflict',
+          `This organisation has ${allowance.endpoints} webhook endpoints, the most its plan (${allowance.plan_name}) allows ` +
+            `(max_webhook_endpoints: ${allowance.max_endpoints}). Delete one, or move to a plan that allows more.`,
+        )
+      }
+      return insertEndpoint(tx, {
         orgId: p.orgId,
         agentId: body.agent_id ?? p.agentId,
         url: body.url,
@@ -42,7 +54,7 @@ export const registerCreateEndpoint = (api: Api) =>
         // The composite foreign key proves the agent is this organisation's.
         if (error.code === '23503') throw notFound('Agent')
         throw error
-      }),
-    )
+      })
+    })
     return c.json({ data: endpoint }, 201)
   })

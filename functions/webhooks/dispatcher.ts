@@ -2,69 +2,48 @@
 // records each attempt with what comes next: delivered, tried again later, or dead. Any number of
 // dispatchers may run against one database (processes, or Supabase function invocations): a claimed
 // delivery is invisible to the others until its lease runs out, so a dispatcher that dies loses nothing.
-// Not a tenant's work: it runs on the service connection.
+// Receivers are other people's servers: nothing they answer is stored before it is made safe to store, and
+// a slow one holds only its own requests. Not a tenant's work: it runs on the service connection.
 import type { Sql } from '../_core/db.ts'
-import { OutboundError, type Transport } from '../_core/outbound.ts'
-import { nextAttemptAt, retryAfterSeconds } from './schedule.ts'
+import { keptBodyBytes, OutboundError, type Transport } from '../_core/outbound.ts'
+import { claimDueDeliveries, recordOutcomes, type Claimed, type Outcome } from './queue.ts'
+import { maxAttempts, nextAttemptAt, retryAfterSeconds } from './schedule.ts'
 import { signatureHeaders } from './signing.ts'
 
 export interface DispatchOptions {
   transport: Transport
   /** Deliveries claimed at once (default 100). */
   batchSize?: number
-  /** Requests in flight at once (default 50). */
+  /**
+   * Requests in flight at once (default 50). In a running dispatcher a fifth of them is kept for
+   * organisations with nothing in flight, so that a quiet tenant never waits behind another's slow receivers.
+   */
   concurrency?: number
+  /** Requests to one endpoint in flight at once, across dispatchers (default 10). */
+  endpointConcurrency?: number
   /** A receiver has this long to answer with a 2xx (default 15 s). */
   timeoutMs?: number
   /** How long a claim holds (default: the timeout and a minute): after it, another dispatcher may take the delivery. */
   leaseSeconds?: number
+  /** Hears what went wrong without stopping the dispatcher: a claim that failed, an outcome that could not be recorded. */
+  onError?: (error: unknown) => void
 }
 
 export const notifyChannel = 'agentry_webhook_deliveries'
 
-interface Claimed {
-  id: string
-  attempt: number
-  event_id: string
-  url: string
-  secret: string
-  previous_secret: string | null
-  body: string
-}
+/** The most of an error text kept (an error may quote a receiver's header, which may be kilobytes long). */
+const maxErrorChars = 1000
 
-interface Outcome {
-  id: string
-  attempt: number
-  started_at: string
-  status_code: number | null
-  error: string | null
-  latency_ms: number
-  response_body: string | null
-  outcome: 'delivered' | 'failed' | 'dead'
-  next_attempt_at: string | null
-}
-
-/** Claims due deliveries: not final, due, not held by a live lease, to an enabled endpoint (or addressed to it). */
-export async function claimDueDeliveries(sql: Sql, batchSize: number, leaseSeconds: number): Promise<Claimed[]> {
-  return sql<Claimed[]>`
-    with due as (
-      select d.id from agentry.webhook_deliveries d
-      join agentry.webhook_endpoints ep on ep.id = d.endpoint_id
-      join agentry.events e on e.id = d.event_id
-      where d.status in ('pending', 'failed') and d.next_attempt_at <= now()
-        and (d.locked_until is null or d.locked_until < now())
-        and (ep.enabled or e.endpoint_id is not null)
-      order by d.next_attempt_at
-      limit ${batchSize}
-      for update of d skip locked
-    )
-    update agentry.webhook_deliveries d
-    set locked_until = now() + make_interval(secs => ${leaseSeconds}), attempt_count = d.attempt_count + 1
-    from due, agentry.events e, agentry.webhook_endpoints ep
-    where d.id = due.id and e.id = d.event_id and ep.id = d.endpoint_id
-    returning d.id, d.attempt_count as attempt, d.event_id, ep.url, ep.secret,
-      case when ep.previous_secret_expires_at > now() then ep.previous_secret end as previous_secret,
-      (select row_to_json(envelope) from (select e.id, e.type, e.created_at, e.org_id, e.data) as envelope)::text as body`
+/**
+ * Text as the delivery log keeps it, whatever a receiver sent: at most `maxChars` characters, well formed
+ * (a lone surrogate becomes U+FFFD), and without NUL or other control characters but tab, line feed and
+ * carriage return (each becomes U+FFFD). Bytes that are not UTF-8 became U+FFFD when the transport decoded
+ * them. Postgres refuses NUL in text and in jsonb, and one refused value must not cost a batch its record.
+ */
+export function storableText(text: string, maxChars: number): string {
+  return text
+    .slice(0, maxChars)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
 }
 
 /** Sends one claimed delivery and says how it ended and what comes next. */
@@ -80,17 +59,19 @@ async function attempt(d: Claimed, transport: Transport, timeoutMs: number): Pro
   })
   let status: number | null = null
   let error: string | null = null
+  let errorKind: string | null = null
   let body: string | null = null
   let retryAfter: number | null = null
   try {
     const res = await transport({ url: d.url, headers, body: d.body, timeoutMs })
     status = res.status
-    body = res.body
-    if (status >= 300 && status < 400) error = `Redirect (${status}) to ${res.headers.get('location') ?? 'nowhere'} not followed`
+    body = storableText(res.body, keptBodyBytes)
+    if (status >= 300 && status < 400) error = `Redirect (${status}) to ${storableText(res.headers.get('location') ?? 'nowhere', 500)} not followed`
     else if (status < 200 || status >= 300) error = `Receiver answered ${status}`
     retryAfter = retryAfterSeconds(res.headers.get('retry-after'), started)
   } catch (e) {
-    error = e instanceof OutboundError ? e.message : `Request failed: ${(e as Error)?.message ?? String(e)}`
+    errorKind = e instanceof OutboundError ? e.kind : 'request'
+    error = storableText(e instanceof OutboundError ? e.message : `Request failed: ${(e as Error)?.message ?? String(e)}`, maxErrorChars)
   }
   const finished = new Date()
   let outcome: Outcome['outcome']
@@ -107,6 +88,7 @@ async function attempt(d: Claimed, transport: Transport, timeoutMs: number): Pro
     started_at: started.toISOString(),
     status_code: status,
     error,
+    error_kind: errorKind,
     latency_ms: finished.getTime() - started.getTime(),
     response_body: body,
     outcome,
@@ -115,79 +97,66 @@ async function attempt(d: Claimed, transport: Transport, timeoutMs: number): Pro
 }
 
 /**
- * Records a batch of attempts in one statement: the attempts, the deliveries' new state (only if the lease
- * is still this attempt's), and each endpoint's failing streak. An endpoint that answered 410 Gone, or has
- * failed every delivery for five days, is disabled, and the organisation's other endpoints hear of it.
+ * Records outcomes as they come rather than a batch at a time: whatever arrives while one group is being
+ * written goes in the next, so a slow receiver delays no other delivery's record.
  */
-async function recordOutcomes(sql: Sql, outcomes: Outcome[]): Promise<void> {
-  await sql`
-    with r as (
-      select * from jsonb_to_recordset(${sql.json(outcomes as never)}) as r(
-        id uuid, attempt integer, started_at timestamptz, status_code integer, error text, latency_ms integer,
-        response_body text, outcome text, next_attempt_at timestamptz)
-    ),
-    attempts as (
-      insert into agentry.webhook_attempts (delivery_id, endpoint_id, org_id, agent_id, attempt, started_at, status_code, error, latency_ms, response_body)
-      select r.id, d.endpoint_id, d.org_id, d.agent_id, r.attempt, r.started_at, r.status_code, r.error, r.latency_ms, r.response_body
-      from r join agentry.webhook_deliveries d on d.id = r.id
-    ),
-    settled as (
-      update agentry.webhook_deliveries d
-      set status = r.outcome, next_attempt_at = coalesce(r.next_attempt_at, d.next_attempt_at), locked_until = null,
-          last_error = r.error, last_status_code = r.status_code,
-          delivered_at = case when r.outcome = 'delivered' then clock_timestamp() else d.delivered_at end,
-          delivery_latency_ms = case when r.outcome = 'delivered'
-            then round(extract(epoch from clock_timestamp() - e.created_at) * 1000)::integer else d.delivery_latency_ms end
-      from r, agentry.events e
-      where d.id = r.id and d.attempt_count = r.attempt and e.id = d.event_id
-      returning d.endpoint_id, r.outcome, r.status_code
-    ),
-    streaks as (
-      select s.endpoint_id, ep.org_id, ep.url,
-        case when s.succeeded then null else coalesce(ep.failing_since, now()) end as failing_since,
-        ep.enabled and (s.gone or (not s.succeeded and coalesce(ep.failing_since < now() - interval '5 days', false))) as disable,
-        case when s.gone then 'gone' else 'failing' end as reason
-      from (select endpoint_id, bool_or(outcome = 'delivered') as succeeded, coalesce(bool_or(status_code = 410), false) as gone
-            from settled group by endpoint_id) s
-      join agentry.webhook_endpoints ep on ep.id = s.endpoint_id
-    ),
-    endpoints as (
-      update agentry.webhook_endpoints ep
-      set failing_since = s.failing_since,
-          enabled = ep.enabled and not s.disable,
-          disabled_reason = case when s.disable then s.reason else ep.disabled_reason end,
-          disabled_at = case when s.disable then now() else ep.disabled_at end
-      from streaks s
-      where ep.id = s.endpoint_id and (s.disable or ep.failing_since is distinct from s.failing_since)
-      returning ep.id
-    )
-    insert into agentry.events (org_id, type, data)
-    select s.org_id, 'webhook.endpoint.disabled',
-      jsonb_build_object('endpoint_id', s.endpoint_id, 'url', s.url, 'reason', s.reason)
-    from streaks s where s.disable`
+function outcomeRecorder(sql: Sql, onError: (error: unknown) => void, onRecorded: () => void = () => {}) {
+  const waiting: Outcome[] = []
+  let writing: Promise<void> | null = null
+  const write = async () => {
+    while (waiting.length > 0) {
+      const group = waiting.splice(0, 100)
+      try {
+        for (const error of await recordOutcomes(sql, group)) onError(error)
+      } catch (error) {
+        onError(error)
+      }
+      onRecorded()
+    }
+    writing = null
+  }
+  return {
+    add(outcome: Outcome) {
+      waiting.push(outcome)
+      writing ??= write()
+    },
+    async drained() {
+      while (writing) await writing
+    },
+  }
+}
+
+function claimSettings(options: DispatchOptions) {
+  const timeoutMs = options.timeoutMs ?? 15_000
+  return {
+    timeoutMs,
+    leaseSeconds: options.leaseSeconds ?? Math.ceil(timeoutMs / 1000) + 60,
+    perEndpoint: options.endpointConcurrency ?? 10,
+    maxAttempts,
+  }
 }
 
 /** Runs `task` over `items` with at most `limit` running at once. */
-async function inParallel<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length)
+async function inParallel<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await task(items[i])
-    }
+    while (next < items.length) await task(items[next++])
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
 }
 
-/** One pass: claim a batch, send it, record it. Returns how many deliveries were claimed. */
+/**
+ * One pass: claim a batch, send it, recording each outcome as it comes. Returns how many deliveries were
+ * claimed. For callers that run in short invocations (the Supabase dispatcher function); a process runs
+ * startDispatcher, which does not wait for a batch's slowest receiver before claiming more.
+ */
 export async function dispatchBatch(sql: Sql, options: DispatchOptions): Promise<number> {
-  const timeoutMs = options.timeoutMs ?? 15_000
-  const claimed = await claimDueDeliveries(sql, options.batchSize ?? 100, options.leaseSeconds ?? Math.ceil(timeoutMs / 1000) + 60)
+  const { timeoutMs, ...settings } = claimSettings(options)
+  const claimed = await claimDueDeliveries(sql, { ...settings, limit: options.batchSize ?? 100 })
   if (claimed.length === 0) return 0
-  const outcomes = await inParallel(claimed, options.concurrency ?? 50, (d) => attempt(d, options.transport, timeoutMs))
-  await recordOutcomes(sql, outcomes)
+  const recorder = outcomeRecorder(sql, options.onError ?? (() => {}))
+  await inParallel(claimed, options.concurrency ?? 50, async (d) => recorder.add(await attempt(d, options.transport, timeoutMs)))
+  await recorder.drained()
   return claimed.length
 }
 
@@ -209,38 +178,57 @@ export interface RunningDispatcher {
 }
 
 /**
- * Dispatches until stopped: at once when a delivery is created (LISTEN on the channel the fan-out trigger
- * notifies), and every `pollMs` besides, so that retries come due and a lost notification only delays.
- * Keeps the delivery log to `retentionDays` (30) of history.
+ * Dispatches until stopped, keeping up to `concurrency` requests in flight: it claims as slots free up (and
+ * outcomes are recorded), at once when a delivery is created (LISTEN on the channel the fan-out trigger
+ * notifies), and every `pollMs` besides, so that retries come due and a lost notification only delays. A
+ * slow receiver holds its own slots only. Keeps the delivery log to `retentionDays` (30) of history.
  */
-export function startDispatcher(
-  sql: Sql,
-  options: DispatchOptions & { pollMs?: number; retentionDays?: number; onError?: (error: unknown) => void },
-): RunningDispatcher {
+export function startDispatcher(sql: Sql, options: DispatchOptions & { pollMs?: number; retentionDays?: number }): RunningDispatcher {
   const pollMs = options.pollMs ?? 1000
+  const concurrency = options.concurrency ?? 50
+  const batchSize = options.batchSize ?? 100
+  const reserved = Math.floor(concurrency / 5)
+  const { timeoutMs, ...settings } = claimSettings(options)
+  const onError = (error: unknown) => options.onError?.(error)
   // Hourly, and once at the start: several dispatchers pruning at once only repeat a cheap delete.
-  const prune = () => pruneDeliveryLog(sql, options.retentionDays ?? 30).catch((error) => options.onError?.(error))
+  const prune = () => pruneDeliveryLog(sql, options.retentionDays ?? 30).catch(onError)
   void prune()
   const pruning = setInterval(prune, 3600_000)
   let running = true
   let wake: () => void = () => {}
   let woken = false
-  const listening = sql.listen(notifyChannel, () => {
+  const signal = () => {
     woken = true
     wake()
-  })
+  }
+  // A recorded outcome frees its endpoint's slot in the database: time to claim again.
+  const recorder = outcomeRecorder(sql, onError, signal)
+  const inFlight = new Set<Promise<void>>()
+  const send = (d: Claimed) => {
+    const sending = attempt(d, options.transport, timeoutMs)
+      .then((outcome) => recorder.add(outcome), onError)
+      .finally(() => inFlight.delete(sending))
+    inFlight.add(sending)
+  }
+  const listening = sql.listen(notifyChannel, signal)
   const loop = (async () => {
-    await listening.catch((error) => options.onError?.(error))
+    await listening.catch(onError)
     while (running) {
       woken = false
-      let claimed = 0
-      try {
-        claimed = await dispatchBatch(sql, options)
-      } catch (error) {
-        options.onError?.(error)
+      let more = false
+      const free = concurrency - inFlight.size
+      if (free > 0) {
+        try {
+          const limit = Math.min(batchSize, free)
+          const claimed = await claimDueDeliveries(sql, { ...settings, limit, busyLimit: Math.max(0, Math.min(limit, free - reserved)) })
+          for (const d of claimed) send(d)
+          more = claimed.length === limit && inFlight.size < concurrency
+        } catch (error) {
+          onError(error)
+        }
       }
       if (!running) break
-      if (claimed === (options.batchSize ?? 100) || woken) continue
+      if (more || woken) continue
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pollMs)
         wake = () => {
@@ -257,6 +245,8 @@ export function startDispatcher(
       clearInterval(pruning)
       wake()
       await loop
+      await Promise.all(inFlight)
+      await recorder.drained()
       await listening.then((l) => l.unlisten()).catch(() => {})
     },
   }

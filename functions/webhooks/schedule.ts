@@ -3,6 +3,9 @@
 /** Seconds to wait after the 1st, 2nd, … failed attempt: 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 8 h. */
 export const retryDelaysSeconds = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800]
 
+/** Attempts a delivery gets before it is dead: the first, and one after each delay. */
+export const maxAttempts = retryDelaysSeconds.length + 1
+
 /** The most a receiver's Retry-After may push a retry back. */
 const maxRetryAfterSeconds = 24 * 3600
 

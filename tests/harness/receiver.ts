@@ -11,13 +11,19 @@ export interface Received {
 export interface Answer {
   status: number
   headers?: Record<string, string>
-  body?: string
+  /** Any bytes: a hostile receiver's answer need not be text. */
+  body?: string | Uint8Array
   delayMs?: number
+  /** Instead of a body, `chunk` every `everyMs` until the client hangs up: an answer that never ends. */
+  drip?: { chunk: string; everyMs: number }
 }
 
 export interface Receiver {
   url: string
   received: Received[]
+  /** Requests being answered now, and the most there have been at once. */
+  inFlight: number
+  maxInFlight: number
   /** Decides each answer; by default 200. */
   answer: (request: Received) => Answer
   /** Stops listening (connections are refused) or starts again on the same port. */
@@ -37,6 +43,8 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
   const receiver: Receiver = {
     url: '',
     received,
+    inFlight: 0,
+    maxInFlight: 0,
     answer: () => ({ status: 200, body: 'ok' }),
     async down() {
       const s = server
@@ -67,6 +75,10 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
   const listen = (at: number) =>
     new Promise<void>((resolve) => {
       server = http.createServer((req, res) => {
+        receiver.inFlight++
+        receiver.maxInFlight = Math.max(receiver.maxInFlight, receiver.inFlight)
+        res.on('close', () => receiver.inFlight--)
+        res.on('error', () => {})
         const chunks: Buffer[] = []
         req.on('data', (c: Buffer) => chunks.push(c))
         req.on('end', () => {
@@ -77,7 +89,10 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
           const send = () => {
             if (res.destroyed) return
             res.writeHead(answer.status, answer.headers)
-            res.end(answer.body ?? '')
+            if (!answer.drip) return void res.end(answer.body ?? '')
+            const { chunk, everyMs } = answer.drip
+            const dripping = setInterval(() => (res.destroyed ? clearInterval(dripping) : res.write(chunk)), everyMs)
+            res.on('close', () => clearInterval(dripping))
           }
           if (answer.delayMs) setTimeout(send, answer.delayMs)
           else send()

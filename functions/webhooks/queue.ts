@@ -1,0 +1,215 @@
+// The delivery queue as dispatchers see it: claiming due deliveries fairly, and recording what became of
+// them. Not a tenant's work: both run on the service connection.
+import type { Sql } from '../_core/db.ts'
+
+export interface Claimed {
+  id: string
+  attempt: number
+  event_id: string
+  url: string
+  secret: string
+  previous_secret: string | null
+  body: string
+}
+
+export interface ClaimOptions {
+  /** Deliveries claimed at most. */
+  limit: number
+  /**
+   * How many of them may go to organisations that already have a delivery in flight; the rest of `limit`
+   * is kept for the first delivery of organisations that have none (default: all of `limit`).
+   */
+  busyLimit?: number
+  /** How long a claim holds: after it, another dispatcher may take the delivery. */
+  leaseSeconds: number
+  /** Deliveries to one endpoint in flight at once, across dispatchers. */
+  perEndpoint: number
+  /** Attempts a delivery gets: one whose last attempt was abandoned (its lease ran out) is dead, not tried again. */
+  maxAttempts: number
+}
+
+export const abandonedError = 'No outcome was recorded for the last attempt (the dispatcher stopped); no attempts are left'
+
+/**
+ * Claims due deliveries: not final, due, not held by a live lease, to an enabled endpoint (or addressed to
+ * it), under a lease, counting the attempt. Fair by construction:
+ * - endpoints with queued work are found by a loose index scan, and each gives at most `perEndpoint` less
+ *   what it already has in flight, oldest due first, so no endpoint's backlog is read past that;
+ * - the candidates are taken in order of load: an organisation's in-flight deliveries plus its place among
+ *   its own candidates (which alternate between its endpoints the same way). Each claim therefore serves
+ *   the least busy organisations first, and a quiet organisation's first delivery goes before a busy
+ *   organisation's next one, however old the busy one's backlog.
+ * Two dispatchers claiming at the same moment may each count an endpoint's in-flight deliveries before the
+ * other's claim commits, so the per-endpoint cap can be passed by that much, briefly.
+ * A delivery that already has `maxAttempts` attempts and whose lease ran out is marked dead instead: an
+ * attempt whose outcome never got recorded must not be retried forever.
+ */
+export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Claimed[]> {
+  const busyLimit = o.busyLimit ?? o.limit
+  return sql<Claimed[]>`
+    with recursive queued_endpoints(endpoint_id) as (
+      (select endpoint_id from agentry.webhook_deliveries where status in ('pending', 'failed') order by endpoint_id limit 1)
+      union all
+      select (select d.endpoint_id from agentry.webhook_deliveries d
+              where d.status in ('pending', 'failed') and d.endpoint_id > q.endpoint_id order by d.endpoint_id limit 1)
+      from queued_endpoints q where q.endpoint_id is not null
+    ),
+    endpoints as (
+      select ep.id, ep.org_id, ep.enabled, busy.n as busy
+      from queued_endpoints q
+      join agentry.webhook_endpoints ep on ep.id = q.endpoint_id
+      cross join lateral (
+        select count(*)::integer as n from agentry.webhook_deliveries l where l.endpoint_id = ep.id and l.locked_until > now()
+      ) busy
+    ),
+    organisations as (select org_id, sum(busy)::integer as busy from endpoints group by org_id),
+    candidates as (
+      select c.id, c.next_attempt_at, ep.org_id, ep.busy + row_number() over (partition by ep.id order by c.next_attempt_at) as endpoint_load
+      from endpoints ep
+      cross join lateral (
+        (select d.id, d.next_attempt_at from agentry.webhook_deliveries d
+         where ep.enabled and d.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
+           and (d.locked_until is null or d.locked_until < now())
+         order by d.next_attempt_at limit least(greatest(${o.perEndpoint}::integer - ep.busy, 0), ${o.limit}::integer))
+        union all
+        -- A disabled endpoint still gets what is addressed to it alone (webhook.test), found through its events.
+        (select d.id, d.next_attempt_at from agentry.events e
+         join agentry.webhook_deliveries d on d.event_id = e.id and d.endpoint_id = e.endpoint_id
+         where not ep.enabled and e.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
+           and (d.locked_until is null or d.locked_until < now())
+         order by d.next_attempt_at limit least(greatest(${o.perEndpoint}::integer - ep.busy, 0), ${o.limit}::integer))
+      ) c
+    ),
+    ranked as (
+      select c.id, c.next_attempt_at,
+        org.busy + row_number() over (partition by c.org_id order by c.endpoint_load, c.next_attempt_at) as load
+      from candidates c join organisations org on org.org_id = c.org_id
+    ),
+    picked as (
+      select id from (
+        select id, load, next_attempt_at,
+          count(*) filter (where load > 1) over (order by load, next_attempt_at, id rows unbounded preceding) as busy_taken
+        from ranked
+      ) r
+      where load = 1 or busy_taken <= ${busyLimit}::integer
+      order by load, next_attempt_at, id
+      limit ${o.limit}::integer
+    ),
+    claimed as (
+      select d.id, d.attempt_count >= ${o.maxAttempts}::integer and d.locked_until is not null as abandoned
+      from agentry.webhook_deliveries d
+      where d.id in (select id from picked) and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
+        and (d.locked_until is null or d.locked_until < now())
+      for update of d skip locked
+    ),
+    updated as (
+      update agentry.webhook_deliveries d
+      set locked_until = case when c.abandoned then null else now() + make_interval(secs => ${o.leaseSeconds}) end,
+          attempt_count = case when c.abandoned then d.attempt_count else d.attempt_count + 1 end,
+          status = case when c.abandoned then 'dead' else d.status end,
+          last_error = case when c.abandoned then ${abandonedError} else d.last_error end
+      from claimed c, agentry.events e, agentry.webhook_endpoints ep
+      where d.id = c.id and e.id = d.event_id and ep.id = d.endpoint_id
+      returning c.abandoned, d.id, d.attempt_count as attempt, d.event_id, ep.url, ep.secret,
+        case when ep.previous_secret_expires_at > now() then ep.previous_secret end as previous_secret,
+        (select row_to_json(envelope) from (select e.id, e.type, e.created_at, e.org_id, e.data) as envelope)::text as body
+    )
+    select id, attempt, event_id, url, secret, previous_secret, body from updated where not abandoned`
+}
+
+export interface Outcome {
+  id: string
+  attempt: number
+  started_at: string
+  status_code: number | null
+  error: string | null
+  /** How an attempt that got no answer failed, as the transport said ('blocked', 'timeout', 'network'), or 'request'. */
+  error_kind: string | null
+  latency_ms: number
+  response_body: string | null
+  outcome: 'delivered' | 'failed' | 'dead'
+  next_attempt_at: string | null
+}
+
+/** What an attempt is recorded with when its own outcome could not be stored. */
+export const unrecordableError = 'The receiver\'s answer could not be stored'
+
+/**
+ * Records attempts, a batch in one statement. Should that fail, each is recorded on its own, so that one
+ * outcome that cannot be stored never holds the others; one that still fails is recorded without its body
+ * and with a generic error, rather than left leased to be sent again. Returns the errors met on the way.
+ */
+export async function recordOutcomes(sql: Sql, outcomes: Outcome[]): Promise<unknown[]> {
+  if (outcomes.length === 0) return []
+  try {
+    await recordBatch(sql, outcomes)
+    return []
+  } catch (error) {
+    const errors = [error]
+    for (const o of outcomes) {
+      if (outcomes.length > 1) {
+        try {
+          await recordBatch(sql, [o])
+          continue
+        } catch (single) {
+          errors.push(single)
+        }
+      }
+      await recordBatch(sql, [{ ...o, response_body: null, error: o.error === null ? null : unrecordableError }]).catch((e) => errors.push(e))
+    }
+    return errors
+  }
+}
+
+/**
+ * The attempts, the deliveries' new state (only if the lease is still this attempt's), and each endpoint's
+ * failing streak, in one statement. An endpoint that answered 410 Gone, or has failed every delivery for
+ * five days, is disabled, and the organisation's other endpoints hear of it.
+ */
+async function recordBatch(sql: Sql, outcomes: Outcome[]): Promise<void> {
+  await sql`
+    with r as (
+      select * from jsonb_to_recordset(${sql.json(outcomes as never)}) as r(
+        id uuid, attempt integer, started_at timestamptz, status_code integer, error text, error_kind text, latency_ms integer,
+        response_body text, outcome text, next_attempt_at timestamptz)
+    ),
+    attempts as (
+      insert into agentry.webhook_attempts (delivery_id, endpoint_id, org_id, agent_id, attempt, started_at, status_code, error, error_kind, latency_ms, response_body)
+      select r.id, d.endpoint_id, d.org_id, d.agent_id, r.attempt, r.started_at, r.status_code, r.error, r.error_kind, r.latency_ms, r.response_body
+      from r join agentry.webhook_deliveries d on d.id = r.id
+    ),
+    settled as (
+      update agentry.webhook_deliveries d
+      set status = r.outcome, next_attempt_at = coalesce(r.next_attempt_at, d.next_attempt_at), locked_until = null,
+          last_error = r.error, last_status_code = r.status_code,
+          delivered_at = case when r.outcome = 'delivered' then clock_timestamp() else d.delivered_at end,
+          delivery_latency_ms = case when r.outcome = 'delivered'
+            then round(extract(epoch from clock_timestamp() - e.created_at) * 1000)::integer else d.delivery_latency_ms end
+      from r, agentry.events e
+      where d.id = r.id and d.attempt_count = r.attempt and e.id = d.event_id
+      returning d.endpoint_id, r.outcome, r.status_code
+    ),
+    streaks as (
+      select s.endpoint_id, ep.org_id, ep.url,
+        case when s.succeeded then null else coalesce(ep.failing_since, now()) end as failing_since,
+        ep.enabled and (s.gone or (not s.succeeded and coalesce(ep.failing_since < now() - interval '5 days', false))) as disable,
+        case when s.gone then 'gone' else 'failing' end as reason
+      from (select endpoint_id, bool_or(outcome = 'delivered') as succeeded, coalesce(bool_or(status_code = 410), false) as gone
+            from settled group by endpoint_id) s
+      join agentry.webhook_endpoints ep on ep.id = s.endpoint_id
+    ),
+    endpoints as (
+      update agentry.webhook_endpoints ep
+      set failing_since = s.failing_since,
+          enabled = ep.enabled and not s.disable,
+          disabled_reason = case when s.disable then s.reason else ep.disabled_reason end,
+          disabled_at = case when s.disable then now() else ep.disabled_at end
+      from streaks s
+      where ep.id = s.endpoint_id and (s.disable or ep.failing_since is distinct from s.failing_since)
+      returning ep.id
+    )
+    insert into agentry.events (org_id, type, data)
+    select s.org_id, 'webhook.endpoint.disabled',
+      jsonb_build_object('endpoint_id', s.endpoint_id, 'url', s.url, 'reason', s.reason)
+    from streaks s where s.disable`
+}
