@@ -14,7 +14,8 @@ const post = (url: string, allowPrivate: boolean) => nodeTransport({ allowPrivat
 describe('the Node transport', () => {
   it('refuses a private address given outright, and a name that resolves to one, before connecting', async () => {
     const port = new URL(receiver.url).port
-    for (const url of [receiver.url, `http://localhost:${port}/hooks`, `http://[::1]:${port}/hooks`]) {
+    const carryingLoopback = [`http://[::ffff:127.0.0.1]:${port}/hooks`, `http://[::ffff:0:7f00:1]:${port}/hooks`, `http://[2002:7f00:1::]:${port}/hooks`]
+    for (const url of [receiver.url, `http://localhost:${port}/hooks`, `http://[::1]:${port}/hooks`, ...carryingLoopback]) {
       const error = await post(url, false).then(() => null, (e: unknown) => e)
       expect(error, url).toBeInstanceOf(OutboundError)
       expect((error as OutboundError).kind, url).toBe('blocked')
