@@ -1,0 +1,88 @@
+// What a request's authentication keeps in this process: verified credentials (key-cache.ts), leased
+// rate-limit tokens (rate-lease.ts) and unwritten usage counts (usage-counters.ts), with the one listening
+// connection that tells the cache what to forget (auth-changes.ts). Created on first use; settled (counts
+// written, tokens given back, listener closed) before the database pools close.
+import { listenForChanges, type ChangeListener } from './auth-changes.ts'
+import { database, type Sql } from './db.ts'
+import { readEnv } from './env.ts'
+import { canListen, cacheSize, CredentialCache, heardTtlMs, unheardTtlMs, type CredentialTags } from './key-cache.ts'
+import type { KeyMode } from './keys.ts'
+import { RateLeases } from './rate-lease.ts'
+import { UsageCounters } from './usage-counters.ts'
+
+/** A verified credential as cached: everything a principal holds but its rate-limit state. */
+export interface Credential extends CredentialTags {
+  kind: 'org_key' | 'agent_key' | 'user'
+  orgName: string
+  agentId: string | null
+  role: string | null
+  mode: KeyMode | null
+  scopes: string[]
+  /** Milliseconds since the epoch; checked on every request, cached or not. */
+  expiresAt: number | null
+  rateLimit: number
+  maxConcurrentRequests: number
+  /** The route scopes the credential's scopes allow, as agentry.scope_allows judged them. */
+  allowedScopes: ReadonlySet<string>
+}
+
+const report = (what: string) => (error: unknown) => console.error(`${what}:`, error instanceof Error ? error.message : error)
+
+let pool: () => Sql = database
+let cache: CredentialCache<Credential> | undefined
+let listener: ChangeListener | undefined
+let leases: RateLeases | undefined
+let counters: UsageCounters | undefined
+
+/** Which pool the request path's own statements use (the auth pool, once there is one). */
+export function useRequestPathPool(sql: () => Sql): void {
+  pool = sql
+}
+
+export function credentials(): CredentialCache<Credential> {
+  if (cache) return cache
+  cache = new CredentialCache<Credential>({ maxEntries: cacheSize(), heardTtlMs: heardTtlMs(), unheardTtlMs: unheardTtlMs() })
+  const url = readEnv('DATABASE_URL') ?? readEnv('SUPABASE_DB_URL')
+  if (url && canListen()) {
+    const c = cache
+    listener = listenForChanges(url, {
+      onChange: (notice) => c.apply(notice),
+      onHearing: (hearing) => c.setHearing(hearing),
+      onError: report('auth cache: cannot listen for changes'),
+    })
+  }
+  return cache
+}
+
+export function rateLeases(): RateLeases {
+  leases ??= new RateLeases(() => pool(), { onError: report('rate limit: cannot give back unspent tokens') })
+  return leases
+}
+
+export function usageCounters(): UsageCounters {
+  counters ??= new UsageCounters(() => pool(), { onError: report('usage counters: flush failed') })
+  return counters
+}
+
+/**
+ * Forgets a key at once, for the request that changed it: its own process must not accept it on the very
+ * next request, before the database's notice has come round. Call after the change has committed.
+ */
+export function forgetKey(keyId: string): void {
+  cache?.forgetKey(keyId)
+}
+
+export function forgetOrganisation(orgId: string): void {
+  cache?.forgetOrganisation(orgId)
+}
+
+/** Writes what has been counted, gives unspent tokens back and stops listening: before the pools close. */
+export async function settleRequestPath(): Promise<void> {
+  const steps = [counters?.stop(), leases?.stop(), listener?.stop()]
+  cache?.forgetAll()
+  cache = undefined
+  listener = undefined
+  leases = undefined
+  counters = undefined
+  await Promise.all(steps)
+}
