@@ -117,7 +117,11 @@ export function fromDatabaseError(error: unknown): ApiError | null {
       return new ApiError('validation_failed', 'A value has the wrong format.')
     case '42501':
       return new ApiError('insufficient_scope', 'This credential is not allowed to make this change.')
-    default:
-      return null
   }
+  // The rest of the data exceptions (a value PostgreSQL cannot convert, a number out of range, a bad date,
+  // escape or pattern …) and the program limits only input can reach; row queries name the part at fault
+  // (postgrest/query-errors.ts), this is the answer for every other statement.
+  if (e.code.startsWith('22')) return new ApiError('validation_failed', 'A value is invalid for its type or out of range.')
+  if (e.code.startsWith('54')) return new ApiError('bad_request', 'The request is too large or too complex to process.')
+  return null
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fromDatabaseError } from '../../functions/_core/errors.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
-import { createTenant } from '../harness/tenants.ts'
+import { createTenant, serviceSql } from '../harness/tenants.ts'
 
 let api: TestApi
 beforeAll(async () => {
@@ -71,5 +72,35 @@ describe('the error envelope', () => {
       expect(JSON.stringify(res.body)).not.toMatch(/postgres|syntax error|relation|at .*\.ts:\d+/i)
       if (res.status >= 400) expect(res.body).toHaveProperty('error.code')
     }
+  })
+})
+
+describe('errors PostgreSQL raises on input', () => {
+  const raised = async (statement: string) => {
+    try {
+      await serviceSql().unsafe(statement)
+    } catch (error) {
+      return error
+    }
+    throw new Error(`${statement} did not fail`)
+  }
+
+  it('answers every data exception with 400 validation_failed in our own words', async () => {
+    for (const statement of ['select 1 / 0', "select 'x' like '\\'", "select 'a' ~ '('", "select '1e-20000'::numeric", "select '2026-13-45'::date", "select '{'::json"]) {
+      const error = fromDatabaseError(await raised(statement))
+      expect(error?.status, statement).toBe(400)
+      expect(error?.code, statement).toBe('validation_failed')
+      expect(error?.message, statement).not.toMatch(/LIKE|regular|overflow|date\/time|json|division/i)
+    }
+  })
+
+  it('answers a program limit with 400 bad_request', async () => {
+    // More than the 100 arguments a function may take (54023).
+    const error = fromDatabaseError(await raised(`select json_build_object(${Array(101).fill('1').join(', ')})`))
+    expect(error?.toJSON()).toEqual({ error: { code: 'bad_request', message: 'The request is too large or too complex to process.' } })
+  })
+
+  it('leaves an error that is not the request\'s to be logged as internal', async () => {
+    expect(fromDatabaseError(await raised('select * from no_such_table'))).toBeNull()
   })
 })

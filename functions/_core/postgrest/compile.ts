@@ -1,7 +1,8 @@
 // The compiler: a parsed query (ast.ts) plus a dataset's columns → one parameterised SQL statement over the
 // dataset's rows (read through agentry.visible_dataset_rows, written in agentry.dataset_rows). Every value,
 // JSON key and array index is a bound parameter; the only text spliced into SQL is fixed by this file
-// (operators, casts from a whitelist, parameter numbers).
+// (operators, casts from a whitelist, parameter numbers). Each part that PostgreSQL may refuse on hostile
+// input is noted on the statement (query-errors.ts), so that an error can name it.
 //
 // Typing. A declared column compares by its type: numbers as numbers, timestamps as instants (stored
 // canonically, see values.ts), text as text, booleans as booleans. An undeclared key of an open dataset,
@@ -10,6 +11,7 @@
 import type { ArrayElement, Condition, Field, Filter, Operation, OrderTerm, SelectItem } from './ast.ts'
 import { ApiError } from '../errors.ts'
 import { parseArrayLiteral } from './parse.ts'
+import type { Fault, Suspect } from './query-errors.ts'
 import { canonicalTimestamp, isJsonNumber, isNumberLiteral, isUuid, pgTextArray, type ColumnType } from './values.ts'
 
 export interface ColumnSpec {
@@ -28,6 +30,8 @@ export interface RowShape {
 export interface Statement {
   text: string
   params: (string | null)[]
+  /** The parts that can raise an error on the input they were given. */
+  suspects?: Suspect[]
 }
 
 /** What selects rows: filters and trees (ANDed) and an optional full-text search over the whole row. */
@@ -49,6 +53,7 @@ const invalid = (message: string) => new ApiError('invalid_query', message)
 
 class Params {
   readonly values: (string | null)[] = []
+  readonly suspects: Suspect[] = []
   /**
    * Every parameter is sent as text and cast in SQL: the driver would otherwise encode a value again for
    * the type it learns (a JSON text bound to jsonb would arrive as a JSON string).
@@ -56,6 +61,15 @@ class Params {
   add(value: string | null, cast: string): string {
     this.values.push(value)
     return cast === 'text' ? `$${this.values.length}::text` : `$${this.values.length}::text::${cast}`
+  }
+
+  /** Notes that the part named `where` can raise `fault`'s errors. */
+  suspect(fault: Fault, where: string): void {
+    this.suspects.push({ fault, where })
+  }
+
+  statement(text: string): Statement {
+    return { text, params: this.values, suspects: this.suspects }
   }
 }
 
@@ -299,6 +313,9 @@ function compileCondition(shape: RowShape, c: Condition, p: Params, positive: bo
   const kind = kindOf(t)
   const label = fieldLabel(c.field)
   const o: Operation = c.operation
+  const where = `the filter on "${label}"`
+  // PostgreSQL reads numbers and JSON in its own grammar: a literal JavaScript accepts may still be refused.
+  if (kind === 'number' || kind === 'json' || ['cs', 'cd', 'ov'].includes(o.op)) p.suspect('literal', where)
 
   if ('quantifier' in o) return compileQuantified(t, kind, label, o.op, o.quantifier, o.values, p)
 
@@ -310,6 +327,7 @@ function compileCondition(shape: RowShape, c: Condition, p: Params, positive: bo
     case 'lt':
     case 'lte': {
       if (kind === 'dynamic' && o.op !== 'eq' && o.op !== 'neq' && isNumberLiteral(o.value)) {
+        p.suspect('literal', where)
         return `(${dynamicNumber(t, p)} ${comparison[o.op]} ${p.add(o.value.trim(), 'numeric')})`
       }
       const literal = literalValue(kind, o.value, label)
@@ -321,9 +339,11 @@ function compileCondition(shape: RowShape, c: Condition, p: Params, positive: bo
     }
     case 'like':
     case 'ilike':
-      return `(${textExpr(t, p)} ${patternOp[o.op]} ${p.add(o.value.replaceAll('*', '%'), 'text')})`
+      p.suspect('like', where)
+      return `(${textExpr(t, p)} ${patternOp[o.op]} ${p.add(likePattern(o.value, label), 'text')})`
     case 'match':
     case 'imatch':
+      p.suspect('regex', where)
       return `(${textExpr(t, p)} ${patternOp[o.op]} ${p.add(o.value, 'text')})`
     case 'isdistinct':
       return `(${valueExpr(t, kind, p)} is distinct from ${p.add(literalValue(kind, o.value, label), sqlTypeOfKind[kind])})`
@@ -348,6 +368,8 @@ function compileCondition(shape: RowShape, c: Condition, p: Params, positive: bo
     case 'plfts':
     case 'phfts':
     case 'wfts': {
+      if (o.config !== null) p.suspect('tsconfig', where)
+      if (o.op === 'fts') p.suspect('tsquery', where)
       const config = o.config === null ? null : p.add(o.config, 'regconfig')
       const args = (value: string) => (config ? `${config}, ${value}` : value)
       return `(to_tsvector(${args(textExpr(t, p))}) @@ ${ftsFunction[o.op]}(${args(p.add(o.value, 'text'))}))`
@@ -382,6 +404,19 @@ function compileCondition(shape: RowShape, c: Condition, p: Params, positive: bo
   }
 }
 
+/**
+ * A LIKE pattern as PostgREST writes it (`*` for `%`). PostgreSQL refuses a pattern ending in its escape
+ * character, but only once a row reaches that end: refused here for every row alike.
+ */
+function likePattern(value: string, label: string): string {
+  const pattern = value.replaceAll('*', '%')
+  const trailing = pattern.length - pattern.replace(/\\+$/, '').length
+  if (trailing % 2 === 1) {
+    throw invalid(`Invalid escape in the LIKE pattern of the filter on "${label}": "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`)
+  }
+  return pattern
+}
+
 function compileQuantified(
   t: Target,
   kind: Kind,
@@ -393,10 +428,13 @@ function compileQuantified(
 ): string {
   const texts = elements.map((e) => e.text)
   if (op in patternOp) {
-    const patterns = op === 'like' || op === 'ilike' ? texts.map((v) => v?.replaceAll('*', '%') ?? null) : texts
+    const like = op === 'like' || op === 'ilike'
+    p.suspect(like ? 'like' : 'regex', `the filter on "${label}"`)
+    const patterns = like ? texts.map((v) => (v === null ? null : likePattern(v, label))) : texts
     return `(${textExpr(t, p)} ${patternOp[op]} ${quantifier}(${p.add(pgTextArray(patterns), 'text[]')}))`
   }
   if (kind === 'dynamic' && op !== 'eq' && texts.length > 0 && texts.every((v) => v !== null && isNumberLiteral(v))) {
+    p.suspect('literal', `the filter on "${label}"`)
     return `(${dynamicNumber(t, p)} ${comparison[op]} ${quantifier}(${p.add(pgTextArray(texts), 'numeric[]')}))`
   }
   const values = texts.map((v) => (v === null ? null : literalValue(kind, v, label)))
@@ -418,18 +456,19 @@ function compileOrder(shape: RowShape, order: readonly OrderTerm[], p: Params): 
   return [...terms, 'seq'].join(', ')
 }
 
-const casts: Record<string, string> = {
-  text: 'text',
-  int: 'integer', integer: 'integer', int4: 'integer',
-  bigint: 'bigint', int8: 'bigint',
-  smallint: 'smallint', int2: 'smallint',
-  numeric: 'numeric', decimal: 'numeric',
-  real: 'real', float4: 'real',
-  float: 'double precision', float8: 'double precision', 'double precision': 'double precision',
-  bool: 'boolean', boolean: 'boolean',
-  json: 'json', jsonb: 'jsonb',
-  date: 'date', timestamp: 'timestamp', timestamptz: 'timestamptz', uuid: 'uuid',
-}
+// A Map, not an object literal: a name such as "constructor" or "__proto__" must not find anything.
+const casts = new Map<string, string>([
+  ['text', 'text'],
+  ['int', 'integer'], ['integer', 'integer'], ['int4', 'integer'],
+  ['bigint', 'bigint'], ['int8', 'bigint'],
+  ['smallint', 'smallint'], ['int2', 'smallint'],
+  ['numeric', 'numeric'], ['decimal', 'numeric'],
+  ['real', 'real'], ['float4', 'real'],
+  ['float', 'double precision'], ['float8', 'double precision'], ['double precision', 'double precision'],
+  ['bool', 'boolean'], ['boolean', 'boolean'],
+  ['json', 'json'], ['jsonb', 'jsonb'],
+  ['date', 'date'], ['timestamp', 'timestamp'], ['timestamptz', 'timestamptz'], ['uuid', 'uuid'],
+])
 
 /** The whole row: id, the declared columns (null when absent), every stored key, and the timestamps. */
 function starExpr(shape: RowShape, p: Params): string {
@@ -446,8 +485,9 @@ function selectValue(shape: RowShape, item: Extract<SelectItem, { type: 'field' 
     const last = item.field.path.at(-1)
     return pathExpr(item.field, p, last?.text ?? false)
   }
-  const type = casts[item.cast]
-  if (!type) throw invalid(`Unknown cast "::${item.cast}" on "${fieldLabel(item.field)}"; use one of: ${Object.keys(casts).join(', ')}.`)
+  const type = casts.get(item.cast)
+  if (!type) throw invalid(`Unknown cast "::${item.cast}" on "${fieldLabel(item.field)}"; use one of: ${[...casts.keys()].join(', ')}.`)
+  p.suspect('cast', `the select of "${fieldLabel(item.field)}"::${item.cast}`)
   if (type === 'json' || type === 'jsonb') return t.system ? `to_jsonb(${t.system})` : `(${textExpr(t, p)})::${type}`
   // Cast from the value's own type where it has one, so that 2.5::int is 3 and not an error.
   const kind = kindOf(t)
@@ -504,13 +544,13 @@ export function selectRowsStatement(shape: RowShape, q: RowQuery, page: { limit:
     `select coalesce(json_agg(page.row), '[]')::text as rows, count(*)::float8 as returned from (` +
     `select ${row} as row from ${visibleRows} where ${where} order by ${order} ` +
     `limit ${p.add(String(page.limit), 'bigint')} offset ${p.add(String(page.offset), 'bigint')}) as page`
-  return { text, params: p.values }
+  return p.statement(text)
 }
 
 /** How many rows match (`total`), whatever the page. */
 export function countRowsStatement(shape: RowShape, q: RowFilter): Statement {
   const p = new Params()
-  return { text: `select count(*)::float8 as total from ${visibleRows} where ${whereClause(shape, q, p)}`, params: p.values }
+  return p.statement(`select count(*)::float8 as total from ${visibleRows} where ${whereClause(shape, q, p)}`)
 }
 
 /** The distinct values of one field among the matching rows, most frequent first, with the number of them. */
@@ -525,7 +565,7 @@ export function distinctValuesStatement(shape: RowShape, field: Field, q: RowFil
     `(select coalesce(json_agg(json_build_object('value', value, 'count', n)), '[]') from ` +
     `(select value, n from counted order by n desc, value nulls last limit ${p.add(String(page.limit), 'bigint')} ` +
     `offset ${p.add(String(page.offset), 'bigint')}) as page)::text as values`
-  return { text, params: p.values }
+  return p.statement(text)
 }
 
 /** What a write returns: its rows shaped by a select (null: whole rows), or only how many (`count`). */
@@ -563,7 +603,8 @@ export function insertRowsStatement(
     `insert into agentry.dataset_rows (dataset_id, id, data) ` +
     `select ${p.add(shape.id, 'uuid')}, coalesce((e.value ->> 'id')::uuid, gen_random_uuid()), e.value -> 'data' ` +
     `from jsonb_array_elements(${p.add(JSON.stringify(rows), 'jsonb')}) with ordinality as e(value, n) order by e.n${conflict}`
-  return { text: writeResult(shape, insert, options.returning ?? null, p), params: p.values }
+  p.suspect('data', 'the rows sent')
+  return p.statement(writeResult(shape, insert, options.returning ?? null, p))
 }
 
 /**
@@ -578,54 +619,16 @@ function writeTarget(shape: RowShape, q: RowFilter, p: Params): string {
 export function updateRowsStatement(shape: RowShape, q: RowFilter, patch: Record<string, unknown>, returning: Returning = null): Statement {
   const p = new Params()
   const update = `update agentry.dataset_rows set data = data || ${p.add(JSON.stringify(patch), 'jsonb')} where ${writeTarget(shape, q, p)}`
-  return { text: writeResult(shape, update, returning, p), params: p.values }
+  p.suspect('data', 'the changes sent')
+  return p.statement(writeResult(shape, update, returning, p))
 }
 
 export function deleteRowsStatement(shape: RowShape, q: RowFilter, returning: Returning = null): Statement {
   const p = new Params()
-  return { text: writeResult(shape, `delete from agentry.dataset_rows where ${writeTarget(shape, q, p)}`, returning, p), params: p.values }
+  return p.statement(writeResult(shape, `delete from agentry.dataset_rows where ${writeTarget(shape, q, p)}`, returning, p))
 }
 
 /** The filter that addresses one row by id. */
 export function rowIdFilter(id: string): Filter {
   return { type: 'condition', negated: false, field: { name: 'id', path: [] }, operation: { op: 'eq', value: id } }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Errors
-
-/**
- * What PostgreSQL says about a compiled query that the query itself caused, in our words (its own text
- * never reaches the client). Anything else is not the caller's fault and is rethrown as it is.
- */
-export function queryErrorFrom(error: unknown): ApiError | null {
-  const e = error as { code?: string; name?: string; message?: string }
-  if (e?.name !== 'PostgresError') return null
-  switch (e.code) {
-    case '22P02':
-    case '22007':
-    case '22008':
-      return invalid('A value in the query cannot be read as the type it is compared or cast to (for example "abc"::integer).')
-    case '22003':
-      return invalid('A number in the query, or a value it casts, is out of range.')
-    case '2201B':
-      return invalid('A match/imatch pattern is not a valid regular expression.')
-    case '42704':
-      return invalid('Unknown text search configuration in fts(…): use a configuration such as english or simple.')
-    case '42601':
-      return invalid('The fts query is not valid tsquery syntax (use plfts or wfts for plain words).')
-    case '54001':
-      return invalid('The query is too complex to run: simplify its filters.')
-    case '57014':
-      return invalid('The query took too long and was cancelled: narrow it with filters on declared columns, or a smaller page.')
-    case '23505':
-      return new ApiError('conflict', 'A row with the same id already exists in this dataset.')
-    case '21000':
-      return new ApiError('validation_failed', 'The same row id appears more than once in one write.')
-    case 'P0002':
-      // Raised by the row trigger when the dataset is gone (deleted while this request ran).
-      return new ApiError('not_found', 'Dataset not found.')
-    default:
-      return null
-  }
 }

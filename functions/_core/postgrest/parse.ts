@@ -38,6 +38,13 @@ export const queryLimits = {
   maxOrderTerms: 16,
 } as const
 
+/**
+ * The header size (request line included) a Node server of the app must accept: well above the longest query
+ * string the app answers itself, so that a query over maxQueryBytes gets the app's JSON error and not Node's bare
+ * 431 (whose default limit, 16 KiB, is the query limit itself).
+ */
+export const maxRequestHeaderBytes = 4 * queryLimits.maxQueryBytes
+
 // ---------------------------------------------------------------------------------------------------------------
 // Entry points
 

@@ -7,7 +7,6 @@ import {
   deleteRowsStatement,
   distinctValuesStatement,
   insertRowsStatement,
-  queryErrorFrom,
   selectRowsStatement,
   selectsEverything,
   updateRowsStatement,
@@ -18,6 +17,7 @@ import {
   type RowShape,
   type Statement,
 } from './compile.ts'
+import { queryErrorFrom } from './query-errors.ts'
 import { readEnv } from '../env.ts'
 
 /** How long one row query may run before PostgreSQL cancels it (ROW_QUERY_TIMEOUT_MS, default 5 s). */
@@ -40,7 +40,7 @@ async function run<T extends object>(tx: Tx, statement: Statement): Promise<T[]>
   try {
     return (await tx.unsafe(statement.text, statement.params, { prepare: false })) as unknown as T[]
   } catch (error) {
-    throw queryErrorFrom(error) ?? error
+    throw queryErrorFrom(error, statement.suspects) ?? error
   }
 }
 

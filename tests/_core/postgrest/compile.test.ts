@@ -50,6 +50,38 @@ describe('the compiler', () => {
     expect(negated.text).not.toContain('data @> ')
     expect(negated.text).toMatch(/not \(\(data ->> \$\d+::text\) = \$\d+::text\)/)
   })
+
+  it('refuses a LIKE pattern ending in its escape character before PostgreSQL meets it on some row', () => {
+    const like = (value: string) => () => countRowsStatement(shape, { filters: [condition('status', 'like', value)] })
+    for (const pattern of ['abc\\', '\\', 'a\\\\\\']) {
+      expect(like(pattern), pattern).toThrow('Invalid escape in the LIKE pattern of the filter on "status"')
+    }
+    for (const pattern of ['abc\\\\', 'a\\*', '\\%x', '']) expect(like(pattern), pattern).not.toThrow()
+  })
+
+  it('notes which parts may be refused on their input, so that an error can name the one at fault', () => {
+    const s = selectRowsStatement(
+      shape,
+      {
+        select: [{ type: 'field', field: { name: 'status', path: [] }, alias: null, cast: 'int', key: 'status' }],
+        filters: [condition('status', 'match', 'a+'), condition('score', 'gt', '1'), condition('status', 'eq', 'x')],
+        order: [],
+      },
+      { limit: 10, offset: 0 },
+    )
+    expect(s.suspects).toEqual([
+      { fault: 'cast', where: 'the select of "status"::int' },
+      { fault: 'regex', where: 'the filter on "status"' },
+      { fault: 'literal', where: 'the filter on "score"' },
+    ])
+  })
+
+  it('finds no cast under a name every JavaScript object has', () => {
+    for (const cast of ['constructor', '__proto__', 'tostring', 'valueof', 'hasownproperty']) {
+      const select = [{ type: 'field' as const, field: { name: 'score', path: [] }, alias: null, cast, key: 'score' }]
+      expect(() => selectRowsStatement(shape, { select, filters: [], order: [] }, { limit: 1, offset: 0 }), cast).toThrow(`Unknown cast "::${cast}" on "score"`)
+    }
+  })
 })
 
 describe('timestamps', () => {
