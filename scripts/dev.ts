@@ -66,8 +66,9 @@ async function serveWithNode(databaseUrl: string): Promise<() => Promise<void>> 
   const { serve } = await import('@hono/node-server')
   const { app } = await import('../functions/app.ts')
   const { closeDatabase } = await import('../functions/_core/db.ts')
+  const { maxRequestHeaderBytes } = await import('../functions/_core/postgrest/parse.ts')
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s))
+    const s = serve({ fetch: app.fetch, hostname: host, port, serverOptions: { maxHeaderSize: maxRequestHeaderBytes } }, () => resolve(s))
   })
   const dispatcher = await startLocalDispatcher()
   return async () => {

@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { closeDatabase, database } from '../../functions/_core/db.ts'
 import { selectedColumns, type RowShape } from '../../functions/_core/postgrest/compile.ts'
+import { maxRequestHeaderBytes } from '../../functions/_core/postgrest/parse.ts'
 import { app } from '../../functions/app.ts'
 import { parseRowRequest, rawQuery } from '../../functions/datasets/row-request.ts'
 import { listKeys } from '../../functions/keys/queries.ts'
@@ -41,6 +42,7 @@ serve(
     fetch: (request, env) => (new URL(request.url).pathname.startsWith('/bare/') ? bare : app).fetch(request, env),
     hostname: '127.0.0.1',
     port,
+    serverOptions: { maxHeaderSize: maxRequestHeaderBytes },
   },
   () => process.send?.({ listening: port }),
 )
