@@ -98,7 +98,8 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
     claimed as (
       select d.id, d.attempt_count >= ${o.maxAttempts}::integer and d.locked_until is not null as abandoned
       from agentry.webhook_deliveries d
-      where d.id in (select id from picked) and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
+      -- By id: the picked few, not a pass over every queued delivery to find them.
+      where d.id = any(array(select id from picked)) and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
         and (d.locked_until is null or d.locked_until < now())
       for update of d skip locked
     ),
