@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
-import { database, type TenantClaims } from './db.ts'
+import { authDatabase, type TenantClaims } from './db.ts'
 import { ApiError } from './errors.ts'
+import { failedAuthentications, sourceAddress } from './failed-auth.ts'
 import { verifyUserToken } from './jwt.ts'
 import { hashKey, isKeyShaped, type KeyMode } from './keys.ts'
 import type { Scope } from './scopes.ts'
@@ -20,6 +21,8 @@ export interface Principal {
   scopes: string[]
   expiresAt: Date | null
   rateLimit: RateLimitState
+  /** The organisation's plan's cap on its requests in flight in one API process. */
+  maxConcurrentRequests: number
 }
 
 export interface RateLimitState {
@@ -47,36 +50,46 @@ type AuthRow = {
   rate_remaining: number | null
   rate_reset: Date | null
   retry_after: number | null
+  max_concurrent_requests: number | null
 }
 
 /**
  * Authenticates the request and checks the route's scope, in one database round trip: the SQL function
  * verifies the credential, counts the request against the organisation's rate limit, bumps the key's usage
- * counters and checks the scope. `scope: null` admits any valid credential.
+ * counters and checks the scope. `scope: null` admits any valid credential. An address that keeps failing
+ * to authenticate is refused before any of that (see failed-auth.ts).
  */
 export function authenticate(scope: Scope | null): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization')
-    if (header === undefined) throw unauthorized('Missing Authorization header: send "Authorization: Bearer <api key>".')
-    const match = /^Bearer +(\S+)\s*$/i.exec(header)
-    if (!match) throw unauthorized('Malformed Authorization header: expected "Bearer <api key>".')
-    const token = match[1]
-
-    const principal = isKeyShaped(token)
-      ? await authenticateKey(token, scope)
-      : jwtShape.test(token)
-        ? await authenticateUser(token, c.req.header('x-org-id'), scope)
-        : null
-    if (!principal) {
-      throw unauthorized(/^(pk|ck)_/.test(token)
-        ? 'Malformed API key: expected "pk_" or "ck_live_"/"ck_test_" followed by 32 hex characters.'
-        : 'Malformed credential: expected an API key ("pk_…", "ck_live_…", "ck_test_…") or a Supabase access token.')
+    const failures = failedAuthentications()
+    const address = sourceAddress(c)
+    const wait = failures.blockedFor(address)
+    if (wait > 0) {
+      throw new ApiError('rate_limited', `Too many failed authentications from this address; retry in ${wait} s.`, undefined, { 'Retry-After': String(wait) })
     }
-
+    let principal: Principal
+    try {
+      principal = await identify(c.req.header('authorization'), c.req.header('x-org-id'), scope)
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'unauthorized') failures.recordFailure(address)
+      throw error
+    }
     c.set('principal', principal)
     for (const [name, value] of Object.entries(rateLimitHeaders(principal.rateLimit))) c.header(name, value)
     await next()
   }
+}
+
+async function identify(header: string | undefined, orgHeader: string | undefined, scope: Scope | null): Promise<Principal> {
+  if (header === undefined) throw unauthorized('Missing Authorization header: send "Authorization: Bearer <api key>".')
+  const match = /^Bearer +(\S+)\s*$/i.exec(header)
+  if (!match) throw unauthorized('Malformed Authorization header: expected "Bearer <api key>".')
+  const token = match[1]
+  if (isKeyShaped(token)) return authenticateKey(token, scope)
+  if (jwtShape.test(token)) return authenticateUser(token, orgHeader, scope)
+  throw unauthorized(/^(pk|ck)_/.test(token)
+    ? 'Malformed API key: expected "pk_" or "ck_live_"/"ck_test_" followed by 32 hex characters.'
+    : 'Malformed credential: expected an API key ("pk_…", "ck_live_…", "ck_test_…") or a Supabase access token.')
 }
 
 function rateLimitHeaders(rl: RateLimitState): Record<string, string> {
@@ -84,7 +97,7 @@ function rateLimitHeaders(rl: RateLimitState): Record<string, string> {
 }
 
 async function authenticateKey(raw: string, scope: Scope | null): Promise<Principal> {
-  const [row] = await database()<(AuthRow & { key_id: string; agent_id: string | null; mode: KeyMode | null; expires_at: Date | null })[]>`
+  const [row] = await authDatabase()<(AuthRow & { key_id: string; agent_id: string | null; mode: KeyMode | null; expires_at: Date | null })[]>`
     select * from agentry.authenticate_key(${hashKey(raw)}, ${scope})`
   switch (row.outcome) {
     case 'unknown':
@@ -107,6 +120,7 @@ async function authenticateKey(raw: string, scope: Scope | null): Promise<Princi
     scopes: row.scopes!,
     expiresAt: row.expires_at,
     rateLimit: rateLimitOf(row),
+    maxConcurrentRequests: row.max_concurrent_requests!,
   }
   refuseIfLimitedOrOutOfScope(row, principal, scope)
   return principal
@@ -118,7 +132,7 @@ async function authenticateUser(token: string, orgHeader: string | undefined, sc
   }
   const verified = await verifyUserToken(token)
   if (!verified.ok) throw unauthorized(verified.reason)
-  const [row] = await database()<(AuthRow & { role: string | null })[]>`
+  const [row] = await authDatabase()<(AuthRow & { role: string | null })[]>`
     select * from agentry.authenticate_member(${verified.userId}, ${orgHeader ?? null}, ${scope})`
   if (row.outcome === 'not_member') throw unauthorized('This user is not a member of the organisation.')
   if (row.outcome === 'org_required') {
@@ -137,6 +151,7 @@ async function authenticateUser(token: string, orgHeader: string | undefined, sc
     scopes: row.scopes!,
     expiresAt: null,
     rateLimit: rateLimitOf(row),
+    maxConcurrentRequests: row.max_concurrent_requests!,
   }
   refuseIfLimitedOrOutOfScope(row, principal, scope)
   return principal

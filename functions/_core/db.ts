@@ -16,29 +16,44 @@ export interface TenantClaims {
 }
 
 let client: Sql | undefined
+let authClient: Sql | undefined
 
 /**
- * The process-wide connection pool, created on first use from DATABASE_URL (or SUPABASE_DB_URL, which
- * Supabase sets for every Edge Function). Behind a transaction-mode pooler set DATABASE_PREPARE=false.
+ * The process-wide connection pool for tenant work, created on first use from DATABASE_URL (or
+ * SUPABASE_DB_URL, which Supabase sets for every Edge Function; there it is one pool per isolate). Behind a
+ * transaction-mode pooler set DATABASE_PREPARE=false.
  */
 export function database(): Sql {
-  if (client) return client
+  client ??= connect(Number(readEnv('DATABASE_POOL_SIZE') ?? 10))
+  return client
+}
+
+/**
+ * A small pool of its own for authenticating requests (DATABASE_AUTH_POOL_SIZE, default 2): however long
+ * one tenant's queries hold the main pool, another tenant's request is still let in (or refused) at once.
+ */
+export function authDatabase(): Sql {
+  authClient ??= connect(Number(readEnv('DATABASE_AUTH_POOL_SIZE') ?? 2))
+  return authClient
+}
+
+function connect(max: number): Sql {
   const url = readEnv('DATABASE_URL') ?? readEnv('SUPABASE_DB_URL')
   if (!url) throw new Error('DATABASE_URL (or SUPABASE_DB_URL) is not set')
-  client = postgres(url, {
-    max: Number(readEnv('DATABASE_POOL_SIZE') ?? 10),
+  return postgres(url, {
+    max,
     prepare: readEnv('DATABASE_PREPARE') !== 'false',
     onnotice: () => {},
     // Timestamps leave the database as ISO 8601 in UTC, whatever the server's own time zone.
     connection: { application_name: 'agentry', TimeZone: 'UTC' },
   })
-  return client
 }
 
 export async function closeDatabase(): Promise<void> {
-  const c = client
+  const pools = [client, authClient]
   client = undefined
-  await c?.end({ timeout: 5 })
+  authClient = undefined
+  await Promise.all(pools.map((pool) => pool?.end({ timeout: 5 })))
 }
 
 export interface TenantOptions {

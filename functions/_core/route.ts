@@ -1,6 +1,7 @@
 import { createRoute, type RouteConfig } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { authenticate } from './auth.ts'
+import { limitConcurrency } from './concurrency.ts'
 import { ApiError, ErrorBody } from './errors.ts'
 import type { Scope } from './scopes.ts'
 import { recordWrite } from './audit.ts'
@@ -40,7 +41,7 @@ export function defineRoute<const R extends RouteInput>(input: R) {
   const body = route.request?.body
   // A declared body is required unless the route says otherwise (an optional body may be omitted entirely).
   const bodyRequired = body !== undefined && body.required !== false
-  const middleware: MiddlewareHandler<ApiEnv>[] = [authenticate(scope), recordWrite]
+  const middleware: MiddlewareHandler<ApiEnv>[] = [authenticate(scope), limitConcurrency, recordWrite]
   if (bodyRequired) middleware.push(requireJson)
   return createRoute({
     ...route,

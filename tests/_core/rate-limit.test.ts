@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callApi } from '../harness/api.ts'
+import { givePlan } from '../harness/plans.ts'
 import { startApiProcess, type ApiProcess } from '../harness/processes.ts'
 import { createTenant, serviceSql } from '../harness/tenants.ts'
 
@@ -18,6 +19,7 @@ async function awayFromWindowEdge() {
 describe('the organisation rate limit', () => {
   it('admits exactly the limit across two API processes sharing one bucket, then answers 429', async () => {
     const t = await createTenant({ rateLimitPerMinute: 30 })
+    await givePlan(t, { maxConcurrentRequests: 100 })
     const keys = [await t.key(), await t.key({ agent: 'agent' })]
     await awayFromWindowEdge()
     const responses = await Promise.all(

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { describeSecurity } from '../harness/security.ts'
+import { givePlan } from '../harness/plans.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
 
 let api: TestApi
@@ -338,6 +339,7 @@ describe('revoking and deleting keys', () => {
 
   it('rejects a revoked key under concurrent requests: nothing gets through after the revoke commits', async () => {
     const t = await createTenant()
+    await givePlan(t, { maxConcurrentRequests: 100 })
     const admin = await t.key()
     const victim = await t.keyWithId()
     const before = Array.from({ length: 20 }, () => api.call('GET', '/me', { key: victim.key }))
