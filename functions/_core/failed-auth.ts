@@ -1,0 +1,108 @@
+import type { Context } from 'hono'
+import { readEnv } from './env.ts'
+
+export interface FailedAuthOptions {
+  /** Failed authentications an address may make per window; the next attempt is refused. */
+  limit: number
+  windowMs: number
+  /** Addresses tracked at once; past it the longest-tracked are forgotten first. */
+  maxAddresses: number
+  now?: () => number
+}
+
+/**
+ * Counts failed authentications per source address in fixed windows, in this process's memory. Successful
+ * requests are never counted. An address that has used up its failures is refused outright until its
+ * window ends, correct credentials included: otherwise a guesser would still learn which guess was right.
+ */
+export class FailedAuthLimiter {
+  // Insertion order is window-start order (an entry is re-inserted when its window starts again), so the
+  // first entries are always the oldest.
+  private readonly windows = new Map<string, { start: number; failures: number }>()
+  private readonly now: () => number
+
+  constructor(private readonly options: FailedAuthOptions) {
+    this.now = options.now ?? Date.now
+  }
+
+  /** Seconds until the address may try again, or 0 when it may try now. */
+  blockedFor(address: string): number {
+    const w = this.windows.get(address)
+    if (!w || w.failures < this.options.limit) return 0
+    const left = w.start + this.options.windowMs - this.now()
+    if (left <= 0) {
+      this.windows.delete(address)
+      return 0
+    }
+    return Math.ceil(left / 1000)
+  }
+
+  recordFailure(address: string): void {
+    const t = this.now()
+    const w = this.windows.get(address)
+    if (w && t - w.start < this.options.windowMs) {
+      w.failures++
+      return
+    }
+    this.windows.delete(address)
+    this.forgetOldest(t)
+    this.windows.set(address, { start: t, failures: 1 })
+  }
+
+  get trackedAddresses(): number {
+    return this.windows.size
+  }
+
+  private forgetOldest(t: number) {
+    for (const [address, w] of this.windows) {
+      if (this.windows.size < this.options.maxAddresses && t - w.start < this.options.windowMs) return
+      this.windows.delete(address)
+    }
+  }
+}
+
+let limiter: FailedAuthLimiter | undefined
+
+/** This process's limiter: AUTH_FAILURE_LIMIT failures (default 20) per address per minute. */
+export function failedAuthentications(): FailedAuthLimiter {
+  limiter ??= new FailedAuthLimiter({ limit: Number(readEnv('AUTH_FAILURE_LIMIT') ?? 20), windowMs: 60_000, maxAddresses: 10_000 })
+  return limiter
+}
+
+/**
+ * Where the request came from: the socket's peer on Node, the connection's remote address on Deno, or,
+ * behind a proxy we trust, the first address of X-Forwarded-For (the client as the proxy saw it). The
+ * header is trusted only when TRUST_PROXY=true, or by default on the Supabase Edge Runtime, whose gateway
+ * sets it; anywhere else a client could write any address there.
+ */
+export function sourceAddress(c: Context): string {
+  if (trustsProxy()) {
+    const first = c.req.header('x-forwarded-for')?.split(',')[0]?.trim()
+    if (first) return addressKey(first)
+  }
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } }; remoteAddr?: { hostname?: string } } | undefined
+  return addressKey(env?.incoming?.socket?.remoteAddress ?? env?.remoteAddr?.hostname ?? 'unknown')
+}
+
+function trustsProxy(): boolean {
+  const configured = readEnv('TRUST_PROXY')
+  if (configured !== undefined) return configured === 'true'
+  const onDeno = (globalThis as { Deno?: unknown }).Deno !== undefined
+  return readEnv('SB_REGION') !== undefined || (onDeno && readEnv('SUPABASE_URL') !== undefined)
+}
+
+/**
+ * One key per client: an IPv4-mapped IPv6 address counts as its IPv4 address, and an IPv6 address by its
+ * /64, the block a single subscriber is usually given whole.
+ */
+export function addressKey(address: string): string {
+  const a = address.toLowerCase().replace(/^\[|\]$/g, '')
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a)
+  if (mapped) return mapped[1]
+  if (!a.includes(':')) return a
+  const [head, tail = ''] = a.split('::')
+  const left = head ? head.split(':') : []
+  const right = a.includes('::') && tail ? tail.split(':') : []
+  const groups = a.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
+}
