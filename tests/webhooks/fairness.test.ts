@@ -133,8 +133,9 @@ describe('the plan\'s caps', () => {
 
   beforeAll(async () => {
     tiny = `tiny_${crypto.randomUUID().slice(0, 8)}`
-    await serviceSql()`insert into agentry.plans (id, name, rate_limit_per_minute, max_webhook_endpoints, max_queued_deliveries_per_endpoint)
-      values (${tiny}, 'Tiny', 1000000, 2, 3)`
+    // Room for requests in flight, so that creations at the same moment all reach the endpoint cap.
+    await serviceSql()`insert into agentry.plans (id, name, rate_limit_per_minute, max_concurrent_requests, max_webhook_endpoints, max_queued_deliveries_per_endpoint)
+      values (${tiny}, 'Tiny', 1000000, 16, 2, 3)`
   })
 
   async function tenantOnTinyPlan(): Promise<Tenant> {
