@@ -6,6 +6,8 @@
 import { closeDatabase, database } from '../functions/_core/db.ts'
 import { readEnv } from '../functions/_core/env.ts'
 import { privateNetworksAllowed } from '../functions/_core/outbound.ts'
+import { unrefTimer } from '../functions/_core/timers.ts'
+import { dropDeletedPartitions } from '../functions/datasets/deleted-partitions.ts'
 import { startDispatcher } from '../functions/webhooks/dispatcher.ts'
 import { nodeTransport } from './lib/node-transport.ts'
 
@@ -33,6 +35,9 @@ const dispatcher = startDispatcher(database(), {
   pollMs: number('WEBHOOK_POLL_MS'),
   onError: (error) => console.error('worker:', error instanceof Error ? error.message : error),
 })
+// Deleted datasets' rows that a stopped API process left behind go at start, and every minute after.
+void dropDeletedPartitions(database())
+unrefTimer(setInterval(() => void dropDeletedPartitions(database()), 60_000))
 console.log(`webhook dispatcher running (pid ${process.pid}${allowPrivate ? ', private networks allowed' : ''})`)
 
 let stopping = false

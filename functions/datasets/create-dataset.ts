@@ -15,11 +15,12 @@ export const createDatasetRoute = defineRoute({
   summary: 'Create a dataset',
   description:
     'A named collection of JSON rows with typed columns (`text`, `number`, `boolean`, `timestamp`, `json`). Names are ' +
-    'unique in the organisation: the PostgREST surface (`/rest/v1/{name}`) addresses datasets by name.',
+    'unique in the organisation: the PostgREST surface (`/rest/v1/{name}`) addresses datasets by name. The plan ' +
+    'caps how many datasets an organisation has (`max_datasets`).',
   request: { body: { content: { 'application/json': { schema: CreateDatasetBody } } } },
   responses: {
     201: { description: 'The new dataset', content: { 'application/json': { schema: z.object({ data: Dataset }) } } },
-    409: { description: 'A dataset with this name exists (`conflict`).', content: { 'application/json': { schema: z.object({ error: z.object({ message: z.string(), code: z.string() }) }) } } },
+    409: { description: 'A dataset with this name exists, or the organisation has as many datasets as its plan allows (`conflict`).', content: { 'application/json': { schema: z.object({ error: z.object({ message: z.string(), code: z.string() }) }) } } },
   },
 })
 
@@ -38,8 +39,9 @@ export const registerCreateDataset = (api: Api) =>
         columns,
         open: body.open ?? columns.length === 0,
         locked: [...new Set(body.locked ?? [])],
-      }).catch((error: { code?: string }) => {
+      }).catch((error: { code?: string; constraint_name?: string; detail?: string }) => {
         if (error.code === '23505') throw new ApiError('conflict', `A dataset named "${body.name}" already exists in this organisation.`)
+        if (error.code === '23514' && error.constraint_name === 'max_datasets') throw overCap(error.detail)
         // The composite foreign key proves the agent is this organisation's.
         if (error.code === '23503') throw notFound('Agent')
         throw error
@@ -47,3 +49,13 @@ export const registerCreateDataset = (api: Api) =>
     )
     return c.json({ data: dataset }, 201)
   })
+
+/** The plan's cap, as the database's check reports it (sql/20261130000006_dataset_guards.sql). */
+function overCap(detail: string | undefined): ApiError {
+  const cap = JSON.parse(detail ?? '{}') as { plan?: string; max_datasets?: number; datasets?: number }
+  return new ApiError(
+    'conflict',
+    `This organisation has ${cap.datasets} datasets, the most its plan (${cap.plan}) allows (max_datasets: ${cap.max_datasets}). ` +
+      'Delete one, or move to a plan that allows more.',
+  )
+}

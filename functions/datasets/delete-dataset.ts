@@ -2,8 +2,9 @@ import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
 import { claimsOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
-import { ApiError, notFound } from '../_core/errors.ts'
+import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dropDeletedPartitions } from './deleted-partitions.ts'
 import { deleteDataset } from './queries.ts'
 import { Dataset, DatasetParams } from './schemas.ts'
 
@@ -13,7 +14,9 @@ export const deleteDatasetRoute = defineRoute({
   scope: 'datasets:write',
   tags: ['Datasets'],
   summary: 'Delete a dataset',
-  description: 'Deletes the dataset and all its rows at once. Answers with the dataset as it was.',
+  description:
+    'Deletes the dataset and all its rows: once this answers, neither is reachable any more; the rows\' storage is ' +
+    'freed just after. Answers with the dataset as it was.',
   request: { params: DatasetParams },
   responses: { 200: { description: 'The deleted dataset', content: { 'application/json': { schema: z.object({ data: Dataset }) } } } },
 })
@@ -21,13 +24,16 @@ export const deleteDatasetRoute = defineRoute({
 export const registerDeleteDataset = (api: Api) =>
   api.openapi(deleteDatasetRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const dataset = await withTenant(claimsOf(c.get('principal')), (tx) =>
-      deleteDataset(tx, id).catch((error: { code?: string }) => {
-        // Dropping the rows' partition waits a moment at most for readers of the table (lock_timeout).
-        if (error.code === '55P03') throw new ApiError('conflict', 'The dataset is busy; retry the deletion in a moment.')
-        throw error
-      }),
-    )
+    const dataset = await withTenant(claimsOf(c.get('principal')), (tx) => deleteDataset(tx, id))
     if (!dataset) throw notFound('Dataset')
+    // The rows' partition goes after the answer: detaching it waits for every transaction still reading the
+    // rows table, without holding anyone up meanwhile.
+    afterResponse(dropDeletedPartitions())
     return c.json({ data: dataset }, 200)
   })
+
+/** Keeps `work` running after the response: Supabase's edge runtime would otherwise stop it with the request. */
+function afterResponse(work: Promise<void>): void {
+  const edge = (globalThis as { EdgeRuntime?: { waitUntil(promise: Promise<unknown>): void } }).EdgeRuntime
+  edge?.waitUntil(work)
+}

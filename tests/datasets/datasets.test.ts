@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dropDeletedPartitions } from '../../functions/datasets/deleted-partitions.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createDataset } from '../harness/datasets.ts'
 import { describeSecurity } from '../harness/security.ts'
@@ -134,9 +135,8 @@ describe('changing and deleting datasets', () => {
     expect(res.status).toBe(200)
     expect(res.body.data).toMatchObject({ id, row_count: 2 })
     expect((await api.call('GET', `/datasets/${id}`, { key })).status).toBe(404)
-    const [partition] = await serviceSql()`select to_regclass(${`agentry.${'dataset_rows_' + id.replaceAll('-', '')}`}) as oid`
-    expect(partition.oid).toBeNull()
     expect((await api.call('POST', '/datasets', { key, body: { name } })).status).toBe(201)
+    await eventually(async () => (await partitionOf(id)).exists === false)
   })
 
   it('rejects a dataset id that is not a UUID with 400', async () => {
@@ -144,5 +144,158 @@ describe('changing and deleting datasets', () => {
     const res = await api.call('GET', '/datasets/leads', { key: await t.key() })
     expect(res.status).toBe(400)
     expect(res.body.error.message).toMatch(/Dataset id must be a UUID/)
+  })
+})
+
+/** Whether a dataset's rows partition exists, and whether it is being detached from the rows table. */
+async function partitionOf(datasetId: string): Promise<{ exists: boolean; detaching: boolean }> {
+  const [row] = await serviceSql()<{ exists: boolean; detaching: boolean }[]>`
+    select t.oid is not null as exists, coalesce(i.inhdetachpending, false) as detaching
+    from (select to_regclass(${`agentry.dataset_rows_${datasetId.replaceAll('-', '')}`}) as oid) t
+    left join pg_inherits i on i.inhrelid = t.oid`
+  return row
+}
+
+async function eventually(condition: () => Promise<boolean>, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not so after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+async function storedRows(datasetId: string): Promise<number> {
+  const [{ n }] = await serviceSql()<{ n: number }[]>`select count(*)::int as n from agentry.dataset_rows where dataset_id = ${datasetId}`
+  return n
+}
+
+async function marked(datasetId: string): Promise<boolean> {
+  const [{ marked }] = await serviceSql()<{ marked: boolean }[]>`select exists (select from agentry.deleted_dataset_partitions where dataset_id = ${datasetId}) as marked`
+  return marked
+}
+
+describe('deleting a dataset beside other tenants', () => {
+  it('keeps another tenant\'s row reads answering quickly while a dataset of 20,000 rows goes, and leaves none of its rows', async () => {
+    const a = await createTenant()
+    const b = await createTenant()
+    const keyA = await a.key()
+    const keyB = await b.key()
+    const big = await createDataset(a)
+    await serviceSql()`insert into agentry.dataset_rows (dataset_id, data) select ${big.id}, jsonb_build_object('n', g) from generate_series(1, 20000) g`
+    const small = await createDataset(b, { rows: [{ n: 1 }, { n: 2 }] })
+    const readB = async () => {
+      const started = performance.now()
+      const res = await api.call('GET', `/datasets/${small.id}/rows?n=gt.0`, { key: keyB })
+      return { status: res.status, total: res.body.data?.total, ms: performance.now() - started }
+    }
+    // Another transaction still reading the rows table: dropping a partition had to wait for it with an
+    // exclusive lock on the table, and every tenant's reads queued behind that.
+    const reader = await serviceSql().reserve()
+    await reader`begin`
+    await reader`select count(*) from agentry.dataset_rows where dataset_id = ${small.id}`
+    const reads: { status: number; total: number; ms: number }[] = []
+    try {
+      const deletion = api.call('DELETE', `/datasets/${big.id}`, { key: keyA })
+      for (let i = 0; i < 5; i++) reads.push(await readB())
+      const deleted = await deletion
+      expect(deleted.status).toBe(200)
+      expect(deleted.body.data).toMatchObject({ id: big.id, row_count: 20000 })
+      expect((await api.call('GET', `/datasets/${big.id}/rows`, { key: keyA })).status).toBe(404)
+      // The partition is being detached, waiting for the reader, and B reads on meanwhile.
+      await eventually(async () => (await partitionOf(big.id)).detaching, 10_000)
+      for (let i = 0; i < 5; i++) reads.push(await readB())
+    } finally {
+      await reader`commit`
+      reader.release()
+    }
+    expect(reads.map((r) => [r.status, r.total])).toEqual(Array(10).fill([200, 2]))
+    expect(Math.max(...reads.map((r) => r.ms))).toBeLessThan(1000)
+    await eventually(async () => !(await partitionOf(big.id)).exists)
+    expect(await storedRows(big.id)).toBe(0)
+    expect(await marked(big.id)).toBe(false)
+  }, 60_000)
+
+  it('finishes deletions a crash interrupted: one never begun, and one left half detached', async () => {
+    const t = await createTenant()
+    const untouched = await createDataset(t, { rows: [{ n: 1 }] })
+    const halfway = await createDataset(t, { rows: [{ n: 2 }] })
+    // Deleted, but the process stopped before detaching anything.
+    await serviceSql()`delete from agentry.datasets where id in ${serviceSql()([untouched.id, halfway.id])}`
+    expect(await marked(untouched.id)).toBe(true)
+    // A detach cancelled while it waited for a reader leaves its partition pending detach.
+    const reader = await serviceSql().reserve()
+    const detacher = await serviceSql().reserve()
+    try {
+      await reader`begin`
+      await reader`select count(*) from agentry.dataset_rows where dataset_id = ${halfway.id}`
+      const [{ pid }] = await detacher<{ pid: number }[]>`select pg_backend_pid() as pid`
+      const detach = detacher.unsafe(`alter table agentry.dataset_rows detach partition agentry.dataset_rows_${halfway.id.replaceAll('-', '')} concurrently`).catch((e: { code?: string }) => e.code)
+      await eventually(async () => (await partitionOf(halfway.id)).detaching, 10_000)
+      await serviceSql()`select pg_cancel_backend(${pid})`
+      expect(await detach).toBe('57014')
+    } finally {
+      await reader`commit`
+      reader.release()
+      detacher.release()
+    }
+
+    const errors: unknown[] = []
+    await dropDeletedPartitions(serviceSql(), (error) => errors.push(error))
+    expect(errors).toEqual([])
+    for (const id of [untouched.id, halfway.id]) {
+      expect(await partitionOf(id)).toEqual({ exists: false, detaching: false })
+      expect(await storedRows(id)).toBe(0)
+      expect(await marked(id)).toBe(false)
+    }
+  }, 60_000)
+})
+
+describe('the plan\'s dataset cap', () => {
+  let tiny: string
+
+  beforeAll(async () => {
+    tiny = `tiny_datasets_${crypto.randomUUID().slice(0, 8)}`
+    await serviceSql()`insert into agentry.plans (id, name, rate_limit_per_minute, max_concurrent_requests, max_datasets) values (${tiny}, 'Tiny', 1000000, 16, 2)`
+  })
+
+  async function tenantOnTinyPlan(): Promise<Tenant> {
+    const t = await createTenant()
+    await serviceSql()`update agentry.organisations set plan = ${tiny} where id = ${t.org.id}`
+    return t
+  }
+
+  it('answers 409 naming the cap and the plan to one dataset more than the plan allows', async () => {
+    const t = await tenantOnTinyPlan()
+    const key = await t.key()
+    const create = (name: string) => api.call('POST', '/datasets', { key, body: { name } })
+    const first = await create('one')
+    expect(first.status).toBe(201)
+    expect((await create('two')).status).toBe(201)
+    const third = await create('three')
+    expect(third.status).toBe(409)
+    expect(third.body).toEqual({
+      error: {
+        code: 'conflict',
+        message: 'This organisation has 2 datasets, the most its plan (Tiny) allows (max_datasets: 2). Delete one, or move to a plan that allows more.',
+      },
+    })
+    expect((await api.call('DELETE', `/datasets/${first.body.data.id}`, { key })).status).toBe(200)
+    expect((await create('three')).status).toBe(201)
+  })
+
+  it('holds under concurrent creations: of eight at once, two are made', async () => {
+    const t = await tenantOnTinyPlan()
+    const key = await t.key()
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => api.call('POST', '/datasets', { key, body: { name: `race ${i}` } })))
+    expect(answers.map((r) => r.status).sort()).toEqual([201, 201, 409, 409, 409, 409, 409, 409])
+    const [{ n }] = await serviceSql()<{ n: number }[]>`select count(*)::int as n from agentry.datasets where org_id = ${t.org.id}`
+    expect(n).toBe(2)
+  })
+
+  it('binds every way in, not only the API', async () => {
+    const t = await tenantOnTinyPlan()
+    await createDataset(t)
+    await createDataset(t)
+    await expect(createDataset(t)).rejects.toMatchObject({ code: '23514', constraint_name: 'max_datasets' })
   })
 })
