@@ -1,8 +1,16 @@
 // `npm run bench`: what the API costs over the same SQL run bare, side by side in one run, printed as JSON
 // lines: the machine, each measured round, each route's median, the ratios against the targets, and the
-// server's memory. Two scenarios (BENCH_SCENARIOS=keys,rows picks):
+// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat picks):
 // - keys: GET /agent/api-keys (key check, rate limit and usage counters, then the query in a tenant
-//   transaction under RLS) against a bare Hono route running the same SQL with none of that;
+//   transaction under RLS) against a bare Hono route running the same SQL with none of that, and against
+//   a route running it in the same tenant transaction with fixed claims and no key check; with the request
+//   path's own statements (key lookups, token leases, usage flushes) per request;
+// - cold: the same API route with 1,000 keys of 100 organisations picked at random, on a server whose
+//   credential cache holds 100 (BENCH_COLD_CACHE), so most requests miss it;
+// - revocation: a key revoked through one API process while another is using it, the time until the other
+//   refuses it (BENCH_REVOCATIONS trials, default 20);
+// - admission: an organisation with a limit (BENCH_ADMISSION_LIMIT a minute, default 1200) loaded at
+//   several times that rate through two API processes, the share of the limit admitted in a full minute;
 // - rows: a filtered (eq + range + or), ordered dataset query with limit=50 over 100k rows, through the API,
 //   through a bare Hono route running the same statements, and straight from postgres.js in this process;
 // - webhooks: deliveries per second to a loopback receiver with one and two dispatchers, and the latency
@@ -27,6 +35,7 @@ import { createAgent, createOrganisation } from './lib/admin.ts'
 import { bareRowStatements, benchRowsQuery, seedBenchDataset } from './lib/bench-rows.ts'
 import { benchWebhooks } from './lib/bench-webhooks.ts'
 import { benchChat, startBenchModel } from './lib/bench-chat.ts'
+import { ensureBenchPlan, measureAdmission, measureRevocation, seedColdKeys } from './lib/bench-auth.ts'
 import { freePort, startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
 import { applyMigrations } from './lib/migrations.ts'
 
@@ -44,10 +53,24 @@ const settings = {
   rows: positive('BENCH_ROWS', 100_000),
   deliveries: positive('BENCH_DELIVERIES', 5000),
   chats: positive('BENCH_CHATS', 200),
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,rows,webhooks,chat').split(',').map((s) => s.trim()),
+  coldCache: positive('BENCH_COLD_CACHE', 100),
+  revocations: positive('BENCH_REVOCATIONS', 20),
+  admissionLimit: positive('BENCH_ADMISSION_LIMIT', 1200),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat').split(',').map((s) => s.trim()),
 }
 const targets = {
-  keys: { throughput_ratio_min: 0.75, p99_ratio_max: 1.3, rss_mb_max: 200 },
+  keys: {
+    api_to_tenant_throughput_min: 0.9,
+    api_to_bare_throughput_min: 0.6,
+    api_to_bare_throughput_stretch: 0.75,
+    api_to_bare_p99_max: 1.6,
+    request_path_statements_per_request_max: 0.1,
+    rss_mb_max: 200,
+  },
+  // Today's keys figure before the request path was cached (README, 2026-11-30): 1,198 req/s.
+  cold: { rps_min: 1198 },
+  revocation: { max_ms_max: 1000 },
+  admission: { fraction_min: 0.95, fraction_max: 1 },
   rows: { api_to_bare_throughput_min: 0.75 },
   webhooks: { deliveries_per_second_min: 1000, latency_p50_ms_max: 50 },
   chat: { added_ttft_ms_max: 15 },
@@ -55,6 +78,7 @@ const targets = {
 
 // autocannon ships no type declarations; this is the part of its API used here.
 interface LoadResult { duration: number; '2xx': number; non2xx: number; errors: number; timeouts: number }
+interface LoadRequest { method: string; path: string; headers: Record<string, string> }
 interface LoadRun extends PromiseLike<LoadResult> {
   on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): this
 }
@@ -63,9 +87,10 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
   headers: Record<string, string>
   connections: number
   duration: number
+  requests?: { setupRequest?: (request: LoadRequest) => LoadRequest }[]
 }) => LoadRun
 
-interface Measurement { rps: number; p50_ms: number; p99_ms: number; non2xx: number; errors: number }
+interface Measurement { rps: number; p50_ms: number; p99_ms: number; non2xx: number; errors: number; requests: number }
 /** A way in: an HTTP route loaded with autocannon, or a function called in a loop from this process. */
 interface Target {
   route: string
@@ -112,7 +137,7 @@ async function main(): Promise<number> {
     process.env.LLM_BASE_URL = model.baseUrl
     process.env.LLM_MODEL = 'bench'
   }
-  const server = await startServer(database.url)
+  const server = await startServer(database.url, { BENCH_ORG_ID: seeded.orgId, BENCH_KEY_ID: seeded.keyId })
   cleanups.push(() => stopServer(server.child))
   const api = `${server.base}/functions/v1/api/v1`
   const auth = { authorization: `Bearer ${seeded.key}` }
@@ -120,20 +145,84 @@ async function main(): Promise<number> {
   const measured: Measurement[] = []
 
   if (settings.scenarios.includes('keys')) {
-    const routes = [http('bare', `${server.base}/bare/keys`, {}), http('api', `${api}/agent/api-keys`, auth)]
-    const keys = await checkSameData(routes.map((r) => r.url), [{}, auth])
+    const apiRoute = countingStatements(server.base, http('api', `${api}/agent/api-keys`, auth))
+    const routes = [http('bare', `${server.base}/bare/keys`, {}), http('tenant', `${server.base}/bare/tenant-keys`, {}), apiRoute]
+    const keys = await checkSameData(routes.map((r) => r.url), [{}, {}, auth], seeded.keyId)
     if (!Array.isArray(keys) || keys.length !== 21) throw new Error(`expected the 21 seeded keys, got ${JSON.stringify(keys)}`)
     const m = await compare('keys', routes)
     measured.push(...Object.values(m))
-    const throughputRatio = m.api.rps / m.bare.rps
-    const p99Ratio = m.api.p99_ms / m.bare.p99_ms
-    line({ bench: 'ratio', scenario: 'keys', throughput_ratio: round3(throughputRatio), p99_ratio: round3(p99Ratio), rows_per_response: 21, targets: targets.keys, met: { throughput_ratio: throughputRatio >= targets.keys.throughput_ratio_min, p99_ratio: p99Ratio <= targets.keys.p99_ratio_max } })
+    const toBare = m.api.rps / m.bare.rps
+    const toTenant = m.api.rps / m.tenant.rps
+    const p99ToBare = m.api.p99_ms / m.bare.p99_ms
+    const perRequest = apiRoute.statementsPerRequest()
+    const t = targets.keys
+    line({
+      bench: 'ratio',
+      scenario: 'keys',
+      api_to_tenant: { throughput: round3(toTenant), p99: round3(m.api.p99_ms / m.tenant.p99_ms) },
+      api_to_bare: { throughput: round3(toBare), p99: round3(p99ToBare) },
+      tenant_to_bare: { throughput: round3(m.tenant.rps / m.bare.rps), p99: round3(m.tenant.p99_ms / m.bare.p99_ms) },
+      request_path_statements_per_request: round4(perRequest),
+      rows_per_response: 21,
+      targets: t,
+      met: {
+        api_to_tenant_throughput: toTenant >= t.api_to_tenant_throughput_min,
+        api_to_bare_throughput: toBare >= t.api_to_bare_throughput_min,
+        api_to_bare_throughput_stretch: toBare >= t.api_to_bare_throughput_stretch,
+        api_to_bare_p99: p99ToBare <= t.api_to_bare_p99_max,
+        request_path_statements_per_request: perRequest <= t.request_path_statements_per_request_max,
+      },
+    })
+  }
+
+  if (settings.scenarios.includes('cold')) {
+    const cold = await seedColdKeys(sql, 100, 10)
+    if (database.external) cleanups.push(async () => void (await sql`delete from agentry.organisations where id = any(${cold.orgIds})`))
+    const coldServer = await startServer(database.url, { AUTH_CACHE_SIZE: String(settings.coldCache) })
+    const target = countingStatements(coldServer.base, {
+      route: 'api, random keys',
+      measure: (seconds) => load(`${coldServer.base}/functions/v1/api/v1/agent/api-keys`, {}, seconds, () => ({
+        authorization: `Bearer ${cold.keys[Math.floor(Math.random() * cold.keys.length)]}`,
+      })),
+    })
+    const m = await compare('cold', [target])
+    await stopServer(coldServer.child)
+    const figures = m['api, random keys']
+    measured.push(figures)
+    line({
+      bench: 'ratio',
+      scenario: 'cold',
+      keys: cold.keys.length,
+      organisations: cold.orgIds.length,
+      cache_entries: settings.coldCache,
+      rps: Math.round(figures.rps),
+      request_path_statements_per_request: round4(target.statementsPerRequest()),
+      targets: targets.cold,
+      met: { rps: figures.rps >= targets.cold.rps_min },
+    })
+  }
+
+  const needsSecond = settings.scenarios.includes('revocation') || settings.scenarios.includes('admission')
+  const second = needsSecond ? await startServer(database.url) : null
+  if (second) {
+    cleanups.push(() => stopServer(second.child))
+    const apiB = `${second.base}/functions/v1/api/v1`
+    if (settings.scenarios.includes('revocation')) {
+      const figures = await measureRevocation(sql, api, apiB, settings.revocations)
+      line({ bench: 'ratio', scenario: 'revocation', ...figures, targets: targets.revocation, met: { max_ms: figures.max_ms <= targets.revocation.max_ms_max && figures.admitted_after_first_refusal === 0 } })
+    }
+    if (settings.scenarios.includes('admission')) {
+      const figures = await measureAdmission(sql, api, apiB, settings.admissionLimit)
+      const t = targets.admission
+      line({ bench: 'ratio', scenario: 'admission', ...figures, fraction: round3(figures.fraction), targets: t, met: { fraction: figures.fraction >= t.fraction_min && figures.fraction <= t.fraction_max && figures.unexpected_statuses === 0 } })
+    }
+    await stopServer(second.child)
   }
 
   if (dataset) {
     const query = benchRowsQuery
     const routes = [http('bare', `${server.base}/bare/rows/${dataset.id}?${query}`, {}), http('api', `${api}/datasets/${dataset.id}/rows?${query}`, auth)]
-    const page = (await checkSameData(routes.map((r) => r.url), [{}, auth])) as { rows: unknown[]; total: number }
+    const page = (await checkSameData(routes.map((r) => r.url), [{}, auth], seeded.keyId)) as { rows: unknown[]; total: number }
     if (page.rows.length !== 50) throw new Error(`expected a page of 50 rows, got ${page.rows.length}`)
     const statements = bareRowStatements(dataset, query)
     const direct: Target = {
@@ -233,7 +322,7 @@ async function loop(seconds: number, op: () => Promise<unknown>): Promise<Measur
     }),
   )
   const sorted = Float64Array.from(latencies).sort()
-  return { rps: latencies.length / ((performance.now() - start) / 1000), p50_ms: percentile(sorted, 0.5), p99_ms: percentile(sorted, 0.99), non2xx: 0, errors }
+  return { rps: latencies.length / ((performance.now() - start) / 1000), p50_ms: percentile(sorted, 0.5), p99_ms: percentile(sorted, 0.99), non2xx: 0, errors, requests: latencies.length }
 }
 
 /** A fresh embedded Postgres in a temporary folder, or DATABASE_URL when set; migrated either way. */
@@ -264,11 +353,12 @@ async function openDatabase(): Promise<{ url: string; external: boolean }> {
  * One organisation (the only one, so the bare route's unfiltered query returns exactly what RLS lets the
  * organisation see) with two agents, the bench's full-access key and twenty more keys of mixed kinds.
  */
-async function seed(sql: postgres.Sql): Promise<{ orgId: string; key: string }> {
+async function seed(sql: postgres.Sql): Promise<{ orgId: string; key: string; keyId: string }> {
   const [{ count }] = await sql<{ count: number }[]>`select count(*)::int as count from agentry.organisations`
   if (count > 0) throw new Error(`the database already holds ${count} organisation(s); the bench needs one with none`)
 
-  const org = await createOrganisation(sql, { name: 'Bench organisation', rateLimitPerMinute: 100_000_000 })
+  // A plan whose cap on requests in flight is out of the load's reach: the bench measures the request path.
+  const org = await createOrganisation(sql, { name: 'Bench organisation', plan: await ensureBenchPlan(sql), rateLimitPerMinute: 100_000_000 })
   const agents = [await createAgent(sql, { orgId: org.id, name: 'support-bot' }), await createAgent(sql, { orgId: org.id, name: 'research-bot' })]
   const bench = await issueKey(sql, { orgId: org.id, agentId: null, mode: null, name: 'bench', scopes: ['*'], expiresAt: null })
 
@@ -286,7 +376,7 @@ async function seed(sql: postgres.Sql): Promise<{ orgId: string; key: string }> 
     })
     if (i % 7 === 6) await revokeKey(sql, key.id)
   }
-  return { orgId: org.id, key: bench.key }
+  return { orgId: org.id, key: bench.key, keyId: bench.id }
 }
 
 /**
@@ -299,12 +389,12 @@ async function compileServer(): Promise<string> {
   return outfile
 }
 
-async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; base: string }> {
+async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort()
   // Node itself runs the compiled file, so the pid is the server's.
   const child = spawn(process.execPath, [await compileServer()], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(settings.poolSize), PORT: String(port) },
+    env: { ...process.env, ...env, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(settings.poolSize), PORT: String(port) },
     // The server's output goes to stderr: stdout carries the results.
     stdio: ['ignore', 2, 2, 'ipc'],
   })
@@ -331,28 +421,52 @@ async function stopServer(child: ChildProcess): Promise<void> {
   clearTimeout(timer)
 }
 
-/** Every route must answer the same data, or the comparison means nothing. Returns that data. */
-async function checkSameData(urls: string[], headers: Record<string, string>[]): Promise<unknown> {
+/**
+ * Every route must answer the same data, or the comparison means nothing. Returns that data. The calling
+ * key's own usage (`calls`, `last_used_at`) is left out of the comparison: it is written once a second, so
+ * two reads a moment apart may differ by the calls in between.
+ */
+async function checkSameData(urls: string[], headers: Record<string, string>[], callingKeyId: string): Promise<unknown> {
   const answers: unknown[] = []
-  // The authenticated request goes first: it bumps its key's usage counters, which a bare key listing reads.
   for (const i of [...urls.keys()].reverse()) {
     const response = await fetch(urls[i], { headers: headers[i] })
     if (response.status !== 200) throw new Error(`${urls[i]}: ${response.status} ${await response.text()}`)
     answers.unshift(((await response.json()) as { data: unknown }).data)
   }
+  const comparable = (answer: unknown) =>
+    Array.isArray(answer) ? answer.map((k: { id: string }) => (k.id === callingKeyId ? { ...k, calls: null, last_used_at: null } : k)) : answer
   for (const answer of answers.slice(1)) {
-    if (!isDeepStrictEqual(answer, answers[0])) {
+    if (!isDeepStrictEqual(comparable(answer), comparable(answers[0]))) {
       throw new Error(`the routes answer different data:\n ${JSON.stringify(answers[0]).slice(0, 500)}\n ${JSON.stringify(answer).slice(0, 500)}`)
     }
   }
   return answers[0]
 }
 
-async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Measurement> {
+/** Wraps a target to count the request path's statements on `serverBase` across all its measurements. */
+function countingStatements<T extends Target>(serverBase: string, target: T): T & { statementsPerRequest(): number } {
+  let statements = 0
+  let requests = 0
+  const read = async () => ((await (await fetch(`${serverBase}/bare/request-path`)).json()) as { statements: number }).statements
+  return {
+    ...target,
+    measure: async (seconds: number) => {
+      const before = await read()
+      const m = await target.measure(seconds)
+      statements += (await read()) - before
+      requests += m.requests
+      return m
+    },
+    statementsPerRequest: () => statements / requests,
+  }
+}
+
+async function load(url: string, headers: Record<string, string>, seconds: number, perRequest?: () => Record<string, string>): Promise<Measurement> {
   // Latencies are taken from each response rather than from autocannon's histogram, which keeps whole
   // milliseconds only: too coarse for a 1.3× ratio between latencies of a few milliseconds.
   const latencies: number[] = []
-  const run = autocannon({ url, headers, connections: settings.connections, duration: seconds })
+  const requests = perRequest ? [{ setupRequest: (r: LoadRequest) => ({ ...r, headers: { ...r.headers, ...perRequest() } }) }] : undefined
+  const run = autocannon({ url, headers, connections: settings.connections, duration: seconds, requests })
   run.on('response', (_client, status, _bytes, ms) => {
     if (status >= 200 && status < 300) latencies.push(ms)
   })
@@ -364,6 +478,7 @@ async function load(url: string, headers: Record<string, string>, seconds: numbe
     p99_ms: percentile(sorted, 0.99),
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    requests: result['2xx'] + result.non2xx,
   }
 }
 
@@ -403,11 +518,16 @@ function medianOf(ms: Measurement[]): Measurement {
     p99_ms: median(ms.map((m) => m.p99_ms)),
     non2xx: ms.reduce((sum, m) => sum + m.non2xx, 0),
     errors: ms.reduce((sum, m) => sum + m.errors, 0),
+    requests: ms.reduce((sum, m) => sum + m.requests, 0),
   }
 }
 
 function rounded(m: Measurement) {
   return { rps: Math.round(m.rps), p50_ms: round3(m.p50_ms), p99_ms: round3(m.p99_ms), non2xx: m.non2xx, errors: m.errors }
+}
+
+function round4(n: number): number {
+  return Math.round(n * 10_000) / 10_000
 }
 
 function round3(n: number): number {

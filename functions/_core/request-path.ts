@@ -29,6 +29,7 @@ export interface Credential extends CredentialTags {
 const report = (what: string) => (error: unknown) => console.error(`${what}:`, error instanceof Error ? error.message : error)
 
 let pool: () => Sql = database
+let statements = 0
 let cache: CredentialCache<Credential> | undefined
 let listener: ChangeListener | undefined
 let leases: RateLeases | undefined
@@ -37,6 +38,20 @@ let counters: UsageCounters | undefined
 /** Which pool the request path's own statements use (the auth pool, once there is one). */
 export function useRequestPathPool(sql: () => Sql): void {
   pool = sql
+}
+
+/** The pool for one of the request path's own statements, counted (see requestPathStatements). */
+export function requestPathSql(): Sql {
+  statements++
+  return pool()
+}
+
+/**
+ * Statements this process's request path has sent since it started: credential lookups, token leases and
+ * returns, usage flushes. `npm run bench` divides it by the requests served.
+ */
+export function requestPathStatements(): number {
+  return statements
 }
 
 export function credentials(): CredentialCache<Credential> {
@@ -55,12 +70,12 @@ export function credentials(): CredentialCache<Credential> {
 }
 
 export function rateLeases(): RateLeases {
-  leases ??= new RateLeases(() => pool(), { onError: report('rate limit: cannot give back unspent tokens') })
+  leases ??= new RateLeases(requestPathSql, { onError: report('rate limit: cannot give back unspent tokens') })
   return leases
 }
 
 export function usageCounters(): UsageCounters {
-  counters ??= new UsageCounters(() => pool(), { onError: report('usage counters: flush failed') })
+  counters ??= new UsageCounters(requestPathSql, { onError: report('usage counters: flush failed') })
   return counters
 }
 

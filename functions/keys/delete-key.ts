@@ -3,6 +3,7 @@ import type { Api } from '../_core/app.ts'
 import { claimsOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
+import { forgetKey } from '../_core/request-path.ts'
 import { defineRoute } from '../_core/route.ts'
 import { deleteKey, revokeKey } from './queries.ts'
 import { keyWithinReach } from './reach.ts'
@@ -32,5 +33,6 @@ export const registerDeleteKey = (api: Api) =>
       return permanent ? deleteKey(tx, id) : revokeKey(tx, id)
     })
     if (!key) throw notFound('API key')
+    forgetKey(id)
     return c.json({ data: key }, 200)
   })

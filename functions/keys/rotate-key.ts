@@ -3,6 +3,7 @@ import type { Api } from '../_core/app.ts'
 import { claimsOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
+import { forgetKey } from '../_core/request-path.ts'
 import { defineRoute } from '../_core/route.ts'
 import { issueKey } from './issue-key.ts'
 import { expireKey, lockKey, revokeKey } from './queries.ts'
@@ -53,6 +54,7 @@ export const registerRotateKey = (api: Api) =>
       else await revokeKey(tx, old.id)
       return replacement
     })
+    forgetKey(id)
     return c.json({ data: created }, 201)
   })
 

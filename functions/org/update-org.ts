@@ -3,6 +3,7 @@ import type { Api } from '../_core/app.ts'
 import { claimsOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
+import { forgetOrganisation } from '../_core/request-path.ts'
 import { defineRoute } from '../_core/route.ts'
 import { findOwnOrg, renameOwnOrg } from './queries.ts'
 import { Organisation, UpdateOrgBody } from './schemas.ts'
@@ -22,5 +23,6 @@ export const registerUpdateOrg = (api: Api) =>
     const { name } = c.req.valid('json')
     const org = await withTenant(claimsOf(c.get('principal')), async (tx) => ((await renameOwnOrg(tx, name)) ? findOwnOrg(tx) : undefined))
     if (!org) throw notFound('Organisation')
+    forgetOrganisation(c.get('principal').orgId)
     return c.json({ data: org }, 200)
   })

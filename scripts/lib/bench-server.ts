@@ -1,11 +1,15 @@
 // The server `npm run bench` loads, run as a process of its own so that the memory it reports is the
 // server's alone: the real API and, beside it, bare Hono routes running the same SQL as the API on the
 // service connection (no key check, no rate limit, no transaction, no RLS): /bare/keys as GET
-// /agent/api-keys, /bare/rows/:id as GET /datasets/:id/rows. PORT says where to listen; the parent is told
-// over IPC once the port is open.
+// /agent/api-keys, /bare/rows/:id as GET /datasets/:id/rows. /bare/tenant-keys runs GET /agent/api-keys's
+// query in the same tenant transaction under RLS, with fixed claims (BENCH_ORG_ID, BENCH_KEY_ID) and no key
+// check or rate limit: what the API costs beyond it is authentication's. /bare/request-path says how many
+// statements the request path has sent. PORT says where to listen; the parent is told over IPC once the
+// port is open. SIGTERM and SIGINT stop it as `npm start` stops: usage counts written, leased tokens back.
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
-import { closeDatabase, database } from '../../functions/_core/db.ts'
+import { closeDatabase, database, withTenant, type TenantClaims } from '../../functions/_core/db.ts'
+import { requestPathStatements } from '../../functions/_core/request-path.ts'
 import { selectedColumns, type RowShape } from '../../functions/_core/postgrest/compile.ts'
 import { maxRequestHeaderBytes } from '../../functions/_core/postgrest/parse.ts'
 import { app } from '../../functions/app.ts'
@@ -15,8 +19,19 @@ import { bareRowStatements } from './bench-rows.ts'
 
 const datasets = new Map<string, RowShape>()
 
+const tenant: TenantClaims = {
+  role: 'authenticated',
+  sub: null,
+  org_id: process.env.BENCH_ORG_ID ?? '00000000-0000-0000-0000-000000000000',
+  agent_id: null,
+  key_id: process.env.BENCH_KEY_ID ?? null,
+  scopes: ['*'],
+}
+
 const bare = new Hono()
   .get('/bare/keys', async (c) => c.json({ data: await listKeys(database()) }))
+  .get('/bare/tenant-keys', async (c) => c.json({ data: await withTenant(tenant, (tx) => listKeys(tx)) }))
+  .get('/bare/request-path', (c) => c.json({ statements: requestPathStatements() }))
   .get('/bare/rows/:id', async (c) => {
     const id = c.req.param('id')
     let dataset = datasets.get(id)
@@ -47,6 +62,6 @@ serve(
   () => process.send?.({ listening: port }),
 )
 
-process.on('SIGTERM', () => {
-  void closeDatabase().finally(() => process.exit(0))
-})
+const stop = () => void closeDatabase().finally(() => process.exit(0))
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)
