@@ -194,6 +194,8 @@ describe('the plan\'s caps', () => {
     const log = await api.call('GET', `/webhooks/deliveries?endpoint_id=${endpointId}&status=dead`, { key })
     expect(log.status).toBe(200)
     expect(log.body.data).toHaveLength(2)
+    // The platform's own reason carries nothing of a receiver's, so the tenant reads it as written.
+    expect(log.body.data.map((d: { last_error: string }) => d.last_error)).toEqual([reason, reason])
 
     await serviceSql()`update agentry.webhook_deliveries set status = 'delivered'
       where id = (select id from agentry.webhook_deliveries where endpoint_id = ${endpointId} and status = 'pending' limit 1)`
