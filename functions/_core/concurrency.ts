@@ -52,3 +52,51 @@ export const limitConcurrency: MiddlewareHandler<ApiEnv> = async (c, next) => {
     release()
   }
 }
+
+interface RowQueryTurns {
+  running: number
+  waiting: (() => void)[]
+  /** When the organisation's next row query may start: its last one's rest period. */
+  restUntil: number
+}
+
+const rowQueryTurns = new Map<string, RowQueryTurns>()
+
+/**
+ * Waits for one of the organisation's `cap` turns at running row queries in this process, first come first
+ * served, and returns the function that hands the turn on. A query that ran for d ms is followed by a rest
+ * of d × (1/share − 1) ms before the organisation's next one starts, so its row queries keep at most `share`
+ * of a database core busy; short queries barely notice. A request waiting here holds its request slot but
+ * no connection, so the wait is bounded by the organisation's own cap on requests in flight.
+ */
+export async function takeRowQueryTurn(orgId: string, cap: number, share = 1): Promise<() => void> {
+  let turns = rowQueryTurns.get(orgId)
+  if (!turns) {
+    if (rowQueryTurns.size >= 1000) forgetIdleOrganisations()
+    rowQueryTurns.set(orgId, (turns = { running: 0, waiting: [], restUntil: 0 }))
+  }
+  const state = turns
+  if (state.running < cap) state.running++
+  else await new Promise<void>((resolve) => state.waiting.push(resolve))
+  const rest = state.restUntil - Date.now()
+  if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
+  const started = Date.now()
+  let handedOn = false
+  return () => {
+    if (handedOn) return
+    handedOn = true
+    const now = Date.now()
+    state.restUntil = Math.max(state.restUntil, now + (now - started) * (1 / share - 1))
+    const next = state.waiting.shift()
+    if (next) next()
+    else if (--state.running === 0 && state.restUntil <= now && rowQueryTurns.get(orgId) === state) rowQueryTurns.delete(orgId)
+  }
+}
+
+/** Organisations with nothing running, waiting or resting need no entry: their next query starts afresh. */
+function forgetIdleOrganisations() {
+  const now = Date.now()
+  for (const [orgId, turns] of rowQueryTurns) {
+    if (turns.running === 0 && turns.restUntil <= now) rowQueryTurns.delete(orgId)
+  }
+}

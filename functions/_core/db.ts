@@ -1,4 +1,5 @@
 import postgres from 'postgres'
+import { takeRowQueryTurn } from './concurrency.ts'
 import { readEnv } from './env.ts'
 
 export type Sql = postgres.Sql
@@ -57,8 +58,21 @@ export async function closeDatabase(): Promise<void> {
 }
 
 export interface TenantOptions {
-  /** Cancels any statement of the transaction that runs longer (statement_timeout, 57014). */
+  /**
+   * Cancels any statement of the transaction that runs longer (statement_timeout, 57014). Work given a
+   * timeout is work whose cost the caller shapes (dataset row queries) and which can keep a database core
+   * busy for that long, so it is also rationed per organisation and process: ROW_QUERY_CONCURRENCY such
+   * transactions at once (default 1), keeping a core at most ROW_QUERY_SHARE of the time (default 0.5).
+   * The rest wait their turn without holding a connection; the organisation's cap on requests in flight
+   * bounds how many wait.
+   */
   statementTimeoutMs?: number
+}
+
+function takeRowQueryRation(orgId: string) {
+  const concurrency = Number(readEnv('ROW_QUERY_CONCURRENCY') ?? 1)
+  const share = Number(readEnv('ROW_QUERY_SHARE') ?? 0.5)
+  return takeRowQueryTurn(orgId, concurrency >= 1 ? concurrency : 1, share > 0 && share <= 1 ? share : 0.5)
 }
 
 /**
@@ -70,6 +84,15 @@ export interface TenantOptions {
  */
 export async function withTenant<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>, options: TenantOptions = {}): Promise<T> {
   const timeout = options.statementTimeoutMs
+  const turn = timeout ? await takeRowQueryRation(claims.org_id) : undefined
+  try {
+    return await inTransaction(claims, fn, timeout)
+  } finally {
+    turn?.()
+  }
+}
+
+async function inTransaction<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>, timeout: number | undefined): Promise<T> {
   const conn = await database().reserve()
   try {
     // Queries are lazy: execute() puts this one on the wire now, ahead of anything `fn` sends.

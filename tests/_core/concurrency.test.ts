@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { enterOrganisation, requestsInFlight } from '../../functions/_core/concurrency.ts'
+import { enterOrganisation, requestsInFlight, takeRowQueryTurn } from '../../functions/_core/concurrency.ts'
 import { startApi, type ApiResponse, type TestApi } from '../harness/api.ts'
 import { givePlan } from '../harness/plans.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
@@ -122,5 +122,44 @@ describe('the per-organisation cap on requests in flight', () => {
       expect(res.status).toBe(400)
     }
     expect(requestsInFlight(t.org.id)).toBe(0)
+  })
+})
+
+describe('an organisation\'s turns at row queries', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+  it('runs them `cap` at a time, in the order they came, and other organisations beside them', async () => {
+    const org = crypto.randomUUID()
+    const order: string[] = []
+    const first = await takeRowQueryTurn(org, 1)
+    const queued = ['second', 'third'].map(async (name) => {
+      const handOn = await takeRowQueryTurn(org, 1)
+      order.push(name)
+      handOn()
+    })
+    const elsewhere = await takeRowQueryTurn(crypto.randomUUID(), 1)
+    elsewhere()
+    await sleep(20)
+    expect(order).toEqual([])
+    first()
+    await Promise.all(queued)
+    expect(order).toEqual(['second', 'third'])
+  })
+
+  it('rests after a long query so the organisation keeps a core busy at most `share` of the time', async () => {
+    const org = crypto.randomUUID()
+    const handOn = await takeRowQueryTurn(org, 1, 0.5)
+    await sleep(200)
+    handOn()
+    const asked = Date.now()
+    ;(await takeRowQueryTurn(org, 1, 0.5))()
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(180)
+
+    // A quick query costs the next one only as long again.
+    const quick = crypto.randomUUID()
+    ;(await takeRowQueryTurn(quick, 1, 0.5))()
+    const again = Date.now()
+    ;(await takeRowQueryTurn(quick, 1, 0.5))()
+    expect(Date.now() - again).toBeLessThan(50)
   })
 })

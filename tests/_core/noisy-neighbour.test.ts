@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { callApi } from '../harness/api.ts'
+import { createDataset } from '../harness/datasets.ts'
+import { startApiProcess, type ApiProcess } from '../harness/processes.ts'
+import { createTenant, serviceSql } from '../harness/tenants.ts'
+
+// The API in a process of its own, with the shipped defaults spelled out: a 10-connection pool, 2 more for
+// authentication, each organisation's row queries one at a time and at most half of a database core.
+let server: ApiProcess
+beforeAll(async () => {
+  server = await startApiProcess({
+    DATABASE_POOL_SIZE: '10',
+    DATABASE_AUTH_POOL_SIZE: '2',
+    ROW_QUERY_CONCURRENCY: '1',
+    ROW_QUERY_SHARE: '0.5',
+  })
+})
+afterAll(() => server?.stop())
+
+const p99 = (ms: number[]) => [...ms].sort((x, y) => x - y)[Math.ceil(ms.length * 0.99) - 1]
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Times `count` sequential calls, each of which must succeed. */
+async function timeCalls(key: string, path: string, count: number, into: number[]) {
+  for (let i = 0; i < count; i++) {
+    const started = performance.now()
+    const res = await callApi(server.base, 'GET', path, { key })
+    into.push(performance.now() - started)
+    expect(res.status).toBe(200)
+  }
+}
+
+describe('a noisy neighbour', () => {
+  it('keeps tenant B\'s p99 within 2× while tenant A saturates slow row queries', async () => {
+    const a = await createTenant()
+    const b = await createTenant()
+    const keyA = await a.key()
+    const keyB = await b.key()
+    // A: 1,000 rows of 20,000 characters, and a LIKE with many wildcards that matches none of them, so
+    // every query reads and scans all of it (a few hundred ms of one core each).
+    const dataset = await createDataset(a)
+    await serviceSql()`
+      insert into agentry.dataset_rows (dataset_id, data)
+      select ${dataset.id}, jsonb_build_object('text', repeat('a', 20000) || g::text) from generate_series(1, 1000) g`
+    const slowQuery = `/datasets/${dataset.id}/rows?text=like.*a*a*a*a*a*a*a*a*b&limit=1`
+    const cheapRoute = '/agent/api-keys'
+
+    const answers = new Map<string, number>()
+    let running = false
+    // 20 concurrent callers, each sending the next slow query as soon as its last is answered. Refused ones
+    // wait the Retry-After they were given, as clients do, so A keeps every slot it may have busy.
+    const callerOfA = async () => {
+      while (running) {
+        const res = await callApi(server.base, 'GET', slowQuery, { key: keyA })
+        const answer = res.status === 200 ? '200' : `${res.status} ${res.body.error?.code}`
+        answers.set(answer, (answers.get(answer) ?? 0) + 1)
+        if (res.status === 429) await sleep(Number(res.headers.get('retry-after')) * 1000)
+      }
+    }
+
+    // Both tenants' paths warmed once, and the fresh rows' background work (hint bits, statistics) over.
+    expect((await callApi(server.base, 'GET', slowQuery, { key: keyA })).status).toBe(200)
+    await serviceSql()`vacuum analyze agentry.dataset_rows`
+    await timeCalls(keyB, cheapRoute, 20, [])
+    // B's 200 calls without A and 200 with A, in two alternating rounds, so that whatever else this
+    // machine is doing weighs on both alike.
+    const withoutA: number[] = []
+    const withA: number[] = []
+    for (let round = 0; round < 2; round++) {
+      await timeCalls(keyB, cheapRoute, 100, withoutA)
+      running = true
+      const callers = Array.from({ length: 20 }, callerOfA)
+      await sleep(1500)
+      await timeCalls(keyB, cheapRoute, 100, withA)
+      running = false
+      await Promise.all(callers)
+    }
+
+    // Within 2× of B's own p99, plus 15 ms so that a baseline of a few milliseconds is not at the mercy of
+    // one scheduler hiccup.
+    const bound = 2 * p99(withoutA) + 15
+    expect(p99(withA), `B's p99 without A ${p99(withoutA).toFixed(1)} ms, with A ${p99(withA).toFixed(1)} ms`).toBeLessThanOrEqual(bound)
+    // A was busy: its queries ran, and everything past its plan's 4 requests in flight was refused.
+    expect(answers.get('200')).toBeGreaterThan(0)
+    expect(answers.get('429 too_many_concurrent_requests')).toBeGreaterThan(0)
+    expect([...answers.keys()].sort()).toEqual(['200', '429 too_many_concurrent_requests'])
+  }, 120_000)
+})
