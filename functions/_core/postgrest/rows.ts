@@ -55,8 +55,13 @@ export async function readRows(
   page: Page,
   count = true,
 ): Promise<{ rows: string; returned: number; total: number | null }> {
-  const counting = count && !selectsEverything(q) ? run<{ total: number }>(tx, countRowsStatement(shape, q)) : null
-  const [[{ rows, returned }], counted] = await Promise.all([run<{ rows: string; returned: number }>(tx, selectRowsStatement(shape, q, page)), counting])
+  // Both compiled before either runs: a query the compiler refuses must leave no statement running unawaited.
+  const select = selectRowsStatement(shape, q, page)
+  const counting = count && !selectsEverything(q) ? countRowsStatement(shape, q) : null
+  const [[{ rows, returned }], counted] = await Promise.all([
+    run<{ rows: string; returned: number }>(tx, select),
+    counting ? run<{ total: number }>(tx, counting) : null,
+  ])
   return { rows, returned, total: counted ? counted[0].total : count ? shape.row_count : null }
 }
 
