@@ -75,7 +75,17 @@ export function rateLeases(): RateLeases {
 }
 
 export function usageCounters(): UsageCounters {
-  counters ??= new UsageCounters(requestPathSql, { onError: report('usage counters: flush failed') })
+  if (counters) return counters
+  counters = new UsageCounters(requestPathSql, { onError: report('usage counters: flush failed') })
+  // The Supabase Edge Runtime announces an isolate's end with beforeunload: write what it counted.
+  const deno = (globalThis as { Deno?: unknown }).Deno
+  const events = globalThis as { addEventListener?: (type: string, listener: () => void) => void }
+  if (deno && typeof events.addEventListener === 'function') {
+    events.addEventListener('beforeunload', () => {
+      void counters?.flush()
+      void leases?.returnUnspent(true)
+    })
+  }
   return counters
 }
 
