@@ -11,7 +11,7 @@
 import type { ArrayElement, Condition, Field, Filter, Operation, OrderTerm, SelectItem } from './ast.ts'
 import { ApiError } from '../errors.ts'
 import { parseArrayLiteral } from './parse.ts'
-import type { Fault, Suspect } from './query-errors.ts'
+import { likeEscapeProblem, type Fault, type Suspect } from './query-errors.ts'
 import { canonicalTimestamp, isJsonNumber, isNumberLiteral, isUuid, pgTextArray, type ColumnType } from './values.ts'
 
 export interface ColumnSpec {
@@ -412,7 +412,7 @@ function likePattern(value: string, label: string): string {
   const pattern = value.replaceAll('*', '%')
   const trailing = pattern.length - pattern.replace(/\\+$/, '').length
   if (trailing % 2 === 1) {
-    throw invalid(`Invalid escape in the LIKE pattern of the filter on "${label}": "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`)
+    throw invalid(likeEscapeProblem(`the filter on "${label}"`))
   }
   return pattern
 }

@@ -26,11 +26,16 @@ const raisedBy: Record<Fault, readonly string[]> = {
   data: ['22P02', '22P05', '22021', '22003', '2203', '54000'],
 }
 
+/** A LIKE pattern ending in its escape character: the compiler refuses it before PostgreSQL would. */
+export function likeEscapeProblem(where: string): string {
+  return `Invalid escape in the LIKE pattern of ${where}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`
+}
+
 const matches = (code: string, entries: readonly string[]) => entries.some((entry) => code.startsWith(entry))
 
 // What went wrong, by SQLSTATE, first match wins; `where` is the part at fault.
 const problems: [readonly string[], (where: string) => string][] = [
-  [['22025', '22019'], (w) => `Invalid escape in the LIKE pattern of ${w}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`],
+  [['22025', '22019'], likeEscapeProblem],
   [['2201B'], (w) => `Invalid regular expression in ${w} (match and imatch take POSIX regular expressions).`],
   [['42601'], (w) => `Invalid tsquery syntax in ${w} (use plfts or wfts for plain words).`],
   [['42704'], (w) => `Unknown text search configuration in ${w}: use a configuration such as english or simple.`],
