@@ -64,12 +64,13 @@ const rowQueryTurns = new Map<string, RowQueryTurns>()
 
 /**
  * Waits for one of the organisation's `cap` turns at running row queries in this process, first come first
- * served, and returns the function that hands the turn on. A query that ran for d ms is followed by a rest
- * of d × (1/share − 1) ms before the organisation's next one starts, so its row queries keep at most `share`
- * of a database core busy; short queries barely notice. A request waiting here holds its request slot but
- * no connection, so the wait is bounded by the organisation's own cap on requests in flight.
+ * served, and returns the function that hands the turn on. A query that ran for d ms, longer than `freeMs`,
+ * is followed by a rest of (d − freeMs) × (1/share − 1) ms before the organisation's next one starts, so its
+ * long row queries keep at most `share` of a database core busy, while quick ones (the organisation's
+ * rate limit bounds how many) never wait for a rest. A request waiting here holds its request slot but no
+ * connection, so the wait is bounded by the organisation's own cap on requests in flight.
  */
-export async function takeRowQueryTurn(orgId: string, cap: number, share = 1): Promise<() => void> {
+export async function takeRowQueryTurn(orgId: string, cap: number, share = 1, freeMs = 0): Promise<() => void> {
   let turns = rowQueryTurns.get(orgId)
   if (!turns) {
     if (rowQueryTurns.size >= 1000) forgetIdleOrganisations()
@@ -86,7 +87,7 @@ export async function takeRowQueryTurn(orgId: string, cap: number, share = 1): P
     if (handedOn) return
     handedOn = true
     const now = Date.now()
-    state.restUntil = Math.max(state.restUntil, now + (now - started) * (1 / share - 1))
+    state.restUntil = Math.max(state.restUntil, now + Math.max(0, now - started - freeMs) * (1 / share - 1))
     const next = state.waiting.shift()
     if (next) next()
     else if (--state.running === 0 && state.restUntil <= now && rowQueryTurns.get(orgId) === state) rowQueryTurns.delete(orgId)

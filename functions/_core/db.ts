@@ -62,17 +62,19 @@ export interface TenantOptions {
    * Cancels any statement of the transaction that runs longer (statement_timeout, 57014). Work given a
    * timeout is work whose cost the caller shapes (dataset row queries) and which can keep a database core
    * busy for that long, so it is also rationed per organisation and process: ROW_QUERY_CONCURRENCY such
-   * transactions at once (default 1), keeping a core at most ROW_QUERY_SHARE of the time (default 0.5).
-   * The rest wait their turn without holding a connection; the organisation's cap on requests in flight
-   * bounds how many wait.
+   * transactions at once (default 1), and beyond their first 100 ms keeping a core at most ROW_QUERY_SHARE
+   * of the time (default 0.5). The rest wait their turn without holding a connection; the organisation's
+   * cap on requests in flight bounds how many wait.
    */
   statementTimeoutMs?: number
 }
 
+const rowQueryFreeMs = 100
+
 function takeRowQueryRation(orgId: string) {
   const concurrency = Number(readEnv('ROW_QUERY_CONCURRENCY') ?? 1)
   const share = Number(readEnv('ROW_QUERY_SHARE') ?? 0.5)
-  return takeRowQueryTurn(orgId, concurrency >= 1 ? concurrency : 1, share > 0 && share <= 1 ? share : 0.5)
+  return takeRowQueryTurn(orgId, concurrency >= 1 ? concurrency : 1, share > 0 && share <= 1 ? share : 0.5, rowQueryFreeMs)
 }
 
 /**
