@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { describeSecurity } from '../harness/security.ts'
 import { givePlan } from '../harness/plans.ts'
@@ -19,6 +19,17 @@ describeSecurity('GET /agent/api-keys/{id}', { method: 'GET', path: keyPath, sco
 describeSecurity('POST /agent/api-keys', { method: 'POST', path: () => '/agent/api-keys', body: { name: 'ci', scopes: ['keys:write'] }, scope: 'keys:write', okStatus: 201 }, () => api)
 describeSecurity('POST /agent/api-keys/{id}/rotate', { method: 'POST', path: (t) => keyPath(t).then((p) => `${p}/rotate`), scope: 'keys:write', okStatus: 201, addressesResource: true, otherAgentPath: (t) => otherAgentKeyPath(t).then((p) => `${p}/rotate`) }, () => api)
 describeSecurity('DELETE /agent/api-keys/{id}', { method: 'DELETE', path: keyPath, scope: 'keys:write', okStatus: 200, addressesResource: true, otherAgentPath: otherAgentKeyPath }, () => api)
+
+/**
+ * Usage is counted in the API process and written within a second: waits for the key's count to reach
+ * `calls`, then makes sure it stays there through the next write.
+ */
+async function usageWritten(keyId: string, calls: number) {
+  const count = async () => (await serviceSql()`select call_count::int as calls from agentry.api_keys where id = ${keyId}`)[0].calls
+  await vi.waitFor(async () => expect(await count()).toBe(calls), { timeout: 3000, interval: 50 })
+  await new Promise((r) => setTimeout(r, 1100))
+  expect(await count()).toBe(calls)
+}
 
 describe('creating keys', () => {
   it('returns the raw key once, stores only its hash, and the new key works at once', async () => {
@@ -221,9 +232,11 @@ describe('listing and reading keys', () => {
   it('shows name, prefix, scopes, status, usage and expiry, never the key or its hash', async () => {
     const t = await createTenant()
     const { key, id } = await t.keyWithId({ name: 'counted', scopes: ['keys:read'] })
-    await api.call('GET', '/agent/api-keys', { key })
-    await api.call('GET', '/agent/api-keys', { key })
-    const res = await api.call('GET', `/agent/api-keys/${id}`, { key })
+    const reader = await t.key({ scopes: ['keys:read'] })
+    for (let i = 0; i < 3; i++) await api.call('GET', '/agent/api-keys', { key })
+    await usageWritten(id, 3)
+    // Read with another key, whose own call does not count on this one.
+    const res = await api.call('GET', `/agent/api-keys/${id}`, { key: reader })
     expect(res.status).toBe(200)
     expect(res.body.data).toMatchObject({ id, name: 'counted', prefix: key.slice(0, 11), scopes: ['keys:read'], status: 'active', calls: 3, expires_at: null })
     expect(Date.parse(res.body.data.last_used_at)).toBeGreaterThan(Date.now() - 60_000)
@@ -297,6 +310,7 @@ describe('revoking and deleting keys', () => {
     const admin = await t.key()
     const victim = await t.keyWithId()
     expect((await api.call('GET', '/me', { key: victim.key })).status).toBe(200)
+    await usageWritten(victim.id, 1)
     const res = await api.call('DELETE', `/agent/api-keys/${victim.id}`, { key: admin })
     expect(res.status).toBe(200)
     expect(res.body.data).toMatchObject({ id: victim.id, status: 'revoked', calls: 1 })
@@ -350,10 +364,10 @@ describe('revoking and deleting keys', () => {
     const after = await Promise.all(Array.from({ length: 40 }, () => api.call('GET', '/me', { key: victim.key })))
     expect(after.every((r) => r.status === 401)).toBe(true)
     for (const r of await Promise.all([...before, ...during])) expect([200, 401]).toContain(r.status)
-    const [row] = await serviceSql()`select call_count::int as calls, revoked_at from agentry.api_keys where id = ${victim.id}`
-    // Every admitted call was counted before the revoke committed; none after.
+    // Every admitted call is counted, within a second; no refused one is.
     const admitted = (await Promise.all([...before, ...during])).filter((r) => r.status === 200).length
-    expect(row.calls).toBe(admitted)
+    await usageWritten(victim.id, admitted)
+    const [row] = await serviceSql()`select revoked_at from agentry.api_keys where id = ${victim.id}`
     expect(row.revoked_at.getTime()).toBeLessThanOrEqual(revokedAt)
   })
 })
