@@ -71,24 +71,27 @@ export function failedAuthentications(): FailedAuthLimiter {
 
 /**
  * Where the request came from: the socket's peer on Node, the connection's remote address on Deno, or,
- * behind a proxy we trust, the first address of X-Forwarded-For (the client as the proxy saw it). The
- * header is trusted only when TRUST_PROXY=true, or by default on the Supabase Edge Runtime, whose gateway
- * sets it; anywhere else a client could write any address there.
+ * behind proxies we trust, the X-Forwarded-For entry the outermost trusted proxy wrote. Proxies append
+ * to the header, so its first entries are whatever the client sent: with N trusted hops the client is the
+ * N-th entry from the end. TRUST_PROXY is `true` (one hop) or a number of hops; by default the Supabase
+ * Edge Runtime, behind its one gateway, trusts one hop, and anywhere else the header is ignored.
  */
 export function sourceAddress(c: Context): string {
-  if (trustsProxy()) {
-    const first = c.req.header('x-forwarded-for')?.split(',')[0]?.trim()
-    if (first) return addressKey(first)
+  const hops = trustedHops()
+  if (hops > 0) {
+    const entries = c.req.header('x-forwarded-for')?.split(',').map((e) => e.trim()).filter(Boolean) ?? []
+    const client = entries[Math.max(0, entries.length - hops)]
+    if (client) return addressKey(client)
   }
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } }; remoteAddr?: { hostname?: string } } | undefined
   return addressKey(env?.incoming?.socket?.remoteAddress ?? env?.remoteAddr?.hostname ?? 'unknown')
 }
 
-function trustsProxy(): boolean {
+function trustedHops(): number {
   const configured = readEnv('TRUST_PROXY')
-  if (configured !== undefined) return configured === 'true'
+  if (configured !== undefined) return configured === 'true' ? 1 : /^\d+$/.test(configured) ? Number(configured) : 0
   const onDeno = (globalThis as { Deno?: unknown }).Deno !== undefined
-  return readEnv('SB_REGION') !== undefined || (onDeno && readEnv('SUPABASE_URL') !== undefined)
+  return readEnv('SB_REGION') !== undefined || (onDeno && readEnv('SUPABASE_URL') !== undefined) ? 1 : 0
 }
 
 /**

@@ -17,10 +17,11 @@ afterAll(() => {
 })
 
 const unknownKey = `pk_${'0'.repeat(32)}`
-const from = (address: string) => ({ 'x-forwarded-for': `${address}, 10.0.0.1` })
+// What a client may have written first, then the address the trusted proxy saw and appended.
+const from = (address: string) => ({ 'x-forwarded-for': `10.9.9.9, ${address}` })
 
 describe('failed authentications per source address', () => {
-  describe('behind a trusted proxy (TRUST_PROXY=true), by the first X-Forwarded-For address', () => {
+  describe('behind a trusted proxy (TRUST_PROXY=true), by the X-Forwarded-For address the proxy appended', () => {
     beforeAll(() => {
       process.env.TRUST_PROXY = 'true'
     })
@@ -51,6 +52,32 @@ describe('failed authentications per source address', () => {
       expect((await api.call('GET', '/me', { key, headers: from('198.51.100.1') })).status).toBe(429)
       expect((await api.call('GET', '/me', { key, headers: from('198.51.100.2') })).status).toBe(200)
       expect((await api.call('GET', '/me', { key: unknownKey, headers: from('198.51.100.2') })).status).toBe(401)
+    })
+
+    it('cannot be escaped by writing other addresses at the front of X-Forwarded-For', async () => {
+      const t = await createTenant()
+      const key = await t.key()
+      for (let i = 0; i < 20; i++) {
+        const headers = { 'x-forwarded-for': `198.18.2.${i}, 192.0.2.60` }
+        expect((await api.call('GET', '/me', { key: unknownKey, headers })).status).toBe(401)
+      }
+      expect((await api.call('GET', '/me', { key, headers: { 'x-forwarded-for': '198.18.3.1, 192.0.2.60' } })).status).toBe(429)
+    })
+
+    it('takes the N-th address from the end behind N trusted proxies (TRUST_PROXY=2)', async () => {
+      process.env.TRUST_PROXY = '2'
+      try {
+        const t = await createTenant()
+        const key = await t.key()
+        for (let i = 0; i < 20; i++) {
+          const headers = { 'x-forwarded-for': `198.18.4.${i}, 192.0.2.61, 10.0.0.${i}` }
+          expect((await api.call('GET', '/me', { key: unknownKey, headers })).status).toBe(401)
+        }
+        expect((await api.call('GET', '/me', { key, headers: { 'x-forwarded-for': '192.0.2.61, 10.0.0.99' } })).status).toBe(429)
+        expect((await api.call('GET', '/me', { key, headers: { 'x-forwarded-for': '192.0.2.62, 10.0.0.1' } })).status).toBe(200)
+      } finally {
+        process.env.TRUST_PROXY = 'true'
+      }
     })
 
     it('never counts successful requests', async () => {
