@@ -1,10 +1,11 @@
 import type { MiddlewareHandler } from 'hono'
-import { authDatabase, type TenantClaims } from './db.ts'
+import type { TenantClaims } from './db.ts'
 import { ApiError } from './errors.ts'
 import { failedAuthentications, sourceAddress } from './failed-auth.ts'
 import { verifyUserToken } from './jwt.ts'
 import { hashKey, isKeyShaped, type KeyMode } from './keys.ts'
-import type { Scope } from './scopes.ts'
+import { credentials, rateLeases, requestPathSql, usageCounters, type Credential } from './request-path.ts'
+import { sections, type Scope } from './scopes.ts'
 import type { ApiEnv } from './app.ts'
 
 /** Who is calling: an API key (organisation token or agent key) or a signed-in dashboard user. */
@@ -40,24 +41,11 @@ const unauthorized = (message: string) => new ApiError('unauthorized', message, 
 const jwtShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-type AuthRow = {
-  outcome: string
-  org_id: string | null
-  org_name: string | null
-  plan: string | null
-  scopes: string[] | null
-  rate_limit: number | null
-  rate_remaining: number | null
-  rate_reset: Date | null
-  retry_after: number | null
-  max_concurrent_requests: number | null
-}
-
 /**
- * Authenticates the request and checks the route's scope, in one database round trip: the SQL function
- * verifies the credential, counts the request against the organisation's rate limit, bumps the key's usage
- * counters and checks the scope. `scope: null` admits any valid credential. An address that keeps failing
- * to authenticate is refused before any of that (see failed-auth.ts).
+ * Authenticates the request, counts it against the organisation's rate limit and the key's usage, and
+ * checks the route's scope; for a credential this process has seen, without a database round trip (see
+ * request-path.ts). `scope: null` admits any valid credential. An address that keeps failing to
+ * authenticate is refused before any of that (see failed-auth.ts).
  */
 export function authenticate(scope: Scope | null): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
@@ -96,34 +84,84 @@ function rateLimitHeaders(rl: RateLimitState): Record<string, string> {
   return { 'X-RateLimit-Limit': String(rl.limit), 'X-RateLimit-Remaining': String(rl.remaining), 'X-RateLimit-Reset': String(rl.reset) }
 }
 
+// The route scopes a credential may be asked for: checked against its scopes by the database once, when
+// the credential is looked up, so that a cached credential answers any route's scope without asking again.
+const routeScopes: string[] = ['*', '*:read', '*:write', ...sections.flatMap((s) => [`${s}:read`, `${s}:write`])]
+
+type KeyRow = {
+  outcome: 'ok' | 'unknown' | 'revoked' | 'expired'
+  key_id: string
+  org_id: string
+  agent_id: string | null
+  mode: KeyMode | null
+  scopes: string[]
+  expires_at: Date | null
+  org_name: string
+  plan: string
+  rate_limit: number
+  max_concurrent_requests: number
+  allowed_scopes: string[]
+}
+
+type MemberRow = {
+  outcome: 'ok' | 'not_member' | 'org_required'
+  org_id: string
+  role: string
+  scopes: string[]
+  org_name: string
+  plan: string
+  rate_limit: number
+  max_concurrent_requests: number
+  allowed_scopes: string[]
+}
+
+/**
+ * A key's credential: from this process's cache when it holds it (no round trip), otherwise looked up by
+ * the key's SHA-256 (agentry.verify_key, a read) and kept. The expiry is checked on every request.
+ */
 async function authenticateKey(raw: string, scope: Scope | null): Promise<Principal> {
-  const [row] = await authDatabase()<(AuthRow & { key_id: string; agent_id: string | null; mode: KeyMode | null; expires_at: Date | null })[]>`
-    select * from agentry.authenticate_key(${hashKey(raw)}, ${scope})`
-  switch (row.outcome) {
-    case 'unknown':
-      throw unauthorized('Invalid API key: no such key exists.')
-    case 'revoked':
-      throw unauthorized('This API key has been revoked.')
-    case 'expired':
-      throw unauthorized(`This API key expired at ${row.expires_at?.toISOString()}.`)
+  const hash = hashKey(raw)
+  const cacheKey = 'k:' + hex(hash)
+  const cache = credentials()
+  let credential = cache.get(cacheKey)
+  if (!credential) {
+    const { value, answer } = await cache.load(cacheKey, async () => {
+      const [row] = await requestPathSql()<KeyRow[]>`select * from agentry.verify_key(${hash}, ${routeScopes})`
+      return { value: row.outcome === 'ok' ? keyCredential(row) : null, answer: row }
+    })
+    switch (answer.outcome) {
+      case 'unknown':
+        throw unauthorized('Invalid API key: no such key exists.')
+      case 'revoked':
+        throw unauthorized('This API key has been revoked.')
+      case 'expired':
+        throw unauthorized(`This API key expired at ${answer.expires_at?.toISOString()}.`)
+    }
+    credential = value!
   }
-  const principal: Principal = {
+  if (credential.expiresAt !== null && credential.expiresAt <= Date.now()) {
+    throw unauthorized(`This API key expired at ${new Date(credential.expiresAt).toISOString()}.`)
+  }
+  return admit(credential, scope, null)
+}
+
+function keyCredential(row: KeyRow): Credential {
+  return {
     kind: row.agent_id ? 'agent_key' : 'org_key',
-    orgId: row.org_id!,
-    orgName: row.org_name!,
-    plan: row.plan!,
+    orgId: row.org_id,
+    orgName: row.org_name,
+    plan: row.plan,
     agentId: row.agent_id,
     keyId: row.key_id,
     userId: null,
     role: null,
     mode: row.mode,
-    scopes: row.scopes!,
-    expiresAt: row.expires_at,
-    rateLimit: rateLimitOf(row),
-    maxConcurrentRequests: row.max_concurrent_requests!,
+    scopes: row.scopes,
+    expiresAt: row.expires_at?.getTime() ?? null,
+    rateLimit: row.rate_limit,
+    maxConcurrentRequests: row.max_concurrent_requests,
+    allowedScopes: new Set(row.allowed_scopes),
   }
-  refuseIfLimitedOrOutOfScope(row, principal, scope)
-  return principal
 }
 
 async function authenticateUser(token: string, orgHeader: string | undefined, scope: Scope | null): Promise<Principal> {
@@ -132,48 +170,83 @@ async function authenticateUser(token: string, orgHeader: string | undefined, sc
   }
   const verified = await verifyUserToken(token)
   if (!verified.ok) throw unauthorized(verified.reason)
-  const [row] = await authDatabase()<(AuthRow & { role: string | null })[]>`
-    select * from agentry.authenticate_member(${verified.userId}, ${orgHeader ?? null}, ${scope})`
-  if (row.outcome === 'not_member') throw unauthorized('This user is not a member of the organisation.')
-  if (row.outcome === 'org_required') {
-    throw new ApiError('bad_request', 'This user belongs to several organisations: name one in the X-Org-Id header.')
+  const userId = verified.userId
+  const cacheKey = `u:${userId}:${orgHeader?.toLowerCase() ?? ''}`
+  const cache = credentials()
+  let credential = cache.get(cacheKey)
+  if (!credential) {
+    const { value, answer } = await cache.load(cacheKey, async () => {
+      const [row] = await requestPathSql()<MemberRow[]>`select * from agentry.verify_member(${userId}, ${orgHeader ?? null}, ${routeScopes})`
+      return { value: row.outcome === 'ok' ? memberCredential(row, userId) : null, answer: row }
+    })
+    if (answer.outcome === 'not_member') throw unauthorized('This user is not a member of the organisation.')
+    if (answer.outcome === 'org_required') {
+      throw new ApiError('bad_request', 'This user belongs to several organisations: name one in the X-Org-Id header.')
+    }
+    credential = value!
   }
-  const principal: Principal = {
+  return admit(credential, scope, userId)
+}
+
+function memberCredential(row: MemberRow, userId: string): Credential {
+  return {
     kind: 'user',
-    orgId: row.org_id!,
-    orgName: row.org_name!,
-    plan: row.plan!,
+    orgId: row.org_id,
+    orgName: row.org_name,
+    plan: row.plan,
     agentId: null,
     keyId: null,
-    userId: verified.userId,
+    userId,
     role: row.role,
     mode: null,
-    scopes: row.scopes!,
+    scopes: row.scopes,
     expiresAt: null,
-    rateLimit: rateLimitOf(row),
-    maxConcurrentRequests: row.max_concurrent_requests!,
+    rateLimit: row.rate_limit,
+    maxConcurrentRequests: row.max_concurrent_requests,
+    allowedScopes: new Set(row.allowed_scopes),
   }
-  refuseIfLimitedOrOutOfScope(row, principal, scope)
-  return principal
 }
 
-function rateLimitOf(row: AuthRow): RateLimitState {
-  return { limit: row.rate_limit!, remaining: row.rate_remaining!, reset: Math.floor(row.rate_reset!.getTime() / 1000) }
-}
-
-function refuseIfLimitedOrOutOfScope(row: AuthRow, principal: Principal, scope: Scope | null) {
-  const rl = principal.rateLimit
-  const headers = rateLimitHeaders(rl)
-  if (row.outcome === 'rate_limited') {
+/**
+ * Counts the request against the organisation's limit (leased tokens, rate-lease.ts) and, for a key, in
+ * its usage; then checks the route's scope. Requests refused for scope count too; rate-limited ones not.
+ */
+async function admit(credential: Credential, scope: Scope | null, userId: string | null): Promise<Principal> {
+  const decision = await rateLeases().take(credential.orgId, credential.rateLimit)
+  const rateLimit: RateLimitState = { limit: decision.limit, remaining: decision.remaining, reset: decision.reset }
+  const headers = rateLimitHeaders(rateLimit)
+  if (!decision.allowed) {
     throw new ApiError(
       'rate_limited',
-      `Rate limit of ${rl.limit} requests per minute exceeded for this organisation; retry in ${row.retry_after} s.`,
+      `Rate limit of ${decision.limit} requests per minute exceeded for this organisation; retry in ${decision.retryAfter} s.`,
       undefined,
-      { ...headers, 'Retry-After': String(row.retry_after) },
+      { ...headers, 'Retry-After': String(decision.retryAfter) },
     )
   }
-  if (row.outcome === 'insufficient_scope') {
-    const who = principal.kind === 'user' ? 'Your role in this organisation lacks' : 'This API key lacks'
+  if (credential.keyId) usageCounters().record(credential.keyId)
+  if (scope !== null && !credential.allowedScopes.has(scope)) {
+    const who = credential.kind === 'user' ? 'Your role in this organisation lacks' : 'This API key lacks'
     throw new ApiError('insufficient_scope', `${who} the required scope "${scope}".`, undefined, headers)
   }
+  return {
+    kind: credential.kind,
+    orgId: credential.orgId,
+    orgName: credential.orgName,
+    plan: credential.plan,
+    agentId: credential.agentId,
+    keyId: credential.keyId,
+    userId,
+    role: credential.role,
+    mode: credential.mode,
+    scopes: credential.scopes,
+    expiresAt: credential.expiresAt === null ? null : new Date(credential.expiresAt),
+    rateLimit,
+    maxConcurrentRequests: credential.maxConcurrentRequests,
+  }
+}
+
+function hex(bytes: Uint8Array): string {
+  let s = ''
+  for (const b of bytes) s += (b < 16 ? '0' : '') + b.toString(16)
+  return s
 }

@@ -50,7 +50,21 @@ function connect(max: number): Sql {
   })
 }
 
+const closing: (() => Promise<void>)[] = []
+
+/**
+ * Work that must finish while the pools are still open when the process stops cleanly: the request path
+ * writes its usage counts and gives leased rate-limit tokens back (request-path.ts).
+ */
+export function beforeDatabaseCloses(step: () => Promise<void>): void {
+  if (!closing.includes(step)) closing.push(step)
+}
+
+/** Runs the steps registered with beforeDatabaseCloses, then ends both pools. */
 export async function closeDatabase(): Promise<void> {
+  for (const step of closing) {
+    await step().catch((error) => console.error('closing the database:', error instanceof Error ? error.message : error))
+  }
   const pools = [client, authClient]
   client = undefined
   authClient = undefined

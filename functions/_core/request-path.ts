@@ -3,7 +3,7 @@
 // connection that tells the cache what to forget (auth-changes.ts). Created on first use; settled (counts
 // written, tokens given back, listener closed) before the database pools close.
 import { listenForChanges, type ChangeListener } from './auth-changes.ts'
-import { database, type Sql } from './db.ts'
+import { authDatabase, beforeDatabaseCloses, type Sql } from './db.ts'
 import { readEnv } from './env.ts'
 import { canListen, cacheSize, CredentialCache, heardTtlMs, unheardTtlMs, type CredentialTags } from './key-cache.ts'
 import type { KeyMode } from './keys.ts'
@@ -28,17 +28,13 @@ export interface Credential extends CredentialTags {
 
 const report = (what: string) => (error: unknown) => console.error(`${what}:`, error instanceof Error ? error.message : error)
 
-let pool: () => Sql = database
+// The request path's statements are short and must not queue behind tenants' work: the auth pool.
+const pool: () => Sql = authDatabase
 let statements = 0
 let cache: CredentialCache<Credential> | undefined
 let listener: ChangeListener | undefined
 let leases: RateLeases | undefined
 let counters: UsageCounters | undefined
-
-/** Which pool the request path's own statements use (the auth pool, once there is one). */
-export function useRequestPathPool(sql: () => Sql): void {
-  pool = sql
-}
 
 /** The pool for one of the request path's own statements, counted (see requestPathStatements). */
 export function requestPathSql(): Sql {
@@ -56,6 +52,7 @@ export function requestPathStatements(): number {
 
 export function credentials(): CredentialCache<Credential> {
   if (cache) return cache
+  beforeDatabaseCloses(settleRequestPath)
   cache = new CredentialCache<Credential>({ maxEntries: cacheSize(), heardTtlMs: heardTtlMs(), unheardTtlMs: unheardTtlMs() })
   const url = readEnv('DATABASE_URL') ?? readEnv('SUPABASE_DB_URL')
   if (url && canListen()) {
@@ -70,12 +67,15 @@ export function credentials(): CredentialCache<Credential> {
 }
 
 export function rateLeases(): RateLeases {
-  leases ??= new RateLeases(requestPathSql, { onError: report('rate limit: cannot give back unspent tokens') })
+  if (leases) return leases
+  beforeDatabaseCloses(settleRequestPath)
+  leases = new RateLeases(requestPathSql, { onError: report('rate limit: cannot give back unspent tokens') })
   return leases
 }
 
 export function usageCounters(): UsageCounters {
   if (counters) return counters
+  beforeDatabaseCloses(settleRequestPath)
   counters = new UsageCounters(requestPathSql, { onError: report('usage counters: flush failed') })
   // The Supabase Edge Runtime announces an isolate's end with beforeunload: write what it counted.
   const deno = (globalThis as { Deno?: unknown }).Deno

@@ -1,5 +1,5 @@
-import { inject } from 'vitest'
-import { describe, expect, it } from 'vitest'
+import type postgres from 'postgres'
+import { describe, expect, inject, it } from 'vitest'
 import { listenForChanges } from '../../functions/_core/auth-changes.ts'
 import { CredentialCache, type CredentialTags } from '../../functions/_core/key-cache.ts'
 import { createTenant, serviceSql } from '../harness/tenants.ts'
@@ -151,6 +151,27 @@ describe('the change listener', () => {
       await waitUntil(() => notices.includes('key:after-reconnect'))
     } finally {
       await listener.stop()
+    }
+  })
+})
+
+describe('the request path\'s functions', () => {
+  it('are not callable as a tenant', async () => {
+    const t = await createTenant()
+    const calls = [
+      (tx: postgres.TransactionSql) => tx`select * from agentry.verify_key(${new Uint8Array(32)}, '{}')`,
+      (tx: postgres.TransactionSql) => tx`select * from agentry.verify_member(${crypto.randomUUID()}, null, '{}')`,
+      (tx: postgres.TransactionSql) => tx`select * from agentry.lease_rate_tokens(${t.org.id}, 1000000, 1000, 0, null)`,
+      (tx: postgres.TransactionSql) => tx`select agentry.return_rate_tokens(${[t.org.id]}::uuid[], ${[new Date().toISOString()]}::timestamptz[], '{1000}')`,
+      (tx: postgres.TransactionSql) => tx`select agentry.record_key_usage('{}', '{}', '{}')`,
+    ]
+    for (const call of calls) {
+      await expect(
+        serviceSql().begin(async (tx) => {
+          await tx`set local role authenticated`
+          return call(tx)
+        }),
+      ).rejects.toMatchObject({ code: '42501' })
     }
   })
 })

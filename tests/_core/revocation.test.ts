@@ -1,0 +1,131 @@
+import { SignJWT } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { localIssuer } from '../../functions/_core/jwt.ts'
+import { addMember } from '../../scripts/lib/admin.ts'
+import { callApi, type ApiResponse } from '../harness/api.ts'
+import { startApiProcess, type ApiProcess } from '../harness/processes.ts'
+import { createTenant, serviceSql } from '../harness/tenants.ts'
+
+// Two API processes: a change made through (or beside) one must reach the other's credential cache.
+const secret = 'super-secret-jwt-token-with-at-least-32-characters-long'
+let a: ApiProcess
+let b: ApiProcess
+beforeAll(async () => {
+  const env = { SUPABASE_JWT_SECRET: secret, SUPABASE_URL: '', SUPABASE_JWT_ISSUER: '' }
+  ;[a, b] = await Promise.all([startApiProcess(env), startApiProcess(env)])
+})
+afterAll(() => Promise.all([a, b].map((p) => p.stop())))
+
+/**
+ * Calls `call` every 20 ms until `changed` holds for its answer, and returns how long that took after
+ * `since`. Fails after 3 s.
+ */
+async function timeUntil(since: number, call: () => Promise<ApiResponse>, changed: (r: ApiResponse) => boolean): Promise<number> {
+  while (Date.now() - since < 3000) {
+    if (changed(await call())) return Date.now() - since
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  throw new Error('the change did not arrive within 3 s')
+}
+
+describe('revocation across processes', () => {
+  it('refuses a key on process B within a second of its revocation on process A, while B is under load', async () => {
+    const t = await createTenant()
+    const admin = await t.key()
+    const victim = await t.keyWithId()
+    expect((await callApi(b.base, 'GET', '/me', { key: victim.key })).status).toBe(200)
+
+    const answers: { sentAt: number; receivedAt: number; status: number }[] = []
+    let loading = true
+    // Three callers at once: under the free plan's four requests in flight per process.
+    const load = Promise.all(
+      Array.from({ length: 3 }, async () => {
+        while (loading) {
+          const sentAt = Date.now()
+          const { status } = await callApi(b.base, 'GET', '/me', { key: victim.key })
+          answers.push({ sentAt, receivedAt: Date.now(), status })
+        }
+      }),
+    )
+    await new Promise((r) => setTimeout(r, 300))
+    const revoke = await callApi(a.base, 'DELETE', `/agent/api-keys/${victim.id}`, { key: admin })
+    const revokedAt = Date.now()
+    expect(revoke.status).toBe(200)
+    // The process that revoked it refuses it on the very next request.
+    expect((await callApi(a.base, 'GET', '/me', { key: victim.key })).status).toBe(401)
+    await new Promise((r) => setTimeout(r, 1500))
+    loading = false
+    await load
+
+    expect(answers.filter((x) => x.status === 200 && x.sentAt < revokedAt).length).toBeGreaterThan(5)
+    expect(answers.every((x) => x.status === 200 || x.status === 401)).toBe(true)
+    const firstRefusal = answers.find((x) => x.status === 401)!
+    const propagationMs = firstRefusal.receivedAt - revokedAt
+    expect(propagationMs).toBeLessThan(1000)
+    const late = answers.filter((x) => x.sentAt >= revokedAt + 1000)
+    expect(late.length).toBeGreaterThan(5)
+    expect(late.every((x) => x.status === 401)).toBe(true)
+  })
+
+  it('applies a change of scopes on another process within a second', async () => {
+    const t = await createTenant()
+    const { key, id } = await t.keyWithId({ scopes: ['keys:read', 'agents:read'] })
+    expect((await callApi(b.base, 'GET', '/agent/api-keys', { key })).status).toBe(200)
+    const changedAt = Date.now()
+    await serviceSql()`update agentry.api_keys set scopes = '{agents:read}' where id = ${id}`
+    const ms = await timeUntil(changedAt, () => callApi(b.base, 'GET', '/agent/api-keys', { key }), (r) => r.status === 403)
+    expect(ms).toBeLessThan(1000)
+    const refused = await callApi(b.base, 'GET', '/agent/api-keys', { key })
+    expect(refused.body.error.code).toBe('insufficient_scope')
+  })
+
+  it('applies a new expiry on another process within a second, and checks a cached expiry on every request', async () => {
+    const t = await createTenant()
+    const { key, id } = await t.keyWithId()
+    expect((await callApi(b.base, 'GET', '/me', { key })).status).toBe(200)
+    const changedAt = Date.now()
+    await serviceSql()`update agentry.api_keys set expires_at = now() + interval '1.5 seconds' where id = ${id}`
+    // B learns the new expiry, caches it and keeps admitting the key until then, without being told again.
+    const ms = await timeUntil(changedAt, () => callApi(b.base, 'GET', '/me', { key }), (r) => r.status === 200 && r.body.data.key.expires_at !== null)
+    expect(ms).toBeLessThan(1000)
+    await new Promise((r) => setTimeout(r, changedAt + 1700 - Date.now()))
+    const late = await callApi(b.base, 'GET', '/me', { key })
+    expect(late.status).toBe(401)
+    expect(late.body.error.message).toMatch(/expired at \d{4}-/)
+  })
+
+  it('applies a change of plan or of the organisation\'s limit on another process within a second', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const before = await callApi(b.base, 'GET', '/me', { key })
+    expect(before.body.data.org.plan).toBe('free')
+    let changedAt = Date.now()
+    await serviceSql()`update agentry.organisations set plan = 'pro' where id = ${t.org.id}`
+    expect(await timeUntil(changedAt, () => callApi(b.base, 'GET', '/me', { key }), (r) => r.body.data?.org.plan === 'pro')).toBeLessThan(1000)
+    changedAt = Date.now()
+    await serviceSql()`update agentry.organisations set rate_limit_per_minute = 777 where id = ${t.org.id}`
+    expect(await timeUntil(changedAt, () => callApi(b.base, 'GET', '/me', { key }), (r) => r.headers.get('x-ratelimit-limit') === '777')).toBeLessThan(1000)
+  })
+
+  it('applies a dashboard user\'s change of role, and the end of their membership, on another process within a second', async () => {
+    const t = await createTenant()
+    const userId = crypto.randomUUID()
+    await addMember(serviceSql(), { orgId: t.org.id, userId, role: 'admin' })
+    const token = await new SignJWT({ role: 'authenticated' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(userId)
+      .setAudience('authenticated')
+      .setIssuer(localIssuer)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret))
+    const me = await callApi(b.base, 'GET', '/me', { key: token })
+    expect(me.body.data).toMatchObject({ credential: 'user', user: { id: userId, role: 'admin' } })
+    let changedAt = Date.now()
+    await serviceSql()`update agentry.members set role = 'member' where user_id = ${userId}`
+    expect(await timeUntil(changedAt, () => callApi(b.base, 'GET', '/me', { key: token }), (r) => r.body.data?.user.role === 'member')).toBeLessThan(1000)
+    changedAt = Date.now()
+    await serviceSql()`delete from agentry.members where user_id = ${userId}`
+    expect(await timeUntil(changedAt, () => callApi(b.base, 'GET', '/me', { key: token }), (r) => r.status === 401)).toBeLessThan(1000)
+  })
+})
