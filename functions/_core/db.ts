@@ -95,8 +95,9 @@ function takeRowQueryRation(orgId: string) {
  * Runs `fn` in one transaction as the `authenticated` role with the tenant's claims, so RLS decides what
  * every statement inside can see or change. BEGIN, the role and the claims travel as one message that is
  * not awaited: the driver sends it in the same write as `fn`'s first statement, which the server then runs
- * after it, so tenant work costs its own statements plus the COMMIT. Role and claims are
- * transaction-local: nothing leaks to the next user of the pooled connection.
+ * after it, so tenant work costs its own statements plus the COMMIT. When `fn` hands back its one statement
+ * unsent (returns the query itself, not awaited), the COMMIT goes in that same write too. Role and claims
+ * are transaction-local: nothing leaks to the next user of the pooled connection.
  */
 export async function withTenant<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>, options: TenantOptions = {}): Promise<T> {
   const timeout = options.statementTimeoutMs
@@ -118,9 +119,26 @@ async function inTransaction<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>
           (timeout ? `, set_config('statement_timeout', '${Math.max(1, Math.round(timeout))}', true)` : ''),
       )
       .execute()
+    const work = fn(conn)
+    if (isUnsent(work)) {
+      // The whole transaction is the callback's one statement: it and the COMMIT go out in the same write as
+      // BEGIN, one round trip in all. A failed statement leaves the transaction aborted, where COMMIT rolls
+      // back, so the connection goes back clean either way.
+      const sent = work.execute()
+      const committed = conn.unsafe('commit').execute()
+      const settled = Promise.allSettled([begun, sent, committed])
+      try {
+        const [, result] = await Promise.all([begun, sent, committed])
+        return result as T
+      } catch (error) {
+        await settled
+        await conn.unsafe('rollback').catch(() => {})
+        throw error
+      }
+    }
     let result: T
     try {
-      ;[, result] = await Promise.all([begun, fn(conn)])
+      ;[, result] = await Promise.all([begun, work])
     } catch (error) {
       await begun.catch(() => {})
       await conn.unsafe('rollback').catch(() => {})
@@ -131,6 +149,12 @@ async function inTransaction<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>
   } finally {
     conn.release()
   }
+}
+
+/** A postgres.js query not yet sent: queries are lazy until awaited or executed. */
+function isUnsent(value: unknown): value is postgres.PendingQuery<postgres.Row[]> {
+  const query = value as { execute?: unknown; executed?: unknown } | null
+  return typeof query?.execute === 'function' && query.executed === false
 }
 
 /**

@@ -27,8 +27,11 @@ const keyColumns = (sql: Db) => sql`
   call_count::float8 as calls, to_json(expires_at) #>> '{}' as expires_at,
   to_json(revoked_at) #>> '{}' as revoked_at, rotated_from`
 
-/** Tenants rely on RLS for the organisation; the operator's service connection names it. */
-export async function listKeys(tx: Db, orgId?: string): Promise<KeyRow[]> {
+/**
+ * Tenants rely on RLS for the organisation; the operator's service connection names it. Returns the query
+ * unsent, so that withTenant can send it with its BEGIN and COMMIT in one write.
+ */
+export function listKeys(tx: Db, orgId?: string): Promise<KeyRow[]> {
   return tx<KeyRow[]>`
     select ${keyColumns(tx)} from agentry.api_keys
     ${orgId ? tx`where org_id = ${orgId}` : tx``}
