@@ -394,7 +394,9 @@ async function startServer(databaseUrl: string, env: Record<string, string> = {}
   // Node itself runs the compiled file, so the pid is the server's.
   const child = spawn(process.execPath, [await compileServer()], {
     cwd: root,
-    env: { ...process.env, ...env, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(settings.poolSize), PORT: String(port) },
+    // Every request comes from 127.0.0.1, and the revocation runs are refused on purpose: the limit on
+    // failed authentications per address would end them.
+    env: { AUTH_FAILURE_LIMIT: '1000000', ...process.env, ...env, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(settings.poolSize), PORT: String(port) },
     // The server's output goes to stderr: stdout carries the results.
     stdio: ['ignore', 2, 2, 'ipc'],
   })
@@ -491,7 +493,11 @@ function sampleMemory(pid: number) {
   }
   const beforeLoadMb = read('VmRSS')
   let sampledPeakMb = beforeLoadMb
-  const timer = setInterval(() => (sampledPeakMb = Math.max(sampledPeakMb, read('VmRSS'))), 100)
+  const timer = setInterval(() => {
+    // The server may be gone already when a failed run is being cleaned up.
+    if (fs.existsSync(`/proc/${pid}/status`)) sampledPeakMb = Math.max(sampledPeakMb, read('VmRSS'))
+  }, 100)
+  timer.unref()
   return {
     stop: () => {
       clearInterval(timer)
