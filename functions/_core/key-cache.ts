@@ -38,7 +38,7 @@ export class CredentialCache<V extends CredentialTags> {
   private readonly entries = new Map<string, Entry<V>>()
   private readonly loading = new Map<string, Promise<unknown>>()
   private readonly now: () => number
-  /** Bumped by every forget; a lookup started before a bump is not kept. */
+  /** Bumped by every forget; a lookup started before a bump is neither kept nor shared. */
   private generation = 0
   private heard = false
 
@@ -83,12 +83,14 @@ export class CredentialCache<V extends CredentialTags> {
     const pending = this.loading.get(key) as Promise<Loaded<V, R>> | undefined
     if (pending) return pending
     const started = this.generation
-    const loaded = load()
+    const loaded: Promise<Loaded<V, R>> = load()
       .then((result) => {
         if (result.value && this.generation === started) this.set(key, result.value)
         return result
       })
-      .finally(() => this.loading.delete(key))
+      .finally(() => {
+        if (this.loading.get(key) === loaded) this.loading.delete(key)
+      })
     this.loading.set(key, loaded)
     return loaded
   }
@@ -120,8 +122,17 @@ export class CredentialCache<V extends CredentialTags> {
   }
 
   forgetAll(): void {
-    this.generation++
+    this.forgotten()
     this.entries.clear()
+  }
+
+  /**
+   * Something changed: lookups in flight may have read the state before it, so they are kept for their own
+   * callers only, and a request arriving from now on starts a lookup of its own.
+   */
+  private forgotten() {
+    this.generation++
+    this.loading.clear()
   }
 
   /** Applies one change notice: "key:<id>", "org:<id>", "user:<id>" or "plan:<id>"; anything else forgets all. */
@@ -146,7 +157,7 @@ export class CredentialCache<V extends CredentialTags> {
 
   // Changes are rare and the cache is bounded: a scan costs less than keeping indexes right.
   private forgetWhere(matches: (v: V) => boolean) {
-    this.generation++
+    this.forgotten()
     for (const [key, entry] of this.entries) if (matches(entry.value)) this.entries.delete(key)
   }
 }
