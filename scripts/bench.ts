@@ -70,7 +70,8 @@ const targets = {
   // Today's keys figure before the request path was cached (README, 2026-11-30): 1,198 req/s.
   cold: { rps_min: 1198 },
   revocation: { max_ms_max: 1000 },
-  admission: { fraction_min: 0.95, fraction_max: 1 },
+  // At least this share of the limit admitted in a full minute; never more than the limit, as the bucket counts.
+  admission: { fraction_min: 0.95 },
   rows: { api_to_bare_throughput_min: 0.75 },
   webhooks: { deliveries_per_second_min: 1000, latency_p50_ms_max: 50 },
   chat: { added_ttft_ms_max: 15 },
@@ -214,7 +215,7 @@ async function main(): Promise<number> {
     if (settings.scenarios.includes('admission')) {
       const figures = await measureAdmission(sql, api, apiB, settings.admissionLimit)
       const t = targets.admission
-      line({ bench: 'ratio', scenario: 'admission', ...figures, fraction: round3(figures.fraction), targets: t, met: { fraction: figures.fraction >= t.fraction_min && figures.fraction <= t.fraction_max && figures.unexpected_statuses === 0 } })
+      line({ bench: 'ratio', scenario: 'admission', ...figures, fraction: round3(figures.fraction), targets: t, met: { fraction: figures.fraction >= t.fraction_min && (figures.bucket_counted_in_minute ?? Infinity) <= figures.limit_per_minute && figures.unexpected_statuses === 0 } })
     }
     await stopServer(second.child)
   }
