@@ -107,6 +107,21 @@ describe('revocation across processes', () => {
     expect(await timeUntil(changedAt, () => callApi(b.base, 'GET', '/me', { key }), (r) => r.headers.get('x-ratelimit-limit') === '777')).toBeLessThan(1000)
   })
 
+  it('without a LISTEN, as on the Supabase Edge Runtime, refuses a revoked key once its cached entry has lived 2 s', async () => {
+    const edge = await startApiProcess({ AUTH_CACHE_LISTEN: 'false' })
+    try {
+      const t = await createTenant()
+      const { key, id } = await t.keyWithId()
+      expect((await callApi(edge.base, 'GET', '/me', { key })).status).toBe(200)
+      const revokedAt = Date.now()
+      await serviceSql()`update agentry.api_keys set status = 'revoked', revoked_at = now() where id = ${id}`
+      const ms = await timeUntil(revokedAt, () => callApi(edge.base, 'GET', '/me', { key }), (r) => r.status === 401)
+      expect(ms).toBeLessThan(2500)
+    } finally {
+      await edge.stop()
+    }
+  })
+
   it('applies a dashboard user\'s change of role, and the end of their membership, on another process within a second', async () => {
     const t = await createTenant()
     const userId = crypto.randomUUID()
