@@ -9,6 +9,7 @@ export interface EndpointRow {
   enabled: boolean
   disabled_reason: 'gone' | 'failing' | 'manual' | null
   disabled_at: string | null
+  verified_at: string | null
   agent_id: string | null
   previous_secret_expires_at: string | null
   created_at: string
@@ -18,7 +19,7 @@ export interface EndpointRow {
 const iso = (tx: Tx, column: string) => tx`to_json(${tx(column)}) #>> '{}' as ${tx(column)}`
 
 const endpointColumns = (tx: Tx) => tx`
-  id, url, description, events, filters, enabled, disabled_reason, ${iso(tx, 'disabled_at')}, agent_id,
+  id, url, description, events, filters, enabled, disabled_reason, ${iso(tx, 'disabled_at')}, ${iso(tx, 'verified_at')}, agent_id,
   case when previous_secret_expires_at > now() then to_json(previous_secret_expires_at) #>> '{}' end as previous_secret_expires_at,
   ${iso(tx, 'created_at')}, ${iso(tx, 'updated_at')}`
 

@@ -13,6 +13,11 @@ export const Endpoint = z
     enabled: z.boolean(),
     disabled_reason: z.enum(['gone', 'failing', 'manual']).nullable().openapi({ description: 'Why the endpoint is disabled, when it is.' }),
     disabled_at: z.string().nullable(),
+    verified_at: z.string().nullable().openapi({
+      description:
+        'When the endpoint, at its current URL, first answered a delivery with a 2xx. Until then the delivery log ' +
+        'shows its answers\' status codes and generic errors only, never their bodies; a new URL starts over.',
+    }),
     agent_id: z.uuid().nullable(),
     previous_secret_expires_at: z.string().nullable().openapi({ description: 'Until then, the secret before the last rotation signs too.' }),
     created_at: z.string(),
