@@ -67,8 +67,10 @@ const targets = {
     request_path_statements_per_request_max: 0.1,
     rss_mb_max: 200,
   },
-  // Today's keys figure before the request path was cached (README, 2026-11-30): 1,198 req/s.
-  cold: { rps_min: 1198 },
+  // The keys figure before the request path was cached (README, 2026-11-30): 1,198 req/s, 0.32× the bare
+  // route in the same run (0.24–0.32× across runs). Absolute figures drift with the machine's other load, so
+  // the cold path is held to that ratio against the bare route measured in this run.
+  cold: { rps_before_caching: 1198, to_bare_min: 0.32 },
   revocation: { max_ms_max: 1000 },
   // At least this share of the limit admitted in a full minute; never more than the limit, as the bucket counts.
   admission: { fraction_min: 0.95 },
@@ -144,6 +146,7 @@ async function main(): Promise<number> {
   const auth = { authorization: `Bearer ${seeded.key}` }
   const memory = sampleMemory(server.child.pid!)
   const measured: Measurement[] = []
+  let bareKeys: Measurement | undefined
 
   if (settings.scenarios.includes('keys')) {
     const apiRoute = countingStatements(server.base, http('api', `${api}/agent/api-keys`, auth))
@@ -152,6 +155,7 @@ async function main(): Promise<number> {
     if (!Array.isArray(keys) || keys.length !== 21) throw new Error(`expected the 21 seeded keys, got ${JSON.stringify(keys)}`)
     const m = await compare('keys', routes)
     measured.push(...Object.values(m))
+    bareKeys = m.bare
     const toBare = m.api.rps / m.bare.rps
     const toTenant = m.api.rps / m.tenant.rps
     const p99ToBare = m.api.p99_ms / m.bare.p99_ms
@@ -197,9 +201,10 @@ async function main(): Promise<number> {
       organisations: cold.orgIds.length,
       cache_entries: settings.coldCache,
       rps: Math.round(figures.rps),
+      to_bare: bareKeys ? round3(figures.rps / bareKeys.rps) : null,
       request_path_statements_per_request: round4(target.statementsPerRequest()),
       targets: targets.cold,
-      met: { rps: figures.rps >= targets.cold.rps_min },
+      met: { to_bare: bareKeys ? figures.rps / bareKeys.rps >= targets.cold.to_bare_min : null },
     })
   }
 
