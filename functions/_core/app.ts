@@ -58,7 +58,7 @@ export function createServerApp(v1: Api, rest: Api): Hono<ApiEnv> {
     },
   })
   // No route reads a GET's or HEAD's body, and asking for it makes @hono/node-server build a full Request
-  // for every read: a tenth of a key listing's CPU.
+  // for every request: a few per cent of a key listing's CPU.
   app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)))
 
   app.route(apiBasePath, v1)
