@@ -11,6 +11,7 @@ const inFlight = new Map<string, number>()
 
 /** Takes one of the organisation's slots, or returns null when all `cap` of them are in use. */
 export function enterOrganisation(orgId: string, cap: number): (() => void) | null {
+  noteActivity(orgId)
   const count = inFlight.get(orgId) ?? 0
   if (count >= cap) return null
   inFlight.set(orgId, count + 1)
@@ -53,10 +54,34 @@ export const limitConcurrency: MiddlewareHandler<ApiEnv> = async (c, next) => {
   }
 }
 
+// The two organisations seen most recently (distinct), enough to tell whether any organisation other than a
+// given one has been active lately.
+let latest: { orgId: string; at: number } | null = null
+let before: { orgId: string; at: number } | null = null
+
+function noteActivity(orgId: string) {
+  const at = Date.now()
+  if (latest?.orgId === orgId) latest.at = at
+  else {
+    before = latest
+    latest = { orgId, at }
+  }
+}
+
+/** How recently another organisation must have been seen for this process's database to count as shared. */
+const contendedForMs = 1000
+
+/** Whether another organisation has a request in flight in this process, or has had one in the last second. */
+function othersActive(orgId: string): boolean {
+  if (inFlight.size > (inFlight.has(orgId) ? 1 : 0)) return true
+  const other = latest?.orgId !== orgId ? latest : before
+  return other !== null && Date.now() - other.at < contendedForMs
+}
+
 interface RowQueryTurns {
   running: number
   waiting: (() => void)[]
-  /** When the organisation's next row query may start: its last one's rest period. */
+  /** When the organisation's next rationed row query may start: its last one's rest period. */
   restUntil: number
 }
 
@@ -66,9 +91,10 @@ const rowQueryTurns = new Map<string, RowQueryTurns>()
  * Waits for one of the organisation's `cap` turns at running row queries in this process, first come first
  * served, and returns the function that hands the turn on. A query that ran for d ms, longer than `freeMs`,
  * is followed by a rest of (d − freeMs) × (1/share − 1) ms before the organisation's next one starts, so its
- * long row queries keep at most `share` of a database core busy, while quick ones (the organisation's
- * rate limit bounds how many) never wait for a rest. A request waiting here holds its request slot but no
- * connection, so the wait is bounded by the organisation's own cap on requests in flight.
+ * long row queries keep at most `share` of a database core busy, while quick ones never wait for a rest.
+ * The ration holds only while another organisation is active in this process: alone, an organisation
+ * may use everything (bounded by its cap on requests in flight), since nobody is waiting for it. A request
+ * waiting here holds its request slot but no connection.
  */
 export async function takeRowQueryTurn(orgId: string, cap: number, share = 1, freeMs = 0): Promise<() => void> {
   let turns = rowQueryTurns.get(orgId)
@@ -77,10 +103,13 @@ export async function takeRowQueryTurn(orgId: string, cap: number, share = 1, fr
     rowQueryTurns.set(orgId, (turns = { running: 0, waiting: [], restUntil: 0 }))
   }
   const state = turns
-  if (state.running < cap) state.running++
-  else await new Promise<void>((resolve) => state.waiting.push(resolve))
-  const rest = state.restUntil - Date.now()
-  if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
+  if (!othersActive(orgId)) state.running++
+  else {
+    if (state.running < cap) state.running++
+    else await new Promise<void>((resolve) => state.waiting.push(resolve))
+    const rest = state.restUntil - Date.now()
+    if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
+  }
   const started = Date.now()
   let handedOn = false
   return () => {
@@ -88,9 +117,16 @@ export async function takeRowQueryTurn(orgId: string, cap: number, share = 1, fr
     handedOn = true
     const now = Date.now()
     state.restUntil = Math.max(state.restUntil, now + Math.max(0, now - started - freeMs) * (1 / share - 1))
-    const next = state.waiting.shift()
-    if (next) next()
-    else if (--state.running === 0 && state.restUntil <= now && rowQueryTurns.get(orgId) === state) rowQueryTurns.delete(orgId)
+    state.running--
+    // Turns taken while the organisation was alone may leave more running than `cap`: waiters start only
+    // as the count falls below it.
+    while (state.waiting.length > 0 && state.running < cap) {
+      state.running++
+      state.waiting.shift()!()
+    }
+    if (state.running === 0 && state.waiting.length === 0 && state.restUntil <= now && rowQueryTurns.get(orgId) === state) {
+      rowQueryTurns.delete(orgId)
+    }
   }
 }
 
@@ -98,6 +134,6 @@ export async function takeRowQueryTurn(orgId: string, cap: number, share = 1, fr
 function forgetIdleOrganisations() {
   const now = Date.now()
   for (const [orgId, turns] of rowQueryTurns) {
-    if (turns.running === 0 && turns.restUntil <= now) rowQueryTurns.delete(orgId)
+    if (turns.running === 0 && turns.waiting.length === 0 && turns.restUntil <= now) rowQueryTurns.delete(orgId)
   }
 }

@@ -106,7 +106,9 @@ describe('the per-organisation cap on requests in flight', () => {
     expect(first).not.toBeNull()
     expect(second).not.toBeNull()
     expect(enterOrganisation(org, 2)).toBeNull()
-    expect(enterOrganisation(crypto.randomUUID(), 2)).not.toBeNull()
+    const elsewhere = enterOrganisation(crypto.randomUUID(), 2)
+    expect(elsewhere).not.toBeNull()
+    elsewhere!()
     first!()
     first!()
     expect(requestsInFlight(org)).toBe(1)
@@ -127,8 +129,11 @@ describe('the per-organisation cap on requests in flight', () => {
 
 describe('an organisation\'s turns at row queries', () => {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+  /** Another organisation with a request in flight in this process, until the returned release. */
+  const neighbour = () => enterOrganisation(crypto.randomUUID(), 1)!
 
   it('runs them `cap` at a time, in the order they came, and other organisations beside them', async () => {
+    const leave = neighbour()
     const org = crypto.randomUUID()
     const order: string[] = []
     const first = await takeRowQueryTurn(org, 1)
@@ -144,9 +149,37 @@ describe('an organisation\'s turns at row queries', () => {
     first()
     await Promise.all(queued)
     expect(order).toEqual(['second', 'third'])
+    leave()
+  })
+
+  it('leaves an organisation alone in the process unrationed: nobody is waiting for the database', async () => {
+    await sleep(1100) // the neighbours of earlier tests are no longer recent
+    const org = crypto.randomUUID()
+    const turns = await Promise.all([1, 2, 3].map(() => takeRowQueryTurn(org, 1, 0.5, 0)))
+    await sleep(50)
+    turns.forEach((handOn) => handOn())
+    const asked = Date.now()
+    ;(await takeRowQueryTurn(org, 1, 0.5, 0))()
+    expect(Date.now() - asked).toBeLessThan(15)
+
+    // Once another organisation turns up, the turns are rationed again: one at a time, after the rest.
+    const leave = neighbour()
+    const first = await takeRowQueryTurn(org, 1, 0.5, 0)
+    let second = false
+    const waiting = takeRowQueryTurn(org, 1, 0.5, 0).then((handOn) => {
+      second = true
+      handOn()
+    })
+    await sleep(30)
+    expect(second).toBe(false)
+    first()
+    await waiting
+    expect(second).toBe(true)
+    leave()
   })
 
   it('rests after a long query so the organisation keeps a core busy at most `share` of the time', async () => {
+    const leave = neighbour()
     const org = crypto.randomUUID()
     const handOn = await takeRowQueryTurn(org, 1, 0.5, 50)
     await sleep(250)
@@ -164,5 +197,6 @@ describe('an organisation\'s turns at row queries', () => {
     const again = Date.now()
     ;(await takeRowQueryTurn(quick, 1, 0.5, 50))()
     expect(Date.now() - again).toBeLessThan(15)
+    leave()
   })
 })
