@@ -75,10 +75,10 @@ export interface TenantOptions {
   /**
    * Cancels any statement of the transaction that runs longer (statement_timeout, 57014). Work given a
    * timeout is work whose cost the caller shapes (dataset row queries) and which can keep a database core
-   * busy for that long, so it is also rationed per organisation and process: ROW_QUERY_CONCURRENCY such
-   * transactions at once (default 1), and beyond their first 100 ms keeping a core at most ROW_QUERY_SHARE
-   * of the time (default 0.5). The rest wait their turn without holding a connection; the organisation's
-   * cap on requests in flight bounds how many wait.
+   * busy for that long, so while other organisations are active it is also rationed per organisation and
+   * process (see takeRowQueryTurn): ROW_QUERY_CONCURRENCY such transactions at once (default 1), and beyond
+   * their first 100 ms keeping a core at most ROW_QUERY_SHARE of the time (default 0.5). The rest wait their
+   * turn without holding a connection; the organisation's cap on requests in flight bounds how many wait.
    */
   statementTimeoutMs?: number
 }
