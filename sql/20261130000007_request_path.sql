@@ -3,7 +3,6 @@
 -- leased batches (lease_rate_tokens, return_rate_tokens) and writes key usage once a second
 -- (record_key_usage). Whatever changes what a cached credential may do announces itself on one channel,
 -- agentry_auth, from the triggers below; every process listens there and forgets what it held.
--- authenticate_key and authenticate_member stay for callers that want the whole check in one statement.
 
 -- Every scope a route may require that `granted` allows, judged by scope_allows as the policies judge it:
 -- the API then checks a route's scope against this list without asking again.
@@ -85,11 +84,11 @@ create or replace function agentry.verify_member(p_user_id uuid, p_org_id uuid, 
   end
   $$;
 
--- Hands a process up to p_wanted tokens from the organisation's sliding-window bucket (the window of
--- take_rate_limit), after first giving back p_returned unspent tokens of an earlier lease taken in the window
+-- Hands a process up to p_wanted tokens from the organisation's sliding-window bucket (two fixed one-minute
+-- windows, the previous one weighted by how much of it still overlaps the last sixty seconds), after first giving back p_returned unspent tokens of an earlier lease taken in the window
 -- starting p_returned_window. A batch is at most a twentieth of the limit and a quarter of what is left, so
 -- one process cannot sit on tokens another one needs; with nothing left, retry_after says how long until
--- one token is free (as take_rate_limit computes it). Tokens a lease holds count as used, so however many
+-- one token is free. Tokens a lease holds count as used, so however many
 -- processes hold leases, the bucket never admits more than the limit.
 create or replace function agentry.lease_rate_tokens(
   p_org_id uuid, p_limit integer, p_wanted integer, p_returned integer, p_returned_window timestamptz,

@@ -90,7 +90,7 @@ describe('row-level security', () => {
     await expect(
       sql.begin(async (tx) => {
         await tx`set local role authenticated`
-        return tx`select * from agentry.authenticate_key(${new Uint8Array(32)}, null)`
+        return tx`select * from agentry.verify_key(${new Uint8Array(32)}, '{}')`
       }),
     ).rejects.toMatchObject({ code: '42501' })
   })
