@@ -43,7 +43,10 @@ create trigger webhook_attempts_verify after insert on agentry.webhook_attempts
 
 -- The error a tenant is shown for an attempt (or a delivery's last one): never the raw text, which may
 -- carry what the receiver said or what the network looks like from inside, but its category. The kind
--- the dispatcher recorded decides; without one, the status code and the start of the error text do.
+-- the dispatcher recorded decides; without one, the status code and the start of the error text do. What
+-- the platform itself writes about a delivery (a backlog over the plan's cap, an attempt abandoned by a
+-- stopped dispatcher, an answer that could not be stored) carries nothing of a receiver's and is shown as
+-- written.
 create or replace function agentry.webhook_error_shown(status_code integer, error_kind text, error text) returns text
   language sql immutable set search_path = ''
   as $$
@@ -51,6 +54,9 @@ create or replace function agentry.webhook_error_shown(status_code integer, erro
       when status_code between 300 and 399 then format('Redirect (%s) not followed', status_code)
       when status_code is not null and status_code not between 200 and 299 then format('Receiver answered %s', status_code)
       when error is null and error_kind is null then null
+      when error_kind is null and (error like 'Not queued: %'
+          or error = 'No outcome was recorded for the last attempt (the dispatcher stopped); no attempts are left'
+          or error = 'The receiver''s answer could not be stored') then error
       else case coalesce(error_kind, case
           when error like 'No answer within %' then 'timeout'
           when error like 'Could not %' then 'network'
