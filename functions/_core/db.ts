@@ -77,7 +77,7 @@ export interface TenantOptions {
    * timeout is work whose cost the caller shapes (dataset row queries) and which can keep a database core
    * busy for that long, so while other organisations are active it is also rationed per organisation and
    * process (see takeRowQueryTurn): ROW_QUERY_CONCURRENCY such transactions at once (default 1), and beyond
-   * their first 100 ms keeping a core at most ROW_QUERY_SHARE of the time (default 0.5). The rest wait their
+   * their first 100 ms keeping a core at most ROW_QUERY_SHARE of the time (default 0.25). The rest wait their
    * turn without holding a connection; the organisation's cap on requests in flight bounds how many wait.
    */
   statementTimeoutMs?: number
@@ -87,8 +87,8 @@ const rowQueryFreeMs = 100
 
 function takeRowQueryRation(orgId: string) {
   const concurrency = Number(readEnv('ROW_QUERY_CONCURRENCY') ?? 1)
-  const share = Number(readEnv('ROW_QUERY_SHARE') ?? 0.5)
-  return takeRowQueryTurn(orgId, concurrency >= 1 ? concurrency : 1, share > 0 && share <= 1 ? share : 0.5, rowQueryFreeMs)
+  const share = Number(readEnv('ROW_QUERY_SHARE') ?? 0.25)
+  return takeRowQueryTurn(orgId, concurrency >= 1 ? concurrency : 1, share > 0 && share <= 1 ? share : 0.25, rowQueryFreeMs)
 }
 
 /**
