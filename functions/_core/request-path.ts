@@ -1,12 +1,11 @@
 // What a request's authentication keeps in this process: verified credentials (key-cache.ts), leased
-// rate-limit tokens (rate-lease.ts) and unwritten usage counts (usage-counters.ts), with the one listening
-// connection that tells the cache what to forget (auth-changes.ts). Created on first use; settled (counts
-// written, tokens given back, listener closed) before the database pools close.
-import { listenForChanges, type ChangeListener } from './auth-changes.ts'
+// rate-limit tokens (rate-lease.ts) and unwritten usage counts (usage-counters.ts); the cache hears what to
+// forget on the process's one listening connection (notices.ts). Created on first use; settled (counts
+// written, tokens given back, the cache no longer hearing) before the database pools close.
 import { authDatabase, beforeDatabaseCloses, type Sql } from './db.ts'
-import { readEnv } from './env.ts'
-import { canListen, cacheSize, CredentialCache, heardTtlMs, unheardTtlMs, type CredentialTags } from './key-cache.ts'
+import { cacheSize, CredentialCache, heardTtlMs, unheardTtlMs, type CredentialTags } from './key-cache.ts'
 import type { KeyMode } from './keys.ts'
+import { hearNotices } from './notices.ts'
 import { RateLeases } from './rate-lease.ts'
 import { UsageCounters } from './usage-counters.ts'
 
@@ -26,13 +25,19 @@ export interface Credential extends CredentialTags {
   allowedScopes: ReadonlySet<string>
 }
 
+/**
+ * The channel the database announces credential changes on (see sql/…_request_path.sql), one notice per
+ * change: "key:<id>", "org:<id>", "user:<id>" or "plan:<id>".
+ */
+export const authChannel = 'agentry_auth'
+
 const report = (what: string) => (error: unknown) => console.error(`${what}:`, error instanceof Error ? error.message : error)
 
 // The request path's statements are short and must not queue behind tenants' work: the auth pool.
 const pool: () => Sql = authDatabase
 let statements = 0
 let cache: CredentialCache<Credential> | undefined
-let listener: ChangeListener | undefined
+let stopHearing: (() => void) | undefined
 let leases: RateLeases | undefined
 let counters: UsageCounters | undefined
 
@@ -54,15 +59,9 @@ export function credentials(): CredentialCache<Credential> {
   if (cache) return cache
   beforeDatabaseCloses(settleRequestPath)
   cache = new CredentialCache<Credential>({ maxEntries: cacheSize(), heardTtlMs: heardTtlMs(), unheardTtlMs: unheardTtlMs() })
-  const url = readEnv('DATABASE_URL') ?? readEnv('SUPABASE_DB_URL')
-  if (url && canListen()) {
-    const c = cache
-    listener = listenForChanges(url, {
-      onChange: (notice) => c.apply(notice),
-      onHearing: (hearing) => c.setHearing(hearing),
-      onError: report('auth cache: cannot listen for changes'),
-    })
-  }
+  const c = cache
+  // Where the process cannot listen the cache never hears, and keeps each entry only briefly (unheardTtlMs).
+  stopHearing = hearNotices(authChannel, { onNotice: (notice) => c.apply(notice), onHearing: (hearing) => c.setHearing(hearing) })
   return cache
 }
 
@@ -101,12 +100,13 @@ export function forgetOrganisation(orgId: string): void {
   cache?.forgetOrganisation(orgId)
 }
 
-/** Writes what has been counted, gives unspent tokens back and stops listening: before the pools close. */
+/** Writes what has been counted, gives unspent tokens back and stops hearing changes: before the pools close. */
 export async function settleRequestPath(): Promise<void> {
-  const steps = [counters?.stop(), leases?.stop(), listener?.stop()]
+  const steps = [counters?.stop(), leases?.stop()]
+  stopHearing?.()
   cache?.forgetAll()
   cache = undefined
-  listener = undefined
+  stopHearing = undefined
   leases = undefined
   counters = undefined
   await Promise.all(steps)

@@ -1,7 +1,8 @@
 import type postgres from 'postgres'
 import { describe, expect, inject, it } from 'vitest'
-import { listenForChanges } from '../../functions/_core/auth-changes.ts'
 import { CredentialCache, type CredentialTags } from '../../functions/_core/key-cache.ts'
+import { listenForNotices } from '../../functions/_core/notices.ts'
+import { authChannel } from '../../functions/_core/request-path.ts'
 import { createTenant, serviceSql } from '../harness/tenants.ts'
 
 interface Held extends CredentialTags {
@@ -114,13 +115,14 @@ describe('the credential cache', () => {
   })
 })
 
-describe('the change listener', () => {
-  it('hears a key\'s revocation, scope and expiry changes, an organisation\'s limit and a membership, but not usage counts', async () => {
+describe('the credential change notices', () => {
+  it('name a key\'s revocation, scope and expiry changes, an organisation\'s limit and a membership, but not usage counts', async () => {
     const t = await createTenant()
     const { id } = await t.keyWithId()
     const notices: string[] = []
     const hearing: boolean[] = []
-    const listener = listenForChanges(inject('databaseUrl'), { onChange: (n) => notices.push(n), onHearing: (h) => hearing.push(h) })
+    const listener = listenForNotices(inject('databaseUrl'))
+    listener.hear(authChannel, { onNotice: (n) => notices.push(n), onHearing: (h) => hearing.push(h) })
     try {
       await waitUntil(() => hearing.includes(true))
       const sql = serviceSql()
@@ -135,23 +137,6 @@ describe('the change listener', () => {
       await waitUntil(() => notices.length >= 6)
       await new Promise((r) => setTimeout(r, 200))
       expect(notices).toEqual([`key:${id}`, `key:${id}`, `key:${id}`, `org:${t.org.id}`, `user:${user.id}`, `key:${id}`])
-    } finally {
-      await listener.stop()
-    }
-  })
-
-  it('says at once when its connection is lost, then listens again and says so', async () => {
-    const name = `listener-${crypto.randomUUID().slice(0, 8)}`
-    const hearing: boolean[] = []
-    const notices: string[] = []
-    const listener = listenForChanges(inject('databaseUrl'), { onChange: (n) => notices.push(n), onHearing: (h) => hearing.push(h), applicationName: name })
-    try {
-      await waitUntil(() => hearing.length === 1)
-      await serviceSql()`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${name}`
-      await waitUntil(() => hearing.length === 3, 10_000)
-      expect(hearing).toEqual([true, false, true])
-      await serviceSql()`select pg_notify('agentry_auth', 'key:after-reconnect')`
-      await waitUntil(() => notices.includes('key:after-reconnect'))
     } finally {
       await listener.stop()
     }

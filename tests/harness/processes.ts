@@ -10,12 +10,12 @@ export interface ApiProcess {
   stop(): Promise<void>
 }
 
-/** Starts the API in a separate Node process on loopback, against the run's database. */
+/** Starts the API in a separate Node process on loopback, against the run's database unless env names another. */
 export async function startApiProcess(env: Record<string, string> = {}): Promise<ApiProcess> {
   const port = await freePort()
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'tests/harness/serve-process.ts'], {
     cwd: root,
-    env: { ...process.env, ...env, DATABASE_URL: inject('databaseUrl'), PORT: String(port) },
+    env: { ...process.env, DATABASE_URL: inject('databaseUrl'), ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   await new Promise<void>((resolve, reject) => {
