@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
 import { callApi } from '../harness/api.ts'
 import { startDenoEntry, type DenoEntry } from '../harness/deno.ts'
 import { createDataset } from '../harness/datasets.ts'
-import { createTenant } from '../harness/tenants.ts'
+import { createTenant, serviceSql } from '../harness/tenants.ts'
 
 // The Supabase Edge Function entry, run by the real Deno binary as `npm run start:deno` runs it. DENO_DIR is
 // a fresh empty folder and --cached-only forbids fetching anything, so a passing run proves the entry starts
@@ -95,5 +95,18 @@ describe('the Edge Function entry under Deno', () => {
   it('downloaded no npm package into its empty DENO_DIR', () => {
     const npmCache = path.join(denoDir, 'npm')
     expect(fs.existsSync(npmCache) ? fs.readdirSync(npmCache) : []).toEqual([])
+  })
+
+  // Last: it stops the entry.
+  it('writes usage counts and gives leased tokens back when stopped with SIGTERM', async () => {
+    const t = await createTenant({ rateLimitPerMinute: 1000 })
+    const { key, id } = await t.keyWithId()
+    // Eight calls in well under a second: no periodic flush has run when the signal arrives.
+    for (let i = 0; i < 8; i++) expect((await callApi(base, 'GET', '/me', { key })).status).toBe(200)
+    await entry.stop()
+    const [usage] = await serviceSql()`select call_count::int as calls from agentry.api_keys where id = ${id}`
+    expect(usage.calls).toBe(8)
+    const [bucket] = await serviceSql()`select current_count + previous_count as used from agentry.rate_limits where org_id = ${t.org.id}`
+    expect(bucket.used).toBe(8)
   })
 })
