@@ -1,5 +1,5 @@
-import { swaggerUI } from '@hono/swagger-ui'
 import { apiBasePath, gatewayPrefix, type Api } from './app.ts'
+import { registerDocsPage } from './docs-page.ts'
 
 /** Serves the generated OpenAPI 3.1 document and an interactive page that renders it. */
 export function registerDocs(v1: Api) {
@@ -24,5 +24,5 @@ export function registerDocs(v1: Api) {
     servers: [{ url: gatewayPrefix + apiBasePath }],
     security: [{ bearerAuth: [] }],
   })
-  v1.get('/docs', swaggerUI({ url: './openapi.json', title: 'Agentry API' }))
+  registerDocsPage(v1)
 }
