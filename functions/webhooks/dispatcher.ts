@@ -19,8 +19,15 @@ export interface DispatchOptions {
    * organisations with nothing in flight, so that a quiet tenant never waits behind another's slow receivers.
    */
   concurrency?: number
-  /** Requests to one endpoint in flight at once, across dispatchers (default 10). */
+  /** Requests to one endpoint in flight at once, across dispatchers (default 10): its fair share. */
   endpointConcurrency?: number
+  /**
+   * Requests to one endpoint in flight at once, across dispatchers, while no other endpoint has due work
+   * waiting (default 50). A running dispatcher gives such a burst only slots that leave one endpoint's
+   * share free besides the fifth kept for quiet organisations, so a receiver that hangs mid-burst never
+   * holds all of them.
+   */
+  endpointBurst?: number
   /** A receiver has this long to answer with a 2xx (default 15 s). */
   timeoutMs?: number
   /** How long a claim holds (default: the timeout and a minute): after it, another dispatcher may take the delivery. */
@@ -132,6 +139,7 @@ function claimSettings(options: DispatchOptions) {
     timeoutMs,
     leaseSeconds: options.leaseSeconds ?? Math.ceil(timeoutMs / 1000) + 60,
     perEndpoint: options.endpointConcurrency ?? 10,
+    endpointBurst: options.endpointBurst ?? 50,
     maxAttempts,
   }
 }
@@ -220,7 +228,12 @@ export function startDispatcher(sql: Sql, options: DispatchOptions & { pollMs?: 
       if (free > 0) {
         try {
           const limit = Math.min(batchSize, free)
-          const claimed = await claimDueDeliveries(sql, { ...settings, limit, busyLimit: Math.max(0, Math.min(limit, free - reserved)) })
+          const claimed = await claimDueDeliveries(sql, {
+            ...settings,
+            limit,
+            busyLimit: Math.max(0, Math.min(limit, free - reserved)),
+            burstLimit: Math.max(0, free - reserved - settings.perEndpoint),
+          })
           for (const d of claimed) send(d)
           more = claimed.length === limit && inFlight.size < concurrency
         } catch (error) {

@@ -22,8 +22,20 @@ export interface ClaimOptions {
   busyLimit?: number
   /** How long a claim holds: after it, another dispatcher may take the delivery. */
   leaseSeconds: number
-  /** Deliveries to one endpoint in flight at once, across dispatchers. */
+  /** Deliveries to one endpoint in flight at once, across dispatchers: its fair share. */
   perEndpoint: number
+  /**
+   * Deliveries to one endpoint in flight at once, across dispatchers, while no other endpoint has due work
+   * waiting (default: `perEndpoint`, no more). Work-conserving: a lone busy endpoint is not held to its
+   * share of slots nobody else wants, and is held to it again from the first claim that sees another's.
+   */
+  endpointBurst?: number
+  /**
+   * The most one claim gives an endpoint that is over its share (default: all of `limit`); never less than
+   * the share itself. A dispatcher keeps room with it, so that a receiver that hangs after a burst does not
+   * hold every slot while another endpoint's work comes due.
+   */
+  burstLimit?: number
   /** Attempts a delivery gets: one whose last attempt was abandoned (its lease ran out) is dead, not tried again. */
   maxAttempts: number
 }
@@ -39,6 +51,9 @@ export const abandonedError = 'No outcome was recorded for the last attempt (the
  *   its own candidates (which alternate between its endpoints the same way). Each claim therefore serves
  *   the least busy organisations first, and a quiet organisation's first delivery goes before a busy
  *   organisation's next one, however old the busy one's backlog.
+ * - an endpoint over its share: when it is the only endpoint with due work waiting (a delivery it could
+ *   take now, or one held back by its share), it is given up to `endpointBurst` less what it has in
+ *   flight, at most `burstLimit` in this claim. Any other endpoint with due work ends that at once.
  * Two dispatchers claiming at the same moment may each count an endpoint's in-flight deliveries before the
  * other's claim commits, so the per-endpoint cap can be passed by that much, briefly.
  * A delivery that already has `maxAttempts` attempts and whose lease ran out is marked dead instead: an
@@ -46,6 +61,8 @@ export const abandonedError = 'No outcome was recorded for the last attempt (the
  */
 export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Claimed[]> {
   const busyLimit = o.busyLimit ?? o.limit
+  const burst = Math.max(o.endpointBurst ?? o.perEndpoint, o.perEndpoint)
+  const burstLimit = o.burstLimit ?? o.limit
   return sql<Claimed[]>`
     with recursive queued_endpoints(endpoint_id) as (
       (select endpoint_id from agentry.webhook_deliveries where status in ('pending', 'failed') order by endpoint_id limit 1)
@@ -63,8 +80,8 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
       ) busy
     ),
     organisations as (select org_id, sum(busy)::integer as busy from endpoints group by org_id),
-    candidates as (
-      select c.id, c.next_attempt_at, ep.org_id, ep.busy + row_number() over (partition by ep.id order by c.next_attempt_at) as endpoint_load
+    fair as (
+      select c.id, c.next_attempt_at, ep.id as endpoint_id, ep.org_id, ep.busy
       from endpoints ep
       cross join lateral (
         (select d.id, d.next_attempt_at from agentry.webhook_deliveries d
@@ -78,6 +95,42 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
          where not ep.enabled and e.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
            and (d.locked_until is null or d.locked_until < now())
          order by d.next_attempt_at limit least(greatest(${o.perEndpoint}::integer - ep.busy, 0), ${o.limit}::integer))
+      ) c
+    ),
+    -- Endpoints with due work waiting: given some in the fair pass, or already at their share with more due.
+    waiting as (
+      select distinct endpoint_id as id from fair
+      union
+      select ep.id from endpoints ep
+      where ${burst}::integer > ${o.perEndpoint}::integer and ep.busy >= ${o.perEndpoint}::integer and (
+        exists (select 1 from agentry.webhook_deliveries d
+                where ep.enabled and d.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
+                  and (d.locked_until is null or d.locked_until < now()))
+        or exists (select 1 from agentry.events e
+                   join agentry.webhook_deliveries d on d.event_id = e.id and d.endpoint_id = e.endpoint_id
+                   where not ep.enabled and e.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
+                     and (d.locked_until is null or d.locked_until < now())))
+    ),
+    -- The one endpoint with due work, if there is only one and it may burst: its candidates replace its fair ones.
+    alone as (
+      select ep.id, ep.org_id, ep.busy from endpoints ep
+      where ${burst}::integer > ${o.perEndpoint}::integer and ep.enabled
+        and ep.id = (select (array_agg(id))[1] from waiting having count(*) = 1)
+    ),
+    candidates as (
+      select f.id, f.next_attempt_at, f.org_id,
+        f.busy + row_number() over (partition by f.endpoint_id order by f.next_attempt_at) as endpoint_load
+      from fair f where not exists (select 1 from alone a where a.id = f.endpoint_id)
+      union all
+      select c.id, c.next_attempt_at, a.org_id, a.busy + row_number() over (order by c.next_attempt_at) as endpoint_load
+      from alone a
+      cross join lateral (
+        select d.id, d.next_attempt_at from agentry.webhook_deliveries d
+        where d.endpoint_id = a.id and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
+          and (d.locked_until is null or d.locked_until < now())
+        order by d.next_attempt_at
+        limit greatest(least(${burst}::integer - a.busy, ${burstLimit}::integer, ${o.limit}::integer),
+                       least(greatest(${o.perEndpoint}::integer - a.busy, 0), ${o.limit}::integer))
       ) c
     ),
     ranked as (
