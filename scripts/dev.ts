@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
+import { localDatabase, startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
 import { applyMigrations } from './lib/migrations.ts'
 import { ensureDemo } from './lib/demo.ts'
 
@@ -20,7 +20,7 @@ let stopServer: (() => Promise<void>) | undefined
 async function main() {
   let databaseUrl = process.env.DATABASE_URL
   if (!databaseUrl) {
-    postgresServer = await startLocalPostgres({ dataDir: path.join(dataDir, 'postgres'), port: Number(process.env.DB_PORT ?? 54322) })
+    postgresServer = await startLocalPostgres({ dataDir: localDatabase.dataDir, port: localDatabase.port() })
     databaseUrl = postgresServer.url
   }
   const applied = await applyMigrations(databaseUrl)
