@@ -54,6 +54,9 @@ async function main() {
   ${demo.created ? 'Created a demo organisation with a full-access key' : 'Demo organisation key'} (also in .data/dev-keys.json):
   ${demo.key}
 
+  The demo organisation may make ${demo.rate_limit_per_minute.toLocaleString('en')} requests a minute (organisations you create get their
+  plan's limit). To change it:  npm run cli -- orgs set-rate-limit --org ${demo.org_id} --per-minute <n|default>
+
   Try:  curl -H "Authorization: Bearer ${demo.key}" ${base}/me${demo.dataset_id ? `
         curl -g -H "Authorization: Bearer ${demo.key}" "${base}/datasets/${demo.dataset_id}/rows?status=eq.active&order=score.desc"` : ''}
 

@@ -11,6 +11,13 @@ export interface DemoKeys {
   dataset_id?: string
 }
 
+/**
+ * The demo organisation's requests a minute. It stays on the seed's free plan, whose 60 a minute would stop
+ * anyone exploring with curl or a script within a minute, so it gets an override of its own; organisations
+ * made with the CLI or the API keep their plan's limit.
+ */
+export const demoRateLimitPerMinute = 6000
+
 const demoLeads = [
   { name: 'Ada Lovelace', status: 'active', score: 92, region: 'eu', signed_up: '2026-09-01T10:00:00.000Z' },
   { name: 'Grace Hopper', status: 'active', score: 85, region: 'us', signed_up: '2026-09-14T16:30:00.000Z' },
@@ -23,16 +30,22 @@ const demoLeads = [
  * On the first run, creates a demo organisation, an agent, a full-access organisation token and a small
  * "Leads" dataset, and writes their ids and the key to `<dataDir>/dev-keys.json`; later runs reuse that file.
  */
-export async function ensureDemo(databaseUrl: string, dataDir: string): Promise<DemoKeys & { created: boolean }> {
+export async function ensureDemo(
+  databaseUrl: string,
+  dataDir: string,
+): Promise<DemoKeys & { rate_limit_per_minute: number; created: boolean }> {
   const file = path.join(dataDir, 'dev-keys.json')
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} })
   try {
     if (fs.existsSync(file)) {
       const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as DemoKeys
-      const [org] = await sql`select id from agentry.organisations where id = ${saved.org_id}`
-      if (org) return { ...saved, created: false }
+      // A demo made before it had its own limit gets it now; one changed since (with the CLI) keeps the change.
+      const [org] = await sql<{ rate_limit_per_minute: number }[]>`
+        update agentry.organisations set rate_limit_per_minute = coalesce(rate_limit_per_minute, ${demoRateLimitPerMinute})
+        where id = ${saved.org_id} returning rate_limit_per_minute`
+      if (org) return { ...saved, rate_limit_per_minute: org.rate_limit_per_minute, created: false }
     }
-    const org = await createOrganisation(sql, { name: 'Demo organisation' })
+    const org = await createOrganisation(sql, { name: 'Demo organisation', rateLimitPerMinute: demoRateLimitPerMinute })
     const agent = await createAgent(sql, { orgId: org.id, name: 'Demo agent' })
     const key = await issueKey(sql, { orgId: org.id, agentId: null, mode: null, name: 'Development key', scopes: ['*'], expiresAt: null })
     const [dataset] = await sql<{ id: string }[]>`
@@ -49,7 +62,7 @@ export async function ensureDemo(databaseUrl: string, dataDir: string): Promise<
     const demo: DemoKeys = { org_id: org.id, agent_id: agent.id, key: key.key, dataset_id: dataset.id }
     fs.mkdirSync(dataDir, { recursive: true })
     fs.writeFileSync(file, JSON.stringify(demo, null, 2) + '\n', { mode: 0o600 })
-    return { ...demo, created: true }
+    return { ...demo, rate_limit_per_minute: demoRateLimitPerMinute, created: true }
   } finally {
     await sql.end()
   }
