@@ -1,7 +1,7 @@
 // `npm run migrate`: applies the SQL files in sql/ that the database has not had yet, in order, and says
 // which. The database is DATABASE_URL (or SUPABASE_DB_URL); without either, it is the local one `npm start`
 // uses, reached where `npm start` is serving it, or started for the purpose and stopped again.
-import { isLocalDatabaseRunning, localDatabase, localDatabaseUrl, startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
+import { openLocalDatabase, type LocalPostgres } from './lib/embedded-postgres.ts'
 import { applyMigrations, listMigrations } from './lib/migrations.ts'
 
 const usage = `Usage: npm run migrate
@@ -32,13 +32,8 @@ async function main(): Promise<number> {
   let local: LocalPostgres | undefined
   try {
     if (!url) {
-      if (await isLocalDatabaseRunning()) {
-        url = localDatabaseUrl()
-      } else {
-        console.log(`DATABASE_URL is not set: starting the local database in ${localDatabase.dataDir}`)
-        local = await startLocalPostgres({ dataDir: localDatabase.dataDir, port: localDatabase.port() })
-        url = local.url
-      }
+      local = await openLocalDatabase((message) => console.log(`DATABASE_URL is not set. ${message}.`))
+      url = local.url
     }
     console.log(`Migrating ${shown(url)}`)
     const applied = await applyMigrations(url, (line) => console.log(`  ${line}`))

@@ -31,6 +31,17 @@ export function isLocalDatabaseRunning(port = localDatabase.port()): Promise<boo
   })
 }
 
+/**
+ * The local database, where `npm start` serves it, or else started here (a second server on the same data
+ * folder would fail); `stop` stops only a server started here.
+ */
+export async function openLocalDatabase(onStart: (message: string) => void = () => {}): Promise<LocalPostgres> {
+  const port = localDatabase.port()
+  if (await isLocalDatabaseRunning(port)) return { url: localDatabaseUrl(port), stop: async () => {} }
+  onStart(`Starting the local database (${localDatabase.dataDir}, port ${port})`)
+  return startLocalPostgres({ dataDir: localDatabase.dataDir, port })
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer()
