@@ -1,8 +1,8 @@
 // `npm run worker`: the webhook dispatcher as a process of its own, beside any number of others (they share
 // the queue through FOR UPDATE SKIP LOCKED). Needs DATABASE_URL. Settings: WEBHOOK_ALLOW_PRIVATE (false),
 // WEBHOOK_BATCH_SIZE (100), WEBHOOK_CONCURRENCY (50), WEBHOOK_ENDPOINT_CONCURRENCY (10),
-// WEBHOOK_TIMEOUT_MS (15000), WEBHOOK_LEASE_SECONDS (timeout + 60), WEBHOOK_POLL_MS (1000). SIGTERM or SIGINT
-// finish the requests in flight, then stop.
+// WEBHOOK_ENDPOINT_BURST (50), WEBHOOK_TIMEOUT_MS (15000), WEBHOOK_LEASE_SECONDS (timeout + 60),
+// WEBHOOK_POLL_MS (1000). SIGTERM or SIGINT finish the requests in flight, then stop.
 import { closeDatabase, database } from '../functions/_core/db.ts'
 import { readEnv } from '../functions/_core/env.ts'
 import { privateNetworksAllowed } from '../functions/_core/outbound.ts'
@@ -30,6 +30,7 @@ const dispatcher = startDispatcher(database(), {
   batchSize: number('WEBHOOK_BATCH_SIZE'),
   concurrency: number('WEBHOOK_CONCURRENCY'),
   endpointConcurrency: number('WEBHOOK_ENDPOINT_CONCURRENCY'),
+  endpointBurst: number('WEBHOOK_ENDPOINT_BURST'),
   timeoutMs: number('WEBHOOK_TIMEOUT_MS'),
   leaseSeconds: number('WEBHOOK_LEASE_SECONDS'),
   pollMs: number('WEBHOOK_POLL_MS'),

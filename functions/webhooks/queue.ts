@@ -97,10 +97,11 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
          order by d.next_attempt_at limit least(greatest(${o.perEndpoint}::integer - ep.busy, 0), ${o.limit}::integer))
       ) c
     ),
-    -- Endpoints with due work waiting: given some in the fair pass, or already at their share with more due.
+    -- Endpoints with due work waiting: given some in the fair pass, or already at their share with more due
+    -- (the two never overlap). Only whether there is exactly one matters, so no more than two are looked for.
     waiting as (
       select distinct endpoint_id as id from fair
-      union
+      union all
       select ep.id from endpoints ep
       where ${burst}::integer > ${o.perEndpoint}::integer and ep.busy >= ${o.perEndpoint}::integer and (
         exists (select 1 from agentry.webhook_deliveries d
@@ -115,7 +116,7 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
     alone as (
       select ep.id, ep.org_id, ep.busy from endpoints ep
       where ${burst}::integer > ${o.perEndpoint}::integer and ep.enabled
-        and ep.id = (select (array_agg(id))[1] from waiting having count(*) = 1)
+        and ep.id = (select (array_agg(id))[1] from (select id from waiting limit 2) w having count(*) = 1)
     ),
     candidates as (
       select f.id, f.next_attempt_at, f.org_id,
