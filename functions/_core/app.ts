@@ -4,10 +4,11 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Principal } from './auth.ts'
+import type { AuditedWrite } from './db.ts'
 import { ApiError, asPostgrestError, fromDatabaseError, PostgrestError } from './errors.ts'
 import { readEnv } from './env.ts'
 
-export type ApiEnv = { Variables: { principal: Principal; requestId: string } }
+export type ApiEnv = { Variables: { principal: Principal; requestId: string; write: AuditedWrite | undefined } }
 export type Api = OpenAPIHono<ApiEnv>
 
 /** Where the API lives: the function is named `api`, so Supabase serves it at /functions/v1/api/v1. */

@@ -1,22 +1,32 @@
 import type { MiddlewareHandler } from 'hono'
-import { database } from './db.ts'
+import { database, type AuditedWrite } from './db.ts'
 import { functionPath, type ApiEnv } from './app.ts'
 
 const readOnly = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
- * Records every write made through the API once it has been answered: who (key, user, agent), what
- * (method and path) and how it ended (status), so refused writes are on record too.
+ * Records every write made through the API: who (key, user, agent), what (method and path) and how it
+ * ended (status). A write that changes something is recorded by its request's first tenant transaction,
+ * in that transaction (withTenant), with `successStatus`, the status the route answers when it succeeds;
+ * if the answer turns out otherwise the entry is corrected after it. A write refused before any tenant
+ * transaction committed (a bad request, a missing scope, a conflict) is recorded after the answer.
  */
-export const recordWrite: MiddlewareHandler<ApiEnv> = async (c, next) => {
-  await next()
-  if (readOnly.has(c.req.method)) return
-  const p = c.get('principal')
-  // The write itself has committed by now: failing the response would invite a retry that repeats it.
-  await database()`
-    insert into agentry.audit_log (org_id, key_id, user_id, agent_id, method, path, status, request_id)
-    values (${p.orgId}, ${p.keyId}, ${p.userId}, ${p.agentId}, ${c.req.method}, ${functionPath(c)},
-            ${c.res.status}, ${c.get('requestId')})`.catch((error) => {
-    console.error(`[${c.get('requestId')}] audit log write failed`, error)
-  })
+export function recordWrite(successStatus: number): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    if (readOnly.has(c.req.method)) return next()
+    const write: AuditedWrite = { method: c.req.method, path: functionPath(c), status: successStatus, requestId: c.get('requestId') }
+    c.set('write', write)
+    await next()
+    const status = c.res.status
+    if (write.entryId !== undefined && status === write.status) return
+    // Whatever committed has committed by now: failing the response would invite a retry that repeats it.
+    const p = c.get('principal')
+    const recorded =
+      write.entryId === undefined
+        ? database()`
+            insert into agentry.audit_log (org_id, key_id, user_id, agent_id, method, path, status, request_id)
+            values (${p.orgId}, ${p.keyId}, ${p.userId}, ${p.agentId}, ${write.method}, ${write.path}, ${status}, ${write.requestId})`
+        : database()`update agentry.audit_log set status = ${status} where id = ${write.entryId}`
+    await recorded.catch((error) => console.error(`[${write.requestId}] audit log write failed`, error))
+  }
 }

@@ -1,5 +1,5 @@
-import type { MiddlewareHandler } from 'hono'
-import type { TenantClaims } from './db.ts'
+import type { Context, MiddlewareHandler } from 'hono'
+import type { Tenant, TenantClaims } from './db.ts'
 import { ApiError } from './errors.ts'
 import { failedAuthentications, sourceAddress } from './failed-auth.ts'
 import { verifyUserToken } from './jwt.ts'
@@ -35,6 +35,11 @@ export interface RateLimitState {
 
 export function claimsOf(p: Principal): TenantClaims {
   return { role: 'authenticated', sub: p.userId, org_id: p.orgId, agent_id: p.agentId, key_id: p.keyId, scopes: p.scopes }
+}
+
+/** What a request's tenant transactions run as: its caller's claims, and for a write the audit entry they record. */
+export function tenantOf(c: Context<ApiEnv>): Tenant {
+  return { ...claimsOf(c.get('principal')), write: c.get('write') }
 }
 
 const unauthorized = (message: string) => new ApiError('unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer' })

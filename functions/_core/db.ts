@@ -16,6 +16,24 @@ export interface TenantClaims {
   scopes: string[]
 }
 
+/**
+ * A write made through the API, to be recorded in the audit log by the first tenant transaction of its
+ * request, before that transaction's COMMIT (see audit.ts). `status` is what the route answers when the
+ * write succeeds; `entryId` is set once the entry is written.
+ */
+export interface AuditedWrite {
+  method: string
+  path: string
+  status: number
+  requestId: string
+  entryId?: string
+}
+
+/** The claims a tenant transaction runs with, and the API write it records, if any. */
+export interface Tenant extends TenantClaims {
+  write?: AuditedWrite
+}
+
 let client: Sql | undefined
 let authClient: Sql | undefined
 
@@ -99,7 +117,7 @@ function takeRowQueryRation(orgId: string) {
  * unsent (returns the query itself, not awaited), the COMMIT goes in that same write too. Role and claims
  * are transaction-local: nothing leaks to the next user of the pooled connection.
  */
-export async function withTenant<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>, options: TenantOptions = {}): Promise<T> {
+export async function withTenant<T>(claims: Tenant, fn: (tx: Tx) => Promise<T>, options: TenantOptions = {}): Promise<T> {
   const timeout = options.statementTimeoutMs
   const turn = timeout ? await takeRowQueryRation(claims.org_id) : undefined
   try {
@@ -109,7 +127,7 @@ export async function withTenant<T>(claims: TenantClaims, fn: (tx: Tx) => Promis
   }
 }
 
-async function inTransaction<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>, timeout: number | undefined): Promise<T> {
+async function inTransaction<T>(claims: Tenant, fn: (tx: Tx) => Promise<T>, timeout: number | undefined): Promise<T> {
   const conn = await database().reserve()
   try {
     // Queries are lazy: execute() puts this one on the wire now, ahead of anything `fn` sends.
@@ -117,7 +135,7 @@ async function inTransaction<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>
     // bench measured at about 8 % of the key listing's throughput.
     const begun = conn
       .unsafe(
-        `begin; set local role authenticated; set local request.jwt.claims = ${sqlLiteral(JSON.stringify(claims))}` +
+        `begin; set local role authenticated; set local request.jwt.claims = ${sqlLiteral(claimsJson(claims))}` +
           (timeout ? `; set local statement_timeout = ${Math.max(1, Math.round(timeout))}` : ''),
       )
       .execute()
@@ -127,10 +145,12 @@ async function inTransaction<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>
       // BEGIN, one round trip in all. A failed statement leaves the transaction aborted, where COMMIT rolls
       // back, so the connection goes back clean either way.
       const sent = work.execute()
+      const recorded = sendAuditEntry(conn, claims.write)
       const committed = conn.unsafe('commit').execute()
-      const settled = Promise.allSettled([begun, sent, committed])
+      const settled = Promise.allSettled([begun, sent, recorded, committed])
       try {
-        const [, result] = await Promise.all([begun, sent, committed])
+        const [, result, entryId] = await Promise.all([begun, sent, recorded, committed])
+        noteRecorded(claims.write, entryId)
         return result as T
       } catch (error) {
         await settled
@@ -146,11 +166,32 @@ async function inTransaction<T>(claims: TenantClaims, fn: (tx: Tx) => Promise<T>
       await conn.unsafe('rollback').catch(() => {})
       throw error
     }
-    await conn.unsafe('commit')
+    // A failed audit entry aborts the transaction, and COMMIT then rolls the change back with it.
+    const recorded = sendAuditEntry(conn, claims.write)
+    const committed = conn.unsafe('commit').execute()
+    const [entryId] = await Promise.all([recorded, committed])
+    noteRecorded(claims.write, entryId)
     return result
   } finally {
     conn.release()
   }
+}
+
+/** The claims as RLS reads them: the write being recorded is not one of them. */
+function claimsJson(t: Tenant): string {
+  return JSON.stringify({ role: t.role, sub: t.sub, org_id: t.org_id, agent_id: t.agent_id, key_id: t.key_id, scopes: t.scopes })
+}
+
+/** Sends the audit entry of the request's write, unless an earlier transaction of the request wrote it. */
+function sendAuditEntry(conn: Tx, write: AuditedWrite | undefined): Promise<string | undefined> {
+  if (!write || write.entryId !== undefined) return Promise.resolve(undefined)
+  return conn<{ id: string }[]>`select agentry.record_write(${write.method}, ${write.path}, ${write.status}, ${write.requestId})::text as id`
+    .execute()
+    .then(([row]) => row.id)
+}
+
+function noteRecorded(write: AuditedWrite | undefined, entryId: string | undefined) {
+  if (write && entryId !== undefined) write.entryId = entryId
 }
 
 /** A postgres.js query not yet sent: queries are lazy until awaited or executed. */

@@ -32,6 +32,12 @@ const requireJson: MiddlewareHandler<ApiEnv> = async (c, next) => {
   await next()
 }
 
+/** The status a route answers when it succeeds: the lowest 2xx it declares. */
+function successStatus(responses: RouteConfig['responses']): number {
+  const statuses = Object.keys(responses).map(Number).filter((status) => status >= 200 && status < 300)
+  return statuses.length ? Math.min(...statuses) : 200
+}
+
 /**
  * Declares a route once: path, method, schemas, its scope (enforced by the auth middleware, documented as
  * the bearer scope and as `x-required-scope`), and the error responses every route shares.
@@ -41,7 +47,7 @@ export function defineRoute<const R extends RouteInput>(input: R) {
   const body = route.request?.body
   // A declared body is required unless the route says otherwise (an optional body may be omitted entirely).
   const bodyRequired = body !== undefined && body.required !== false
-  const middleware: MiddlewareHandler<ApiEnv>[] = [authenticate(scope), limitConcurrency, recordWrite]
+  const middleware: MiddlewareHandler<ApiEnv>[] = [authenticate(scope), limitConcurrency, recordWrite(successStatus(route.responses))]
   if (bodyRequired) middleware.push(requireJson)
   return createRoute({
     ...route,

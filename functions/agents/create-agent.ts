@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -26,7 +26,7 @@ export const registerCreateAgent = (api: Api) =>
     const p = c.get('principal')
     if (p.agentId) throw new ApiError('insufficient_scope', 'An agent key cannot create agents; use an organisation token.')
     const body = c.req.valid('json')
-    const agent = await withTenant(claimsOf(p), async (tx) => {
+    const agent = await withTenant(tenantOf(c), async (tx) => {
       await refuseUnofferedModel(tx, body.model)
       return insertAgent(tx, p.orgId, body)
     })

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -21,7 +21,7 @@ export const deleteAgentRoute = defineRoute({
 export const registerDeleteAgent = (api: Api) =>
   api.openapi(deleteAgentRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const agent = await withTenant(claimsOf(c.get('principal')), (tx) => deleteAgent(tx, id))
+    const agent = await withTenant(tenantOf(c), (tx) => deleteAgent(tx, id))
     if (!agent) throw notFound('Agent')
     return c.json({ data: agent }, 200)
   })

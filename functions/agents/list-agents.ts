@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
 import { listAgents } from './queries.ts'
@@ -18,6 +18,6 @@ export const listAgentsRoute = defineRoute({
 
 export const registerListAgents = (api: Api) =>
   api.openapi(listAgentsRoute, async (c) => {
-    const agents = await withTenant(claimsOf(c.get('principal')), (tx) => listAgents(tx))
+    const agents = await withTenant(tenantOf(c), (tx) => listAgents(tx))
     return c.json({ data: agents }, 200)
   })

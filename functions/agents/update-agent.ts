@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -23,7 +23,7 @@ export const registerUpdateAgent = (api: Api) =>
   api.openapi(updateAgentRoute, async (c) => {
     const { id } = c.req.valid('param')
     const body = c.req.valid('json')
-    const agent = await withTenant(claimsOf(c.get('principal')), async (tx) => {
+    const agent = await withTenant(tenantOf(c), async (tx) => {
       await refuseUnofferedModel(tx, body.model)
       return updateAgent(tx, id, body)
     })

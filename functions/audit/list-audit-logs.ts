@@ -1,5 +1,5 @@
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { pageOf } from '../_core/paging.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -22,6 +22,6 @@ export const listAuditLogsRoute = defineRoute({
 export const registerListAuditLogs = (api: Api) =>
   api.openapi(listAuditLogsRoute, async (c) => {
     const { limit, cursor, key_id } = c.req.valid('query')
-    const rows = await withTenant(claimsOf(c.get('principal')), (tx) => listAuditEntries(tx, { limit, before: cursor, keyId: key_id }))
+    const rows = await withTenant(tenantOf(c), (tx) => listAuditEntries(tx, { limit, before: cursor, keyId: key_id }))
     return c.json(pageOf(rows.map((row) => ({ ...row, position: row.id })), limit), 200)
   })

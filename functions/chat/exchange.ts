@@ -1,9 +1,7 @@
 // One exchange with an agent: the user's message is stored, the model answers (streamed internally in both
 // modes, so a stop or a client leaving keeps what was generated so far), and the reply and its usage are
 // stored. The model call happens outside any transaction: no connection is held while a model thinks.
-import type { Principal } from '../_core/auth.ts'
-import { claimsOf } from '../_core/auth.ts'
-import { withTenant } from '../_core/db.ts'
+import { withTenant, type Tenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { readEnv } from '../_core/env.ts'
 import { chatProvider, estimateTokens, type ChatProvider, type ChatRequest, type Usage } from '../_core/llm/provider.ts'
@@ -42,12 +40,12 @@ export interface Reply {
 }
 
 /** Stores the user's message (starting the conversation if need be) and prepares what the model is sent. */
-export async function openExchange(p: Principal, input: ExchangeInput): Promise<Exchange> {
+export async function openExchange(tenant: Tenant, input: ExchangeInput): Promise<Exchange> {
   const started = Date.now()
   const provider = chatProvider()
-  return withTenant(claimsOf(p), async (tx) => {
+  return withTenant(tenant, async (tx) => {
     const agent = await findChatAgent(tx, input.agentId)
-    const conversation = await openConversation(tx, { orgId: p.orgId, agentId: agent.id, conversationId: input.conversationId, firstMessage: input.message, user: input.user, metadata: input.metadata })
+    const conversation = await openConversation(tx, { orgId: tenant.org_id, agentId: agent.id, conversationId: input.conversationId, firstMessage: input.message, user: input.user, metadata: input.metadata })
     const history = conversation.created ? [] : await recentHistory(tx, conversation.id, historyBudget(), estimateTokens)
     const userMessageId = await insertMessage(tx, { conversationId: conversation.id, role: 'user', content: input.message, user: input.user, metadata: input.metadata })
     return {
@@ -72,7 +70,7 @@ export async function openExchange(p: Principal, input: ExchangeInput): Promise<
  * stop or `signal`, the client leaving) as `incomplete`. A provider failure before any text is thrown
  * (502 provider_error); after some text, what was generated is stored as `failed` and the error thrown.
  */
-export async function generateReply(p: Principal, x: Exchange, onDelta: (text: string) => Promise<void> | void, signal?: AbortSignal): Promise<Reply> {
+export async function generateReply(tenant: Tenant, x: Exchange, onDelta: (text: string) => Promise<void> | void, signal?: AbortSignal): Promise<Reply> {
   const generation = trackGeneration(x.conversationId)
   const abort = signal ? AbortSignal.any([signal, generation.signal]) : generation.signal
   let text = ''
@@ -102,9 +100,9 @@ export async function generateReply(p: Principal, x: Exchange, onDelta: (text: s
     completionTokens: estimateTokens(text),
     estimated: true,
   }
-  const cost = await withTenant(claimsOf(p), async (tx) => {
+  const cost = await withTenant(tenant, async (tx) => {
     await insertMessage(tx, { id: x.messageId, conversationId: x.conversationId, role: 'assistant', content: text, status, model, usage: counted })
-    return recordUsage(tx, { orgId: p.orgId, agentId: x.agentId, keyId: p.keyId, userId: p.userId, conversationId: x.conversationId, messageId: x.messageId, provider: x.provider.name, model, requestedModel: x.request.model, usage: counted })
+    return recordUsage(tx, { orgId: tenant.org_id, agentId: x.agentId, keyId: tenant.key_id, userId: tenant.sub, conversationId: x.conversationId, messageId: x.messageId, provider: x.provider.name, model, requestedModel: x.request.model, usage: counted })
   })
   if (cost === null) reportUnpriced(model)
   if (failure) throw failure instanceof ApiError ? failure : new ApiError('provider_error', 'The model provider failed.')

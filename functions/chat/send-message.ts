@@ -1,5 +1,5 @@
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { claimIdempotencyKey, type StoredAnswer } from '../_core/idempotency.ts'
 import { defineRoute } from '../_core/route.ts'
 import { eventStream } from '../_core/sse.ts'
@@ -36,12 +36,12 @@ export const registerSendMessage = (api: Api) =>
   api.openapi(sendMessageRoute, async (c) => {
     const { agentId } = c.req.valid('param')
     const body = c.req.valid('json')
-    const p = c.get('principal')
+    const tenant = tenantOf(c)
     const streaming = body.stream ?? /\btext\/event-stream\b/.test(c.req.header('accept') ?? '')
     const key = c.req.header('idempotency-key')
     const idempotency = key === undefined
       ? null
-      : await claimIdempotencyKey(claimsOf(p), key, `POST /chat/${agentId}`, body, (tx) => requireReachableAgent(tx, agentId))
+      : await claimIdempotencyKey(tenant, key, `POST /chat/${agentId}`, body, (tx) => requireReachableAgent(tx, agentId))
 
     if (idempotency?.kind === 'replay') {
       const stored = idempotency.answer
@@ -63,7 +63,7 @@ export const registerSendMessage = (api: Api) =>
 
     let exchange
     try {
-      exchange = await openExchange(p, { agentId, message: body.message, conversationId: body.conversation_id, user: body.user, metadata: body.metadata })
+      exchange = await openExchange(tenant, { agentId, message: body.message, conversationId: body.conversation_id, user: body.user, metadata: body.metadata })
     } catch (error) {
       await remember(null)
       throw error
@@ -71,7 +71,7 @@ export const registerSendMessage = (api: Api) =>
 
     if (!streaming) {
       try {
-        const reply = await generateReply(p, exchange, () => {})
+        const reply = await generateReply(tenant, exchange, () => {})
         await remember({ status: 200, body: { data: reply } })
         return c.json({ data: reply }, 200)
       } catch (error) {
@@ -83,7 +83,7 @@ export const registerSendMessage = (api: Api) =>
     return eventStream(c, async (sink) => {
       await sink.send('message.start', { conversation_id: exchange.conversationId, message_id: exchange.messageId, user_message_id: exchange.userMessageId, model: exchange.request.model })
       try {
-        const reply = await generateReply(p, exchange, (text) => sink.send('message.delta', { text }), sink.signal)
+        const reply = await generateReply(tenant, exchange, (text) => sink.send('message.delta', { text }), sink.signal)
         await remember({ status: 200, body: { data: reply } })
         await sink.send('message.end', reply)
       } catch (error) {

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
 import { stopChannel } from './generations.ts'
@@ -26,6 +26,6 @@ export const registerStopGeneration = (api: Api) =>
   api.openapi(stopGenerationRoute, async (c) => {
     const { agentId } = c.req.valid('param')
     const { conversation_id } = c.req.valid('json')
-    await withTenant(claimsOf(c.get('principal')), (tx) => requestStop(tx, agentId, conversation_id, stopChannel))
+    await withTenant(tenantOf(c), (tx) => requestStop(tx, agentId, conversation_id, stopChannel))
     return c.json({ data: { conversation_id, stop_requested: true } }, 202)
   })

@@ -1,5 +1,5 @@
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
 import { listConversations } from './queries.ts'
@@ -20,7 +20,7 @@ export const listConversationsRoute = defineRoute({
 export const registerListConversations = (api: Api) =>
   api.openapi(listConversationsRoute, async (c) => {
     const q = c.req.valid('query')
-    const rows = await withTenant(claimsOf(c.get('principal')), (tx) =>
+    const rows = await withTenant(tenantOf(c), (tx) =>
       listConversations(tx, { limit: q.limit, cursor: q.cursor, agentId: q.agent_id, status: q.status, user: q.user, createdAfter: q.created_after }),
     )
     return c.json(pageOf(rows, q.limit), 200)

@@ -1,5 +1,5 @@
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -22,7 +22,7 @@ export const registerListMessages = (api: Api) =>
   api.openapi(listMessagesRoute, async (c) => {
     const { id } = c.req.valid('param')
     const q = c.req.valid('query')
-    const rows = await withTenant(claimsOf(c.get('principal')), async (tx) => {
+    const rows = await withTenant(tenantOf(c), async (tx) => {
       if (!(await findConversation(tx, id))) throw notFound('Conversation')
       return listMessages(tx, id, q)
     })

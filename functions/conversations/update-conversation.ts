@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -21,7 +21,7 @@ export const updateConversationRoute = defineRoute({
 export const registerUpdateConversation = (api: Api) =>
   api.openapi(updateConversationRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const row = await withTenant(claimsOf(c.get('principal')), (tx) => updateConversation(tx, id, c.req.valid('json')))
+    const row = await withTenant(tenantOf(c), (tx) => updateConversation(tx, id, c.req.valid('json')))
     if (!row) throw notFound('Conversation')
     return c.json({ data: row }, 200)
   })

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -30,7 +30,7 @@ export const registerCreateDataset = (api: Api) =>
     const p = c.get('principal')
     if (p.agentId && body.agent_id && body.agent_id !== p.agentId) throw notFound('Agent')
     const columns = body.columns ?? []
-    const dataset = await withTenant(claimsOf(p), (tx) =>
+    const dataset = await withTenant(tenantOf(c), (tx) =>
       insertDataset(tx, {
         orgId: p.orgId,
         agentId: body.agent_id ?? p.agentId,

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -24,7 +24,7 @@ export const deleteDatasetRoute = defineRoute({
 export const registerDeleteDataset = (api: Api) =>
   api.openapi(deleteDatasetRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const dataset = await withTenant(claimsOf(c.get('principal')), (tx) => deleteDataset(tx, id))
+    const dataset = await withTenant(tenantOf(c), (tx) => deleteDataset(tx, id))
     if (!dataset) throw notFound('Dataset')
     // The rows' partition goes after the answer: detaching it waits for every transaction still reading the
     // rows table, without holding anyone up meanwhile.

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { jsonText, type Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { rowIdFilter } from '../_core/postgrest/compile.ts'
@@ -26,7 +26,7 @@ export const registerDeleteRow = (api: Api) =>
     const params = c.req.valid('param')
     const rowId = rowIdFrom(params.rowId)
     const written = await withTenant(
-      claimsOf(c.get('principal')),
+      tenantOf(c),
       async (tx) => deleteRows(tx, await datasetFor(tx, params.id, 'delete'), { filters: [rowIdFilter(rowId)] }),
       { statementTimeoutMs: rowQueryTimeoutMs },
     )

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { deleteRows, rowQueryTimeoutMs } from '../_core/postgrest/rows.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -24,7 +24,7 @@ export const registerDeleteRows = (api: Api) =>
     const { id } = c.req.valid('param')
     const filter = parseBulkFilter(c.req.url, 'delete')
     const written = await withTenant(
-      claimsOf(c.get('principal')),
+      tenantOf(c),
       async (tx) => deleteRows(tx, await datasetFor(tx, id, 'delete'), filter, 'count'),
       { statementTimeoutMs: rowQueryTimeoutMs },
     )

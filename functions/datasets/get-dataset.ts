@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -20,7 +20,7 @@ export const getDatasetRoute = defineRoute({
 export const registerGetDataset = (api: Api) =>
   api.openapi(getDatasetRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const dataset = await withTenant(claimsOf(c.get('principal')), (tx) => findDataset(tx, id))
+    const dataset = await withTenant(tenantOf(c), (tx) => findDataset(tx, id))
     if (!dataset) throw notFound('Dataset')
     return c.json({ data: dataset }, 200)
   })

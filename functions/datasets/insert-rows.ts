@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { jsonText, type Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { prepareNewRows } from '../_core/postgrest/row-values.ts'
 import { insertRows, rowQueryTimeoutMs } from '../_core/postgrest/rows.ts'
@@ -26,7 +26,7 @@ export const registerInsertRows = (api: Api) =>
     const { id } = c.req.valid('param')
     const body = c.req.valid('json')
     const written = await withTenant(
-      claimsOf(c.get('principal')),
+      tenantOf(c),
       async (tx) => {
         const dataset = await datasetFor(tx, id, 'insert')
         return insertRows(tx, dataset, prepareNewRows(dataset, body))

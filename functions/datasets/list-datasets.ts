@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
 import { listDatasets } from './queries.ts'
@@ -18,6 +18,6 @@ export const listDatasetsRoute = defineRoute({
 
 export const registerListDatasets = (api: Api) =>
   api.openapi(listDatasetsRoute, async (c) => {
-    const datasets = await withTenant(claimsOf(c.get('principal')), (tx) => listDatasets(tx))
+    const datasets = await withTenant(tenantOf(c), (tx) => listDatasets(tx))
     return c.json({ data: datasets }, 200)
   })

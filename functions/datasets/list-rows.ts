@@ -1,5 +1,5 @@
 import { jsonText, type Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { fieldLabel, selectedColumns } from '../_core/postgrest/compile.ts'
 import { readDistinct, readRows, rowQueryTimeoutMs } from '../_core/postgrest/rows.ts'
@@ -27,7 +27,7 @@ export const registerListRows = (api: Api) =>
     const { id } = c.req.valid('param')
     const { query, page, distinct } = parseRowRequest(c.req.url)
     const body = await withTenant(
-      claimsOf(c.get('principal')),
+      tenantOf(c),
       async (tx) => {
         const dataset = await datasetFor(tx, id, 'read')
         if (distinct) {

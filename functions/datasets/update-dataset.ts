@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -24,7 +24,7 @@ export const registerUpdateDataset = (api: Api) =>
   api.openapi(updateDatasetRoute, async (c) => {
     const { id } = c.req.valid('param')
     const body = c.req.valid('json')
-    const dataset = await withTenant(claimsOf(c.get('principal')), async (tx) => {
+    const dataset = await withTenant(tenantOf(c), async (tx) => {
       const current = await findDataset(tx, id)
       if (!current) throw notFound('Dataset')
       if (body.columns !== undefined || body.open !== undefined) {

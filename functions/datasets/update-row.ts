@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { jsonText, type Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { rowIdFilter } from '../_core/postgrest/compile.ts'
@@ -28,7 +28,7 @@ export const registerUpdateRow = (api: Api) =>
     const rowId = rowIdFrom(params.rowId)
     const body = c.req.valid('json')
     const written = await withTenant(
-      claimsOf(c.get('principal')),
+      tenantOf(c),
       async (tx) => {
         const dataset = await datasetFor(tx, params.id, 'update')
         return updateRows(tx, dataset, { filters: [rowIdFilter(rowId)] }, preparePatch(dataset, body))

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { preparePatch } from '../_core/postgrest/row-values.ts'
 import { rowQueryTimeoutMs, updateRows } from '../_core/postgrest/rows.ts'
@@ -26,7 +26,7 @@ export const registerUpdateRows = (api: Api) =>
     const filter = parseBulkFilter(c.req.url, 'update')
     const body = c.req.valid('json')
     const written = await withTenant(
-      claimsOf(c.get('principal')),
+      tenantOf(c),
       async (tx) => {
         const dataset = await datasetFor(tx, id, 'update')
         return updateRows(tx, dataset, filter, preparePatch(dataset, body), 'count')

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -36,7 +36,7 @@ export const registerCreateKey = (api: Api) =>
     }
     const expiresAt = expiryWithin(body.expires_at, p.expiresAt)
 
-    const created = await withTenant(claimsOf(p), async (tx) => {
+    const created = await withTenant(tenantOf(c), async (tx) => {
       const missing = await scopesNotHeld(tx, scopes, p.scopes)
       if (missing.length > 0) {
         throw new ApiError('insufficient_scope', `A key cannot grant the scope "${missing[0]}": the credential creating it does not hold it.`)

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { forgetKey } from '../_core/request-path.ts'
@@ -28,7 +28,7 @@ export const registerDeleteKey = (api: Api) =>
     const { id } = c.req.valid('param')
     const permanent = c.req.valid('query').permanent === 'true'
     const p = c.get('principal')
-    const key = await withTenant(claimsOf(p), async (tx) => {
+    const key = await withTenant(tenantOf(c), async (tx) => {
       await keyWithinReach(tx, id, p.scopes, permanent ? 'deleting' : 'revoking')
       return permanent ? deleteKey(tx, id) : revokeKey(tx, id)
     })

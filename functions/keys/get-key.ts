@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -20,7 +20,7 @@ export const getKeyRoute = defineRoute({
 export const registerGetKey = (api: Api) =>
   api.openapi(getKeyRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const key = await withTenant(claimsOf(c.get('principal')), (tx) => findKey(tx, id))
+    const key = await withTenant(tenantOf(c), (tx) => findKey(tx, id))
     if (!key) throw notFound('API key')
     return c.json({ data: key }, 200)
   })

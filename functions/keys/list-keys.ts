@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
 import { listKeys } from './queries.ts'
@@ -18,6 +18,6 @@ export const listKeysRoute = defineRoute({
 
 export const registerListKeys = (api: Api) =>
   api.openapi(listKeysRoute, async (c) => {
-    const keys = await withTenant(claimsOf(c.get('principal')), (tx) => listKeys(tx))
+    const keys = await withTenant(tenantOf(c), (tx) => listKeys(tx))
     return c.json({ data: keys }, 200)
   })

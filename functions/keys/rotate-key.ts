@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { forgetKey } from '../_core/request-path.ts'
@@ -31,7 +31,7 @@ export const registerRotateKey = (api: Api) =>
     const grace = c.req.valid('json')?.grace_period_seconds ?? 0
     const p = c.get('principal')
 
-    const created = await withTenant(claimsOf(p), async (tx) => {
+    const created = await withTenant(tenantOf(c), async (tx) => {
       await keyWithinReach(tx, id, p.scopes, 'rotating')
       const old = await lockKey(tx, id)
       if (!old) throw notFound('API key')

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -18,7 +18,7 @@ export const getOrgRoute = defineRoute({
 
 export const registerGetOrg = (api: Api) =>
   api.openapi(getOrgRoute, async (c) => {
-    const org = await withTenant(claimsOf(c.get('principal')), (tx) => findOwnOrg(tx))
+    const org = await withTenant(tenantOf(c), (tx) => findOwnOrg(tx))
     if (!org) throw notFound('Organisation')
     return c.json({ data: org }, 200)
   })

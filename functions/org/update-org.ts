@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { forgetOrganisation } from '../_core/request-path.ts'
@@ -21,7 +21,7 @@ export const updateOrgRoute = defineRoute({
 export const registerUpdateOrg = (api: Api) =>
   api.openapi(updateOrgRoute, async (c) => {
     const { name } = c.req.valid('json')
-    const org = await withTenant(claimsOf(c.get('principal')), async (tx) => ((await renameOwnOrg(tx, name)) ? findOwnOrg(tx) : undefined))
+    const org = await withTenant(tenantOf(c), async (tx) => ((await renameOwnOrg(tx, name)) ? findOwnOrg(tx) : undefined))
     if (!org) throw notFound('Organisation')
     forgetOrganisation(c.get('principal').orgId)
     return c.json({ data: org }, 200)

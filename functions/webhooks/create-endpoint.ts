@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError, ErrorBody, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -32,7 +32,7 @@ export const registerCreateEndpoint = (api: Api) =>
     const p = c.get('principal')
     if (p.agentId && body.agent_id && body.agent_id !== p.agentId) throw notFound('Agent')
     refuseUnreachableUrl(body.url)
-    const endpoint = await withTenant(claimsOf(p), async (tx) => {
+    const endpoint = await withTenant(tenantOf(c), async (tx) => {
       const allowance = await endpointAllowance(tx)
       if (allowance.endpoints >= allowance.max_endpoints) {
         throw new ApiError(

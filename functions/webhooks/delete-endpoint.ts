@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -21,7 +21,7 @@ export const deleteEndpointRoute = defineRoute({
 export const registerDeleteEndpoint = (api: Api) =>
   api.openapi(deleteEndpointRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const endpoint = await withTenant(claimsOf(c.get('principal')), (tx) => deleteEndpoint(tx, id))
+    const endpoint = await withTenant(tenantOf(c), (tx) => deleteEndpoint(tx, id))
     if (!endpoint) throw notFound('Webhook endpoint')
     return c.json({ data: endpoint }, 200)
   })

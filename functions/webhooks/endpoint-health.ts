@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
 import { endpointHealth } from './queries.ts'
@@ -18,6 +18,6 @@ export const endpointHealthRoute = defineRoute({
 
 export const registerEndpointHealth = (api: Api) =>
   api.openapi(endpointHealthRoute, async (c) => {
-    const health = await withTenant(claimsOf(c.get('principal')), (tx) => endpointHealth(tx))
+    const health = await withTenant(tenantOf(c), (tx) => endpointHealth(tx))
     return c.json({ data: health }, 200)
   })

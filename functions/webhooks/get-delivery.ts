@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -23,7 +23,7 @@ export const getDeliveryRoute = defineRoute({
 export const registerGetDelivery = (api: Api) =>
   api.openapi(getDeliveryRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const delivery = await withTenant(claimsOf(c.get('principal')), (tx) => findDelivery(tx, id))
+    const delivery = await withTenant(tenantOf(c), (tx) => findDelivery(tx, id))
     if (!delivery) throw notFound('Delivery')
     return c.json({ data: delivery }, 200)
   })

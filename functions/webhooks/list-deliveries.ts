@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { pageOf } from '../_core/paging.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -28,7 +28,7 @@ export const listDeliveriesRoute = defineRoute({
 export const registerListDeliveries = (api: Api) =>
   api.openapi(listDeliveriesRoute, async (c) => {
     const q = c.req.valid('query')
-    const rows = await withTenant(claimsOf(c.get('principal')), (tx) =>
+    const rows = await withTenant(tenantOf(c), (tx) =>
       listDeliveries(tx, { limit: q.limit, cursor: q.cursor, status: q.status, endpointId: q.endpoint_id, inboxId: q.inbox_id }),
     )
     return c.json(pageOf(rows.map((row) => ({ ...row, position: `${row.created_at}_${row.id}` })), q.limit), 200)

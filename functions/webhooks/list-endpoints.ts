@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
 import { listEndpoints } from './queries.ts'
@@ -18,6 +18,6 @@ export const listEndpointsRoute = defineRoute({
 
 export const registerListEndpoints = (api: Api) =>
   api.openapi(listEndpointsRoute, async (c) => {
-    const endpoints = await withTenant(claimsOf(c.get('principal')), (tx) => listEndpoints(tx))
+    const endpoints = await withTenant(tenantOf(c), (tx) => listEndpoints(tx))
     return c.json({ data: endpoints }, 200)
   })

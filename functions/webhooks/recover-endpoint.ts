@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -24,7 +24,7 @@ export const registerRecoverEndpoint = (api: Api) =>
   api.openapi(recoverEndpointRoute, async (c) => {
     const { id } = c.req.valid('param')
     const { since } = c.req.valid('json')
-    const queued = await withTenant(claimsOf(c.get('principal')), async (tx) => {
+    const queued = await withTenant(tenantOf(c), async (tx) => {
       if (!(await findEndpoint(tx, id))) throw notFound('Webhook endpoint')
       return recoverDeliveries(tx, id, since)
     })

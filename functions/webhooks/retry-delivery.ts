@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -21,7 +21,7 @@ export const retryDeliveryRoute = defineRoute({
 export const registerRetryDelivery = (api: Api) =>
   api.openapi(retryDeliveryRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const delivery = await withTenant(claimsOf(c.get('principal')), (tx) => retryDelivery(tx, id))
+    const delivery = await withTenant(tenantOf(c), (tx) => retryDelivery(tx, id))
     if (!delivery) throw notFound('Delivery')
     if (delivery === 'in_flight') throw new ApiError('conflict', 'This delivery is being sent right now; retry once the attempt has ended.')
     return c.json({ data: delivery }, 202)

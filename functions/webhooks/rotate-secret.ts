@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -24,7 +24,7 @@ export const rotateSecretRoute = defineRoute({
 export const registerRotateSecret = (api: Api) =>
   api.openapi(rotateSecretRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const endpoint = await withTenant(claimsOf(c.get('principal')), (tx) => rotateSecret(tx, id, generateSecret()))
+    const endpoint = await withTenant(tenantOf(c), (tx) => rotateSecret(tx, id, generateSecret()))
     if (!endpoint) throw notFound('Webhook endpoint')
     return c.json({ data: endpoint }, 200)
   })

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -27,7 +27,7 @@ export const registerTestEndpoint = (api: Api) =>
   api.openapi(testEndpointRoute, async (c) => {
     const { id } = c.req.valid('param')
     const p = c.get('principal')
-    const queued = await withTenant(claimsOf(p), async (tx) => {
+    const queued = await withTenant(tenantOf(c), async (tx) => {
       const endpoint = await findEndpoint(tx, id)
       if (!endpoint) throw notFound('Webhook endpoint')
       return queueTestEvent(tx, endpoint, p.orgId)

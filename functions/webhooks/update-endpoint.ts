@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/app.ts'
-import { claimsOf } from '../_core/auth.ts'
+import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
@@ -24,7 +24,7 @@ export const registerUpdateEndpoint = (api: Api) =>
     const { id } = c.req.valid('param')
     const body = c.req.valid('json')
     if (body.url) refuseUnreachableUrl(body.url)
-    const endpoint = await withTenant(claimsOf(c.get('principal')), (tx) =>
+    const endpoint = await withTenant(tenantOf(c), (tx) =>
       updateEndpoint(tx, id, { ...body, events: body.events && [...new Set(body.events)], filters: body.filters as Record<string, string> | undefined }),
     )
     if (!endpoint) throw notFound('Webhook endpoint')

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { describeSecurity } from '../harness/security.ts'
-import { createTenant } from '../harness/tenants.ts'
+import { createTenant, serviceSql } from '../harness/tenants.ts'
 
 let api: TestApi
 beforeAll(async () => {
@@ -70,5 +70,44 @@ describe('the audit log', () => {
       expect(res.body.error.code).toBe('validation_failed')
       expect(res.body.error.message).toContain(`${field}:`)
     }
+  })
+})
+
+describe('an audit entry and the change it records', () => {
+  it('commit together: when the entry cannot be written, the change is rolled back with it', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const sql = serviceSql()
+    const trigger = `refuse_audit_${t.org.id.replaceAll('-', '')}`
+    // A failure inside the audit log, for this organisation only: the write it records must not survive it.
+    await sql.unsafe(`
+      create function agentry.${trigger}() returns trigger language plpgsql as $$
+        begin raise exception 'audit log unavailable'; end $$;
+      create trigger ${trigger} before insert on agentry.audit_log for each row
+        when (new.org_id = '${t.org.id}') execute function agentry.${trigger}()`)
+    try {
+      const refused = await api.call('POST', '/agents', { key, body: { name: 'unrecorded' } })
+      expect(refused.status).toBe(500)
+      expect(refused.body.error.code).toBe('internal')
+    } finally {
+      await sql.unsafe(`drop trigger ${trigger} on agentry.audit_log; drop function agentry.${trigger}()`)
+    }
+    const agents = await api.call('GET', '/agents', { key })
+    expect(agents.body.data.map((a: { name: string }) => a.name)).not.toContain('unrecorded')
+    const recorded = await api.call('POST', '/agents', { key, body: { name: 'recorded' } })
+    expect(recorded.status).toBe(201)
+    const entries = await sql<{ method: string; path: string; status: number; request_id: string }[]>`
+      select method, path, status, request_id from agentry.audit_log where org_id = ${t.org.id} order by id`
+    expect(entries).toEqual([{ method: 'POST', path: '/api/v1/agents', status: 201, request_id: recorded.headers.get('x-request-id') }])
+  })
+
+  it('is corrected after the answer when the route answers other than its success status', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    // Deleting a key that does not exist runs the tenant transaction, finds nothing and answers 404.
+    const missing = await api.call('DELETE', '/agent/api-keys/00000000-0000-4000-8000-000000000000', { key })
+    expect(missing.status).toBe(404)
+    const entries = await serviceSql()<{ status: number }[]>`select status from agentry.audit_log where org_id = ${t.org.id}`
+    expect(entries).toEqual([{ status: 404 }])
   })
 })

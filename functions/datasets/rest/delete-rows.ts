@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { bodyless, type Api } from '../../_core/app.ts'
-import { claimsOf } from '../../_core/auth.ts'
+import { tenantOf } from '../../_core/auth.ts'
 import { withTenant } from '../../_core/db.ts'
 import { deleteRows, rowQueryTimeoutMs } from '../../_core/postgrest/rows.ts'
 import { defineRoute } from '../../_core/route.ts'
@@ -28,7 +28,7 @@ export const registerRestDelete = (rest: Api) =>
     const { filter, select } = writeFilter(c.req.url, 'DELETE')
     const representation = prefs.return === 'representation'
     const written = await withTenant(
-      claimsOf(c.get('principal')),
+      tenantOf(c),
       async (tx) => {
         const result = await deleteRows(tx, await tableFor(tx, table, 'delete'), filter, representation ? select : 'count')
         checkMaxAffected(prefs, result.count)

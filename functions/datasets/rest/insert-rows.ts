@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { bodyless, type Api } from '../../_core/app.ts'
-import { claimsOf } from '../../_core/auth.ts'
+import { tenantOf } from '../../_core/auth.ts'
 import { withTenant } from '../../_core/db.ts'
 import { ApiError, PostgrestError } from '../../_core/errors.ts'
 import { parseColumnList, parseQueryString } from '../../_core/postgrest/parse.ts'
@@ -46,7 +46,7 @@ export const registerRestInsert = (rest: Api) =>
     const representation = prefs.return === 'representation'
     const headersOnly = prefs.return === 'headers-only'
     const written = await withTenant(
-      claimsOf(c.get('principal')),
+      tenantOf(c),
       async (tx) => {
         const dataset = await tableFor(tx, table, 'insert')
         const rows = prepareNewRows(dataset, columns ? pickColumns(dataset, body, columns) : body)

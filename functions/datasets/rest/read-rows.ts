@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../../_core/app.ts'
-import { claimsOf } from '../../_core/auth.ts'
+import { tenantOf } from '../../_core/auth.ts'
 import { withTenant } from '../../_core/db.ts'
 import { PostgrestError } from '../../_core/errors.ts'
 import { parseQueryString } from '../../_core/postgrest/parse.ts'
@@ -34,7 +34,7 @@ export const registerRestRead = (rest: Api) =>
     const page = readWindow(parsed.limit, parsed.offset, c.req.header('range'))
     const query = { select: parsed.select, filters: parsed.filters, order: parsed.order }
     const { rows, returned, total } = await withTenant(
-      claimsOf(c.get('principal')),
+      tenantOf(c),
       async (tx) => readRows(tx, await tableFor(tx, table, 'read'), query, page, prefs.count !== undefined),
       { statementTimeoutMs: rowQueryTimeoutMs },
     )

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { bodyless, type Api } from '../../_core/app.ts'
-import { claimsOf } from '../../_core/auth.ts'
+import { tenantOf } from '../../_core/auth.ts'
 import { withTenant } from '../../_core/db.ts'
 import { preparePatch } from '../../_core/postgrest/row-values.ts'
 import { rowQueryTimeoutMs, updateRows } from '../../_core/postgrest/rows.ts'
@@ -30,7 +30,7 @@ export const registerRestUpdate = (rest: Api) =>
     const { filter, select } = writeFilter(c.req.url, 'UPDATE')
     const representation = prefs.return === 'representation'
     const written = await withTenant(
-      claimsOf(c.get('principal')),
+      tenantOf(c),
       async (tx) => {
         const dataset = await tableFor(tx, table, 'update')
         const result = await updateRows(tx, dataset, filter, preparePatch(dataset, body), representation ? select : 'count')
