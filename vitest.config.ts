@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config'
 // Tests that compare latencies (one tenant's against another's) run alone, after everything else: on a
 // 2-core machine, other test files running beside them would be measured too.
 const measured = ['tests/_core/noisy-neighbour.test.ts', 'tests/webhooks/fairness.test.ts']
+// Tests about the suite itself (every answer the suite saw is declared, every route has its security run)
+// read what the other files recorded under .data/observed (tests/harness/observed.ts), so they run last.
+const completeness = ['tests/completeness/**/*.test.ts']
 
 export default defineConfig({
   test: {
@@ -15,8 +18,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     reporters: ['default', './tests/harness/totals-reporter.ts'],
     projects: [
-      { extends: true, test: { name: 'suite', include: ['tests/**/*.test.ts'], exclude: measured, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'suite', include: ['tests/**/*.test.ts'], exclude: [...measured, ...completeness], sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: 'measured', include: measured, fileParallelism: false, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'completeness', include: completeness, sequence: { groupOrder: 2 } } },
     ],
   },
 })
