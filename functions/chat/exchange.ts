@@ -4,7 +4,9 @@
 import { withTenant, type Tenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { readEnv } from '../_core/env.ts'
-import { chatProvider, estimateTokens, type ChatProvider, type ChatRequest, type Usage } from '../_core/llm/provider.ts'
+import { chatProvider } from '../_core/llm/provider.ts'
+import { estimateTokens } from '../_core/llm/tokens.ts'
+import type { ChatProvider, ChatRequest, Usage } from '../_core/llm/types.ts'
 import { trackGeneration } from './generations.ts'
 import { findChatAgent, insertMessage, openConversation, recentHistory, recordUsage } from './queries.ts'
 

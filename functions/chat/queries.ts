@@ -1,6 +1,6 @@
 import type { Tx } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
-import type { ChatMessage, Usage } from '../_core/llm/provider.ts'
+import type { ChatMessage, Usage } from '../_core/llm/types.ts'
 
 export interface ChatAgent {
   id: string

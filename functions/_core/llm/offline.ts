@@ -1,7 +1,7 @@
 // The built-in offline model: with no provider configured, chat still answers, deterministically and
 // honestly, so that `npm start` demonstrates the whole exchange (streaming included) with no network.
-import type { ChatProvider, ChatRequest, Completion, StreamEvent } from './provider.ts'
-import { estimateTokens } from './provider.ts'
+import type { ChatProvider, ChatRequest, Completion, StreamEvent } from './types.ts'
+import { estimateTokens } from './tokens.ts'
 
 export const offlineModel = 'offline'
 

@@ -6,8 +6,8 @@
 // cleaned and cut short (provider-message.ts); what the provider said in full goes to the server's log.
 import { ApiError } from '../errors.ts'
 import { clientSafeMessage, messageInBody } from './provider-message.ts'
-import type { ChatProvider, ChatRequest, Completion, StreamEvent, Usage } from './provider.ts'
-import { estimateTokens } from './provider.ts'
+import type { ChatProvider, ChatRequest, Completion, StreamEvent, Usage } from './types.ts'
+import { estimateTokens } from './tokens.ts'
 
 export interface OpenAiCompatibleOptions {
   baseUrl: string

@@ -1,46 +1,11 @@
-// The one interface chat (and later runs and knowledge) talks to models through, and the provider this
-// server is configured with: an OpenAI-compatible server (LLM_BASE_URL, LLM_API_KEY, LLM_MODEL), or, with
-// nothing configured, the built-in offline model, so that chat works with no network at all.
+// The provider this server is configured with: an OpenAI-compatible server (LLM_BASE_URL, LLM_API_KEY,
+// LLM_MODEL), or, with nothing configured, the built-in offline model, so that chat works with no network at
+// all. What a provider is (types.ts) and the token estimate (tokens.ts) stand apart, so that the providers
+// this file chooses between never import it back.
 import { readEnv } from '../env.ts'
 import { offlineProvider } from './offline.ts'
 import { openAiCompatibleProvider } from './openai-compatible.ts'
-
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant'
-  content: string
-}
-
-export interface ChatRequest {
-  model: string
-  messages: ChatMessage[]
-  temperature?: number | null
-  maxTokens?: number | null
-}
-
-export interface Usage {
-  promptTokens: number
-  completionTokens: number
-  /** True when the provider did not report usage and the counts were estimated from the text. */
-  estimated: boolean
-}
-
-export interface Completion {
-  text: string
-  model: string
-  usage: Usage
-}
-
-export type StreamEvent = { type: 'delta'; text: string } | { type: 'done'; model: string; usage: Usage }
-
-export interface ChatProvider {
-  /** `openai-compatible` or `offline`, as the usage ledger records it. */
-  readonly name: string
-  /** The model used when an agent names none. */
-  readonly defaultModel: string
-  complete(request: ChatRequest, signal?: AbortSignal): Promise<Completion>
-  /** Text deltas, then one `done` with the usage. Throws `provider_error` when the provider fails. */
-  stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<StreamEvent>
-}
+import type { ChatProvider } from './types.ts'
 
 let configured: { key: string; provider: ChatProvider } | undefined
 
@@ -54,9 +19,4 @@ export function chatProvider(): ChatProvider {
     : offlineProvider()
   configured = { key, provider }
   return provider
-}
-
-/** A rough token count for providers that report none: about four characters a token. */
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4)
 }

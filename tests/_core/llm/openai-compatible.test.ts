@@ -2,7 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { openAiCompatibleProvider } from '../../../functions/_core/llm/openai-compatible.ts'
-import type { StreamEvent } from '../../../functions/_core/llm/provider.ts'
+import type { StreamEvent } from '../../../functions/_core/llm/types.ts'
 import { startFakeLlm, type FakeLlm } from '../../harness/fake-llm.ts'
 
 let llm: FakeLlm
