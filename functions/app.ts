@@ -1,4 +1,4 @@
-import { createApi, createServerApp } from './_core/app.ts'
+import { createApi, createServerApp } from './_core/server.ts'
 import { registerDocs } from './_core/openapi.ts'
 import { registerCreateAgent } from './agents/create-agent.ts'
 import { registerDeleteAgent } from './agents/delete-agent.ts'

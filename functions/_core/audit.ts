@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { database, type AuditedWrite } from './db.ts'
-import { functionPath, type ApiEnv } from './app.ts'
+import { functionPath, type ApiEnv } from './server.ts'
 
 const readOnly = new Set(['GET', 'HEAD', 'OPTIONS'])
 

@@ -6,7 +6,7 @@ import { verifyUserToken } from './jwt.ts'
 import { hashKey, isKeyShaped, type KeyMode } from './keys.ts'
 import { credentials, rateLeases, requestPathSql, usageCounters, type Credential } from './request-path.ts'
 import { sections, type Scope } from './scopes.ts'
-import type { ApiEnv } from './app.ts'
+import type { ApiEnv } from './server.ts'
 
 /** Who is calling: an API key (organisation token or agent key) or a signed-in dashboard user. */
 export interface Principal {

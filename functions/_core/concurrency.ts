@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { ApiError } from './errors.ts'
-import type { ApiEnv } from './app.ts'
+import type { ApiEnv } from './server.ts'
 
 /**
  * Requests each organisation has in flight in this process. The connection pool is per process, so the

@@ -1,5 +1,5 @@
 import { swaggerUI } from '@hono/swagger-ui'
-import type { Api } from './app.ts'
+import type { Api } from './server.ts'
 import { swaggerUiFiles, swaggerUiVersion } from './swagger-ui.generated.ts'
 
 type SwaggerUiFile = keyof typeof swaggerUiFiles

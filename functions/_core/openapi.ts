@@ -1,4 +1,4 @@
-import { apiBasePath, gatewayPrefix, type Api } from './app.ts'
+import { apiBasePath, gatewayPrefix, type Api } from './server.ts'
 import { registerDocsPage } from './docs-page.ts'
 
 /** Serves the generated OpenAPI 3.1 document and an interactive page that renders it. */

@@ -5,7 +5,7 @@ import { limitConcurrency } from './concurrency.ts'
 import { ApiError, ErrorBody } from './errors.ts'
 import type { Scope } from './scopes.ts'
 import { recordWrite } from './audit.ts'
-import type { ApiEnv } from './app.ts'
+import type { ApiEnv } from './server.ts'
 
 type RouteInput = Omit<RouteConfig, 'middleware' | 'security'> & {
   /** The one scope this route needs; null admits any valid credential. */

@@ -1,4 +1,4 @@
-import type { Api } from '../_core/app.ts'
+import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { pageOf } from '../_core/paging.ts'

@@ -1,4 +1,4 @@
-import type { Api } from '../_core/app.ts'
+import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { claimIdempotencyKey, type StoredAnswer } from '../_core/idempotency.ts'
 import { defineRoute } from '../_core/route.ts'

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import type { Api } from '../_core/app.ts'
+import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'

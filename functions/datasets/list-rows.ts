@@ -1,4 +1,4 @@
-import { jsonText, type Api } from '../_core/app.ts'
+import { jsonText, type Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { fieldLabel, selectedColumns } from '../_core/postgrest/compile.ts'

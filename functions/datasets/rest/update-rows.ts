@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { bodyless, type Api } from '../../_core/app.ts'
+import { bodyless, type Api } from '../../_core/server.ts'
 import { tenantOf } from '../../_core/auth.ts'
 import { withTenant } from '../../_core/db.ts'
 import { preparePatch } from '../../_core/postgrest/row-values.ts'

@@ -2,7 +2,7 @@
 // forms for one object, the Prefer header, Range and Content-Range, and datasets addressed as tables.
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { jsonText } from '../../_core/app.ts'
+import { jsonText } from '../../_core/server.ts'
 import type { Tx } from '../../_core/db.ts'
 import { ApiError, PostgrestError } from '../../_core/errors.ts'
 import type { SelectItem } from '../../_core/postgrest/ast.ts'
