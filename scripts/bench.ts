@@ -38,6 +38,7 @@ import { benchChat, startBenchModel } from './lib/bench-chat.ts'
 import { ensureBenchPlan, measureAdmission, measureRevocation, seedColdKeys } from './lib/bench-auth.ts'
 import { freePort, startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
 import { applyMigrations } from './lib/migrations.ts'
+import { cpuSecondsOf, parentOf, serverCpuSeconds } from './lib/process-cpu.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const serverFile = fileURLToPath(new URL('./lib/bench-server.ts', import.meta.url))
@@ -93,7 +94,17 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
   requests?: { setupRequest?: (request: LoadRequest) => LoadRequest }[]
 }) => LoadRun
 
-interface Measurement { rps: number; p50_ms: number; p99_ms: number; non2xx: number; errors: number; requests: number }
+interface Measurement {
+  rps: number
+  p50_ms: number
+  p99_ms: number
+  non2xx: number
+  errors: number
+  requests: number
+  /** CPU microseconds per request, in the API process and in the database, where /proc can tell. */
+  server_cpu_us?: number
+  db_cpu_us?: number
+}
 /** A way in: an HTTP route loaded with autocannon, or a function called in a loop from this process. */
 interface Target {
   route: string
@@ -142,6 +153,10 @@ async function main(): Promise<number> {
   }
   const server = await startServer(database.url, { BENCH_ORG_ID: seeded.orgId, BENCH_KEY_ID: seeded.keyId })
   cleanups.push(() => stopServer(server.child))
+  watched.server = server.child.pid
+  const [{ pid: backend }] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`
+  // Only a database on this machine: a remote server's backend pid names some unrelated local process.
+  if (!database.external) watched.postmaster = parentOf(backend)
   const api = `${server.base}/functions/v1/api/v1`
   const auth = { authorization: `Bearer ${seeded.key}` }
   const memory = sampleMemory(server.child.pid!)
@@ -167,6 +182,8 @@ async function main(): Promise<number> {
       api_to_tenant: { throughput: round3(toTenant), p99: round3(m.api.p99_ms / m.tenant.p99_ms) },
       api_to_bare: { throughput: round3(toBare), p99: round3(p99ToBare) },
       tenant_to_bare: { throughput: round3(m.tenant.rps / m.bare.rps), p99: round3(m.tenant.p99_ms / m.bare.p99_ms) },
+      // CPU per request (API process + database): on a machine shared with other work, the steadier view.
+      cpu_us_per_request: { bare: cpuOf(m.bare), tenant: cpuOf(m.tenant), api: cpuOf(m.api) },
       request_path_statements_per_request: round4(perRequest),
       rows_per_response: 21,
       targets: t,
@@ -305,7 +322,28 @@ async function compare(scenario: string, targetsToCompare: Target[]): Promise<Re
 }
 
 function http(route: string, url: string, headers: Record<string, string>): Target & { url: string } {
-  return { route, url, measure: (seconds) => load(url, headers, seconds) }
+  return { route, url, measure: (seconds) => withCpu(() => load(url, headers, seconds)) }
+}
+
+/** The processes whose CPU time a request costs: the bench server and the database's postmaster. */
+const watched: { server?: number; postmaster?: number | null } = {}
+
+/**
+ * Adds what each request cost in CPU: throughput moves with whatever else the machine runs, while CPU time
+ * per request stays put, so on a shared machine it is the steadier figure.
+ */
+async function withCpu(run: () => Promise<Measurement>): Promise<Measurement> {
+  const server = watched.server
+  const postmaster = watched.postmaster
+  const before = { server: server ? cpuSecondsOf(server) : null, db: postmaster ? serverCpuSeconds(postmaster) : null }
+  const m = await run()
+  const perRequest = (start: number | null, end: number | null) =>
+    start === null || end === null || m.requests === 0 ? undefined : Math.round(((end - start) * 1e6) / m.requests)
+  return {
+    ...m,
+    server_cpu_us: perRequest(before.server, server ? cpuSecondsOf(server) : null),
+    db_cpu_us: perRequest(before.db, postmaster ? serverCpuSeconds(postmaster) : null),
+  }
 }
 
 /** `settings.connections` callers, each calling `op` again as soon as it returns, for `seconds`. */
@@ -398,7 +436,9 @@ async function compileServer(): Promise<string> {
 async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort()
   // Node itself runs the compiled file, so the pid is the server's.
-  const child = spawn(process.execPath, [await compileServer()], {
+  // BENCH_PROFILE=<folder> has the server write a CPU profile there when it stops (open it in Chrome's DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_PROFILE)}`] : []
+  const child = spawn(process.execPath, [...profile, await compileServer()], {
     cwd: root,
     // Every request comes from 127.0.0.1, and the revocation runs are refused on purpose: the limit on
     // failed authentications per address would end them.
@@ -523,8 +563,19 @@ function median(values: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
 }
 
+/** A request's CPU cost in microseconds, API process and database together, where both were read. */
+function cpuOf(m: Measurement): { server: number; db: number; total: number } | null {
+  return m.server_cpu_us === undefined || m.db_cpu_us === undefined ? null : { server: m.server_cpu_us, db: m.db_cpu_us, total: m.server_cpu_us + m.db_cpu_us }
+}
+
 function medianOf(ms: Measurement[]): Measurement {
+  const cpu = (pick: (m: Measurement) => number | undefined) => {
+    const values = ms.map(pick).filter((v): v is number => v !== undefined)
+    return values.length ? median(values) : undefined
+  }
   return {
+    server_cpu_us: cpu((m) => m.server_cpu_us),
+    db_cpu_us: cpu((m) => m.db_cpu_us),
     rps: median(ms.map((m) => m.rps)),
     p50_ms: median(ms.map((m) => m.p50_ms)),
     p99_ms: median(ms.map((m) => m.p99_ms)),
@@ -535,7 +586,7 @@ function medianOf(ms: Measurement[]): Measurement {
 }
 
 function rounded(m: Measurement) {
-  return { rps: Math.round(m.rps), p50_ms: round3(m.p50_ms), p99_ms: round3(m.p99_ms), non2xx: m.non2xx, errors: m.errors }
+  return { rps: Math.round(m.rps), p50_ms: round3(m.p50_ms), p99_ms: round3(m.p99_ms), non2xx: m.non2xx, errors: m.errors, server_cpu_us: m.server_cpu_us, db_cpu_us: m.db_cpu_us }
 }
 
 function round4(n: number): number {
