@@ -1,11 +1,10 @@
-import { OpenAPIHono, type z } from '@hono/zod-openapi'
+import { OpenAPIHono } from '@hono/zod-openapi'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Principal } from './auth.ts'
 import type { AuditedWrite } from './db.ts'
-import { ApiError, asPostgrestError, fromDatabaseError, PostgrestError } from './errors.ts'
+import { ApiError, errorResponse, PostgrestError, toApiError, validationError } from './errors.ts'
 import { readEnv } from './env.ts'
 
 export type ApiEnv = { Variables: { principal: Principal; requestId: string; write: AuditedWrite | undefined } }
@@ -24,15 +23,6 @@ export function createApi(): Api {
       if (!result.success) throw validationError(result.error)
     },
   })
-}
-
-export function validationError(error: z.ZodError): ApiError {
-  const fields = error.issues.map((issue) => ({
-    field: issue.path.map(String).join('.') || '(body)',
-    message: issue.message,
-  }))
-  const message = fields.map((f) => (f.field === '(body)' ? f.message : `${f.field}: ${f.message}`)).join('; ')
-  return new ApiError('validation_failed', `Invalid request: ${message}`, { fields })
 }
 
 /**
@@ -67,8 +57,12 @@ export function createServerApp(v1: Api, rest: Api): Hono<ApiEnv> {
   app.route(restBasePath, rest)
   app.route(gatewayPrefix + restBasePath, rest)
 
-  app.notFound((c) => errorResponse(c, new ApiError('not_found', `No route matches ${c.req.method} ${new URL(c.req.url).pathname}.`)))
-  app.onError((err, c) => errorResponse(c, err instanceof PostgrestError ? err : toApiError(err, c.get('requestId'))))
+  app.notFound((c) =>
+    errorResponse(c, new ApiError('not_found', `No route matches ${c.req.method} ${new URL(c.req.url).pathname}.`), onPostgrestSurface(c)),
+  )
+  app.onError((err, c) =>
+    errorResponse(c, err instanceof PostgrestError ? err : toApiError(err, c.get('requestId')), onPostgrestSurface(c)),
+  )
   return app
 }
 
@@ -83,21 +77,6 @@ function onPostgrestSurface(c: Context): boolean {
   return path === restBasePath || path.startsWith(`${restBasePath}/`)
 }
 
-function toApiError(err: unknown, requestId: string | undefined): ApiError {
-  if (err instanceof ApiError) return err
-  if (err instanceof HTTPException) {
-    if (err.status === 413) return new ApiError('payload_too_large', 'Request body is too large.')
-    if (err.status === 400) {
-      return new ApiError('bad_request', /json/i.test(err.message) ? 'Malformed JSON in request body.' : err.message || 'Bad request.')
-    }
-    if (err.status === 401) return new ApiError('unauthorized', err.message || 'Unauthorized.')
-  }
-  const fromDb = fromDatabaseError(err)
-  if (fromDb) return fromDb
-  console.error(`[${requestId ?? '-'}]`, err)
-  return new ApiError('internal', `Internal error; quote request id ${requestId ?? 'unknown'} when reporting it.`)
-}
-
 /**
  * A JSON body that is already text (rows as PostgreSQL rendered them), sent without a parse and a
  * re-serialisation. Typed as never so a typed route may return it: the route's schema still documents it.
@@ -109,11 +88,4 @@ export function jsonText(c: Context, text: string, status: ContentfulStatusCode 
 /** A response without a body (`201`/`204` with only headers), typed like jsonText for typed routes. */
 export function bodyless(c: Context, status: 201 | 204, headers: Record<string, string> = {}): never {
   return c.body(null, status, headers) as never
-}
-
-export function errorResponse(c: Context, error: ApiError | PostgrestError): Response {
-  if (error instanceof ApiError) for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value)
-  const wire = error instanceof PostgrestError ? error : onPostgrestSurface(c) ? asPostgrestError(error) : error
-  if (wire instanceof PostgrestError) c.header('Proxy-Status', `PostgREST; error=${wire.code}`)
-  return c.json(wire.toJSON(), wire.status as ContentfulStatusCode)
 }

@@ -2,16 +2,15 @@
 // dataset's rows (read through agentry.visible_dataset_rows, written in agentry.dataset_rows). Every value,
 // JSON key and array index is a bound parameter; the only text spliced into SQL is fixed by this file
 // (operators, casts from a whitelist, parameter numbers). Each part that PostgreSQL may refuse on hostile
-// input is noted on the statement (query-errors.ts), so that an error can name it.
+// input is noted on the statement (queryErrorFrom in ../errors.ts), so that an error can name it.
 //
 // Typing. A declared column compares by its type: numbers as numbers, timestamps as instants (stored
 // canonically, see values.ts), text as text, booleans as booleans. An undeclared key of an open dataset,
 // and a JSON path ending in `->>`, compare as text, except that a range operator (gt, lt …) with a numeric
 // literal compares numbers as numbers. A path ending in `->` compares as JSON. A missing key is NULL.
 import type { ArrayElement, Condition, Field, Filter, Operation, OrderTerm, SelectItem } from './ast.ts'
-import { ApiError } from '../errors.ts'
+import { ApiError, likeEscapeProblem, type Fault, type Suspect } from '../errors.ts'
 import { parseArrayLiteral } from './parse.ts'
-import { likeEscapeProblem, type Fault, type Suspect } from './query-errors.ts'
 import { canonicalTimestamp, isJsonNumber, isNumberLiteral, isUuid, pgTextArray, type ColumnType } from './values.ts'
 
 export interface ColumnSpec {

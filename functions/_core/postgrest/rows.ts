@@ -17,7 +17,7 @@ import {
   type RowShape,
   type Statement,
 } from './compile.ts'
-import { queryErrorFrom } from './query-errors.ts'
+import { queryErrorFrom } from '../errors.ts'
 import { readEnv } from '../env.ts'
 
 /** How long one row query may run before PostgreSQL cancels it (ROW_QUERY_TIMEOUT_MS, default 5 s). */
