@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import postgres from 'postgres'
 import { ScopeSchema } from '../functions/_core/scopes.ts'
+import { isUuid } from '../functions/_core/uuid.ts'
 import { issueKey } from '../functions/keys/issue-key.ts'
 import { listKeys, revokeKey } from '../functions/keys/queries.ts'
 import {
@@ -199,8 +200,6 @@ Every command accepts --json to print machine-readable JSON on stdout.`
 
 // Input checks. Each throws a CliError naming the option at fault.
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 function required(v: Values, option: string): string {
   const value = v[option]
   if (typeof value !== 'string' || value === '') throw new CliError(`Missing --${option}.`)
@@ -209,7 +208,7 @@ function required(v: Values, option: string): string {
 
 function uuidOption(v: Values, option: string): string {
   const value = required(v, option)
-  if (!uuidPattern.test(value)) throw new CliError(`--${option} must be a UUID, not "${value}".`)
+  if (!isUuid(value)) throw new CliError(`--${option} must be a UUID, not "${value}".`)
   return value.toLowerCase()
 }
 

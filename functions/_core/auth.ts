@@ -7,6 +7,7 @@ import { hashKey, isKeyShaped, type KeyMode } from './keys.ts'
 import { credentials, rateLeases, requestPathSql, usageCounters, type Credential } from './request-path.ts'
 import { sections, type Scope } from './scopes.ts'
 import type { ApiEnv } from './server.ts'
+import { isUuid } from './uuid.ts'
 
 /** Who is calling: an API key (organisation token or agent key) or a signed-in dashboard user. */
 export interface Principal {
@@ -44,7 +45,6 @@ export function tenantOf(c: Context<ApiEnv>): Tenant {
 
 const unauthorized = (message: string) => new ApiError('unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer' })
 const jwtShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
-const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
  * Authenticates the request, counts it against the organisation's rate limit and the key's usage, and
@@ -170,7 +170,7 @@ function keyCredential(row: KeyRow): Credential {
 }
 
 async function authenticateUser(token: string, orgHeader: string | undefined, scope: Scope | null): Promise<Principal> {
-  if (orgHeader !== undefined && !uuidShape.test(orgHeader)) {
+  if (orgHeader !== undefined && !isUuid(orgHeader)) {
     throw new ApiError('bad_request', 'Malformed X-Org-Id header: expected an organisation id (UUID).')
   }
   const verified = await verifyUserToken(token)

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import { readEnv } from './env.ts'
+import { isUuid } from './uuid.ts'
 
 export type UserTokenResult = { ok: true; userId: string } | { ok: false; reason: string }
 
@@ -32,8 +33,6 @@ function expectedIssuers(): string[] {
 
 export const localIssuer = 'http://127.0.0.1:54321/auth/v1'
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 /**
  * Verifies a Supabase Auth access token (HS256 shared secret, or the project's JWKS for asymmetric keys):
  * its signature, audience, issuer, and an expiry that must be present and not past.
@@ -47,7 +46,7 @@ export async function verifyUserToken(token: string): Promise<UserTokenResult> {
     const { payload } = typeof key === 'function'
       ? await jwtVerify(token, key, checks)
       : await jwtVerify(token, key, { ...checks, algorithms: ['HS256'] })
-    if (payload.role !== 'authenticated' || typeof payload.sub !== 'string' || !uuidPattern.test(payload.sub)) {
+    if (payload.role !== 'authenticated' || typeof payload.sub !== 'string' || !isUuid(payload.sub)) {
       return { ok: false, reason: 'The access token is not a signed-in user\'s token.' }
     }
     return { ok: true, userId: payload.sub }

@@ -1,9 +1,10 @@
+import { clip } from '../_core/clip.ts'
 import type { Field } from '../_core/postgrest/ast.ts'
 import { ApiError } from '../_core/errors.ts'
 import type { RowFilter, RowQuery } from '../_core/postgrest/compile.ts'
 import { parseField, parseQueryString } from '../_core/postgrest/parse.ts'
 import type { Page } from '../_core/postgrest/rows.ts'
-import { isUuid } from '../_core/postgrest/values.ts'
+import { isUuid } from '../_core/uuid.ts'
 
 export const pageLimits = { default: 100, max: 1000 }
 
@@ -49,6 +50,6 @@ export function parseBulkFilter(url: string, verb: 'update' | 'delete'): RowFilt
 
 /** The row id from the path, which must be a UUID. */
 export function rowIdFrom(text: string): string {
-  if (!isUuid(text)) throw new ApiError('invalid_row_id', `Row id "${text.length > 60 ? `${text.slice(0, 60)}…` : text}" is not a UUID: pass a row's id from a GET query.`)
+  if (!isUuid(text)) throw new ApiError('invalid_row_id', `Row id "${clip(text, 60)}" is not a UUID: pass a row's id from a GET query.`)
   return text.toLowerCase()
 }

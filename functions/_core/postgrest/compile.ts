@@ -9,9 +9,11 @@
 // and a JSON path ending in `->>`, compare as text, except that a range operator (gt, lt …) with a numeric
 // literal compares numbers as numbers. A path ending in `->` compares as JSON. A missing key is NULL.
 import type { ArrayElement, Condition, Field, Filter, Operation, OrderTerm, SelectItem } from './ast.ts'
+import { clip } from '../clip.ts'
 import { ApiError, likeEscapeProblem, type Fault, type Suspect } from '../errors.ts'
+import { isUuid } from '../uuid.ts'
 import { parseArrayLiteral } from './parse.ts'
-import { canonicalTimestamp, isJsonNumber, isNumberLiteral, isUuid, pgTextArray, type ColumnType } from './values.ts'
+import { canonicalTimestamp, isJsonNumber, isNumberLiteral, pgTextArray, type ColumnType } from './values.ts'
 
 export interface ColumnSpec {
   name: string
@@ -181,19 +183,19 @@ const sqlTypeOfKind: Record<Kind, string> = {
 function literalValue(kind: Kind, text: string, label: string): string {
   switch (kind) {
     case 'uuid':
-      if (!isUuid(text)) throw invalid(`"${label}" is a UUID: "${clip(text)}" is not one.`)
+      if (!isUuid(text)) throw invalid(`"${label}" is a UUID: "${clip(text, 80)}" is not one.`)
       return text
     case 'timestamptz':
     case 'timestamp': {
       const canonical = canonicalTimestamp(text, kind === 'timestamptz' ? 6 : 3)
-      if (!canonical) throw invalid(`"${label}" is a timestamp: "${clip(text)}" is not an ISO 8601 date or date-time.`)
+      if (!canonical) throw invalid(`"${label}" is a timestamp: "${clip(text, 80)}" is not an ISO 8601 date or date-time.`)
       return canonical
     }
     case 'number':
-      if (!isNumberLiteral(text)) throw invalid(`"${label}" is a number column: "${clip(text)}" is not a number.`)
+      if (!isNumberLiteral(text)) throw invalid(`"${label}" is a number column: "${clip(text, 80)}" is not a number.`)
       return text.trim()
     case 'boolean':
-      if (!/^(true|false)$/i.test(text)) throw invalid(`"${label}" is a boolean column: use true or false, not "${clip(text)}".`)
+      if (!/^(true|false)$/i.test(text)) throw invalid(`"${label}" is a boolean column: use true or false, not "${clip(text, 80)}".`)
       return text.toLowerCase()
     case 'json':
       return jsonLiteral(text)
@@ -234,7 +236,7 @@ function jsonElements(value: string, label: string, op: string): unknown[] {
     const parsed = tryJson(trimmed)
     if (Array.isArray(parsed)) return parsed
   }
-  if (!trimmed.startsWith('{')) throw invalid(`${op} on "${label}" takes an array such as {a,b} or ["a","b"], not "${clip(value)}".`)
+  if (!trimmed.startsWith('{')) throw invalid(`${op} on "${label}" takes an array such as {a,b} or ["a","b"], not "${clip(value, 80)}".`)
   return parseArrayLiteral(trimmed).map(elementToJson)
 }
 
@@ -262,10 +264,6 @@ function tryJson(text: string): unknown {
   } catch {
     return undefined
   }
-}
-
-function clip(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text
 }
 
 // ---------------------------------------------------------------------------------------------------------

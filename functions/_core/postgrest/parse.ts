@@ -2,6 +2,7 @@
 // cursor; recursion happens only for nested and(...)/or(...), and a depth counter bounds it. Every error is an
 // `invalid_query` that names the parameter, quotes the text and gives the column, as PostgREST does.
 
+import { clip } from '../clip.ts'
 import { ApiError } from '../errors.ts'
 import type {
   ArrayElement,
@@ -227,13 +228,6 @@ function invalid(message: string): ApiError {
 
 function parameterLabel(what: string): string {
   return what.endsWith('parameter') ? what : `${what} parameter`
-}
-
-/** Input echoed in a message: at most `max` characters, control characters made visible. */
-function clip(text: string, max = 200): string {
-  const chars = Array.from(text)
-  const shown = chars.length > max ? `${chars.slice(0, max).join('')}…` : text
-  return shown.replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 function countCodePoints(text: string): number {

@@ -3,7 +3,8 @@
 // PostgreSQL cannot store gets through. One error names the row and the column.
 import { ApiError } from '../errors.ts'
 import type { NewRow, RowShape } from './compile.ts'
-import { canonicalTimestamp, hasUnstorableText, isUuid, type ColumnType } from './values.ts'
+import { isUuid } from '../uuid.ts'
+import { canonicalTimestamp, hasUnstorableText, type ColumnType } from './values.ts'
 
 const maxDepth = 64
 const readOnlyKeys = new Set(['created_at', 'updated_at'])

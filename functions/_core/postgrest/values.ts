@@ -57,12 +57,6 @@ export function canonicalTimestamp(text: string, digits: 3 | 6 = 3): string | nu
   return `${iso.slice(0, 19)}.${fraction.padEnd(digits, '0').slice(0, digits)}Z`
 }
 
-const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-export function isUuid(text: string): boolean {
-  return uuidShape.test(text)
-}
-
 /** True for text PostgreSQL cannot store: a NUL character, or half of a surrogate pair. */
 export function hasUnstorableText(text: string): boolean {
   return /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)
