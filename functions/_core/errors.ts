@@ -85,14 +85,50 @@ export function asPostgrestError(error: ApiError): PostgrestError {
   return new PostgrestError(error.status, postgrestCodes[error.code] ?? error.code, error.message, details)
 }
 
-export const ErrorBody = z
-  .object({
-    error: z.object({
-      message: z.string().openapi({ example: 'This API key lacks the required scope "keys:write".' }),
-      code: z.enum(Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]]),
-    }),
-  })
-  .openapi('Error')
+// How an error is documented: each status has a schema of its own whose code is one of that status's codes,
+// shared by every route that answers it (components BadRequestError, NotFoundError …).
+const schemaNames: Record<ErrorStatus, string> = {
+  400: 'BadRequestError',
+  401: 'UnauthorizedError',
+  402: 'PaymentRequiredError',
+  403: 'ForbiddenError',
+  404: 'NotFoundError',
+  409: 'ConflictError',
+  410: 'GoneError',
+  413: 'PayloadTooLargeError',
+  415: 'UnsupportedMediaTypeError',
+  429: 'TooManyRequestsError',
+  500: 'InternalError',
+  502: 'BadGatewayError',
+}
+
+/** The codes answered with `status`. */
+export function codesOf(status: ErrorStatus): ErrorCode[] {
+  return (Object.keys(errorCodes) as ErrorCode[]).filter((code) => errorCodes[code] === status)
+}
+
+const FieldProblem = z.object({ field: z.string(), message: z.string() })
+
+const errorBodies = new Map<ErrorStatus, z.ZodType>()
+
+/** The shared schema of an error answered with `status`: `{ error: { message, code } }`. */
+export function errorBody(status: ErrorStatus): z.ZodType {
+  let body = errorBodies.get(status)
+  if (!body) {
+    const error = z.object({ message: z.string(), code: z.enum(codesOf(status) as [ErrorCode, ...ErrorCode[]]) })
+    // Invalid input also names each offending field.
+    const detailed = status === 400 ? error.extend({ fields: z.array(FieldProblem).optional() }) : error
+    body = z.object({ error: detailed }).openapi(schemaNames[status])
+    errorBodies.set(status, body)
+  }
+  return body
+}
+
+/** An error status as an OpenAPI response: `when` it is answered, then the codes it may carry. */
+export function documentedError(status: ErrorStatus, when: string) {
+  const codes = codesOf(status).map((code) => `\`${code}\``).join(', ')
+  return { description: `${when} (${codes}).`, content: { 'application/json': { schema: errorBody(status) } } }
+}
 
 export function notFound(what: string): ApiError {
   return new ApiError('not_found', `${what} not found.`)

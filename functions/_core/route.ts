@@ -2,26 +2,40 @@ import { createRoute, type RouteConfig } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { authenticate } from './auth.ts'
 import { limitConcurrency } from './concurrency.ts'
-import { ApiError, ErrorBody } from './errors.ts'
+import { ApiError, documentedError, type ErrorStatus } from './errors.ts'
 import type { Scope } from './scopes.ts'
 import { recordWrite } from './audit.ts'
 import type { ApiEnv } from './server.ts'
 
+/** For each error status a route answers, when it does so. */
+export type RouteErrors = { [S in ErrorStatus]?: string }
+
 type RouteInput = Omit<RouteConfig, 'middleware' | 'security'> & {
   /** The one scope this route needs; null admits any valid credential. */
   scope: Scope | null
+  /**
+   * The error statuses this route answers beyond those its shape implies (see `shapeErrors`), each with when;
+   * a status listed here also replaces the standard wording.
+   */
+  errors?: RouteErrors
 }
 
-const errorContent = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } })
-
-const standardErrors = {
-  400: errorContent('The request is malformed or fails validation (`validation_failed`, `bad_request`).'),
-  401: errorContent('Missing, malformed, unknown, revoked or expired credential (`unauthorized`).'),
-  403: errorContent('The credential lacks the route\'s scope (`insufficient_scope`).'),
-  404: errorContent('No such resource for this credential (`not_found`).'),
-  413: errorContent('The request body is too large (`payload_too_large`).'),
-  429: errorContent('The organisation\'s rate limit is exhausted (`rate_limited`), or it has too many requests in flight (`too_many_concurrent_requests`); see `Retry-After`.'),
-  500: errorContent('Unexpected server error (`internal`); no details are exposed.'),
+/** The error statuses any route of this shape can answer, before its own handler runs or whatever it does. */
+function shapeErrors(route: RouteConfig, scope: Scope | null, bodyRequired: boolean): RouteErrors {
+  const request = route.request
+  const errors: RouteErrors = {}
+  if (request?.params || request?.query || request?.headers || request?.body) {
+    errors[400] = 'The request is malformed or fails validation'
+  }
+  errors[401] = 'Missing, malformed, unknown, revoked or expired credential'
+  if (scope) errors[403] = 'The credential lacks the route\'s scope'
+  if (route.path.includes('{')) errors[404] = 'No such resource for this credential'
+  // The body limit applies to every request that may carry a body, declared or not.
+  if (route.method !== 'get' && route.method !== 'head') errors[413] = 'The request body is too large'
+  if (bodyRequired) errors[415] = 'The body is missing or not sent as JSON'
+  errors[429] = 'The organisation\'s rate limit is exhausted, or it has too many requests in flight; see `Retry-After`'
+  errors[500] = 'Unexpected server error; no details are exposed'
+  return errors
 }
 
 const requireJson: MiddlewareHandler<ApiEnv> = async (c, next) => {
@@ -40,10 +54,11 @@ function successStatus(responses: RouteConfig['responses']): number {
 
 /**
  * Declares a route once: path, method, schemas, its scope (enforced by the auth middleware, documented as
- * the bearer scope and as `x-required-scope`), and the error responses every route shares.
+ * the bearer scope and as `x-required-scope`), and every error status it can answer: those its shape implies
+ * (a body, path parameters, a scope) and those it lists in `errors`, each with the shared schema of its status.
  */
 export function defineRoute<const R extends RouteInput>(input: R) {
-  const { scope, ...route } = input
+  const { scope, errors, ...route } = input
   const body = route.request?.body
   // A declared body is required unless the route says otherwise (an optional body may be omitted entirely).
   const bodyRequired = body !== undefined && body.required !== false
@@ -55,6 +70,12 @@ export function defineRoute<const R extends RouteInput>(input: R) {
     security: [{ bearerAuth: scope ? [scope] : [] }],
     'x-required-scope': scope ?? 'any',
     middleware,
-    responses: { ...standardErrors, ...route.responses },
-  } as unknown as Omit<R, 'scope'> & { middleware: MiddlewareHandler<ApiEnv>[] })
+    responses: { ...documentedErrors({ ...shapeErrors(route, scope, bodyRequired), ...errors }), ...route.responses },
+  } as unknown as Omit<R, 'scope' | 'errors'> & { middleware: MiddlewareHandler<ApiEnv>[] })
+}
+
+function documentedErrors(errors: RouteErrors): RouteConfig['responses'] {
+  return Object.fromEntries(
+    Object.entries(errors).map(([status, when]) => [status, documentedError(Number(status) as ErrorStatus, when)]),
+  )
 }

@@ -22,13 +22,15 @@ export const sendMessageRoute = defineRoute({
     '`done`; a `: ping` comment every 15 s. A client that disconnects stops the generation; what was generated is ' +
     'kept as `incomplete`. Send `Idempotency-Key` to make a retry return the stored reply instead of asking again.',
   request: { params: AgentParams, body: { content: { 'application/json': { schema: ChatBody } } } },
+  errors: {
+    409: 'The agent is paused, the conversation closed, or the Idempotency-Key was used for another request or is still being answered',
+    502: 'The model provider failed, with its message',
+  },
   responses: {
     200: {
       description: 'The reply (JSON), or its stream (Server-Sent Events)',
       content: { 'application/json': { schema: z.object({ data: ChatReply }) }, 'text/event-stream': { schema: z.string() } },
     },
-    409: { description: 'The agent is paused, the conversation closed, or the Idempotency-Key reused for another request (`conflict`).', content: { 'application/json': { schema: z.object({ error: z.object({ message: z.string(), code: z.string() }) }) } } },
-    502: { description: 'The model provider failed (`provider_error`), with its message.', content: { 'application/json': { schema: z.object({ error: z.object({ message: z.string(), code: z.string() }) }) } } },
   },
 })
 

@@ -18,9 +18,12 @@ export const createDatasetRoute = defineRoute({
     'unique in the organisation: the PostgREST surface (`/rest/v1/{name}`) addresses datasets by name. The plan ' +
     'caps how many datasets an organisation has (`max_datasets`).',
   request: { body: { content: { 'application/json': { schema: CreateDatasetBody } } } },
+  errors: {
+    404: 'The agent named by `agent_id` does not exist for this credential',
+    409: 'A dataset with this name exists, or the organisation has as many datasets as its plan allows',
+  },
   responses: {
     201: { description: 'The new dataset', content: { 'application/json': { schema: z.object({ data: Dataset }) } } },
-    409: { description: 'A dataset with this name exists, or the organisation has as many datasets as its plan allows (`conflict`).', content: { 'application/json': { schema: z.object({ error: z.object({ message: z.string(), code: z.string() }) }) } } },
   },
 })
 

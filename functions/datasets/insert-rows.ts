@@ -18,6 +18,7 @@ export const insertRowsRoute = defineRoute({
     'One row object or an array of up to 1000, stored in order, all or none. Values are checked against the column types; ' +
     'a value that does not fit answers `validation_failed` naming the row and the column.',
   request: { params: DatasetParams, body: { content: { 'application/json': { schema: NewRows } } } },
+  errors: { 409: 'A row with the same id exists in the dataset' },
   responses: { 201: { description: 'The stored rows', content: { 'application/json': { schema: z.object({ data: z.array(Row) }) } } } },
 })
 

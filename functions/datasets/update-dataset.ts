@@ -17,6 +17,7 @@ export const updateDatasetRoute = defineRoute({
     'Rename it, describe it, lock or unlock operations, or replace its columns. A change to the columns or to `open` is ' +
     'refused with `validation_failed`, naming a row, when stored rows would not fit it.',
   request: { params: DatasetParams, body: { content: { 'application/json': { schema: UpdateDatasetBody } } } },
+  errors: { 409: 'A dataset with the new name exists' },
   responses: { 200: { description: 'The dataset', content: { 'application/json': { schema: z.object({ data: Dataset }) } } } },
 })
 

@@ -20,6 +20,7 @@ export const createKeyRoute = defineRoute({
     'create keys for its own agent. A key created by an expiring key expires no later than it (by default, at the ' +
     'same time), and a test key (`ck_test_`) creates test keys only.',
   request: { body: { content: { 'application/json': { schema: CreateKeyBody } } } },
+  errors: { 404: 'The agent named by `agent_id` does not exist for this credential' },
   responses: { 201: { description: 'The new key, with its raw value', content: { 'application/json': { schema: z.object({ data: CreatedApiKey }) } } } },
 })
 

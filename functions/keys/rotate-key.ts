@@ -22,6 +22,7 @@ export const rotateKeyRoute = defineRoute({
     'keeps the old one\'s expiry, brought forward to the rotating key\'s own if that is earlier. A key can ' +
     'rotate only keys whose every scope it holds, and a test key only test keys.',
   request: { params: KeyParams, body: { required: false, content: { 'application/json': { schema: RotateKeyBody } } } },
+  errors: { 409: 'The key is revoked' },
   responses: { 201: { description: 'The replacement key, with its raw value', content: { 'application/json': { schema: z.object({ data: CreatedApiKey }) } } } },
 })
 

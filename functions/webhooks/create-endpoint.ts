@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
-import { ApiError, ErrorBody, notFound } from '../_core/errors.ts'
+import { ApiError, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { refuseUnreachableUrl } from './endpoint-url.ts'
 import { endpointAllowance, insertEndpoint } from './queries.ts'
@@ -20,9 +20,12 @@ export const createEndpointRoute = defineRoute({
     '(`x-agentry-signature` and Standard Webhooks); the signing secret is in this response, once. The plan ' +
     'caps how many endpoints an organisation has (`max_webhook_endpoints`).',
   request: { body: { content: { 'application/json': { schema: CreateEndpointBody } } } },
+  errors: {
+    404: 'The agent named by `agent_id` does not exist for this credential',
+    409: 'The organisation has as many endpoints as its plan allows',
+  },
   responses: {
     201: { description: 'The endpoint, with its secret', content: { 'application/json': { schema: z.object({ data: EndpointWithSecret }) } } },
-    409: { description: 'The organisation has as many endpoints as its plan allows (`conflict`).', content: { 'application/json': { schema: ErrorBody } } },
   },
 })
 

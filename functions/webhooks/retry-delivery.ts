@@ -15,6 +15,7 @@ export const retryDeliveryRoute = defineRoute({
   summary: 'Retry a delivery',
   description: 'Makes the delivery due now, whatever its state; a dead one gets one more attempt. A delivery being sent answers 409.',
   request: { params: DeliveryParams },
+  errors: { 409: 'The delivery is being sent right now' },
   responses: { 202: { description: 'Queued', content: { 'application/json': { schema: z.object({ data: Delivery }) } } } },
 })
 
