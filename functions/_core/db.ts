@@ -5,6 +5,8 @@ import { readEnv } from './env.ts'
 export type Sql = postgres.Sql
 /** What a tenant callback queries through: one connection, inside withTenant's transaction. */
 export type Tx = postgres.ReservedSql
+/** What a query shared with the scripts runs on: a route's Tx, a script's pool, or a transaction it began. */
+export type Db = Sql | postgres.TransactionSql
 
 /** What a tenant query may see: the claims every RLS policy reads through auth.jwt(). */
 export interface TenantClaims {

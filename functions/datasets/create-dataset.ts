@@ -1,8 +1,9 @@
 import { z } from '@hono/zod-openapi'
+import { insertForAgent, owningAgent } from '../_core/agent-ownership.ts'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
-import { ApiError, notFound } from '../_core/errors.ts'
+import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { insertDataset } from './queries.ts'
 import { CreateDatasetBody, Dataset } from './schemas.ts'
@@ -31,24 +32,24 @@ export const registerCreateDataset = (api: Api) =>
   api.openapi(createDatasetRoute, async (c) => {
     const body = c.req.valid('json')
     const p = c.get('principal')
-    if (p.agentId && body.agent_id && body.agent_id !== p.agentId) throw notFound('Agent')
+    const agentId = owningAgent(p, body.agent_id)
     const columns = body.columns ?? []
     const dataset = await withTenant(tenantOf(c), (tx) =>
-      insertDataset(tx, {
-        orgId: p.orgId,
-        agentId: body.agent_id ?? p.agentId,
-        name: body.name,
-        description: body.description ?? null,
-        columns,
-        open: body.open ?? columns.length === 0,
-        locked: [...new Set(body.locked ?? [])],
-      }).catch((error: { code?: string; constraint_name?: string; detail?: string }) => {
-        if (error.code === '23505') throw new ApiError('conflict', `A dataset named "${body.name}" already exists in this organisation.`)
-        if (error.code === '23514' && error.constraint_name === 'max_datasets') throw overCap(error.detail)
-        // The composite foreign key proves the agent is this organisation's.
-        if (error.code === '23503') throw notFound('Agent')
-        throw error
-      }),
+      insertForAgent(
+        insertDataset(tx, {
+          orgId: p.orgId,
+          agentId,
+          name: body.name,
+          description: body.description ?? null,
+          columns,
+          open: body.open ?? columns.length === 0,
+          locked: [...new Set(body.locked ?? [])],
+        }).catch((error: { code?: string; constraint_name?: string; detail?: string }) => {
+          if (error.code === '23505') throw new ApiError('conflict', `A dataset named "${body.name}" already exists in this organisation.`)
+          if (error.code === '23514' && error.constraint_name === 'max_datasets') throw overCap(error.detail)
+          throw error
+        }),
+      ),
     )
     return c.json({ data: dataset }, 201)
   })

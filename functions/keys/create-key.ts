@@ -1,8 +1,9 @@
 import { z } from '@hono/zod-openapi'
+import { insertForAgent, owningAgent } from '../_core/agent-ownership.ts'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
-import { ApiError, notFound } from '../_core/errors.ts'
+import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { issueKey } from './issue-key.ts'
 import { scopesNotHeld } from './queries.ts'
@@ -28,8 +29,7 @@ export const registerCreateKey = (api: Api) =>
   api.openapi(createKeyRoute, async (c) => {
     const body = c.req.valid('json')
     const p = c.get('principal')
-    if (p.agentId && body.agent_id && body.agent_id !== p.agentId) throw notFound('Agent')
-    const agentId = body.agent_id ?? p.agentId
+    const agentId = owningAgent(p, body.agent_id)
     const scopes = body.scopes ?? body.permissions ?? p.scopes
     const mode = agentId ? (body.mode ?? p.mode ?? 'live') : null
     if (p.mode === 'test' && mode !== 'test') {
@@ -42,7 +42,7 @@ export const registerCreateKey = (api: Api) =>
       if (missing.length > 0) {
         throw new ApiError('insufficient_scope', `A key cannot grant the scope "${missing[0]}": the credential creating it does not hold it.`)
       }
-      return issueKey(tx, {
+      return insertForAgent(issueKey(tx, {
         orgId: p.orgId,
         agentId,
         mode,
@@ -51,11 +51,7 @@ export const registerCreateKey = (api: Api) =>
         expiresAt,
         createdByKey: p.keyId,
         createdByUser: p.userId,
-      }).catch((error: { code?: string }) => {
-        // The composite foreign key proves the agent is this organisation's.
-        if (error.code === '23503') throw notFound('Agent')
-        throw error
-      })
+      }))
     })
     return c.json({ data: created }, 201)
   })

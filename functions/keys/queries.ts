@@ -1,7 +1,5 @@
-import type postgres from 'postgres'
+import type { Db } from '../_core/db.ts'
 import type { KeyMode } from '../_core/keys.ts'
-
-type Db = postgres.Sql | postgres.TransactionSql
 
 export interface KeyRow {
   id: string

@@ -1,8 +1,9 @@
 import { z } from '@hono/zod-openapi'
+import { insertForAgent, owningAgent } from '../_core/agent-ownership.ts'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
-import { ApiError, notFound } from '../_core/errors.ts'
+import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { refuseUnreachableUrl } from './endpoint-url.ts'
 import { endpointAllowance, insertEndpoint } from './queries.ts'
@@ -33,7 +34,7 @@ export const registerCreateEndpoint = (api: Api) =>
   api.openapi(createEndpointRoute, async (c) => {
     const body = c.req.valid('json')
     const p = c.get('principal')
-    if (p.agentId && body.agent_id && body.agent_id !== p.agentId) throw notFound('Agent')
+    const agentId = owningAgent(p, body.agent_id)
     refuseUnreachableUrl(body.url)
     const endpoint = await withTenant(tenantOf(c), async (tx) => {
       const allowance = await endpointAllowance(tx)
@@ -44,20 +45,18 @@ export const registerCreateEndpoint = (api: Api) =>
             `(max_webhook_endpoints: ${allowance.max_endpoints}). Delete one, or move to a plan that allows more.`,
         )
       }
-      return insertEndpoint(tx, {
-        orgId: p.orgId,
-        agentId: body.agent_id ?? p.agentId,
-        url: body.url,
-        description: body.description ?? null,
-        events: [...new Set(body.events)],
-        filters: (body.filters ?? {}) as Record<string, string>,
-        enabled: body.enabled ?? true,
-        secret: generateSecret(),
-      }).catch((error: { code?: string }) => {
-        // The composite foreign key proves the agent is this organisation's.
-        if (error.code === '23503') throw notFound('Agent')
-        throw error
-      })
+      return insertForAgent(
+        insertEndpoint(tx, {
+          orgId: p.orgId,
+          agentId,
+          url: body.url,
+          description: body.description ?? null,
+          events: [...new Set(body.events)],
+          filters: (body.filters ?? {}) as Record<string, string>,
+          enabled: body.enabled ?? true,
+          secret: generateSecret(),
+        }),
+      )
     })
     return c.json({ data: endpoint }, 201)
   })
