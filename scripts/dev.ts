@@ -6,7 +6,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { localDatabase, startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
 import { applyMigrations } from './lib/migrations.ts'
-import { ensureDemo } from './lib/demo.ts'
+import { describeDemoLimit, ensureDemo } from './lib/demo.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dataDir = path.join(root, '.data')
@@ -54,8 +54,7 @@ async function main() {
   ${demo.created ? 'Created a demo organisation with a full-access key' : 'Demo organisation key'} (also in .data/dev-keys.json):
   ${demo.key}
 
-  The demo organisation may make ${demo.rate_limit_per_minute.toLocaleString('en')} requests a minute (organisations you create get their
-  plan's limit). To change it:  npm run cli -- orgs set-rate-limit --org ${demo.org_id} --per-minute <n|default>
+  ${describeDemoLimit(demo)}
 
   Try:  curl -H "Authorization: Bearer ${demo.key}" ${base}/me${demo.dataset_id ? `
         curl -g -H "Authorization: Bearer ${demo.key}" "${base}/datasets/${demo.dataset_id}/rows?status=eq.active&order=score.desc"` : ''}
