@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createAgentRoute } from '../../functions/agents/create-agent.ts'
+import { deleteAgentRoute } from '../../functions/agents/delete-agent.ts'
+import { getAgentRoute } from '../../functions/agents/get-agent.ts'
+import { listAgentsRoute } from '../../functions/agents/list-agents.ts'
+import { updateAgentRoute } from '../../functions/agents/update-agent.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { describeSecurity } from '../harness/security.ts'
 import { createAgent } from '../../scripts/lib/admin.ts'
@@ -10,14 +15,14 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const agentPath = (agent: 'agent' | 'otherAgent') => (t: Tenant) => `/agents/${t[agent].id}`
+const agentOf = (agent: 'agent' | 'otherAgent') => (t: Tenant) => ({ id: t[agent].id })
+const freshAgent = async (t: Tenant) => ({ id: (await createAgent(serviceSql(), { orgId: t.org.id, name: 'Disposable' })).id })
 
-describeSecurity('GET /agents', { method: 'GET', path: () => '/agents', scope: 'agents:read', okStatus: 200 }, () => api)
-describeSecurity('POST /agents', { method: 'POST', path: () => '/agents', body: { name: 'Support' }, scope: 'agents:write', okStatus: 201 }, () => api)
-describeSecurity('GET /agents/{id}', { method: 'GET', path: agentPath('agent'), scope: 'agents:read', okStatus: 200, addressesResource: true, otherAgentPath: agentPath('otherAgent') }, () => api)
-describeSecurity('PATCH /agents/{id}', { method: 'PATCH', path: agentPath('agent'), body: { description: 'x' }, scope: 'agents:write', okStatus: 200, addressesResource: true, otherAgentPath: agentPath('otherAgent') }, () => api)
-const freshAgentPath = async (t: Tenant) => `/agents/${(await createAgent(serviceSql(), { orgId: t.org.id, name: 'Disposable' })).id}`
-describeSecurity('DELETE /agents/{id}', { method: 'DELETE', path: freshAgentPath, scope: 'agents:write', okStatus: 200, addressesResource: true, otherAgentPath: agentPath('otherAgent') }, () => api)
+describeSecurity(listAgentsRoute, {}, () => api)
+describeSecurity(createAgentRoute, { body: { name: 'Support' } }, () => api)
+describeSecurity(getAgentRoute, { params: agentOf('agent'), otherAgentParams: agentOf('otherAgent') }, () => api)
+describeSecurity(updateAgentRoute, { params: agentOf('agent'), body: { description: 'x' }, otherAgentParams: agentOf('otherAgent') }, () => api)
+describeSecurity(deleteAgentRoute, { params: freshAgent, otherAgentParams: agentOf('otherAgent') }, () => api)
 
 describe('agents', () => {
   it('creates an agent with its instructions and model, and lists it', async () => {

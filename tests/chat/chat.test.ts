@@ -4,6 +4,8 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { sendMessageRoute } from '../../functions/chat/send-message.ts'
+import { stopGenerationRoute } from '../../functions/chat/stop-generation.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { parseEvents, startFakeLlm, type FakeLlm } from '../harness/fake-llm.ts'
 import { describeSecurity } from '../harness/security.ts'
@@ -26,19 +28,15 @@ beforeEach(() => {
   llm.script = () => ({ reply: 'Hello from the fake model.' })
 })
 
-const chatPath = (agent: 'agent' | 'otherAgent') => (t: Tenant) => `/chat/${t[agent].id}`
+const agentOf = (agent: 'agent' | 'otherAgent') => (t: Tenant) => ({ agentId: t[agent].id })
 
-describeSecurity('POST /chat/{agentId}', { method: 'POST', path: chatPath('agent'), body: { message: 'hi' }, scope: 'chat:write', okStatus: 200, addressesResource: true, otherAgentPath: chatPath('otherAgent') }, () => api)
-describeSecurity('POST /chat/{agentId}/stop', {
-  method: 'POST',
-  path: (t) => `/chat/${t.agent.id}/stop`,
+describeSecurity(sendMessageRoute, { params: agentOf('agent'), body: { message: 'hi' }, otherAgentParams: agentOf('otherAgent') }, () => api)
+describeSecurity(stopGenerationRoute, {
+  params: agentOf('agent'),
   body: async (t: Tenant) => {
     const res = await api.call('POST', `/chat/${t.agent.id}`, { key: await t.key(), body: { message: 'hi' } })
     return { conversation_id: res.body.data.conversation_id }
   },
-  scope: 'chat:write',
-  okStatus: 202,
-  addressesResource: true,
 }, () => api)
 
 async function stream(t: Tenant, body: Record<string, unknown>, key?: string) {

@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deleteConversationRoute } from '../../functions/conversations/delete-conversation.ts'
+import { getConversationRoute } from '../../functions/conversations/get-conversation.ts'
+import { listConversationsRoute } from '../../functions/conversations/list-conversations.ts'
+import { listMessagesRoute } from '../../functions/conversations/list-messages.ts'
+import { updateConversationRoute } from '../../functions/conversations/update-conversation.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { describeSecurity } from '../harness/security.ts'
 import { createTenant, type Tenant } from '../harness/tenants.ts'
@@ -14,13 +19,13 @@ async function converse(t: Tenant, agent: 'agent' | 'otherAgent' = 'agent', mess
   const res = await api.call('POST', `/chat/${t[agent].id}`, { key: await t.key(), body: { message, ...extra } })
   return res.body.data.conversation_id
 }
-const conversationPath = (agent: 'agent' | 'otherAgent', suffix = '') => async (t: Tenant) => `/conversations/${await converse(t, agent)}${suffix}`
+const conversationOf = (agent: 'agent' | 'otherAgent') => async (t: Tenant) => ({ id: await converse(t, agent) })
 
-describeSecurity('GET /conversations', { method: 'GET', path: () => '/conversations', scope: 'conversations:read', okStatus: 200 }, () => api)
-describeSecurity('GET /conversations/{id}', { method: 'GET', path: conversationPath('agent'), scope: 'conversations:read', okStatus: 200, addressesResource: true, otherAgentPath: conversationPath('otherAgent') }, () => api)
-describeSecurity('PATCH /conversations/{id}', { method: 'PATCH', path: conversationPath('agent'), body: { title: 'x' }, scope: 'conversations:write', okStatus: 200, addressesResource: true, otherAgentPath: conversationPath('otherAgent') }, () => api)
-describeSecurity('DELETE /conversations/{id}', { method: 'DELETE', path: conversationPath('agent'), scope: 'conversations:write', okStatus: 200, addressesResource: true, otherAgentPath: conversationPath('otherAgent') }, () => api)
-describeSecurity('GET /conversations/{id}/messages', { method: 'GET', path: conversationPath('agent', '/messages'), scope: 'conversations:read', okStatus: 200, addressesResource: true, otherAgentPath: conversationPath('otherAgent', '/messages') }, () => api)
+describeSecurity(listConversationsRoute, {}, () => api)
+describeSecurity(getConversationRoute, { params: conversationOf('agent'), otherAgentParams: conversationOf('otherAgent') }, () => api)
+describeSecurity(updateConversationRoute, { params: conversationOf('agent'), body: { title: 'x' }, otherAgentParams: conversationOf('otherAgent') }, () => api)
+describeSecurity(deleteConversationRoute, { params: conversationOf('agent'), otherAgentParams: conversationOf('otherAgent') }, () => api)
+describeSecurity(listMessagesRoute, { params: conversationOf('agent'), otherAgentParams: conversationOf('otherAgent') }, () => api)
 
 describe('conversations', () => {
   it('lists newest first with filters, and pages with next_cursor', async () => {

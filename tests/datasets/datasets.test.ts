@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createDatasetRoute } from '../../functions/datasets/create-dataset.ts'
+import { deleteDatasetRoute } from '../../functions/datasets/delete-dataset.ts'
+import { getDatasetRoute } from '../../functions/datasets/get-dataset.ts'
+import { listDatasetsRoute } from '../../functions/datasets/list-datasets.ts'
+import { updateDatasetRoute } from '../../functions/datasets/update-dataset.ts'
 import { dropDeletedPartitions } from '../../functions/datasets/deleted-partitions.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createDataset } from '../harness/datasets.ts'
@@ -11,14 +16,13 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const datasetPath = async (t: Tenant) => `/datasets/${(await createDataset(t)).id}`
-const otherAgentDatasetPath = async (t: Tenant) => `/datasets/${(await createDataset(t, { agent: 'otherAgent' })).id}`
+const datasetOf = (agent?: 'otherAgent') => async (t: Tenant) => ({ id: (await createDataset(t, { agent })).id })
 
-describeSecurity('GET /datasets', { method: 'GET', path: () => '/datasets', scope: 'datasets:read', okStatus: 200 }, () => api)
-describeSecurity('POST /datasets', { method: 'POST', path: () => '/datasets', body: () => ({ name: `Leads ${crypto.randomUUID()}` }), scope: 'datasets:write', okStatus: 201 }, () => api)
-describeSecurity('GET /datasets/{id}', { method: 'GET', path: datasetPath, scope: 'datasets:read', okStatus: 200, addressesResource: true, otherAgentPath: otherAgentDatasetPath }, () => api)
-describeSecurity('PATCH /datasets/{id}', { method: 'PATCH', path: datasetPath, body: { description: 'x' }, scope: 'datasets:write', okStatus: 200, addressesResource: true, otherAgentPath: otherAgentDatasetPath }, () => api)
-describeSecurity('DELETE /datasets/{id}', { method: 'DELETE', path: datasetPath, scope: 'datasets:write', okStatus: 200, addressesResource: true, otherAgentPath: otherAgentDatasetPath }, () => api)
+describeSecurity(listDatasetsRoute, {}, () => api)
+describeSecurity(createDatasetRoute, { body: () => ({ name: `Leads ${crypto.randomUUID()}` }) }, () => api)
+describeSecurity(getDatasetRoute, { params: datasetOf(), otherAgentParams: datasetOf('otherAgent') }, () => api)
+describeSecurity(updateDatasetRoute, { params: datasetOf(), body: { description: 'x' }, otherAgentParams: datasetOf('otherAgent') }, () => api)
+describeSecurity(deleteDatasetRoute, { params: datasetOf(), otherAgentParams: datasetOf('otherAgent') }, () => api)
 
 describe('creating datasets', () => {
   it('creates a dataset with typed columns and answers 201 with it', async () => {

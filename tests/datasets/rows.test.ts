@@ -1,4 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { deleteRowRoute } from '../../functions/datasets/delete-row.ts'
+import { deleteRowsRoute } from '../../functions/datasets/delete-rows.ts'
+import { insertRowsRoute } from '../../functions/datasets/insert-rows.ts'
+import { listRowsRoute } from '../../functions/datasets/list-rows.ts'
+import { updateRowRoute } from '../../functions/datasets/update-row.ts'
+import { updateRowsRoute } from '../../functions/datasets/update-rows.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createDataset } from '../harness/datasets.ts'
 import { describeSecurity } from '../harness/security.ts'
@@ -21,19 +27,18 @@ const columns = [
 
 const rowIdOf = async (datasetId: string) => (await serviceSql()`select id from agentry.dataset_rows where dataset_id = ${datasetId} order by seq limit 1`)[0].id as string
 const withRow = (agent?: 'otherAgent') => async (t: Tenant) => createDataset(t, { agent, rows: [{ status: 'new' }] })
-const rowsPath = (agent?: 'otherAgent') => async (t: Tenant) => `/datasets/${(await withRow(agent)(t)).id}/rows`
-const rowPath = (agent?: 'otherAgent') => async (t: Tenant) => {
+const datasetOf = (agent?: 'otherAgent') => async (t: Tenant) => ({ id: (await withRow(agent)(t)).id })
+const rowOf = (agent?: 'otherAgent') => async (t: Tenant) => {
   const { id } = await withRow(agent)(t)
-  return `/datasets/${id}/rows/${await rowIdOf(id)}`
+  return { id, rowId: await rowIdOf(id) }
 }
-const filtered = (agent?: 'otherAgent') => async (t: Tenant) => `${await rowsPath(agent)(t)}?status=eq.new`
 
-describeSecurity('GET /datasets/{id}/rows', { method: 'GET', path: rowsPath(), scope: 'datasets:read', okStatus: 200, addressesResource: true, otherAgentPath: rowsPath('otherAgent') }, () => api)
-describeSecurity('POST /datasets/{id}/rows', { method: 'POST', path: rowsPath(), body: { status: 'x' }, scope: 'datasets:write', okStatus: 201, addressesResource: true, otherAgentPath: rowsPath('otherAgent') }, () => api)
-describeSecurity('PATCH /datasets/{id}/rows', { method: 'PATCH', path: filtered(), body: { status: 'y' }, scope: 'datasets:write', okStatus: 200, addressesResource: true, otherAgentPath: filtered('otherAgent') }, () => api)
-describeSecurity('DELETE /datasets/{id}/rows', { method: 'DELETE', path: filtered(), scope: 'datasets:write', okStatus: 200, addressesResource: true, otherAgentPath: filtered('otherAgent') }, () => api)
-describeSecurity('PATCH /datasets/{id}/rows/{rowId}', { method: 'PATCH', path: rowPath(), body: { status: 'y' }, scope: 'datasets:write', okStatus: 200, addressesResource: true, otherAgentPath: rowPath('otherAgent') }, () => api)
-describeSecurity('DELETE /datasets/{id}/rows/{rowId}', { method: 'DELETE', path: rowPath(), scope: 'datasets:write', okStatus: 200, addressesResource: true, otherAgentPath: rowPath('otherAgent') }, () => api)
+describeSecurity(listRowsRoute, { params: datasetOf(), otherAgentParams: datasetOf('otherAgent') }, () => api)
+describeSecurity(insertRowsRoute, { params: datasetOf(), body: { status: 'x' }, otherAgentParams: datasetOf('otherAgent') }, () => api)
+describeSecurity(updateRowsRoute, { params: datasetOf(), query: 'status=eq.new', body: { status: 'y' }, otherAgentParams: datasetOf('otherAgent') }, () => api)
+describeSecurity(deleteRowsRoute, { params: datasetOf(), query: 'status=eq.new', otherAgentParams: datasetOf('otherAgent') }, () => api)
+describeSecurity(updateRowRoute, { params: rowOf(), body: { status: 'y' }, otherAgentParams: rowOf('otherAgent') }, () => api)
+describeSecurity(deleteRowRoute, { params: rowOf(), otherAgentParams: rowOf('otherAgent') }, () => api)
 
 describe('inserting rows', () => {
   it('stores one object and answers 201 with it, id and timestamps added', async () => {

@@ -1,22 +1,39 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { CallOptions, TestApi } from './api.ts'
+import { observe } from './observed.ts'
 import { createTenant, type Tenant } from './tenants.ts'
 
-export interface SecuredRoute {
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
-  /** A path addressing something that belongs to `t` (built fresh for every check). */
-  path: (t: Tenant) => string | Promise<string>
+/** What a route's definition (the object `defineRoute` returns) tells the security table. */
+export interface DefinedRoute {
+  method: string
+  /** The OpenAPI path template, e.g. `/agent/api-keys/{id}`. */
+  path: string
+  responses: object
+}
+
+/** The names between braces in a path template: `/datasets/{id}/rows/{rowId}` gives `'id' | 'rowId'`. */
+type ParamNames<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? Name | ParamNames<Rest> : never
+type ParamsFor<P extends string> = (t: Tenant) => Record<ParamNames<P>, string> | Promise<Record<ParamNames<P>, string>>
+
+/** A route with path parameters addresses one resource: the test says which of t's resources to use. */
+type ResourceOptions<P extends string> = [ParamNames<P>] extends [never]
+  ? { params?: never; otherAgentParams?: never }
+  : {
+      /** The path parameters of a resource that belongs to `t` (made fresh for every check). */
+      params: ParamsFor<P>
+      /** For agent-owned resources: the same kind of resource, of t's other agent; an agent key must get 404 for it. */
+      otherAgentParams?: ParamsFor<P>
+    }
+
+/** What only the test knows; the method, path and scope come from the route's definition. */
+export type SecurityOptions<P extends string> = ResourceOptions<P> & {
+  /** A query string (without `?`), for routes that need a filter to act. */
+  query?: string
   /** The request body; a function makes a fresh one for every request (a unique name, something of t's). */
   body?: unknown | ((t: Tenant) => unknown)
-  /** The route's declared scope; null when any valid credential may call it. */
-  scope: string | null
-  /** Status a key holding exactly `scope` gets. */
-  okStatus: number
-  /** Set for routes that address one agent-owned resource: a path to the same kind of resource of t's other agent. */
-  otherAgentPath?: (t: Tenant) => string | Promise<string>
-  /** Set for routes that address one resource by id: another organisation's key must get 404 for it. */
-  addressesResource?: boolean
-  /** The PostgREST surface answers errors as `{ code, message, details, hint }` with PostgREST's codes. */
+  /** Status a key holding exactly the route's scope gets; the route's declared success status unless set. */
+  okStatus?: number
+  /** The PostgREST surface (/rest/v1) answers errors as `{ code, message, details, hint }` with PostgREST's codes. */
   wire?: 'postgrest'
 }
 
@@ -24,18 +41,57 @@ const postgrestCodes: Record<string, string> = { unauthorized: 'PGRST301', insuf
 
 const oppositeOf = (scope: string) => (scope.endsWith(':read') ? scope.replace(/:read$/, ':write') : scope.replace(/:write$/, ':read'))
 
+/** The scope as the OpenAPI document publishes it (`x-required-scope`); null when any valid credential may call. */
+function scopeOf(route: DefinedRoute): string | null {
+  const scope = (route as { 'x-required-scope'?: unknown })['x-required-scope']
+  if (typeof scope !== 'string') throw new Error(`${route.method} ${route.path} has no x-required-scope: declare it with defineRoute.`)
+  return scope === 'any' ? null : scope
+}
+
+/** The lowest 2xx the route declares, as the audit log takes it. */
+function successStatusOf(route: DefinedRoute): number {
+  const statuses = Object.keys(route.responses).map(Number).filter((status) => status >= 200 && status < 300)
+  if (!statuses.length) throw new Error(`${route.method} ${route.path} declares no success status.`)
+  return Math.min(...statuses)
+}
+
+function fill(template: string, params: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    if (params[name] === undefined) throw new Error(`No value for the path parameter "${name}" of ${template}.`)
+    return encodeURIComponent(params[name])
+  })
+}
+
 /**
  * The checks every route goes through: no key, malformed header, unknown, revoked and expired keys, a key
- * lacking the scope, another organisation's key, and an agent key reaching another agent's resource.
+ * lacking the scope, another organisation's key, and an agent key reaching another agent's resource. The
+ * route's method, path and scope are read from its definition, so the table cannot drift from the route;
+ * each run is recorded, and tests/completeness/security-coverage.test.ts fails for an operation without one.
  */
-export function describeSecurity(name: string, route: SecuredRoute, api: () => TestApi) {
-  describe(`${name}: shared security checks`, () => {
-    const send = async (t: Tenant, options: CallOptions, path?: string) =>
-      api().call(route.method, path ?? (await route.path(t)), { body: typeof route.body === 'function' ? await route.body(t) : route.body, ...options })
+export function describeSecurity<const R extends DefinedRoute>(route: R, options: SecurityOptions<R['path']>, api: () => TestApi) {
+  const method = route.method.toUpperCase()
+  const template = (options.wire === 'postgrest' ? '/rest/v1' : '') + route.path
+  const scope = scopeOf(route)
+  const okStatus = options.okStatus ?? successStatusOf(route)
+  const addressesResource = /\{\w+\}/.test(route.path)
+  const params = options.params as ParamsFor<string> | undefined
+  const otherAgentParams = options.otherAgentParams as ParamsFor<string> | undefined
+  if (addressesResource && !params) throw new Error(`${method} ${route.path}: say which resource to address (params).`)
+
+  const pathOf = async (t: Tenant, paramsOf = params) =>
+    fill(template, paramsOf ? await paramsOf(t) : {}) + (options.query ? `?${options.query}` : '')
+
+  describe(`${method} ${template}: shared security checks`, () => {
+    beforeAll(() => observe('security-runs', { method, path: template }))
+
+    const send = async (t: Tenant, callOptions: CallOptions, path?: string) => {
+      const body = typeof options.body === 'function' ? await options.body(t) : options.body
+      return api().call(method, path ?? (await pathOf(t)), { body, ...callOptions })
+    }
 
     /** The error as `{ code, message }` in our codes, whichever surface answered. */
     const errorOf = (body: any): { code: string; message: string } => {
-      if (route.wire !== 'postgrest') return body.error
+      if (options.wire !== 'postgrest') return body.error
       expect(Object.keys(body).sort()).toEqual(['code', 'details', 'hint', 'message'])
       const ours = Object.entries(postgrestCodes).find(([, theirs]) => theirs === body.code)?.[0]
       return { code: ours ?? body.code, message: body.message }
@@ -73,8 +129,7 @@ export function describeSecurity(name: string, route: SecuredRoute, api: () => T
       expectUnauthorized(await send(t, { key: await t.key({ expiresAt: new Date(Date.now() - 1000) }) }), /expired/)
     })
 
-    if (route.scope !== null) {
-      const scope = route.scope
+    if (scope !== null) {
       it(`refuses a key lacking "${scope}" with 403 insufficient_scope`, async () => {
         const t = await createTenant()
         const key = await t.key({ scopes: [oppositeOf(scope), scope.startsWith('agents:') ? 'runs:read' : 'agents:read'] })
@@ -86,15 +141,15 @@ export function describeSecurity(name: string, route: SecuredRoute, api: () => T
       it(`admits a key holding exactly "${scope}", and "${scope.split(':')[1] === 'read' ? '*:read' : '*:write'}"`, async () => {
         const t = await createTenant()
         const exact = await send(t, { key: await t.key({ scopes: [scope] }) })
-        expect(exact.status, JSON.stringify(exact.body)).toBe(route.okStatus)
+        expect(exact.status, JSON.stringify(exact.body)).toBe(okStatus)
         const wildcard = await send(t, { key: await t.key({ scopes: [`*:${scope.split(':')[1]}`] }) })
-        expect(wildcard.status, JSON.stringify(wildcard.body)).toBe(route.okStatus)
+        expect(wildcard.status, JSON.stringify(wildcard.body)).toBe(okStatus)
       })
     } else {
       it('admits any valid key, whatever its scopes', async () => {
         const t = await createTenant()
         const res = await send(t, { key: await t.key({ scopes: ['agents:read'] }) })
-        expect(res.status).toBe(route.okStatus)
+        expect(res.status).toBe(okStatus)
       })
     }
 
@@ -102,18 +157,17 @@ export function describeSecurity(name: string, route: SecuredRoute, api: () => T
       const t = await createTenant()
       const other = await createTenant()
       const res = await send(t, { key: await other.key() })
-      if (route.addressesResource) {
+      if (addressesResource) {
         expect(res.status).toBe(404)
         expect(errorOf(res.body).code).toBe('not_found')
       }
       expect(JSON.stringify(res.body)).not.toContain(t.org.id)
     })
 
-    if (route.otherAgentPath) {
-      const otherAgentPath = route.otherAgentPath
+    if (otherAgentParams) {
       it('answers 404 when an agent key reaches another agent\'s resource', async () => {
         const t = await createTenant()
-        const res = await send(t, { key: await t.key({ agent: 'agent' }) }, await otherAgentPath(t))
+        const res = await send(t, { key: await t.key({ agent: 'agent' }) }, await pathOf(t, otherAgentParams))
         expect(res.status).toBe(404)
         expect(errorOf(res.body).code).toBe('not_found')
       })
@@ -121,7 +175,7 @@ export function describeSecurity(name: string, route: SecuredRoute, api: () => T
 
     it('sends the rate-limit headers and a request id', async () => {
       const t = await createTenant()
-      const res = await send(t, { key: await t.key({ scopes: route.scope ? [route.scope] : ['*'] }) })
+      const res = await send(t, { key: await t.key({ scopes: scope ? [scope] : ['*'] }) })
       expect(res.headers.get('x-ratelimit-limit')).toBe('1000000')
       expect(Number(res.headers.get('x-ratelimit-remaining'))).toBeGreaterThan(0)
       expect(Number(res.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000)

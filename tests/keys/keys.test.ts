@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createKeyRoute } from '../../functions/keys/create-key.ts'
+import { deleteKeyRoute } from '../../functions/keys/delete-key.ts'
+import { getKeyRoute } from '../../functions/keys/get-key.ts'
+import { listKeysRoute } from '../../functions/keys/list-keys.ts'
+import { rotateKeyRoute } from '../../functions/keys/rotate-key.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { describeSecurity } from '../harness/security.ts'
 import { givePlan } from '../harness/plans.ts'
@@ -11,14 +16,14 @@ beforeAll(async () => {
 afterAll(() => api.close())
 
 // The target holds keys:write only, so a key holding exactly keys:write may rotate it.
-const keyPath = async (t: Tenant) => `/agent/api-keys/${(await t.keyWithId({ name: 'target', scopes: ['keys:write'] })).id}`
-const otherAgentKeyPath = async (t: Tenant) => `/agent/api-keys/${(await t.keyWithId({ agent: 'otherAgent' })).id}`
+const targetKey = async (t: Tenant) => ({ id: (await t.keyWithId({ name: 'target', scopes: ['keys:write'] })).id })
+const otherAgentKey = async (t: Tenant) => ({ id: (await t.keyWithId({ agent: 'otherAgent' })).id })
 
-describeSecurity('GET /agent/api-keys', { method: 'GET', path: () => '/agent/api-keys', scope: 'keys:read', okStatus: 200 }, () => api)
-describeSecurity('GET /agent/api-keys/{id}', { method: 'GET', path: keyPath, scope: 'keys:read', okStatus: 200, addressesResource: true, otherAgentPath: otherAgentKeyPath }, () => api)
-describeSecurity('POST /agent/api-keys', { method: 'POST', path: () => '/agent/api-keys', body: { name: 'ci', scopes: ['keys:write'] }, scope: 'keys:write', okStatus: 201 }, () => api)
-describeSecurity('POST /agent/api-keys/{id}/rotate', { method: 'POST', path: (t) => keyPath(t).then((p) => `${p}/rotate`), scope: 'keys:write', okStatus: 201, addressesResource: true, otherAgentPath: (t) => otherAgentKeyPath(t).then((p) => `${p}/rotate`) }, () => api)
-describeSecurity('DELETE /agent/api-keys/{id}', { method: 'DELETE', path: keyPath, scope: 'keys:write', okStatus: 200, addressesResource: true, otherAgentPath: otherAgentKeyPath }, () => api)
+describeSecurity(listKeysRoute, {}, () => api)
+describeSecurity(getKeyRoute, { params: targetKey, otherAgentParams: otherAgentKey }, () => api)
+describeSecurity(createKeyRoute, { body: { name: 'ci', scopes: ['keys:write'] } }, () => api)
+describeSecurity(rotateKeyRoute, { params: targetKey, otherAgentParams: otherAgentKey }, () => api)
+describeSecurity(deleteKeyRoute, { params: targetKey, otherAgentParams: otherAgentKey }, () => api)
 
 /**
  * Usage is counted in the API process and written within a second: waits for the key's count to reach

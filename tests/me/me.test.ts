@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getMeRoute } from '../../functions/me/get-me.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { describeSecurity } from '../harness/security.ts'
 import { createTenant } from '../harness/tenants.ts'
@@ -9,7 +10,7 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-describeSecurity('GET /me', { method: 'GET', path: () => '/me', scope: null, okStatus: 200 }, () => api)
+describeSecurity(getMeRoute, {}, () => api)
 
 describe('GET /me', () => {
   it('tells an organisation token its org, scopes, expiry and rate-limit state', async () => {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getOrgRoute } from '../../functions/org/get-org.ts'
+import { updateOrgRoute } from '../../functions/org/update-org.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { describeSecurity } from '../harness/security.ts'
 import { createTenant, serviceSql } from '../harness/tenants.ts'
@@ -9,8 +11,8 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-describeSecurity('GET /agent/org', { method: 'GET', path: () => '/agent/org', scope: 'org:read', okStatus: 200 }, () => api)
-describeSecurity('PATCH /agent/org', { method: 'PATCH', path: () => '/agent/org', body: { name: 'Renamed' }, scope: 'org:write', okStatus: 200 }, () => api)
+describeSecurity(getOrgRoute, {}, () => api)
+describeSecurity(updateOrgRoute, { body: { name: 'Renamed' } }, () => api)
 
 describe('the organisation', () => {
   it('shows its plan, rate limit and the two environments every organisation starts with', async () => {

@@ -1,4 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createEndpointRoute } from '../../functions/webhooks/create-endpoint.ts'
+import { deleteEndpointRoute } from '../../functions/webhooks/delete-endpoint.ts'
+import { endpointHealthRoute } from '../../functions/webhooks/endpoint-health.ts'
+import { getDeliveryRoute } from '../../functions/webhooks/get-delivery.ts'
+import { getEndpointRoute } from '../../functions/webhooks/get-endpoint.ts'
+import { listDeliveriesRoute } from '../../functions/webhooks/list-deliveries.ts'
+import { listEndpointsRoute } from '../../functions/webhooks/list-endpoints.ts'
+import { listEventTypesRoute } from '../../functions/webhooks/list-event-types.ts'
+import { recoverEndpointRoute } from '../../functions/webhooks/recover-endpoint.ts'
+import { retryDeliveryRoute } from '../../functions/webhooks/retry-delivery.ts'
+import { rotateSecretRoute } from '../../functions/webhooks/rotate-secret.ts'
+import { testEndpointRoute } from '../../functions/webhooks/test-endpoint.ts'
+import { updateEndpointRoute } from '../../functions/webhooks/update-endpoint.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { describeSecurity } from '../harness/security.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
@@ -10,29 +23,23 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-const endpointPath = (agent?: 'otherAgent', suffix = '') => async (t: Tenant) => `/webhooks/${(await createEndpoint(t, { agent })).id}${suffix}`
-const deliveryPath = (agent?: 'otherAgent', suffix = '') => async (t: Tenant) => `/webhooks/deliveries/${(await createDelivery(t, { agent })).id}${suffix}`
+const endpointOf = (agent?: 'otherAgent') => async (t: Tenant) => ({ id: (await createEndpoint(t, { agent })).id })
+const deliveryOf = (agent?: 'otherAgent') => async (t: Tenant) => ({ id: (await createDelivery(t, { agent })).id })
 const body = { url: 'https://example.com/hooks', events: ['dataset.row.*'] }
 
-describeSecurity('GET /webhooks', { method: 'GET', path: () => '/webhooks', scope: 'webhooks:read', okStatus: 200 }, () => api)
-describeSecurity('POST /webhooks', { method: 'POST', path: () => '/webhooks', body, scope: 'webhooks:write', okStatus: 201 }, () => api)
-describeSecurity('GET /webhooks/event-types', { method: 'GET', path: () => '/webhooks/event-types', scope: 'webhooks:read', okStatus: 200 }, () => api)
-describeSecurity('GET /webhooks/health', { method: 'GET', path: () => '/webhooks/health', scope: 'webhooks:read', okStatus: 200 }, () => api)
-describeSecurity('GET /webhooks/deliveries', { method: 'GET', path: () => '/webhooks/deliveries', scope: 'webhooks:read', okStatus: 200 }, () => api)
-for (const [method, suffix, scope, okStatus, extra] of [
-  ['GET', '', 'webhooks:read', 200, undefined],
-  ['PATCH', '', 'webhooks:write', 200, { description: 'x' }],
-  ['DELETE', '', 'webhooks:write', 200, undefined],
-  ['POST', '/rotate-secret', 'webhooks:write', 200, undefined],
-  ['POST', '/test', 'webhooks:write', 202, undefined],
-  ['POST', '/recover', 'webhooks:write', 202, { since: '2026-01-01T00:00:00Z' }],
-] as const) {
-  describeSecurity(`${method} /webhooks/{id}${suffix}`, {
-    method, path: endpointPath(undefined, suffix), body: extra, scope, okStatus, addressesResource: true, otherAgentPath: endpointPath('otherAgent', suffix),
-  }, () => api)
-}
-describeSecurity('GET /webhooks/deliveries/{id}', { method: 'GET', path: deliveryPath(), scope: 'webhooks:read', okStatus: 200, addressesResource: true, otherAgentPath: deliveryPath('otherAgent') }, () => api)
-describeSecurity('POST /webhooks/deliveries/{id}/retry', { method: 'POST', path: deliveryPath(undefined, '/retry'), scope: 'webhooks:write', okStatus: 202, addressesResource: true, otherAgentPath: deliveryPath('otherAgent', '/retry') }, () => api)
+describeSecurity(listEndpointsRoute, {}, () => api)
+describeSecurity(createEndpointRoute, { body }, () => api)
+describeSecurity(listEventTypesRoute, {}, () => api)
+describeSecurity(endpointHealthRoute, {}, () => api)
+describeSecurity(listDeliveriesRoute, {}, () => api)
+describeSecurity(getEndpointRoute, { params: endpointOf(), otherAgentParams: endpointOf('otherAgent') }, () => api)
+describeSecurity(updateEndpointRoute, { params: endpointOf(), body: { description: 'x' }, otherAgentParams: endpointOf('otherAgent') }, () => api)
+describeSecurity(deleteEndpointRoute, { params: endpointOf(), otherAgentParams: endpointOf('otherAgent') }, () => api)
+describeSecurity(rotateSecretRoute, { params: endpointOf(), otherAgentParams: endpointOf('otherAgent') }, () => api)
+describeSecurity(testEndpointRoute, { params: endpointOf(), otherAgentParams: endpointOf('otherAgent') }, () => api)
+describeSecurity(recoverEndpointRoute, { params: endpointOf(), body: { since: '2026-01-01T00:00:00Z' }, otherAgentParams: endpointOf('otherAgent') }, () => api)
+describeSecurity(getDeliveryRoute, { params: deliveryOf(), otherAgentParams: deliveryOf('otherAgent') }, () => api)
+describeSecurity(retryDeliveryRoute, { params: deliveryOf(), otherAgentParams: deliveryOf('otherAgent') }, () => api)
 
 describe('webhook endpoints', () => {
   it('creates an endpoint and answers with its whsec_ secret once', async () => {
