@@ -2,10 +2,8 @@ import type { MiddlewareHandler } from 'hono'
 import { database, type AuditedWrite } from './db.ts'
 import { functionPath, type ApiEnv } from './server.ts'
 
-const readOnly = new Set(['GET', 'HEAD', 'OPTIONS'])
-
 /**
- * Records every write made through the API: who (key, user, agent), what (method and path) and how it
+ * Records every write made through the API (defineRoute attaches this to every route but GET ones): who (key, user, agent), what (method and path) and how it
  * ended (status). A write that changes something is recorded by its request's first tenant transaction,
  * in that transaction (withTenant), with `successStatus`, the status the route answers when it succeeds;
  * if the answer turns out otherwise the entry is corrected after it. A write refused before any tenant
@@ -13,7 +11,6 @@ const readOnly = new Set(['GET', 'HEAD', 'OPTIONS'])
  */
 export function recordWrite(successStatus: number): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    if (readOnly.has(c.req.method)) return next()
     const write: AuditedWrite = { method: c.req.method, path: functionPath(c), status: successStatus, requestId: c.get('requestId') }
     c.set('write', write)
     await next()

@@ -5,6 +5,7 @@ import { failedAuthentications, sourceAddress } from './failed-auth.ts'
 import { verifyUserToken } from './jwt.ts'
 import { hashKey, isKeyShaped, type KeyMode } from './keys.ts'
 import { credentials, rateLeases, requestPathSql, usageCounters, type Credential } from './request-path.ts'
+import type { RateDecision } from './rate-lease.ts'
 import { sections, type Scope } from './scopes.ts'
 import type { ApiEnv } from './server.ts'
 import { isUuid } from './uuid.ts'
@@ -62,18 +63,23 @@ export function authenticate(scope: Scope | null): MiddlewareHandler<ApiEnv> {
     }
     let principal: Principal
     try {
-      principal = await identify(c.req.header('authorization'), c.req.header('x-org-id'), scope)
+      // A credential this process holds is admitted without a single await: no promise per step.
+      const identified = identify(c.req.header('authorization'), c.req.header('x-org-id'), scope)
+      principal = identified instanceof Promise ? await identified : identified
     } catch (error) {
       if (error instanceof ApiError && error.code === 'unauthorized') failures.recordFailure(address)
       throw error
     }
     c.set('principal', principal)
-    for (const [name, value] of Object.entries(rateLimitHeaders(principal.rateLimit))) c.header(name, value)
+    const { limit, remaining, reset } = principal.rateLimit
+    c.header('X-RateLimit-Limit', String(limit))
+    c.header('X-RateLimit-Remaining', String(remaining))
+    c.header('X-RateLimit-Reset', String(reset))
     await next()
   }
 }
 
-async function identify(header: string | undefined, orgHeader: string | undefined, scope: Scope | null): Promise<Principal> {
+function identify(header: string | undefined, orgHeader: string | undefined, scope: Scope | null): Principal | Promise<Principal> {
   if (header === undefined) throw unauthorized('Missing Authorization header: send "Authorization: Bearer <api key>".')
   const match = /^Bearer +(\S+)\s*$/i.exec(header)
   if (!match) throw unauthorized('Malformed Authorization header: expected "Bearer <api key>".')
@@ -121,33 +127,38 @@ type MemberRow = {
 }
 
 /**
- * A key's credential: from this process's cache when it holds it (no round trip), otherwise looked up by
- * the key's SHA-256 (agentry.verify_key, a read) and kept. The expiry is checked on every request.
+ * A key's credential: from this process's cache when it holds it (no round trip, no await), otherwise
+ * looked up and kept. The expiry is checked on every request.
  */
-async function authenticateKey(raw: string, scope: Scope | null): Promise<Principal> {
+function authenticateKey(raw: string, scope: Scope | null): Principal | Promise<Principal> {
   const hash = hashKey(raw)
   const cacheKey = 'k:' + hex(hash)
-  const cache = credentials()
-  let credential = cache.get(cacheKey)
-  if (!credential) {
-    const { value, answer } = await cache.load(cacheKey, async () => {
-      const [row] = await requestPathSql()<KeyRow[]>`select * from agentry.verify_key(${hash}, ${routeScopes})`
-      return { value: row.outcome === 'ok' ? keyCredential(row) : null, answer: row }
-    })
-    switch (answer.outcome) {
-      case 'unknown':
-        throw unauthorized('Invalid API key: no such key exists.')
-      case 'revoked':
-        throw unauthorized('This API key has been revoked.')
-      case 'expired':
-        throw unauthorized(`This API key expired at ${answer.expires_at?.toISOString()}.`)
-    }
-    credential = value!
-  }
+  const credential = credentials().get(cacheKey)
+  return credential ? admitKey(credential, scope) : loadKey(hash, cacheKey).then((loaded) => admitKey(loaded, scope))
+}
+
+function admitKey(credential: Credential, scope: Scope | null): Principal | Promise<Principal> {
   if (credential.expiresAt !== null && credential.expiresAt <= Date.now()) {
     throw unauthorized(`This API key expired at ${new Date(credential.expiresAt).toISOString()}.`)
   }
   return admit(credential, scope, null)
+}
+
+/** Looks a key up by its SHA-256 (agentry.verify_key, a read) and keeps its credential; refuses any other key. */
+async function loadKey(hash: Uint8Array, cacheKey: string): Promise<Credential> {
+  const { value, answer } = await credentials().load(cacheKey, async () => {
+    const [row] = await requestPathSql()<KeyRow[]>`select * from agentry.verify_key(${hash}, ${routeScopes})`
+    return { value: row.outcome === 'ok' ? keyCredential(row) : null, answer: row }
+  })
+  switch (answer.outcome) {
+    case 'unknown':
+      throw unauthorized('Invalid API key: no such key exists.')
+    case 'revoked':
+      throw unauthorized('This API key has been revoked.')
+    case 'expired':
+      throw unauthorized(`This API key expired at ${answer.expires_at?.toISOString()}.`)
+  }
+  return value!
 }
 
 function keyCredential(row: KeyRow): Credential {
@@ -216,8 +227,12 @@ function memberCredential(row: MemberRow, userId: string): Credential {
  * Counts the request against the organisation's limit (leased tokens, rate-lease.ts) and, for a key, in
  * its usage; then checks the route's scope. Requests refused for scope count too; rate-limited ones not.
  */
-async function admit(credential: Credential, scope: Scope | null, userId: string | null): Promise<Principal> {
-  const decision = await rateLeases().take(credential.orgId, credential.rateLimit)
+function admit(credential: Credential, scope: Scope | null, userId: string | null): Principal | Promise<Principal> {
+  const decision = rateLeases().take(credential.orgId, credential.rateLimit)
+  return decision instanceof Promise ? decision.then((d) => admitted(credential, scope, userId, d)) : admitted(credential, scope, userId, decision)
+}
+
+function admitted(credential: Credential, scope: Scope | null, userId: string | null, decision: RateDecision): Principal {
   const rateLimit: RateLimitState = { limit: decision.limit, remaining: decision.remaining, reset: decision.reset }
   const headers = rateLimitHeaders(rateLimit)
   if (!decision.allowed) {
