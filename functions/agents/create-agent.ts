@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { refuseUnofferedModel } from './model.ts'
 import { insertAgent } from './queries.ts'
 import { Agent, CreateAgentBody } from './schemas.ts'
@@ -18,7 +18,7 @@ export const createAgentRoute = defineRoute({
     'An organisation credential creates agents (an agent key cannot). Chat with it at POST /chat/{id}. `model` ' +
     'must be one this server offers (AGENT_MODELS, or the priced models); a 400 names them.',
   request: { body: { content: { 'application/json': { schema: CreateAgentBody } } } },
-  responses: { 201: { description: 'The new agent', content: { 'application/json': { schema: z.object({ data: Agent }) } } } },
+  responses: { 201: { description: 'The new agent', content: { 'application/json': { schema: dataOf(Agent) } } } },
 })
 
 export const registerCreateAgent = (api: Api) =>

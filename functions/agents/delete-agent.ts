@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { deleteAgent } from './queries.ts'
 import { Agent, AgentParams } from './schemas.ts'
 
@@ -15,7 +15,7 @@ export const deleteAgentRoute = defineRoute({
   summary: 'Delete an agent',
   description: 'Deletes the agent with everything that is its own: its keys, conversations, datasets and webhook endpoints. Answers with the agent as it was.',
   request: { params: AgentParams },
-  responses: { 200: { description: 'The deleted agent', content: { 'application/json': { schema: z.object({ data: Agent }) } } } },
+  responses: { 200: { description: 'The deleted agent', content: { 'application/json': { schema: dataOf(Agent) } } } },
 })
 
 export const registerDeleteAgent = (api: Api) =>

@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { findAgent } from './queries.ts'
 import { Agent, AgentParams } from './schemas.ts'
 
@@ -14,7 +14,7 @@ export const getAgentRoute = defineRoute({
   tags: ['Agents'],
   summary: 'Get an agent',
   request: { params: AgentParams },
-  responses: { 200: { description: 'The agent', content: { 'application/json': { schema: z.object({ data: Agent }) } } } },
+  responses: { 200: { description: 'The agent', content: { 'application/json': { schema: dataOf(Agent) } } } },
 })
 
 export const registerGetAgent = (api: Api) =>

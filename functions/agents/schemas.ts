@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { idParams } from '../_core/schemas.ts'
 
 export const Agent = z
   .object({
@@ -16,7 +17,7 @@ export const Agent = z
   })
   .openapi('Agent')
 
-export const AgentParams = z.object({ id: z.uuid({ message: 'Agent id must be a UUID.' }).openapi({ param: { name: 'id', in: 'path' } }) })
+export const AgentParams = idParams('Agent')
 
 const fields = {
   description: z.string().max(2000).nullable().optional(),

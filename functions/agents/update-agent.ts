@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { refuseUnofferedModel } from './model.ts'
 import { updateAgent } from './queries.ts'
 import { Agent, AgentParams, UpdateAgentBody } from './schemas.ts'
@@ -16,7 +16,7 @@ export const updateAgentRoute = defineRoute({
   summary: 'Update an agent',
   description: 'Change its name, instructions, model (one this server offers), temperature, output limit, status or metadata.',
   request: { params: AgentParams, body: { content: { 'application/json': { schema: UpdateAgentBody } } } },
-  responses: { 200: { description: 'The agent', content: { 'application/json': { schema: z.object({ data: Agent }) } } } },
+  responses: { 200: { description: 'The agent', content: { 'application/json': { schema: dataOf(Agent) } } } },
 })
 
 export const registerUpdateAgent = (api: Api) =>

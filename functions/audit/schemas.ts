@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { cursorPage, cursorParam, limitParam } from '../_core/schemas.ts'
 
 export const AuditEntry = z
   .object({
@@ -15,15 +16,9 @@ export const AuditEntry = z
   .openapi('AuditEntry')
 
 export const AuditQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: '1–200, default 50.' }),
-  cursor: z
-    .string()
-    .regex(/^\d{1,18}$/, { message: 'Use the next_cursor of the previous page.' })
-    .optional()
-    .openapi({ description: 'The `next_cursor` of the previous page.' }),
+  limit: limitParam(200, 50),
+  cursor: cursorParam(/^\d{1,18}$/),
   key_id: z.uuid().optional().openapi({ description: 'Only writes made with this key.' }),
 })
 
-export const AuditPage = z
-  .object({ data: z.array(AuditEntry), next_cursor: z.string().nullable(), has_more: z.boolean() })
-  .openapi('AuditPage')
+export const AuditPage = cursorPage(AuditEntry).openapi('AuditPage')

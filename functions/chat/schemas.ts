@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
+import { idParams } from '../_core/schemas.ts'
 
-export const AgentParams = z.object({ agentId: z.uuid({ message: 'Agent id must be a UUID.' }).openapi({ param: { name: 'agentId', in: 'path' } }) })
+export const AgentParams = idParams('Agent', 'agentId')
 
 export const ChatBody = z
   .strictObject({

@@ -2,6 +2,7 @@ import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { claimIdempotencyKey, type StoredAnswer } from '../_core/idempotency.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { eventStream } from '../_core/sse.ts'
 import { ApiError } from '../_core/errors.ts'
 import { generateReply, openExchange, type Reply } from './exchange.ts'
@@ -29,7 +30,7 @@ export const sendMessageRoute = defineRoute({
   responses: {
     200: {
       description: 'The reply (JSON), or its stream (Server-Sent Events)',
-      content: { 'application/json': { schema: z.object({ data: ChatReply }) }, 'text/event-stream': { schema: z.string() } },
+      content: { 'application/json': { schema: dataOf(ChatReply) }, 'text/event-stream': { schema: z.string() } },
     },
   },
 })

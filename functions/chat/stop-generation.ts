@@ -3,6 +3,7 @@ import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { stopChannel } from './generations.ts'
 import { requestStop } from './queries.ts'
 import { AgentParams, StopBody } from './schemas.ts'
@@ -18,7 +19,7 @@ export const stopGenerationRoute = defineRoute({
     'stored as `incomplete`, and a streaming client gets its `message.end` and `done` at once.',
   request: { params: AgentParams, body: { content: { 'application/json': { schema: StopBody } } } },
   responses: {
-    202: { description: 'Asked to stop', content: { 'application/json': { schema: z.object({ data: z.object({ conversation_id: z.uuid(), stop_requested: z.boolean() }) }) } } },
+    202: { description: 'Asked to stop', content: { 'application/json': { schema: dataOf(z.object({ conversation_id: z.uuid(), stop_requested: z.boolean() })) } } },
   },
 })
 

@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { deleteConversation } from './queries.ts'
 import { Conversation, ConversationParams } from './schemas.ts'
 
@@ -15,7 +15,7 @@ export const deleteConversationRoute = defineRoute({
   summary: 'Delete a conversation',
   description: 'Deletes it with its messages (its usage stays in the ledger). Answers with the conversation as it was.',
   request: { params: ConversationParams },
-  responses: { 200: { description: 'The deleted conversation', content: { 'application/json': { schema: z.object({ data: Conversation }) } } } },
+  responses: { 200: { description: 'The deleted conversation', content: { 'application/json': { schema: dataOf(Conversation) } } } },
 })
 
 export const registerDeleteConversation = (api: Api) =>

@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { findConversation } from './queries.ts'
 import { Conversation, ConversationParams } from './schemas.ts'
 
@@ -14,7 +14,7 @@ export const getConversationRoute = defineRoute({
   tags: ['Conversations'],
   summary: 'Get a conversation',
   request: { params: ConversationParams },
-  responses: { 200: { description: 'The conversation', content: { 'application/json': { schema: z.object({ data: Conversation }) } } } },
+  responses: { 200: { description: 'The conversation', content: { 'application/json': { schema: dataOf(Conversation) } } } },
 })
 
 export const registerGetConversation = (api: Api) =>

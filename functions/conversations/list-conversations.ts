@@ -2,8 +2,9 @@ import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
+import { cursorPage } from '../_core/schemas.ts'
 import { listConversations } from './queries.ts'
-import { Conversation, ConversationQuery, page } from './schemas.ts'
+import { Conversation, ConversationQuery } from './schemas.ts'
 import { pageOf } from '../_core/paging.ts'
 
 export const listConversationsRoute = defineRoute({
@@ -14,7 +15,7 @@ export const listConversationsRoute = defineRoute({
   summary: 'List conversations',
   description: 'Newest first, filtered by `agent_id`, `status`, `user` or `created_after`; page with `next_cursor`.',
   request: { query: ConversationQuery },
-  responses: { 200: { description: 'A page of conversations', content: { 'application/json': { schema: page(Conversation) } } } },
+  responses: { 200: { description: 'A page of conversations', content: { 'application/json': { schema: cursorPage(Conversation) } } } },
 })
 
 export const registerListConversations = (api: Api) =>

@@ -3,9 +3,10 @@ import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { cursorPage } from '../_core/schemas.ts'
 import { findConversation, listMessages } from './queries.ts'
 import { pageOf } from '../_core/paging.ts'
-import { ConversationParams, Message, MessageQuery, page } from './schemas.ts'
+import { ConversationParams, Message, MessageQuery } from './schemas.ts'
 
 export const listMessagesRoute = defineRoute({
   method: 'get',
@@ -15,7 +16,7 @@ export const listMessagesRoute = defineRoute({
   summary: 'List a conversation\'s messages',
   description: 'In the order they were written, `oldest` first or `newest` first; page with `next_cursor`.',
   request: { params: ConversationParams, query: MessageQuery },
-  responses: { 200: { description: 'A page of messages', content: { 'application/json': { schema: page(Message) } } } },
+  responses: { 200: { description: 'A page of messages', content: { 'application/json': { schema: cursorPage(Message) } } } },
 })
 
 export const registerListMessages = (api: Api) =>

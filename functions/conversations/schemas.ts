@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { cursorParam, idParams, limitParam } from '../_core/schemas.ts'
 
 export const conversationStatuses = ['open', 'closed', 'archived'] as const
 
@@ -32,24 +33,21 @@ export const Message = z
   })
   .openapi('ConversationMessage')
 
-export const ConversationParams = z.object({ id: z.uuid({ message: 'Conversation id must be a UUID.' }).openapi({ param: { name: 'id', in: 'path' } }) })
-
-const cursorOf = (shape: RegExp) =>
-  z.string().regex(shape, { message: 'Use the next_cursor of the previous page.' }).optional().openapi({ description: 'The `next_cursor` of the previous page.' })
+export const ConversationParams = idParams('Conversation')
 
 export const ConversationQuery = z.object({
   agent_id: z.uuid().optional(),
   status: z.enum(conversationStatuses).optional(),
   user: z.string().max(200).optional(),
   created_after: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: '1–100, default 20.' }),
-  cursor: cursorOf(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z_[0-9a-f-]{36}$/),
+  limit: limitParam(100, 20),
+  cursor: cursorParam(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z_[0-9a-f-]{36}$/),
 })
 
 export const MessageQuery = z.object({
   order: z.enum(['oldest', 'newest']).default('oldest').openapi({ description: '`oldest` first (default) or `newest` first.' }),
-  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: '1–200, default 50.' }),
-  cursor: cursorOf(/^\d{1,18}$/),
+  limit: limitParam(200, 50),
+  cursor: cursorParam(/^\d{1,18}$/),
 })
 
 export const UpdateConversationBody = z
@@ -59,5 +57,3 @@ export const UpdateConversationBody = z
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
   .openapi('UpdateConversation')
-
-export const page = <T extends z.ZodTypeAny>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable(), has_more: z.boolean() })

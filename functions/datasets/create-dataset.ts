@@ -1,10 +1,10 @@
-import { z } from '@hono/zod-openapi'
 import { insertForAgent, owningAgent } from '../_core/agent-ownership.ts'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { insertDataset } from './queries.ts'
 import { CreateDatasetBody, Dataset } from './schemas.ts'
 
@@ -24,7 +24,7 @@ export const createDatasetRoute = defineRoute({
     409: 'A dataset with this name exists, or the organisation has as many datasets as its plan allows',
   },
   responses: {
-    201: { description: 'The new dataset', content: { 'application/json': { schema: z.object({ data: Dataset }) } } },
+    201: { description: 'The new dataset', content: { 'application/json': { schema: dataOf(Dataset) } } },
   },
 })
 

@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { dropDeletedPartitions } from './deleted-partitions.ts'
 import { deleteDataset } from './queries.ts'
 import { Dataset, DatasetParams } from './schemas.ts'
@@ -18,7 +18,7 @@ export const deleteDatasetRoute = defineRoute({
     'Deletes the dataset and all its rows: once this answers, neither is reachable any more; the rows\' storage is ' +
     'freed just after. Answers with the dataset as it was.',
   request: { params: DatasetParams },
-  responses: { 200: { description: 'The deleted dataset', content: { 'application/json': { schema: z.object({ data: Dataset }) } } } },
+  responses: { 200: { description: 'The deleted dataset', content: { 'application/json': { schema: dataOf(Dataset) } } } },
 })
 
 export const registerDeleteDataset = (api: Api) =>

@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi'
 import { jsonText, type Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
@@ -6,6 +5,7 @@ import { ApiError } from '../_core/errors.ts'
 import { rowIdFilter } from '../_core/postgrest/compile.ts'
 import { deleteRows, rowQueryTimeoutMs } from '../_core/postgrest/rows.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { datasetFor } from './queries.ts'
 import { rowIdFrom } from './row-request.ts'
 import { Row, RowParams } from './schemas.ts'
@@ -18,7 +18,7 @@ export const deleteRowRoute = defineRoute({
   summary: 'Delete a row',
   description: 'Answers with the row as it was.',
   request: { params: RowParams },
-  responses: { 200: { description: 'The deleted row', content: { 'application/json': { schema: z.object({ data: Row }) } } } },
+  responses: { 200: { description: 'The deleted row', content: { 'application/json': { schema: dataOf(Row) } } } },
 })
 
 export const registerDeleteRow = (api: Api) =>

@@ -4,6 +4,7 @@ import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { deleteRows, rowQueryTimeoutMs } from '../_core/postgrest/rows.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { datasetFor } from './queries.ts'
 import { parseBulkFilter } from './row-request.ts'
 import { BulkQueryParams, DatasetParams } from './schemas.ts'
@@ -16,7 +17,7 @@ export const deleteRowsRoute = defineRoute({
   summary: 'Delete the rows matching filters',
   description: 'Deletes every row the filters match and answers how many. Refused without a filter.',
   request: { params: DatasetParams, query: BulkQueryParams },
-  responses: { 200: { description: 'How many rows were deleted', content: { 'application/json': { schema: z.object({ data: z.object({ deleted: z.number().int() }) }) } } } },
+  responses: { 200: { description: 'How many rows were deleted', content: { 'application/json': { schema: dataOf(z.object({ deleted: z.number().int() })) } } } },
 })
 
 export const registerDeleteRows = (api: Api) =>

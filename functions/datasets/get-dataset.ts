@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { findDataset } from './queries.ts'
 import { Dataset, DatasetParams } from './schemas.ts'
 
@@ -14,7 +14,7 @@ export const getDatasetRoute = defineRoute({
   tags: ['Datasets'],
   summary: 'Get a dataset',
   request: { params: DatasetParams },
-  responses: { 200: { description: 'The dataset', content: { 'application/json': { schema: z.object({ data: Dataset }) } } } },
+  responses: { 200: { description: 'The dataset', content: { 'application/json': { schema: dataOf(Dataset) } } } },
 })
 
 export const registerGetDataset = (api: Api) =>

@@ -5,6 +5,7 @@ import { withTenant } from '../_core/db.ts'
 import { prepareNewRows } from '../_core/postgrest/row-values.ts'
 import { insertRows, rowQueryTimeoutMs } from '../_core/postgrest/rows.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { datasetFor } from './queries.ts'
 import { DatasetParams, NewRows, Row } from './schemas.ts'
 
@@ -19,7 +20,7 @@ export const insertRowsRoute = defineRoute({
     'a value that does not fit answers `validation_failed` naming the row and the column.',
   request: { params: DatasetParams, body: { content: { 'application/json': { schema: NewRows } } } },
   errors: { 409: 'A row with the same id exists in the dataset' },
-  responses: { 201: { description: 'The stored rows', content: { 'application/json': { schema: z.object({ data: z.array(Row) }) } } } },
+  responses: { 201: { description: 'The stored rows', content: { 'application/json': { schema: dataOf(z.array(Row)) } } } },
 })
 
 export const registerInsertRows = (api: Api) =>

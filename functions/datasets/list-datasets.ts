@@ -3,6 +3,7 @@ import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { listDatasets } from './queries.ts'
 import { Dataset } from './schemas.ts'
 
@@ -13,7 +14,7 @@ export const listDatasetsRoute = defineRoute({
   tags: ['Datasets'],
   summary: 'List datasets',
   description: 'Every dataset of the organisation, oldest first; an agent key sees its own agent\'s datasets only.',
-  responses: { 200: { description: 'The datasets', content: { 'application/json': { schema: z.object({ data: z.array(Dataset) }) } } } },
+  responses: { 200: { description: 'The datasets', content: { 'application/json': { schema: dataOf(z.array(Dataset)) } } } },
 })
 
 export const registerListDatasets = (api: Api) =>

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { idParams } from '../_core/schemas.ts'
 import { systemColumns } from '../_core/postgrest/compile.ts'
 import { columnTypes, hasUnstorableText, type ColumnType } from '../_core/postgrest/values.ts'
 
@@ -37,7 +38,7 @@ export const Dataset = z
   })
   .openapi('Dataset')
 
-export const DatasetParams = z.object({ id: z.uuid({ message: 'Dataset id must be a UUID.' }).openapi({ param: { name: 'id', in: 'path' } }) })
+export const DatasetParams = idParams('Dataset')
 
 export const CreateDatasetBody = z
   .strictObject({

@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { findDataset, firstMisfitRow, updateDataset } from './queries.ts'
 import { Dataset, DatasetParams, UpdateDatasetBody } from './schemas.ts'
 
@@ -18,7 +18,7 @@ export const updateDatasetRoute = defineRoute({
     'refused with `validation_failed`, naming a row, when stored rows would not fit it.',
   request: { params: DatasetParams, body: { content: { 'application/json': { schema: UpdateDatasetBody } } } },
   errors: { 409: 'A dataset with the new name exists' },
-  responses: { 200: { description: 'The dataset', content: { 'application/json': { schema: z.object({ data: Dataset }) } } } },
+  responses: { 200: { description: 'The dataset', content: { 'application/json': { schema: dataOf(Dataset) } } } },
 })
 
 export const registerUpdateDataset = (api: Api) =>

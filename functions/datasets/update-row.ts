@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi'
 import { jsonText, type Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
@@ -7,6 +6,7 @@ import { rowIdFilter } from '../_core/postgrest/compile.ts'
 import { preparePatch } from '../_core/postgrest/row-values.ts'
 import { rowQueryTimeoutMs, updateRows } from '../_core/postgrest/rows.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { datasetFor } from './queries.ts'
 import { rowIdFrom } from './row-request.ts'
 import { Row, RowParams, RowPatch } from './schemas.ts'
@@ -19,7 +19,7 @@ export const updateRowRoute = defineRoute({
   summary: 'Update a row',
   description: 'Merges the given values into the row: keys given replace their values, the others stay as they are.',
   request: { params: RowParams, body: { content: { 'application/json': { schema: RowPatch } } } },
-  responses: { 200: { description: 'The row as stored', content: { 'application/json': { schema: z.object({ data: Row }) } } } },
+  responses: { 200: { description: 'The row as stored', content: { 'application/json': { schema: dataOf(Row) } } } },
 })
 
 export const registerUpdateRow = (api: Api) =>

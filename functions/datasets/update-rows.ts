@@ -5,6 +5,7 @@ import { withTenant } from '../_core/db.ts'
 import { preparePatch } from '../_core/postgrest/row-values.ts'
 import { rowQueryTimeoutMs, updateRows } from '../_core/postgrest/rows.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { datasetFor } from './queries.ts'
 import { parseBulkFilter } from './row-request.ts'
 import { BulkQueryParams, DatasetParams, RowPatch } from './schemas.ts'
@@ -17,7 +18,7 @@ export const updateRowsRoute = defineRoute({
   summary: 'Update the rows matching filters',
   description: 'Merges the given values into every row the filters match, and answers how many changed. Refused without a filter.',
   request: { params: DatasetParams, query: BulkQueryParams, body: { content: { 'application/json': { schema: RowPatch } } } },
-  responses: { 200: { description: 'How many rows changed', content: { 'application/json': { schema: z.object({ data: z.object({ updated: z.number().int() }) }) } } } },
+  responses: { 200: { description: 'How many rows changed', content: { 'application/json': { schema: dataOf(z.object({ updated: z.number().int() })) } } } },
 })
 
 export const registerUpdateRows = (api: Api) =>

@@ -1,10 +1,10 @@
-import { z } from '@hono/zod-openapi'
 import { insertForAgent, owningAgent } from '../_core/agent-ownership.ts'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { issueKey } from './issue-key.ts'
 import { scopesNotHeld } from './queries.ts'
 import { CreateKeyBody, CreatedApiKey } from './schemas.ts'
@@ -22,7 +22,7 @@ export const createKeyRoute = defineRoute({
     'same time), and a test key (`ck_test_`) creates test keys only.',
   request: { body: { content: { 'application/json': { schema: CreateKeyBody } } } },
   errors: { 404: 'The agent named by `agent_id` does not exist for this credential' },
-  responses: { 201: { description: 'The new key, with its raw value', content: { 'application/json': { schema: z.object({ data: CreatedApiKey }) } } } },
+  responses: { 201: { description: 'The new key, with its raw value', content: { 'application/json': { schema: dataOf(CreatedApiKey) } } } },
 })
 
 export const registerCreateKey = (api: Api) =>

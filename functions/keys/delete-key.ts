@@ -1,10 +1,10 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { forgetKey } from '../_core/request-path.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { deleteKey, revokeKey } from './queries.ts'
 import { keyWithinReach } from './reach.ts'
 import { ApiKey, DeleteKeyQuery, KeyParams } from './schemas.ts'
@@ -20,7 +20,7 @@ export const deleteKeyRoute = defineRoute({
     'With `permanent=true` the record is deleted instead. Revoking is idempotent. A key can revoke or delete ' +
     'only keys whose every scope it holds.',
   request: { params: KeyParams, query: DeleteKeyQuery },
-  responses: { 200: { description: 'The revoked (or deleted) key', content: { 'application/json': { schema: z.object({ data: ApiKey }) } } } },
+  responses: { 200: { description: 'The revoked (or deleted) key', content: { 'application/json': { schema: dataOf(ApiKey) } } } },
 })
 
 export const registerDeleteKey = (api: Api) =>

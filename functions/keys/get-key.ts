@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { findKey } from './queries.ts'
 import { ApiKey, KeyParams } from './schemas.ts'
 
@@ -14,7 +14,7 @@ export const getKeyRoute = defineRoute({
   tags: ['API keys'],
   summary: 'Get an API key',
   request: { params: KeyParams },
-  responses: { 200: { description: 'The key', content: { 'application/json': { schema: z.object({ data: ApiKey }) } } } },
+  responses: { 200: { description: 'The key', content: { 'application/json': { schema: dataOf(ApiKey) } } } },
 })
 
 export const registerGetKey = (api: Api) =>

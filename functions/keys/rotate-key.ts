@@ -1,10 +1,10 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { forgetKey } from '../_core/request-path.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { issueKey } from './issue-key.ts'
 import { expireKey, lockKey, revokeKey } from './queries.ts'
 import { keyWithinReach } from './reach.ts'
@@ -23,7 +23,7 @@ export const rotateKeyRoute = defineRoute({
     'rotate only keys whose every scope it holds, and a test key only test keys.',
   request: { params: KeyParams, body: { required: false, content: { 'application/json': { schema: RotateKeyBody } } } },
   errors: { 409: 'The key is revoked' },
-  responses: { 201: { description: 'The replacement key, with its raw value', content: { 'application/json': { schema: z.object({ data: CreatedApiKey }) } } } },
+  responses: { 201: { description: 'The replacement key, with its raw value', content: { 'application/json': { schema: dataOf(CreatedApiKey) } } } },
 })
 
 export const registerRotateKey = (api: Api) =>

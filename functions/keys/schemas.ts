@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { idParams } from '../_core/schemas.ts'
 import { ScopeSchema } from '../_core/scopes.ts'
 
 export const ApiKey = z
@@ -24,7 +25,7 @@ export const CreatedApiKey = ApiKey.extend({
   key: z.string().openapi({ description: 'The raw key. It is shown once and cannot be retrieved again.' }),
 }).openapi('CreatedApiKey')
 
-export const KeyParams = z.object({ id: z.uuid({ message: 'Key id must be a UUID.' }).openapi({ param: { name: 'id', in: 'path' } }) })
+export const KeyParams = idParams('Key')
 
 export const CreateKeyBody = z
   .strictObject({

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 
 const Me = z
   .object({
@@ -21,7 +22,7 @@ export const getMeRoute = defineRoute({
   tags: ['Organisation'],
   summary: 'Describe the calling credential',
   description: 'Any valid credential may ask: its organisation, agent, scopes, expiry and the organisation\'s rate-limit state.',
-  responses: { 200: { description: 'The credential', content: { 'application/json': { schema: z.object({ data: Me }) } } } },
+  responses: { 200: { description: 'The credential', content: { 'application/json': { schema: dataOf(Me) } } } },
 })
 
 // Everything here was returned by the authentication statement itself: no further query.

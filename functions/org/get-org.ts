@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { findOwnOrg } from './queries.ts'
 import { Organisation } from './schemas.ts'
 
@@ -14,7 +14,7 @@ export const getOrgRoute = defineRoute({
   tags: ['Organisation'],
   summary: 'Get your organisation',
   errors: { 404: 'The credential\'s organisation no longer exists' },
-  responses: { 200: { description: 'The organisation', content: { 'application/json': { schema: z.object({ data: Organisation }) } } } },
+  responses: { 200: { description: 'The organisation', content: { 'application/json': { schema: dataOf(Organisation) } } } },
 })
 
 export const registerGetOrg = (api: Api) =>

@@ -1,10 +1,10 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { forgetOrganisation } from '../_core/request-path.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { findOwnOrg, renameOwnOrg } from './queries.ts'
 import { Organisation, UpdateOrgBody } from './schemas.ts'
 
@@ -16,7 +16,7 @@ export const updateOrgRoute = defineRoute({
   summary: 'Rename your organisation',
   request: { body: { content: { 'application/json': { schema: UpdateOrgBody } } } },
   errors: { 404: 'The credential\'s organisation no longer exists' },
-  responses: { 200: { description: 'The updated organisation', content: { 'application/json': { schema: z.object({ data: Organisation }) } } } },
+  responses: { 200: { description: 'The updated organisation', content: { 'application/json': { schema: dataOf(Organisation) } } } },
 })
 
 export const registerUpdateOrg = (api: Api) =>

@@ -1,10 +1,10 @@
-import { z } from '@hono/zod-openapi'
 import { insertForAgent, owningAgent } from '../_core/agent-ownership.ts'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { refuseUnreachableUrl } from './endpoint-url.ts'
 import { endpointAllowance, insertEndpoint } from './queries.ts'
 import { CreateEndpointBody, EndpointWithSecret } from './schemas.ts'
@@ -26,7 +26,7 @@ export const createEndpointRoute = defineRoute({
     409: 'The organisation has as many endpoints as its plan allows',
   },
   responses: {
-    201: { description: 'The endpoint, with its secret', content: { 'application/json': { schema: z.object({ data: EndpointWithSecret }) } } },
+    201: { description: 'The endpoint, with its secret', content: { 'application/json': { schema: dataOf(EndpointWithSecret) } } },
   },
 })
 

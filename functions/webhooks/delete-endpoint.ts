@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { deleteEndpoint } from './queries.ts'
 import { Endpoint, EndpointParams } from './schemas.ts'
 
@@ -15,7 +15,7 @@ export const deleteEndpointRoute = defineRoute({
   summary: 'Delete a webhook endpoint',
   description: 'Deletes the endpoint with its deliveries and their attempts. Answers with the endpoint as it was.',
   request: { params: EndpointParams },
-  responses: { 200: { description: 'The deleted endpoint', content: { 'application/json': { schema: z.object({ data: Endpoint }) } } } },
+  responses: { 200: { description: 'The deleted endpoint', content: { 'application/json': { schema: dataOf(Endpoint) } } } },
 })
 
 export const registerDeleteEndpoint = (api: Api) =>

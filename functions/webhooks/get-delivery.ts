@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { findDelivery } from './queries.ts'
 import { DeliveryDetail, DeliveryParams } from './schemas.ts'
 
@@ -17,7 +17,7 @@ export const getDeliveryRoute = defineRoute({
     'The event, the delivery\'s state and every attempt: status code, the error by category, latency and, once the endpoint ' +
     'is verified (has answered a 2xx at its current URL), the first 2 KB of the answer.',
   request: { params: DeliveryParams },
-  responses: { 200: { description: 'The delivery', content: { 'application/json': { schema: z.object({ data: DeliveryDetail }) } } } },
+  responses: { 200: { description: 'The delivery', content: { 'application/json': { schema: dataOf(DeliveryDetail) } } } },
 })
 
 export const registerGetDelivery = (api: Api) =>

@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { findEndpoint } from './queries.ts'
 import { Endpoint, EndpointParams } from './schemas.ts'
 
@@ -14,7 +14,7 @@ export const getEndpointRoute = defineRoute({
   tags: ['Webhooks'],
   summary: 'Get a webhook endpoint',
   request: { params: EndpointParams },
-  responses: { 200: { description: 'The endpoint', content: { 'application/json': { schema: z.object({ data: Endpoint }) } } } },
+  responses: { 200: { description: 'The endpoint', content: { 'application/json': { schema: dataOf(Endpoint) } } } },
 })
 
 export const registerGetEndpoint = (api: Api) =>

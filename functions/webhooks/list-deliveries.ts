@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { pageOf } from '../_core/paging.ts'
 import { defineRoute } from '../_core/route.ts'
+import { cursorPage } from '../_core/schemas.ts'
 import { listDeliveries } from './queries.ts'
 import { Delivery, DeliveryQuery } from './schemas.ts'
 
@@ -20,7 +20,7 @@ export const listDeliveriesRoute = defineRoute({
   responses: {
     200: {
       description: 'A page of deliveries',
-      content: { 'application/json': { schema: z.object({ data: z.array(Delivery), next_cursor: z.string().nullable(), has_more: z.boolean() }) } },
+      content: { 'application/json': { schema: cursorPage(Delivery) } },
     },
   },
 })

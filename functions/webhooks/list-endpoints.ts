@@ -3,6 +3,7 @@ import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { listEndpoints } from './queries.ts'
 import { Endpoint } from './schemas.ts'
 
@@ -13,7 +14,7 @@ export const listEndpointsRoute = defineRoute({
   tags: ['Webhooks'],
   summary: 'List webhook endpoints',
   description: 'The organisation\'s endpoints (an agent key sees its own agent\'s). Secrets are never listed.',
-  responses: { 200: { description: 'The endpoints', content: { 'application/json': { schema: z.object({ data: z.array(Endpoint) }) } } } },
+  responses: { 200: { description: 'The endpoints', content: { 'application/json': { schema: dataOf(z.array(Endpoint)) } } } },
 })
 
 export const registerListEndpoints = (api: Api) =>

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { eventTypes } from './event-types.ts'
 
 const EventType = z
@@ -14,7 +15,7 @@ export const listEventTypesRoute = defineRoute({
   tags: ['Webhooks'],
   summary: 'List event types',
   description: 'Every event an endpoint can subscribe to, with the JSON Schema of its `data`. Each delivery\'s body is `{ id, type, created_at, org_id, data }`.',
-  responses: { 200: { description: 'The event types', content: { 'application/json': { schema: z.object({ data: z.array(EventType) }) } } } },
+  responses: { 200: { description: 'The event types', content: { 'application/json': { schema: dataOf(z.array(EventType)) } } } },
 })
 
 export const registerListEventTypes = (api: Api) =>

@@ -4,6 +4,7 @@ import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { findEndpoint, recoverDeliveries } from './queries.ts'
 import { EndpointParams, RecoverBody } from './schemas.ts'
 
@@ -16,7 +17,7 @@ export const recoverEndpointRoute = defineRoute({
   description: 'Puts every failed or dead delivery of this endpoint created since `since` back in the queue, due now.',
   request: { params: EndpointParams, body: { content: { 'application/json': { schema: RecoverBody } } } },
   responses: {
-    202: { description: 'How many were queued', content: { 'application/json': { schema: z.object({ data: z.object({ queued: z.number().int() }) }) } } },
+    202: { description: 'How many were queued', content: { 'application/json': { schema: dataOf(z.object({ queued: z.number().int() })) } } },
   },
 })
 

@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { retryDelivery } from './queries.ts'
 import { Delivery, DeliveryParams } from './schemas.ts'
 
@@ -16,7 +16,7 @@ export const retryDeliveryRoute = defineRoute({
   description: 'Makes the delivery due now, whatever its state; a dead one gets one more attempt. A delivery being sent answers 409.',
   request: { params: DeliveryParams },
   errors: { 409: 'The delivery is being sent right now' },
-  responses: { 202: { description: 'Queued', content: { 'application/json': { schema: z.object({ data: Delivery }) } } } },
+  responses: { 202: { description: 'Queued', content: { 'application/json': { schema: dataOf(Delivery) } } } },
 })
 
 export const registerRetryDelivery = (api: Api) =>

@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { rotateSecret } from './queries.ts'
 import { EndpointParams, EndpointWithSecret } from './schemas.ts'
 import { generateSecret } from './signing.ts'
@@ -18,7 +18,7 @@ export const rotateSecretRoute = defineRoute({
     'Issues a new secret, returned once. For 24 hours deliveries carry two signatures in each signature header, ' +
     'one by the new secret and one by the old, so receivers can switch over; then the new one alone.',
   request: { params: EndpointParams },
-  responses: { 200: { description: 'The endpoint, with its new secret', content: { 'application/json': { schema: z.object({ data: EndpointWithSecret }) } } } },
+  responses: { 200: { description: 'The endpoint, with its new secret', content: { 'application/json': { schema: dataOf(EndpointWithSecret) } } } },
 })
 
 export const registerRotateSecret = (api: Api) =>

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { cursorParam, idParams, limitParam } from '../_core/schemas.ts'
 import { patternMatchesSomeType } from './event-types.ts'
 
 export const deliveryStatuses = ['pending', 'delivered', 'failed', 'dead'] as const
@@ -29,7 +30,7 @@ export const EndpointWithSecret = Endpoint.extend({
   secret: z.string().openapi({ description: 'The signing secret (`whsec_…`). Shown on creation and rotation only.', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
 }).openapi('WebhookEndpointWithSecret')
 
-export const EndpointParams = z.object({ id: z.uuid({ message: 'Endpoint id must be a UUID.' }).openapi({ param: { name: 'id', in: 'path' } }) })
+export const EndpointParams = idParams('Endpoint')
 
 const Url = z
   .url({ protocol: /^https?$/, message: 'Must be an http or https URL.' })
@@ -130,17 +131,14 @@ export const DeliveryDetail = Delivery.extend({
   attempts: z.array(Attempt),
 }).openapi('WebhookDeliveryDetail')
 
-export const DeliveryParams = z.object({ id: z.uuid({ message: 'Delivery id must be a UUID.' }).openapi({ param: { name: 'id', in: 'path' } }) })
+export const DeliveryParams = idParams('Delivery')
 
 export const DeliveryQuery = z.object({
   inbox_id: z.uuid().optional().openapi({ description: 'Only deliveries of events about this inbox.' }),
   endpoint_id: z.uuid().optional(),
   status: z.enum(deliveryStatuses).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ description: '1–100, default 50.' }),
-  cursor: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z_[0-9a-f-]{36}$/, { message: 'Use the next_cursor of the previous page.' })
-    .optional(),
+  limit: limitParam(100, 50),
+  cursor: cursorParam(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z_[0-9a-f-]{36}$/),
 })
 
 export const Health = z

@@ -4,6 +4,7 @@ import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { findEndpoint, queueTestEvent } from './queries.ts'
 import { EndpointParams } from './schemas.ts'
 
@@ -18,7 +19,7 @@ export const testEndpointRoute = defineRoute({
   responses: {
     202: {
       description: 'Queued',
-      content: { 'application/json': { schema: z.object({ data: z.object({ event_id: z.uuid(), delivery_id: z.uuid() }) }) } },
+      content: { 'application/json': { schema: dataOf(z.object({ event_id: z.uuid(), delivery_id: z.uuid() })) } },
     },
   },
 })

@@ -1,9 +1,9 @@
-import { z } from '@hono/zod-openapi'
 import type { Api } from '../_core/server.ts'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
+import { dataOf } from '../_core/schemas.ts'
 import { refuseUnreachableUrl } from './endpoint-url.ts'
 import { updateEndpoint } from './queries.ts'
 import { Endpoint, EndpointParams, UpdateEndpointBody } from './schemas.ts'
@@ -16,7 +16,7 @@ export const updateEndpointRoute = defineRoute({
   summary: 'Update a webhook endpoint',
   description: 'Change its URL, subscriptions, filters or description, or disable and enable it.',
   request: { params: EndpointParams, body: { content: { 'application/json': { schema: UpdateEndpointBody } } } },
-  responses: { 200: { description: 'The endpoint', content: { 'application/json': { schema: z.object({ data: Endpoint }) } } } },
+  responses: { 200: { description: 'The endpoint', content: { 'application/json': { schema: dataOf(Endpoint) } } } },
 })
 
 export const registerUpdateEndpoint = (api: Api) =>
