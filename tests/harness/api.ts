@@ -2,11 +2,19 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { app } from '../../functions/app.ts'
 import { maxRequestHeaderBytes } from '../../functions/_core/postgrest/parse.ts'
+import { observe } from './observed.ts'
 
 export interface ApiResponse {
   status: number
   headers: Headers
   body: any
+}
+
+/** One answer as the harness noted it: `path` is the URL's whole path as sent, without the query. */
+export interface ObservedAnswer {
+  method: string
+  path: string
+  status: number
 }
 
 export interface CallOptions {
@@ -51,6 +59,8 @@ export async function callApi(base: string, method: string, path: string, option
   }
   const url = path.startsWith('/rest/v1/') ? base.replace(/\/v1$/, '') + path : base + path
   const res = await fetch(url, { method, headers, body })
+  // Every answer the suite sees, so that tests/completeness can check each is declared in /openapi.json.
+  observe('answers', { method, path: new URL(url).pathname, status: res.status } satisfies ObservedAnswer)
   const text = await res.text()
   let parsed: unknown = text
   try {

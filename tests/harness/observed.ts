@@ -23,7 +23,13 @@ export function observed<T>(kind: ObservedKind): T[] {
     .flatMap((name) => fs.readFileSync(path.join(folder, name), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as T))
 }
 
-/** Called once as a run starts (global-setup.ts), so nothing seen by an earlier run counts. */
+/**
+ * Called as a run starts (global-setup.ts), so nothing seen by an earlier run counts. Each vitest project
+ * runs the global setup as its group starts, so only the first call of the process forgets.
+ */
 export function forgetObserved(): void {
+  const run = globalThis as { agentryObservedForgotten?: boolean }
+  if (run.agentryObservedForgotten) return
+  run.agentryObservedForgotten = true
   fs.rmSync(folder, { recursive: true, force: true })
 }
