@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { readEnv } from './env.ts'
+import { onSupabaseEdge, readEnv } from './env.ts'
 
 export interface FailedAuthOptions {
   /** Failed authentications an address may make per window; the next attempt is refused. */
@@ -90,8 +90,7 @@ export function sourceAddress(c: Context): string {
 function trustedHops(): number {
   const configured = readEnv('TRUST_PROXY')
   if (configured !== undefined) return configured === 'true' ? 1 : /^\d+$/.test(configured) ? Number(configured) : 0
-  const onDeno = (globalThis as { Deno?: unknown }).Deno !== undefined
-  return readEnv('SB_REGION') !== undefined || (onDeno && readEnv('SUPABASE_URL') !== undefined) ? 1 : 0
+  return onSupabaseEdge() ? 1 : 0
 }
 
 /**

@@ -183,17 +183,6 @@ export function cacheSize(): number {
   return configured === undefined ? 10_000 : Math.max(0, Math.floor(nonNegative('AUTH_CACHE_SIZE', configured)))
 }
 
-/**
- * Whether this process can hold a LISTEN connection: not on the Supabase Edge Runtime, whose isolates
- * live for a few requests. AUTH_CACHE_LISTEN=true|false decides where the guess is wrong.
- */
-export function canListen(): boolean {
-  const configured = readEnv('AUTH_CACHE_LISTEN')
-  if (configured !== undefined) return configured === 'true'
-  const onDeno = (globalThis as { Deno?: unknown }).Deno !== undefined
-  return !(readEnv('SB_REGION') !== undefined || (onDeno && readEnv('SUPABASE_URL') !== undefined))
-}
-
 function nonNegative(name: string, value: string): number {
   const n = Number(value)
   if (!(n >= 0)) throw new Error(`${name} must be a number of 0 or more`)

@@ -4,8 +4,7 @@
 // Postgres plan, and one per concern would grow with every concern.
 import postgres from 'postgres'
 import { beforeDatabaseCloses } from './db.ts'
-import { readEnv } from './env.ts'
-import { canListen } from './key-cache.ts'
+import { onSupabaseEdge, readEnv } from './env.ts'
 import { unrefTimer } from './timers.ts'
 
 export interface NoticeHandlers {
@@ -165,4 +164,13 @@ export async function stopHearingNotices(): Promise<void> {
   const listener = processListener
   processListener = undefined
   await listener?.stop()
+}
+
+/**
+ * Whether this process can hold a LISTEN connection: not on the Supabase Edge Runtime, whose isolates
+ * live for a few requests. AUTH_CACHE_LISTEN=true|false decides where the guess is wrong.
+ */
+export function canListen(): boolean {
+  const configured = readEnv('AUTH_CACHE_LISTEN')
+  return configured !== undefined ? configured === 'true' : !onSupabaseEdge()
 }
