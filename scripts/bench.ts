@@ -40,6 +40,28 @@ import { freePort, startLocalPostgres, type LocalPostgres } from './lib/embedded
 import { applyMigrations } from './lib/migrations.ts'
 import { cpuSecondsOf, parentOf, serverCpuSeconds } from './lib/process-cpu.ts'
 
+const usage = `Usage: npm run bench
+
+Measures what the API costs over the same SQL run bare, on a fresh embedded PostgreSQL (or DATABASE_URL, which
+must hold no organisations), and prints JSON lines: each round, each route's median, the ratios against the
+targets. Takes several minutes.
+
+  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat: all of them)
+  BENCH_SECONDS          each measurement's length (10)
+  BENCH_ROUNDS           rounds per route (2)
+  BENCH_ROWS             the rows scenario's dataset size (100000)
+  BENCH_DELIVERIES       webhook deliveries per run (5000)
+  BENCH_CHATS            streamed replies per route (200)
+  BENCH_COLD_CACHE       the cold scenario's credential cache size (100)
+  BENCH_REVOCATIONS      revocation trials (20)
+  BENCH_ADMISSION_LIMIT  the admission scenario's limit a minute (1200)
+  DATABASE_POOL_SIZE     the API server's connections (10)`
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(usage)
+  process.exit(0)
+}
+
 const root = fileURLToPath(new URL('..', import.meta.url))
 const serverFile = fileURLToPath(new URL('./lib/bench-server.ts', import.meta.url))
 

@@ -8,6 +8,21 @@ import { localDatabase, startLocalPostgres, type LocalPostgres } from './lib/emb
 import { applyMigrations } from './lib/migrations.ts'
 import { describeDemoLimit, ensureDemo } from './lib/demo.ts'
 
+const usage = `Usage: npm start            (Node)
+       npm run start:deno   (the Supabase Edge Function entry, under Deno)
+
+Starts a local PostgreSQL (embedded, in .data/postgres) unless DATABASE_URL is set, applies the migrations,
+makes a demo organisation and key on the first run, and serves the API until Ctrl-C.
+
+  DATABASE_URL    the database to use instead of the embedded one
+  DB_PORT         the embedded database's port (54322)
+  HOST, PORT      where the API listens (127.0.0.1, 54321)`
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(usage)
+  process.exit(0)
+}
+
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dataDir = path.join(root, '.data')
 const useDeno = process.argv.includes('--deno')

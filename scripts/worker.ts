@@ -11,6 +11,25 @@ import { dropDeletedPartitions } from '../functions/datasets/deleted-partitions.
 import { startDispatcher } from '../functions/webhooks/dispatcher.ts'
 import { nodeTransport } from './lib/node-transport.ts'
 
+const usage = `Usage: npm run worker
+
+Delivers webhooks from the database's queue until SIGTERM or SIGINT, beside any number of other workers.
+
+  DATABASE_URL                   the database whose webhooks to deliver (or SUPABASE_DB_URL); required
+  WEBHOOK_ALLOW_PRIVATE          deliver to private and loopback addresses too (false)
+  WEBHOOK_BATCH_SIZE             deliveries claimed at once (100)
+  WEBHOOK_CONCURRENCY            requests in flight (50)
+  WEBHOOK_ENDPOINT_CONCURRENCY   requests in flight to one endpoint (10)
+  WEBHOOK_ENDPOINT_BURST         to an endpoint that is the only one with work waiting (50)
+  WEBHOOK_TIMEOUT_MS             one request's time limit (15000)
+  WEBHOOK_LEASE_SECONDS          how long a claimed delivery is this worker's (timeout + 60)
+  WEBHOOK_POLL_MS                how often to look for due work besides the queue's notices (1000)`
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(usage)
+  process.exit(0)
+}
+
 const number = (name: string) => {
   const value = readEnv(name)
   if (value === undefined) return undefined
