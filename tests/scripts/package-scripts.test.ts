@@ -20,7 +20,7 @@ interface Run {
 }
 
 function npmRun(script: string): Promise<Run> {
-  const env = { ...process.env, NO_COLOR: '1' }
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
   delete env.DATABASE_URL
   delete env.SUPABASE_DB_URL
   return new Promise((resolve, reject) => {
