@@ -1,6 +1,6 @@
 import type { Tx } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
-import type { ColumnSpec } from '../_core/postgrest/compile.ts'
+import type { ColumnSpec } from '../_core/postgrest/fields.ts'
 import { isUuid } from '../_core/uuid.ts'
 import type { LockableOperation } from './schemas.ts'
 

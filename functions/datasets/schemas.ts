@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { idParams } from '../_core/schemas.ts'
-import { systemColumns } from '../_core/postgrest/compile.ts'
+import { systemColumns } from '../_core/postgrest/fields.ts'
 import { columnTypes, hasUnstorableText, type ColumnType } from '../_core/postgrest/values.ts'
 
 export const lockableOperations = ['read', 'insert', 'update', 'delete'] as const

@@ -1,6 +1,8 @@
 // The dataset `npm run bench` queries: 100k leads (by default) with declared columns, and the query it loads.
 import type postgres from 'postgres'
-import { countRowsStatement, selectRowsStatement, visibleRows, type RowShape, type Statement } from '../../functions/_core/postgrest/compile.ts'
+import type { RowShape } from '../../functions/_core/postgrest/fields.ts'
+import type { Statement } from '../../functions/_core/postgrest/params.ts'
+import { countRowsStatement, selectRowsStatement, visibleRows } from '../../functions/_core/postgrest/statements.ts'
 import { parseRowRequest } from '../../functions/datasets/row-request.ts'
 
 /** eq + range + or, ordered, a page of 50: the common shape of a dashboard's query. */

@@ -1,5 +1,5 @@
 // The typed tree a PostgREST-style query string parses into. The parser (parse.ts) produces it from text;
-// the compiler (compile.ts) turns it into parameterised SQL. Nothing here knows about SQL or HTTP.
+// the compiler (statements.ts and its parts) turns it into parameterised SQL. Nothing here knows about SQL or HTTP.
 
 /** One step of a JSON path: `->key`, `->>key`, `->0`, `->>-1`. `text` is true for `->>`. */
 export interface PathStep {

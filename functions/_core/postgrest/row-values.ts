@@ -2,7 +2,8 @@
 // type (timestamps are stored in canonical form), a closed dataset takes no undeclared keys, and nothing
 // PostgreSQL cannot store gets through. One error names the row and the column.
 import { ApiError } from '../errors.ts'
-import type { NewRow, RowShape } from './compile.ts'
+import type { RowShape } from './fields.ts'
+import type { NewRow } from './statements.ts'
 import { isUuid } from '../uuid.ts'
 import { canonicalTimestamp, hasUnstorableText, type ColumnType } from './values.ts'
 

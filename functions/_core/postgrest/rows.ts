@@ -2,6 +2,9 @@
 // already shaped and ordered, and are passed to the client as they are.
 import type { Field } from './ast.ts'
 import type { Tx } from '../db.ts'
+import type { RowShape } from './fields.ts'
+import type { RowFilter } from './filters.ts'
+import type { Statement } from './params.ts'
 import {
   countRowsStatement,
   deleteRowsStatement,
@@ -11,12 +14,9 @@ import {
   selectsEverything,
   updateRowsStatement,
   type NewRow,
-  type RowFilter,
-  type RowQuery,
   type Returning,
-  type RowShape,
-  type Statement,
-} from './compile.ts'
+  type RowQuery,
+} from './statements.ts'
 import { queryErrorFrom } from '../errors.ts'
 import { readEnv } from '../env.ts'
 

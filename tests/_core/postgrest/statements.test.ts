@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Filter } from '../../../functions/_core/postgrest/ast.ts'
-import { countRowsStatement, selectRowsStatement, type RowShape } from '../../../functions/_core/postgrest/compile.ts'
+import type { RowShape } from '../../../functions/_core/postgrest/fields.ts'
+import { countRowsStatement, selectRowsStatement } from '../../../functions/_core/postgrest/statements.ts'
 import { canonicalTimestamp } from '../../../functions/_core/postgrest/values.ts'
 
 const shape: RowShape = {
