@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fromDatabaseError } from '../../functions/_core/errors.ts'
+import { codesOf, documentedError, errorBody, fromDatabaseError } from '../../functions/_core/errors.ts'
+import { rotateKeyRoute } from '../../functions/keys/rotate-key.ts'
+import { getMeRoute } from '../../functions/me/get-me.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createTenant, serviceSql } from '../harness/tenants.ts'
 
@@ -102,5 +104,27 @@ describe('errors PostgreSQL raises on input', () => {
 
   it('leaves an error that is not the request\'s to be logged as internal', async () => {
     expect(fromDatabaseError(await raised('select * from no_such_table'))).toBeNull()
+  })
+})
+
+describe('how errors are documented', () => {
+  it('gives each status one shared schema whose code is one of that status\'s codes', () => {
+    expect(codesOf(404)).toEqual(['not_found', 'row_not_found'])
+    expect(codesOf(409)).toEqual(['conflict'])
+    expect(errorBody(409)).toBe(errorBody(409))
+    expect(errorBody(409).safeParse({ error: { message: 'Taken.', code: 'conflict' } }).success).toBe(true)
+    expect(errorBody(409).safeParse({ error: { message: 'Taken.', code: 'not_found' } }).success).toBe(false)
+  })
+
+  it('says when a status is answered, then the codes it may carry', () => {
+    expect(documentedError(409, 'The key is revoked').description).toBe('The key is revoked (`conflict`).')
+  })
+
+  it('declares the statuses a route\'s shape implies, and those it lists, on the route itself', () => {
+    const statuses = (route: { responses: object }) => Object.keys(route.responses).map(Number)
+    // No input, no scope, no path parameters, no body: only what any credential check and any request can meet.
+    expect(statuses(getMeRoute)).toEqual([200, 401, 429, 500])
+    // Path parameters, a scope and an optional body (so no 415), and the 409 it lists.
+    expect(statuses(rotateKeyRoute)).toEqual([201, 400, 401, 403, 404, 409, 413, 429, 500])
   })
 })
