@@ -24,9 +24,11 @@ type RouteInput = Omit<RouteConfig, 'middleware' | 'security'> & {
 function shapeErrors(route: RouteConfig, scope: Scope | null, bodyRequired: boolean): RouteErrors {
   const request = route.request
   const errors: RouteErrors = {}
-  if (request?.params || request?.query || request?.headers || request?.body) {
-    errors[400] = 'The request is malformed or fails validation'
-  }
+  // Authentication itself can answer 400 (a user token with a malformed or missing X-Org-Id), so every
+  // route can, input or not.
+  errors[400] = request?.params || request?.query || request?.headers || request?.body
+    ? 'The request is malformed or fails validation, or names its organisation (X-Org-Id) wrongly'
+    : 'The X-Org-Id header is malformed, or a user in several organisations names none'
   errors[401] = 'Missing, malformed, unknown, revoked or expired credential'
   if (scope) errors[403] = 'The credential lacks the route\'s scope'
   if (route.path.includes('{')) errors[404] = 'No such resource for this credential'

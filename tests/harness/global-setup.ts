@@ -4,7 +4,7 @@ import path from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { startLocalPostgres } from '../../scripts/lib/embedded-postgres.ts'
 import { applyMigrations } from '../../scripts/lib/migrations.ts'
-import { forgetObserved } from './observed.ts'
+import { startObserving } from './observed.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,7 +14,7 @@ declare module 'vitest' {
 
 /** One real PostgreSQL for the whole run, fresh each time, migrated once; every test file makes its own tenants. */
 export default async function setup(project: TestProject) {
-  forgetObserved()
+  startObserving()
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agentry-test-pg-'))
   fs.chmodSync(dataDir, 0o777)
   const pg = await startLocalPostgres({ dataDir: path.join(dataDir, 'data') })

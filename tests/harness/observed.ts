@@ -1,10 +1,13 @@
 // What test files saw, kept for the tests about the suite itself (tests/completeness/), which run after
-// every other file: each process appends JSON lines to a file of its own, and the run starts empty.
+// every other file: each process appends JSON lines to a file of its own, in a folder of the run's own
+// (AGENTRY_TEST_RUN, set by global-setup.ts and inherited by every test process), so two runs in one
+// checkout never read or clear each other's.
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const folder = fileURLToPath(new URL('../../.data/observed/', import.meta.url))
+const root = fileURLToPath(new URL('../../.data/observed/', import.meta.url))
+const folder = path.join(root, process.env.AGENTRY_TEST_RUN ?? 'unnamed-run')
 
 export type ObservedKind = 'answers' | 'security-runs'
 
@@ -24,12 +27,16 @@ export function observed<T>(kind: ObservedKind): T[] {
 }
 
 /**
- * Called as a run starts (global-setup.ts), so nothing seen by an earlier run counts. Each vitest project
- * runs the global setup as its group starts, so only the first call of the process forgets.
+ * Names this run (global-setup.ts calls it before any test process starts) and clears what runs of more
+ * than a day ago left. Each vitest project runs the global setup again as its group starts: the name stays.
  */
-export function forgetObserved(): void {
-  const run = globalThis as { agentryObservedForgotten?: boolean }
-  if (run.agentryObservedForgotten) return
-  run.agentryObservedForgotten = true
-  fs.rmSync(folder, { recursive: true, force: true })
+export function startObserving(): void {
+  if (process.env.AGENTRY_TEST_RUN) return
+  process.env.AGENTRY_TEST_RUN = `${Date.now()}-${process.pid}`
+  if (!fs.existsSync(root)) return
+  const dayAgo = Date.now() - 86_400_000
+  for (const name of fs.readdirSync(root)) {
+    const started = Number(name.split('-')[0])
+    if (!(started > dayAgo)) fs.rmSync(path.join(root, name), { recursive: true, force: true })
+  }
 }
