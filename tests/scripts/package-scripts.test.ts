@@ -9,8 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const scripts = Object.keys(JSON.parse(fs.readFileSync(`${root}/package.json`, 'utf8')).scripts as Record<string, string>)
 
-// The tools' own help (tsc, vitest) has its own wording; our scripts all begin with their usage.
-const toolScripts = new Set(['typecheck', 'test'])
+// The tools' own help (tsc, vitest, biome) has its own wording; our scripts all begin with their usage.
+const toolScripts = new Set(['typecheck', 'lint', 'format', 'test'])
 
 interface Run {
   code: number | null
@@ -48,7 +48,7 @@ beforeAll(async () => {
 
 describe('every npm script', () => {
   it('includes the ones a newcomer reaches for', () => {
-    expect(scripts).toEqual(expect.arrayContaining(['start', 'start:deno', 'migrate', 'cli', 'worker', 'bench', 'typecheck', 'test']))
+    expect(scripts).toEqual(expect.arrayContaining(['start', 'start:deno', 'migrate', 'cli', 'worker', 'bench', 'typecheck', 'lint', 'format', 'test']))
   })
 
   it.each(scripts)('"%s" answers --help with its usage and exit code 0', (script) => {
