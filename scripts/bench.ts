@@ -620,7 +620,7 @@ function round3(n: number): number {
 }
 
 function line(record: Record<string, unknown>) {
-  process.stdout.write(JSON.stringify(record) + '\n')
+  process.stdout.write(`${JSON.stringify(record)}\n`)
 }
 
 function positive(name: string, fallback: number): number {

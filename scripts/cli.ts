@@ -39,6 +39,7 @@ interface Command<Input> {
   parse(values: Values, argument: string | undefined): Input
   run(sql: postgres.Sql, input: Input): Promise<unknown>
   /** The readable form of what run returned; --json prints it as JSON instead. */
+  // biome-ignore lint/suspicious/noExplicitAny: each command's show takes what its own run returned
   show(result: any): string
 }
 
@@ -47,6 +48,7 @@ const command = <Input>(c: Command<Input>): Command<Input> => c
 // The rows of agentry.plans that the migrations seed.
 const plans = ['free', 'pro', 'enterprise']
 
+// biome-ignore lint/suspicious/noExplicitAny: each command pairs its own parse's output with its own run's input
 const commands: Record<string, Command<any>> = {
   'orgs create': command({
     usage: 'orgs create --name <name> [--plan free|pro|enterprise] [--rate-limit <per minute>]',

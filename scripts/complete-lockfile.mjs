@@ -12,7 +12,7 @@ const guess = (name) => {
   return { os, cpu, libc }
 }
 let added = 0
-for (const [path, meta] of Object.entries(pk)) {
+for (const meta of Object.values(pk)) {
   for (const [dep, version] of Object.entries(meta.optionalDependencies ?? {})) {
     const key = `node_modules/${dep}`
     if (pk[key]) continue
@@ -22,5 +22,5 @@ for (const [path, meta] of Object.entries(pk)) {
   }
 }
 lock.packages = Object.fromEntries(Object.entries(pk).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))))
-fs.writeFileSync('package-lock.json', JSON.stringify(lock, null, 2) + '\n')
+fs.writeFileSync('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`)
 console.log('added', added)

@@ -132,7 +132,7 @@ type MemberRow = {
  */
 function authenticateKey(raw: string, scope: Scope | null): Principal | Promise<Principal> {
   const hash = hashKey(raw)
-  const cacheKey = 'k:' + hex(hash)
+  const cacheKey = `k:${hex(hash)}`
   const credential = credentials().get(cacheKey)
   return credential ? admitKey(credential, scope) : loadKey(hash, cacheKey).then((loaded) => admitKey(loaded, scope))
 }

@@ -5,5 +5,6 @@
 export function clip(text: string, max = 200): string {
   const chars = Array.from(text)
   const shown = chars.length > max ? `${chars.slice(0, max).join('')}…` : text
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: making control characters visible is what this does
   return shown.replace(/[\u0000-\u001f\u007f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }

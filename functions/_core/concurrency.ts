@@ -100,7 +100,8 @@ export async function takeRowQueryTurn(orgId: string, cap: number, share = 1, fr
   let turns = rowQueryTurns.get(orgId)
   if (!turns) {
     if (rowQueryTurns.size >= 1000) forgetIdleOrganisations()
-    rowQueryTurns.set(orgId, (turns = { running: 0, waiting: [], restUntil: 0 }))
+    turns = { running: 0, waiting: [], restUntil: 0 }
+    rowQueryTurns.set(orgId, turns)
   }
   const state = turns
   if (!othersActive(orgId)) state.running++

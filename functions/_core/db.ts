@@ -106,9 +106,9 @@ export interface TenantOptions {
 const rowQueryFreeMs = 100
 
 function takeRowQueryRation(orgId: string) {
-  const concurrency = Number(readEnv('ROW_QUERY_CONCURRENCY') ?? 1)
+  const concurrency = Number(readEnv('ROW_QUERY_CONCURRENCY') ?? 1) || 1 // not a number: 1
   const share = Number(readEnv('ROW_QUERY_SHARE') ?? 0.25)
-  return takeRowQueryTurn(orgId, concurrency >= 1 ? concurrency : 1, share > 0 && share <= 1 ? share : 0.25, rowQueryFreeMs)
+  return takeRowQueryTurn(orgId, Math.max(concurrency, 1), share > 0 && share <= 1 ? share : 0.25, rowQueryFreeMs)
 }
 
 /**

@@ -140,18 +140,25 @@ export class CredentialCache<V extends CredentialTags> {
     const colon = notice.indexOf(':')
     const kind = notice.slice(0, colon)
     const id = notice.slice(colon + 1)
-    if (colon <= 0 || !id) return this.forgetAll()
+    if (colon <= 0 || !id) {
+      this.forgetAll()
+      return
+    }
     switch (kind) {
       case 'key':
-        return this.forgetKey(id)
+        this.forgetKey(id)
+        break
       case 'org':
-        return this.forgetOrganisation(id)
+        this.forgetOrganisation(id)
+        break
       case 'user':
-        return this.forgetUser(id)
+        this.forgetUser(id)
+        break
       case 'plan':
-        return this.forgetPlan(id)
+        this.forgetPlan(id)
+        break
       default:
-        return this.forgetAll()
+        this.forgetAll()
     }
   }
 

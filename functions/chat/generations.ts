@@ -21,8 +21,8 @@ const stops = {
  * Runtime), on a connection of the pool's own for as long as the pool lives.
  */
 function hearStops() {
-  if (hearNotices(stopChannel, stops)) return
-  ownListener ??= database()
+  if (hearNotices(stopChannel, stops) || ownListener) return
+  ownListener = database()
     .listen(stopChannel, stops.onNotice)
     .catch((error) => {
       ownListener = undefined

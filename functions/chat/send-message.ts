@@ -5,7 +5,7 @@ import { defineRoute } from '../_core/route.ts'
 import { dataOf } from '../_core/schemas.ts'
 import { eventStream } from '../_core/sse.ts'
 import { ApiError } from '../_core/errors.ts'
-import { generateReply, openExchange, type Reply } from './exchange.ts'
+import { type Exchange, generateReply, openExchange, type Reply } from './exchange.ts'
 import { requireReachableAgent } from './queries.ts'
 import { AgentParams, ChatBody, ChatReply } from './schemas.ts'
 import { z } from '@hono/zod-openapi'
@@ -64,7 +64,7 @@ export const registerSendMessage = (api: Api) =>
       else await idempotency.abandon()
     }
 
-    let exchange
+    let exchange: Exchange
     try {
       exchange = await openExchange(tenant, { agentId, message: body.message, conversationId: body.conversation_id, user: body.user, metadata: body.metadata })
     } catch (error) {

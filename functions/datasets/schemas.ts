@@ -83,12 +83,12 @@ export const RowQueryParams = z.object({
   limit: queryParam('1–1000, default 100.'),
   offset: queryParam('0 or more.'),
   search: queryParam('Full-text search over every string and number of the row.'),
-  or: queryParam('`(status.eq.new,and(score.gte.50,score.lt.80))`; also `and`, `not.or`, `not.and`. ' + filterHelp),
+  or: queryParam(`\`(status.eq.new,and(score.gte.50,score.lt.80))\`; also \`and\`, \`not.or\`, \`not.and\`. ${filterHelp}`),
   distinct: queryParam('Instead of rows, the distinct values of this column among the matching rows, with counts.'),
 })
 
 export const BulkQueryParams = z.object({
-  or: queryParam('At least one filter is required. ' + filterHelp),
+  or: queryParam(`At least one filter is required. ${filterHelp}`),
 })
 
 export const RowPage = z

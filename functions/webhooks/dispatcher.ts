@@ -50,6 +50,7 @@ const maxErrorChars = 1000
 export function storableText(text: string, maxChars: number): string {
   return text
     .slice(0, maxChars)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters replaced
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
 }
 

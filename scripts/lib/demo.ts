@@ -66,7 +66,7 @@ export async function ensureDemo(databaseUrl: string, dataDir: string): Promise<
     await sql`insert into agentry.dataset_rows (dataset_id, data) select ${dataset.id}, value from jsonb_array_elements(${sql.json(demoLeads)}) with ordinality as t(value, n) order by n`
     const demo: DemoKeys = { org_id: org.id, agent_id: agent.id, key: key.key, dataset_id: dataset.id }
     fs.mkdirSync(dataDir, { recursive: true })
-    fs.writeFileSync(file, JSON.stringify(demo, null, 2) + '\n', { mode: 0o600 })
+    fs.writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 })
     return { ...demo, ...(await demoLimit(sql, org.id))!, created: true }
   } finally {
     await sql.end()

@@ -123,7 +123,12 @@ describe('failed authentications per source address', () => {
 describe('the failed-authentication limiter', () => {
   const clock = () => {
     let t = 1_000_000
-    return { now: () => t, advance: (ms: number) => void (t += ms) }
+    return {
+      now: () => t,
+      advance: (ms: number) => {
+        t += ms
+      },
+    }
   }
 
   it('refuses past the limit until the window ends, then starts counting afresh', () => {

@@ -116,7 +116,7 @@ export function describeSecurity<const R extends DefinedRoute>(route: R, options
 
     it('rejects an unknown key with 401', async () => {
       const t = await createTenant()
-      expectUnauthorized(await send(t, { key: 'pk_' + '0'.repeat(32) }), /Invalid API key/)
+      expectUnauthorized(await send(t, { key: `pk_${'0'.repeat(32)}` }), /Invalid API key/)
     })
 
     it('rejects a revoked key with 401', async () => {

@@ -37,7 +37,7 @@ async function receiver(answer: Receiver['answer']): Promise<Receiver> {
 }
 
 /** Sends a test event to the endpoint, runs dispatcher passes until it is attempted, and returns the delivery as the API shows it. */
-async function testDelivery(t: Tenant, key: string, endpointId: string): Promise<any> {
+async function testDelivery(key: string, endpointId: string): Promise<any> {
   const sent = await api.call('POST', `/webhooks/${endpointId}/test`, { key })
   expect(sent.status, JSON.stringify(sent.body)).toBe(202)
   const deliveryId = sent.body.data.delivery_id as string
@@ -49,7 +49,7 @@ async function testDelivery(t: Tenant, key: string, endpointId: string): Promise
   throw new Error(`delivery ${deliveryId} was never attempted`)
 }
 
-async function subscribe(t: Tenant, key: string, url: string): Promise<string> {
+async function subscribe(key: string, url: string): Promise<string> {
   const res = await api.call('POST', '/webhooks', { key, body: { url, events: ['dataset.row.created'] } })
   expect(res.status, JSON.stringify(res.body)).toBe(201)
   return res.body.data.id
@@ -64,7 +64,7 @@ describe('an endpoint that has never answered 2xx', () => {
     const t = await createTenant()
     const key = await t.key()
     const r = await receiver(() => ({ status: 500, body: '{"internal":"db-primary.internal:5432 password=hunter2"}' }))
-    const d = await testDelivery(t, key, await subscribe(t, key, r.url))
+    const d = await testDelivery(key, await subscribe(key, r.url))
     expect(d).toMatchObject({ status: 'failed', last_status_code: 500, last_error: 'Receiver answered 500' })
     expect(d.attempts).toEqual([expect.objectContaining({ status_code: 500, error: 'Receiver answered 500', response_body: null })])
     expect(await stored(d.id)).toEqual([{ error: 'Receiver answered 500', response_body: '{"internal":"db-primary.internal:5432 password=hunter2"}' }])
@@ -74,7 +74,7 @@ describe('an endpoint that has never answered 2xx', () => {
     const t = await createTenant()
     const key = await t.key()
     const r = await receiver(() => ({ status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/' }, body: 'moved' }))
-    const d = await testDelivery(t, key, await subscribe(t, key, r.url))
+    const d = await testDelivery(key, await subscribe(key, r.url))
     expect(d.last_error).toBe('Redirect (302) not followed')
     expect(d.attempts[0]).toMatchObject({ status_code: 302, error: 'Redirect (302) not followed', response_body: null })
     expect((await stored(d.id))[0].error).toContain('169.254.169.254')
@@ -83,7 +83,7 @@ describe('an endpoint that has never answered 2xx', () => {
   it('says only that no connection could be made, not what the network said', async () => {
     const t = await createTenant()
     const key = await t.key()
-    const d = await testDelivery(t, key, await subscribe(t, key, 'http://127.0.0.1:9/hooks'))
+    const d = await testDelivery(key, await subscribe(key, 'http://127.0.0.1:9/hooks'))
     expect(d).toMatchObject({ last_status_code: null, last_error: 'Could not connect to the receiver' })
     expect(d.attempts[0]).toMatchObject({ status_code: null, error: 'Could not connect to the receiver', response_body: null })
     expect((await stored(d.id))[0].error).toContain('ECONNREFUSED')
@@ -93,7 +93,7 @@ describe('an endpoint that has never answered 2xx', () => {
     const t = await createTenant()
     const key = await t.key()
     const r = await receiver(() => ({ status: 200, body: 'late', delayMs: 3000 }))
-    const d = await testDelivery(t, key, await subscribe(t, key, r.url))
+    const d = await testDelivery(key, await subscribe(key, r.url))
     expect(d.attempts[0]).toMatchObject({ status_code: null, error: 'No answer within 1000 ms', response_body: null })
   })
 })
@@ -104,27 +104,27 @@ describe('an endpoint verified by a 2xx answer', () => {
     const key = await t.key()
     let answer = { status: 200, body: 'welcome' }
     const r = await receiver(() => answer)
-    const endpointId = await subscribe(t, key, r.url)
+    const endpointId = await subscribe(key, r.url)
     const verifiedAt = async () => (await api.call('GET', `/webhooks/${endpointId}`, { key })).body.data.verified_at
     expect(await verifiedAt()).toBeNull()
 
     // The answer that verifies the endpoint was given before it was verified: it stays hidden.
-    const first = await testDelivery(t, key, endpointId)
+    const first = await testDelivery(key, endpointId)
     expect(first).toMatchObject({ status: 'delivered', last_error: null })
     expect(first.attempts[0]).toMatchObject({ status_code: 200, error: null, response_body: null })
     expect(Date.parse(await verifiedAt())).toBeGreaterThan(Date.now() - 60_000)
 
     answer = { status: 503, body: 'busy, try later' }
-    const failed = await testDelivery(t, key, endpointId)
+    const failed = await testDelivery(key, endpointId)
     expect(failed.attempts[0]).toMatchObject({ status_code: 503, error: 'Receiver answered 503', response_body: 'busy, try later' })
     answer = { status: 200, body: 'thanks' }
-    expect((await testDelivery(t, key, endpointId)).attempts[0]).toMatchObject({ status_code: 200, response_body: 'thanks' })
+    expect((await testDelivery(key, endpointId)).attempts[0]).toMatchObject({ status_code: 200, response_body: 'thanks' })
 
     const elsewhere = await receiver(() => ({ status: 500, body: 'an internal page' }))
     const patched = await api.call('PATCH', `/webhooks/${endpointId}`, { key, body: { url: elsewhere.url } })
     expect(patched.status, JSON.stringify(patched.body)).toBe(200)
     expect(patched.body.data.verified_at).toBeNull()
-    const moved = await testDelivery(t, key, endpointId)
+    const moved = await testDelivery(key, endpointId)
     expect(moved.attempts[0]).toMatchObject({ status_code: 500, error: 'Receiver answered 500', response_body: null })
     expect(await verifiedAt()).toBeNull()
   })
@@ -133,10 +133,10 @@ describe('an endpoint verified by a 2xx answer', () => {
     const t = await createTenant()
     const key = await t.key()
     const r = await receiver(() => ({ status: 200 }))
-    const endpointId = await subscribe(t, key, r.url)
-    await testDelivery(t, key, endpointId)
+    const endpointId = await subscribe(key, r.url)
+    await testDelivery(key, endpointId)
     await r.down()
-    const d = await testDelivery(t, key, endpointId)
+    const d = await testDelivery(key, endpointId)
     expect(d.attempts[0]).toMatchObject({ status_code: null, error: 'Could not connect to the receiver', response_body: null })
   })
 })

@@ -144,8 +144,7 @@ async function* serverSentData(body: ReadableStream<Uint8Array>): AsyncIterable<
       const { done, value } = await reader.read()
       if (done) break
       buffer += value
-      let newline: number
-      while ((newline = buffer.indexOf('\n')) >= 0) {
+      for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
         const line = buffer.slice(0, newline).replace(/\r$/, '')
         buffer = buffer.slice(newline + 1)
         if (line === '') {

@@ -59,6 +59,7 @@ export function canonicalTimestamp(text: string, digits: 3 | 6 = 3): string | nu
 
 /** True for text PostgreSQL cannot store: a NUL character, or half of a surrogate pair. */
 export function hasUnstorableText(text: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters looked for
   return /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)
 }
 

@@ -47,7 +47,7 @@ function checkProfile(profile: string | undefined) {
 
 /** Whether the client wants a JSON array (the default) or one object (`application/vnd.pgrst.object+json`). */
 function acceptedForm(accept: string | undefined): 'array' | 'object' {
-  if (!accept || !accept.trim()) return 'array'
+  if (!accept?.trim()) return 'array'
   for (const range of accept.split(',')) {
     const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase())
     if (type === 'application/vnd.pgrst.object+json' || type === 'application/vnd.pgrst.object') return 'object'
