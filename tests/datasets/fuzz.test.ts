@@ -62,6 +62,7 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
+// biome-ignore format: one line per kind of fragment
 const fragments = [
   '(', ')', ',', '.', '"', '\\', '*', ':', '::', '-', '->', '->>', '{', '}', '[', ']', '!', '%', '%25', '%00', '%ZZ', '%C3%28', '+', '%2B',
   "'", ';', '--', '/*', '$1', '1=1', "' or '1'='1", 'drop table agentry.datasets', 'select pg_sleep(1)', '\u00e9', '\u{1F600}', '%E2%80%AE',
