@@ -18,7 +18,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     reporters: ['default', './tests/harness/totals-reporter.ts'],
     projects: [
-      { extends: true, test: { name: 'suite', include: ['tests/**/*.test.ts'], exclude: [...measured, ...completeness], sequence: { groupOrder: 0 } } },
+      {
+        extends: true,
+        test: { name: 'suite', include: ['tests/**/*.test.ts'], exclude: [...measured, ...completeness], sequence: { groupOrder: 0 } },
+      },
       { extends: true, test: { name: 'measured', include: measured, fileParallelism: false, sequence: { groupOrder: 1 } } },
       { extends: true, test: { name: 'completeness', include: completeness, sequence: { groupOrder: 2 } } },
     ],

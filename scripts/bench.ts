@@ -103,8 +103,18 @@ const targets = {
 }
 
 // autocannon ships no type declarations; this is the part of its API used here.
-interface LoadResult { duration: number; '2xx': number; non2xx: number; errors: number; timeouts: number }
-interface LoadRequest { method: string; path: string; headers: Record<string, string> }
+interface LoadResult {
+  duration: number
+  '2xx': number
+  non2xx: number
+  errors: number
+  timeouts: number
+}
+interface LoadRequest {
+  method: string
+  path: string
+  headers: Record<string, string>
+}
 interface LoadRun extends PromiseLike<LoadResult> {
   on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): this
 }
@@ -188,7 +198,11 @@ async function main(): Promise<number> {
   if (settings.scenarios.includes('keys')) {
     const apiRoute = countingStatements(server.base, http('api', `${api}/agent/api-keys`, auth))
     const routes = [http('bare', `${server.base}/bare/keys`, {}), http('tenant', `${server.base}/bare/tenant-keys`, {}), apiRoute]
-    const keys = await checkSameData(routes.map((r) => r.url), [{}, {}, auth], seeded.keyId)
+    const keys = await checkSameData(
+      routes.map((r) => r.url),
+      [{}, {}, auth],
+      seeded.keyId,
+    )
     if (!Array.isArray(keys) || keys.length !== 21) throw new Error(`expected the 21 seeded keys, got ${JSON.stringify(keys)}`)
     const m = await compare('keys', routes)
     measured.push(...Object.values(m))
@@ -225,9 +239,10 @@ async function main(): Promise<number> {
     const coldServer = await startServer(database.url, { AUTH_CACHE_SIZE: String(settings.coldCache) })
     const target = countingStatements(coldServer.base, {
       route: 'api, random keys',
-      measure: (seconds) => load(`${coldServer.base}/functions/v1/api/v1/agent/api-keys`, {}, seconds, () => ({
-        authorization: `Bearer ${cold.keys[Math.floor(Math.random() * cold.keys.length)]}`,
-      })),
+      measure: (seconds) =>
+        load(`${coldServer.base}/functions/v1/api/v1/agent/api-keys`, {}, seconds, () => ({
+          authorization: `Bearer ${cold.keys[Math.floor(Math.random() * cold.keys.length)]}`,
+        })),
     })
     const m = await compare('cold', [target])
     await stopServer(coldServer.child)
@@ -254,20 +269,45 @@ async function main(): Promise<number> {
     const apiB = `${second.base}/functions/v1/api/v1`
     if (settings.scenarios.includes('revocation')) {
       const figures = await measureRevocation(sql, api, apiB, settings.revocations)
-      line({ bench: 'ratio', scenario: 'revocation', ...figures, targets: targets.revocation, met: { max_ms: figures.max_ms <= targets.revocation.max_ms_max && figures.admitted_after_first_refusal === 0 } })
+      line({
+        bench: 'ratio',
+        scenario: 'revocation',
+        ...figures,
+        targets: targets.revocation,
+        met: { max_ms: figures.max_ms <= targets.revocation.max_ms_max && figures.admitted_after_first_refusal === 0 },
+      })
     }
     if (settings.scenarios.includes('admission')) {
       const figures = await measureAdmission(sql, api, apiB, settings.admissionLimit)
       const t = targets.admission
-      line({ bench: 'ratio', scenario: 'admission', ...figures, fraction: round3(figures.fraction), targets: t, met: { fraction: figures.fraction >= t.fraction_min && (figures.bucket_counted_in_minute ?? Infinity) <= figures.limit_per_minute && figures.unexpected_statuses === 0 } })
+      line({
+        bench: 'ratio',
+        scenario: 'admission',
+        ...figures,
+        fraction: round3(figures.fraction),
+        targets: t,
+        met: {
+          fraction:
+            figures.fraction >= t.fraction_min &&
+            (figures.bucket_counted_in_minute ?? Infinity) <= figures.limit_per_minute &&
+            figures.unexpected_statuses === 0,
+        },
+      })
     }
     await stopServer(second.child)
   }
 
   if (dataset) {
     const query = benchRowsQuery
-    const routes = [http('bare', `${server.base}/bare/rows/${dataset.id}?${query}`, {}), http('api', `${api}/datasets/${dataset.id}/rows?${query}`, auth)]
-    const page = (await checkSameData(routes.map((r) => r.url), [{}, auth], seeded.keyId)) as { rows: unknown[]; total: number }
+    const routes = [
+      http('bare', `${server.base}/bare/rows/${dataset.id}?${query}`, {}),
+      http('api', `${api}/datasets/${dataset.id}/rows?${query}`, auth),
+    ]
+    const page = (await checkSameData(
+      routes.map((r) => r.url),
+      [{}, auth],
+      seeded.keyId,
+    )) as { rows: unknown[]; total: number }
     if (page.rows.length !== 50) throw new Error(`expected a page of 50 rows, got ${page.rows.length}`)
     const statements = bareRowStatements(dataset, query)
     const direct: Target = {
@@ -276,7 +316,11 @@ async function main(): Promise<number> {
     }
     const m = await compare('rows', [direct, ...routes])
     measured.push(...Object.values(m))
-    const ratio = (a: Measurement, b: Measurement) => ({ throughput: round3(a.rps / b.rps), p50: round3(a.p50_ms / b.p50_ms), p99: round3(a.p99_ms / b.p99_ms) })
+    const ratio = (a: Measurement, b: Measurement) => ({
+      throughput: round3(a.rps / b.rps),
+      p50: round3(a.p50_ms / b.p50_ms),
+      p99: round3(a.p99_ms / b.p99_ms),
+    })
     line({
       bench: 'ratio',
       scenario: 'rows',
@@ -298,9 +342,14 @@ async function main(): Promise<number> {
     const figures = await benchChat(api, seeded.key, agent.id, model.baseUrl, settings.chats)
     line({ bench: 'chat', measure: 'direct', ...figures.direct, requests: figures.requests })
     line({ bench: 'chat', measure: 'api', ...figures.api, requests: figures.requests })
-    line({ bench: 'ratio', scenario: 'chat', added_ttft_p50_ms: figures.added_ttft_p50_ms, targets: targets.chat, met: { added_ttft_ms: figures.added_ttft_p50_ms <= targets.chat.added_ttft_ms_max } })
+    line({
+      bench: 'ratio',
+      scenario: 'chat',
+      added_ttft_p50_ms: figures.added_ttft_p50_ms,
+      targets: targets.chat,
+      met: { added_ttft_ms: figures.added_ttft_p50_ms <= targets.chat.added_ttft_ms_max },
+    })
   }
-
 
   if (settings.scenarios.includes('webhooks')) {
     const figures = await benchWebhooks(sql, database.url, seeded.orgId, settings.deliveries)
@@ -310,13 +359,25 @@ async function main(): Promise<number> {
     line({
       bench: 'ratio',
       scenario: 'webhooks',
-      deliveries_per_second: Object.fromEntries(figures.throughput.map((t) => [`${t.dispatchers}_dispatcher${t.dispatchers > 1 ? 's' : ''}`, t.per_second])),
+      deliveries_per_second: Object.fromEntries(
+        figures.throughput.map((t) => [`${t.dispatchers}_dispatcher${t.dispatchers > 1 ? 's' : ''}`, t.per_second]),
+      ),
       latency_p50_ms: figures.latency.p50_ms,
       targets: targets.webhooks,
-      met: { deliveries_per_second: best >= targets.webhooks.deliveries_per_second_min, latency_p50_ms: figures.latency.p50_ms <= targets.webhooks.latency_p50_ms_max },
+      met: {
+        deliveries_per_second: best >= targets.webhooks.deliveries_per_second_min,
+        latency_p50_ms: figures.latency.p50_ms <= targets.webhooks.latency_p50_ms_max,
+      },
     })
   }
-  line({ bench: 'memory', server_peak_rss_mb: rss.peakMb, sampled_peak_rss_mb: rss.sampledPeakMb, rss_before_load_mb: rss.beforeLoadMb, target_mb_max: targets.keys.rss_mb_max, met: rss.peakMb <= targets.keys.rss_mb_max })
+  line({
+    bench: 'memory',
+    server_peak_rss_mb: rss.peakMb,
+    sampled_peak_rss_mb: rss.sampledPeakMb,
+    rss_before_load_mb: rss.beforeLoadMb,
+    target_mb_max: targets.keys.rss_mb_max,
+    met: rss.peakMb <= targets.keys.rss_mb_max,
+  })
 
   // Refused or failed requests are cheaper than real ones and would flatter the numbers: the run is void.
   const failed = measured.some((m) => m.non2xx > 0 || m.errors > 0)
@@ -388,7 +449,14 @@ async function loop(seconds: number, op: () => Promise<unknown>): Promise<Measur
     }),
   )
   const sorted = Float64Array.from(latencies).sort()
-  return { rps: latencies.length / ((performance.now() - start) / 1000), p50_ms: percentile(sorted, 0.5), p99_ms: percentile(sorted, 0.99), non2xx: 0, errors, requests: latencies.length }
+  return {
+    rps: latencies.length / ((performance.now() - start) / 1000),
+    p50_ms: percentile(sorted, 0.5),
+    p99_ms: percentile(sorted, 0.99),
+    non2xx: 0,
+    errors,
+    requests: latencies.length,
+  }
 }
 
 /** A fresh embedded Postgres in a temporary folder, or DATABASE_URL when set; migrated either way. */
@@ -424,11 +492,23 @@ async function seed(sql: postgres.Sql): Promise<{ orgId: string; key: string; ke
   if (count > 0) throw new Error(`the database already holds ${count} organisation(s); the bench needs one with none`)
 
   // A plan whose cap on requests in flight is out of the load's reach: the bench measures the request path.
-  const org = await createOrganisation(sql, { name: 'Bench organisation', plan: await ensureBenchPlan(sql), rateLimitPerMinute: 100_000_000 })
-  const agents = [await createAgent(sql, { orgId: org.id, name: 'support-bot' }), await createAgent(sql, { orgId: org.id, name: 'research-bot' })]
+  const org = await createOrganisation(sql, {
+    name: 'Bench organisation',
+    plan: await ensureBenchPlan(sql),
+    rateLimitPerMinute: 100_000_000,
+  })
+  const agents = [
+    await createAgent(sql, { orgId: org.id, name: 'support-bot' }),
+    await createAgent(sql, { orgId: org.id, name: 'research-bot' }),
+  ]
   const bench = await issueKey(sql, { orgId: org.id, agentId: null, mode: null, name: 'bench', scopes: ['*'], expiresAt: null })
 
-  const scopeSets = [['*:read'], ['keys:read', 'keys:write'], ['chat:write', 'conversations:read'], ['datasets:read', 'runs:write', 'judges:read']]
+  const scopeSets = [
+    ['*:read'],
+    ['keys:read', 'keys:write'],
+    ['chat:write', 'conversations:read'],
+    ['datasets:read', 'runs:write', 'judges:read'],
+  ]
   const inAMonth = new Date(Date.now() + 30 * 86_400_000).toISOString()
   for (let i = 0; i < 20; i++) {
     const agent = i % 3 === 0 ? null : agents[i % 2]
@@ -451,7 +531,16 @@ async function seed(sql: postgres.Sql): Promise<{ orgId: string; key: string; ke
  */
 async function compileServer(): Promise<string> {
   const outfile = path.join(root, 'node_modules', '.cache', 'agentry-bench', 'bench-server.mjs')
-  await build({ entryPoints: [serverFile], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' })
+  await build({
+    entryPoints: [serverFile],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  })
   return outfile
 }
 
@@ -464,7 +553,14 @@ async function startServer(databaseUrl: string, env: Record<string, string> = {}
     cwd: root,
     // Every request comes from 127.0.0.1, and the revocation runs are refused on purpose: the limit on
     // failed authentications per address would end them.
-    env: { AUTH_FAILURE_LIMIT: '1000000', ...process.env, ...env, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(settings.poolSize), PORT: String(port) },
+    env: {
+      AUTH_FAILURE_LIMIT: '1000000',
+      ...process.env,
+      ...env,
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: String(settings.poolSize),
+      PORT: String(port),
+    },
     // The server's output goes to stderr: stdout carries the results.
     stdio: ['ignore', 2, 2, 'ipc'],
   })
@@ -504,10 +600,14 @@ async function checkSameData(urls: string[], headers: Record<string, string>[], 
     answers.unshift(((await response.json()) as { data: unknown }).data)
   }
   const comparable = (answer: unknown) =>
-    Array.isArray(answer) ? answer.map((k: { id: string }) => (k.id === callingKeyId ? { ...k, calls: null, last_used_at: null } : k)) : answer
+    Array.isArray(answer)
+      ? answer.map((k: { id: string }) => (k.id === callingKeyId ? { ...k, calls: null, last_used_at: null } : k))
+      : answer
   for (const answer of answers.slice(1)) {
     if (!isDeepStrictEqual(comparable(answer), comparable(answers[0]))) {
-      throw new Error(`the routes answer different data:\n ${JSON.stringify(answers[0]).slice(0, 500)}\n ${JSON.stringify(answer).slice(0, 500)}`)
+      throw new Error(
+        `the routes answer different data:\n ${JSON.stringify(answers[0]).slice(0, 500)}\n ${JSON.stringify(answer).slice(0, 500)}`,
+      )
     }
   }
   return answers[0]
@@ -531,7 +631,12 @@ function countingStatements<T extends Target>(serverBase: string, target: T): T 
   }
 }
 
-async function load(url: string, headers: Record<string, string>, seconds: number, perRequest?: () => Record<string, string>): Promise<Measurement> {
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+  perRequest?: () => Record<string, string>,
+): Promise<Measurement> {
   // Latencies are taken from each response rather than from autocannon's histogram, which keeps whole
   // milliseconds only: too coarse for a 1.3× ratio between latencies of a few milliseconds.
   const latencies: number[] = []
@@ -587,7 +692,9 @@ function median(values: number[]): number {
 
 /** A request's CPU cost in microseconds, API process and database together, where both were read. */
 function cpuOf(m: Measurement): { server: number; db: number; total: number } | null {
-  return m.server_cpu_us === undefined || m.db_cpu_us === undefined ? null : { server: m.server_cpu_us, db: m.db_cpu_us, total: m.server_cpu_us + m.db_cpu_us }
+  return m.server_cpu_us === undefined || m.db_cpu_us === undefined
+    ? null
+    : { server: m.server_cpu_us, db: m.db_cpu_us, total: m.server_cpu_us + m.db_cpu_us }
 }
 
 function medianOf(ms: Measurement[]): Measurement {
@@ -608,7 +715,15 @@ function medianOf(ms: Measurement[]): Measurement {
 }
 
 function rounded(m: Measurement) {
-  return { rps: Math.round(m.rps), p50_ms: round3(m.p50_ms), p99_ms: round3(m.p99_ms), non2xx: m.non2xx, errors: m.errors, server_cpu_us: m.server_cpu_us, db_cpu_us: m.db_cpu_us }
+  return {
+    rps: Math.round(m.rps),
+    p50_ms: round3(m.p50_ms),
+    p99_ms: round3(m.p99_ms),
+    non2xx: m.non2xx,
+    errors: m.errors,
+    server_cpu_us: m.server_cpu_us,
+    db_cpu_us: m.db_cpu_us,
+  }
 }
 
 function round4(n: number): number {

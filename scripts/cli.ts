@@ -111,7 +111,12 @@ const commands: Record<string, Command<any>> = {
   'members add': command({
     usage: 'members add --org <id> --user <Supabase Auth user id> --role owner|admin|member [--email <email>]',
     options: { org: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' } },
-    parse: (v) => ({ orgId: uuidOption(v, 'org'), userId: uuidOption(v, 'user'), role: roleOption(v), email: typeof v.email === 'string' ? v.email : undefined }),
+    parse: (v) => ({
+      orgId: uuidOption(v, 'org'),
+      userId: uuidOption(v, 'user'),
+      role: roleOption(v),
+      email: typeof v.email === 'string' ? v.email : undefined,
+    }),
     run: async (sql, member) => {
       await existingOrganisation(sql, member.orgId)
       await addMember(sql, member)
@@ -159,8 +164,7 @@ const commands: Record<string, Command<any>> = {
       }
       return issueKey(sql, key)
     },
-    show: ({ key, ...row }) =>
-      `Key created. This is the only time the raw key is shown; store it now:\n\n  ${key}\n\n${formatRecord(row)}`,
+    show: ({ key, ...row }) => `Key created. This is the only time the raw key is shown; store it now:\n\n  ${key}\n\n${formatRecord(row)}`,
   }),
 
   'keys list': command({
@@ -195,7 +199,9 @@ const usage = `Usage: npm run cli -- <command> [options]
 Operator actions on the database in DATABASE_URL (or the local dev database under .data/).
 
 Commands:
-${Object.values(commands).map((c) => `  ${c.usage}`).join('\n')}
+${Object.values(commands)
+  .map((c) => `  ${c.usage}`)
+  .join('\n')}
   help
 
 Every command accepts --json to print machine-readable JSON on stdout.`
@@ -237,7 +243,8 @@ function planOption(v: Values): string {
 function perMinute(v: Values, option: string): number {
   const value = required(v, option)
   const n = Number(value)
-  if (!/^\d+$/.test(value) || n < 1 || n > 2_147_483_647) throw new CliError(`--${option} must be a whole number of requests per minute, not "${value}".`)
+  if (!/^\d+$/.test(value) || n < 1 || n > 2_147_483_647)
+    throw new CliError(`--${option} must be a whole number of requests per minute, not "${value}".`)
   return n
 }
 
@@ -252,7 +259,10 @@ function modeOption(v: Values, agentId: string | null): 'live' | 'test' | null {
 }
 
 function scopesOption(v: Values): string[] {
-  const scopes = required(v, 'scopes').split(',').map((s) => s.trim()).filter(Boolean)
+  const scopes = required(v, 'scopes')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   if (scopes.length === 0) throw new CliError('--scopes must list at least one scope.')
   for (const scope of scopes) {
     const result = ScopeSchema.safeParse(scope)
@@ -286,14 +296,20 @@ function formatValue(value: unknown): string {
 
 function formatRecord(record: Record<string, unknown>): string {
   const width = Math.max(...Object.keys(record).map((k) => k.length))
-  return Object.entries(record).map(([k, v]) => `${k.padEnd(width)}  ${formatValue(v)}`).join('\n')
+  return Object.entries(record)
+    .map(([k, v]) => `${k.padEnd(width)}  ${formatValue(v)}`)
+    .join('\n')
 }
 
 function formatTable(rows: Record<string, unknown>[], columns: string[]): string {
   if (rows.length === 0) return '(none)'
   const cells = rows.map((row) => columns.map((c) => formatValue(row[c])))
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)))
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd()
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd()
   return [line(columns), ...cells.map(line)].join('\n')
 }
 
@@ -323,7 +339,16 @@ async function openDatabase(): Promise<Database> {
     throw error
   }
   const db = connect(url)
-  return { sql: db.sql, close: async () => { try { await db.close() } finally { await started?.stop() } } }
+  return {
+    sql: db.sql,
+    close: async () => {
+      try {
+        await db.close()
+      } finally {
+        await started?.stop()
+      }
+    },
+  }
 }
 
 function connect(url: string): Database {

@@ -71,8 +71,12 @@ async function main() {
 
   ${describeDemoLimit(demo)}
 
-  Try:  curl -H "Authorization: Bearer ${demo.key}" ${base}/me${demo.dataset_id ? `
-        curl -g -H "Authorization: Bearer ${demo.key}" "${base}/datasets/${demo.dataset_id}/rows?status=eq.active&order=score.desc"` : ''}
+  Try:  curl -H "Authorization: Bearer ${demo.key}" ${base}/me${
+    demo.dataset_id
+      ? `
+        curl -g -H "Authorization: Bearer ${demo.key}" "${base}/datasets/${demo.dataset_id}/rows?status=eq.active&order=score.desc"`
+      : ''
+  }
 
   Ctrl-C to stop.
 `)
@@ -112,7 +116,11 @@ async function serveWithDeno(databaseUrl: string): Promise<() => Promise<void>> 
   const child: ChildProcess = spawn(
     deno,
     ['run', '--cached-only', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'supabase/functions/api/index.ts'],
-    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: host } },
+    {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: host },
+    },
   )
   await waitForHttp(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/api/v1/openapi.json`, child)
   return async () => {

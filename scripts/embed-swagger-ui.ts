@@ -8,7 +8,9 @@ import { readInstalledSwaggerUi, swaggerUiFileTypes, type SwaggerUiFileName } fr
 const target = fileURLToPath(new URL('../functions/_core/swagger-ui.generated.ts', import.meta.url))
 
 if (process.argv.includes('--help')) {
-  console.log('Usage: npm run docs:assets\n\nEmbeds the installed swagger-ui-dist files the /docs page needs into functions/_core/swagger-ui.generated.ts.')
+  console.log(
+    'Usage: npm run docs:assets\n\nEmbeds the installed swagger-ui-dist files the /docs page needs into functions/_core/swagger-ui.generated.ts.',
+  )
   process.exit(0)
 }
 

@@ -59,7 +59,9 @@ export function authenticate(scope: Scope | null): MiddlewareHandler<ApiEnv> {
     const address = sourceAddress(c)
     const wait = failures.blockedFor(address)
     if (wait > 0) {
-      throw new ApiError('rate_limited', `Too many failed authentications from this address; retry in ${wait} s.`, undefined, { 'Retry-After': String(wait) })
+      throw new ApiError('rate_limited', `Too many failed authentications from this address; retry in ${wait} s.`, undefined, {
+        'Retry-After': String(wait),
+      })
     }
     let principal: Principal
     try {
@@ -86,9 +88,11 @@ function identify(header: string | undefined, orgHeader: string | undefined, sco
   const token = match[1]
   if (isKeyShaped(token)) return authenticateKey(token, scope)
   if (jwtShape.test(token)) return authenticateUser(token, orgHeader, scope)
-  throw unauthorized(/^(pk|ck)_/.test(token)
-    ? 'Malformed API key: expected "pk_" or "ck_live_"/"ck_test_" followed by 32 hex characters.'
-    : 'Malformed credential: expected an API key ("pk_…", "ck_live_…", "ck_test_…") or a Supabase access token.')
+  throw unauthorized(
+    /^(pk|ck)_/.test(token)
+      ? 'Malformed API key: expected "pk_" or "ck_live_"/"ck_test_" followed by 32 hex characters.'
+      : 'Malformed credential: expected an API key ("pk_…", "ck_live_…", "ck_test_…") or a Supabase access token.',
+  )
 }
 
 function rateLimitHeaders(rl: RateLimitState): Record<string, string> {
@@ -192,7 +196,9 @@ async function authenticateUser(token: string, orgHeader: string | undefined, sc
   let credential = cache.get(cacheKey)
   if (!credential) {
     const { value, answer } = await cache.load(cacheKey, async () => {
-      const [row] = await requestPathSql()<MemberRow[]>`select * from agentry.verify_member(${userId}, ${orgHeader ?? null}, ${routeScopes})`
+      const [row] = await requestPathSql()<
+        MemberRow[]
+      >`select * from agentry.verify_member(${userId}, ${orgHeader ?? null}, ${routeScopes})`
       return { value: row.outcome === 'ok' ? memberCredential(row, userId) : null, answer: row }
     })
     if (answer.outcome === 'not_member') throw unauthorized('This user is not a member of the organisation.')
@@ -229,7 +235,9 @@ function memberCredential(row: MemberRow, userId: string): Credential {
  */
 function admit(credential: Credential, scope: Scope | null, userId: string | null): Principal | Promise<Principal> {
   const decision = rateLeases().take(credential.orgId, credential.rateLimit)
-  return decision instanceof Promise ? decision.then((d) => admitted(credential, scope, userId, d)) : admitted(credential, scope, userId, decision)
+  return decision instanceof Promise
+    ? decision.then((d) => admitted(credential, scope, userId, d))
+    : admitted(credential, scope, userId, decision)
 }
 
 function admitted(credential: Credential, scope: Scope | null, userId: string | null, decision: RateDecision): Principal {

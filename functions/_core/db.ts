@@ -187,7 +187,9 @@ function claimsJson(t: Tenant): string {
 /** Sends the audit entry of the request's write, unless an earlier transaction of the request wrote it. */
 function sendAuditEntry(conn: Tx, write: AuditedWrite | undefined): Promise<string | undefined> {
   if (!write || write.entryId !== undefined) return Promise.resolve(undefined)
-  return conn<{ id: string }[]>`select agentry.record_write(${write.method}, ${write.path}, ${write.status}, ${write.requestId})::text as id`
+  return conn<
+    { id: string }[]
+  >`select agentry.record_write(${write.method}, ${write.path}, ${write.status}, ${write.requestId})::text as id`
     .execute()
     .then(([row]) => row.id)
 }

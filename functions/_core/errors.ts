@@ -126,7 +126,9 @@ export function errorBody(status: ErrorStatus): z.ZodType {
 
 /** An error status as an OpenAPI response: `when` it is answered, then the codes it may carry. */
 export function documentedError(status: ErrorStatus, when: string) {
-  const codes = codesOf(status).map((code) => `\`${code}\``).join(', ')
+  const codes = codesOf(status)
+    .map((code) => `\`${code}\``)
+    .join(', ')
   return { description: `${when} (${codes}).`, content: { 'application/json': { schema: errorBody(status) } } }
 }
 
@@ -244,7 +246,10 @@ export function queryErrorFrom(error: unknown, suspects: readonly Suspect[] = []
   const code = e.code
   switch (code) {
     case '57014':
-      return new ApiError('invalid_query', 'The query took too long and was cancelled: narrow it with filters on declared columns, or a smaller page.')
+      return new ApiError(
+        'invalid_query',
+        'The query took too long and was cancelled: narrow it with filters on declared columns, or a smaller page.',
+      )
     case '23505':
       return new ApiError('conflict', 'A row with the same id already exists in this dataset.')
     case '21000':
@@ -263,7 +268,10 @@ export function queryErrorFrom(error: unknown, suspects: readonly Suspect[] = []
   const where = places.length === 1 ? places[0] : at.some((s) => s.fault === 'data') ? 'the request' : 'the query'
   if (onlyData && code === '54000') {
     // In a write, the limit met is an index's: a declared text column's values are indexed.
-    return new ApiError('validation_failed', `A value in ${where} is too large to index: a declared text column's values must stay under about 2,700 bytes.`)
+    return new ApiError(
+      'validation_failed',
+      `A value in ${where} is too large to index: a declared text column's values must stay under about 2,700 bytes.`,
+    )
   }
   return new ApiError(onlyData ? 'validation_failed' : 'invalid_query', problem[1](where))
 }

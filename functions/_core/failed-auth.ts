@@ -79,7 +79,12 @@ export function failedAuthentications(): FailedAuthLimiter {
 export function sourceAddress(c: Context): string {
   const hops = trustedHops()
   if (hops > 0) {
-    const entries = c.req.header('x-forwarded-for')?.split(',').map((e) => e.trim()).filter(Boolean) ?? []
+    const entries =
+      c.req
+        .header('x-forwarded-for')
+        ?.split(',')
+        .map((e) => e.trim())
+        .filter(Boolean) ?? []
     const client = entries[Math.max(0, entries.length - hops)]
     if (client) return addressKey(client)
   }
@@ -106,5 +111,8 @@ export function addressKey(address: string): string {
   const left = head ? head.split(':') : []
   const right = a.includes('::') && tail ? tail.split(':') : []
   const groups = a.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`
 }

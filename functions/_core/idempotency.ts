@@ -33,7 +33,9 @@ export async function claimIdempotencyKey(
   if (!keyShape.test(key)) throw new ApiError('bad_request', 'Idempotency-Key must be 1–255 visible ASCII characters.')
   const caller = claims.key_id ?? claims.sub
   if (!caller) throw new Error('an Idempotency-Key needs a caller: the claims name neither a key nor a user')
-  const hash = Array.from(sha256(new TextEncoder().encode(`${route}\n${JSON.stringify(request)}`)), (b) => b.toString(16).padStart(2, '0')).join('')
+  const hash = Array.from(sha256(new TextEncoder().encode(`${route}\n${JSON.stringify(request)}`)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('')
   const found = await withTenant(claims, async (tx) => {
     await mayRequest(tx)
     await tx`

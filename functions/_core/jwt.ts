@@ -23,7 +23,11 @@ function verificationKey(): Uint8Array | JWTVerifyGetKey | null {
  */
 function expectedIssuers(): string[] {
   const configured = readEnv('SUPABASE_JWT_ISSUER')
-  if (configured) return configured.split(',').map((issuer) => issuer.trim()).filter(Boolean)
+  if (configured)
+    return configured
+      .split(',')
+      .map((issuer) => issuer.trim())
+      .filter(Boolean)
   const supabaseUrl = readEnv('SUPABASE_URL')
   if (supabaseUrl) return [`${supabaseUrl.replace(/\/+$/, '')}/auth/v1`]
   const jwksUrl = readEnv('SUPABASE_JWKS_URL')
@@ -39,23 +43,27 @@ export const localIssuer = 'http://127.0.0.1:54321/auth/v1'
  */
 export async function verifyUserToken(token: string): Promise<UserTokenResult> {
   const key = verificationKey()
-  if (!key) return { ok: false, reason: 'Dashboard sign-in is not configured on this server (set SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL).' }
+  if (!key)
+    return { ok: false, reason: 'Dashboard sign-in is not configured on this server (set SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL).' }
   const issuers = expectedIssuers()
   const checks = { audience: 'authenticated', issuer: issuers, requiredClaims: ['exp'] }
   try {
-    const { payload } = typeof key === 'function'
-      ? await jwtVerify(token, key, checks)
-      : await jwtVerify(token, key, { ...checks, algorithms: ['HS256'] })
+    const { payload } =
+      typeof key === 'function' ? await jwtVerify(token, key, checks) : await jwtVerify(token, key, { ...checks, algorithms: ['HS256'] })
     if (payload.role !== 'authenticated' || typeof payload.sub !== 'string' || !isUuid(payload.sub)) {
-      return { ok: false, reason: 'The access token is not a signed-in user\'s token.' }
+      return { ok: false, reason: "The access token is not a signed-in user's token." }
     }
     return { ok: true, userId: payload.sub }
   } catch (error) {
     if (error instanceof errors.JWTExpired) return { ok: false, reason: 'The access token has expired.' }
     if (error instanceof errors.JWTClaimValidationFailed) {
-      if (error.claim === 'exp') return { ok: false, reason: 'The access token has no expiry ("exp" claim): only tokens that expire are accepted.' }
+      if (error.claim === 'exp')
+        return { ok: false, reason: 'The access token has no expiry ("exp" claim): only tokens that expire are accepted.' }
       if (error.claim === 'iss') {
-        return { ok: false, reason: `The access token was not issued by this project's auth server (its "iss" claim must be ${issuers.map((i) => `"${i}"`).join(' or ')}).` }
+        return {
+          ok: false,
+          reason: `The access token was not issued by this project's auth server (its "iss" claim must be ${issuers.map((i) => `"${i}"`).join(' or ')}).`,
+        }
       }
       return { ok: false, reason: `The access token's "${error.claim}" claim is not valid here.` }
     }

@@ -78,7 +78,10 @@ export class RateLeases {
   private readonly refusalMs: number
   private sweeper: ReturnType<typeof setInterval> | undefined
 
-  constructor(private readonly sql: () => Sql, private readonly options: RateLeaseOptions = {}) {
+  constructor(
+    private readonly sql: () => Sql,
+    private readonly options: RateLeaseOptions = {},
+  ) {
     this.now = options.now ?? Date.now
     this.leaseMs = options.leaseMs ?? 1000
     this.maxBatch = options.maxBatch ?? 10_000

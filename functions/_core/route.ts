@@ -26,16 +26,17 @@ function shapeErrors(route: RouteConfig, scope: Scope | null, bodyRequired: bool
   const errors: RouteErrors = {}
   // Authentication itself can answer 400 (a user token with a malformed or missing X-Org-Id), so every
   // route can, input or not.
-  errors[400] = request?.params || request?.query || request?.headers || request?.body
-    ? 'The request is malformed or fails validation, or names its organisation (X-Org-Id) wrongly'
-    : 'The X-Org-Id header is malformed, or a user in several organisations names none'
+  errors[400] =
+    request?.params || request?.query || request?.headers || request?.body
+      ? 'The request is malformed or fails validation, or names its organisation (X-Org-Id) wrongly'
+      : 'The X-Org-Id header is malformed, or a user in several organisations names none'
   errors[401] = 'Missing, malformed, unknown, revoked or expired credential'
-  if (scope) errors[403] = 'The credential lacks the route\'s scope'
+  if (scope) errors[403] = "The credential lacks the route's scope"
   if (route.path.includes('{')) errors[404] = 'No such resource for this credential'
   // The body limit applies to every request that may carry a body, declared or not.
   if (route.method !== 'get' && route.method !== 'head') errors[413] = 'The request body is too large'
   if (bodyRequired) errors[415] = 'The body is missing or not sent as JSON'
-  errors[429] = 'The organisation\'s rate limit is exhausted, or it has too many requests in flight; see `Retry-After`'
+  errors[429] = "The organisation's rate limit is exhausted, or it has too many requests in flight; see `Retry-After`"
   errors[500] = 'Unexpected server error; no details are exposed'
   return errors
 }
@@ -50,7 +51,9 @@ const requireJson: MiddlewareHandler<ApiEnv> = async (c, next) => {
 
 /** The status a route answers when it succeeds: the lowest 2xx it declares. */
 function successStatus(responses: RouteConfig['responses']): number {
-  const statuses = Object.keys(responses).map(Number).filter((status) => status >= 200 && status < 300)
+  const statuses = Object.keys(responses)
+    .map(Number)
+    .filter((status) => status >= 200 && status < 300)
   return statuses.length ? Math.min(...statuses) : 200
 }
 
@@ -79,7 +82,5 @@ export function defineRoute<const R extends RouteInput>(input: R) {
 }
 
 function documentedErrors(errors: RouteErrors): RouteConfig['responses'] {
-  return Object.fromEntries(
-    Object.entries(errors).map(([status, when]) => [status, documentedError(Number(status) as ErrorStatus, when)]),
-  )
+  return Object.fromEntries(Object.entries(errors).map(([status, when]) => [status, documentedError(Number(status) as ErrorStatus, when)]))
 }

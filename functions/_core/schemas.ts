@@ -11,11 +11,21 @@ export const cursorPage = <T extends z.ZodTypeAny>(item: T) =>
 
 /** How many items a page holds: 1 to `max`, `fallback` when the request does not say. */
 export const limitParam = (max: number, fallback: number) =>
-  z.coerce.number().int().min(1).max(max).default(fallback).openapi({ description: `1–${max}, default ${fallback}.` })
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(max)
+    .default(fallback)
+    .openapi({ description: `1–${max}, default ${fallback}.` })
 
 /** The `cursor` query parameter: the previous page's `next_cursor`, which has the listing's own shape. */
 export const cursorParam = (shape: RegExp) =>
-  z.string().regex(shape, { message: 'Use the next_cursor of the previous page.' }).optional().openapi({ description: 'The `next_cursor` of the previous page.' })
+  z
+    .string()
+    .regex(shape, { message: 'Use the next_cursor of the previous page.' })
+    .optional()
+    .openapi({ description: 'The `next_cursor` of the previous page.' })
 
 /** A path parameter holding a resource's id (`id` unless named otherwise), which must be a UUID. */
 export const idParams = <const N extends string = 'id'>(resource: string, name: N = 'id' as N) => {

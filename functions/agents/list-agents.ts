@@ -13,7 +13,7 @@ export const listAgentsRoute = defineRoute({
   scope: 'agents:read',
   tags: ['Agents'],
   summary: 'List agents',
-  description: 'The organisation\'s agents, oldest first; an agent key sees its own agent only.',
+  description: "The organisation's agents, oldest first; an agent key sees its own agent only.",
   responses: { 200: { description: 'The agents', content: { 'application/json': { schema: dataOf(z.array(Agent)) } } } },
 })
 

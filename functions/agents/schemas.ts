@@ -7,7 +7,9 @@ export const Agent = z
     name: z.string(),
     description: z.string().nullable(),
     instructions: z.string().openapi({ description: 'The system prompt the model sees first.' }),
-    model: z.string().nullable().openapi({ description: 'One of the models this server offers (AGENT_MODELS, or the priced models); null: the provider\'s default (LLM_MODEL).' }),
+    model: z.string().nullable().openapi({
+      description: "One of the models this server offers (AGENT_MODELS, or the priced models); null: the provider's default (LLM_MODEL).",
+    }),
     temperature: z.number().nullable(),
     max_output_tokens: z.number().int().nullable(),
     status: z.enum(['active', 'paused']),

@@ -23,5 +23,11 @@ export const registerListAuditLogs = (api: Api) =>
   api.openapi(listAuditLogsRoute, async (c) => {
     const { limit, cursor, key_id } = c.req.valid('query')
     const rows = await withTenant(tenantOf(c), (tx) => listAuditEntries(tx, { limit, before: cursor, keyId: key_id }))
-    return c.json(pageOf(rows.map((row) => ({ ...row, position: row.id })), limit), 200)
+    return c.json(
+      pageOf(
+        rows.map((row) => ({ ...row, position: row.id })),
+        limit,
+      ),
+      200,
+    )
   })

@@ -37,7 +37,14 @@ export interface Reply {
   reply: string
   status: 'complete' | 'incomplete'
   model: string
-  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cost_usd: number | null; estimated: boolean; warning?: string }
+  usage: {
+    prompt_tokens: number
+    completion_tokens: number
+    total_tokens: number
+    cost_usd: number | null
+    estimated: boolean
+    warning?: string
+  }
   latency_ms: number
 }
 
@@ -47,9 +54,22 @@ export async function openExchange(tenant: Tenant, input: ExchangeInput): Promis
   const provider = chatProvider()
   return withTenant(tenant, async (tx) => {
     const agent = await findChatAgent(tx, input.agentId)
-    const conversation = await openConversation(tx, { orgId: tenant.org_id, agentId: agent.id, conversationId: input.conversationId, firstMessage: input.message, user: input.user, metadata: input.metadata })
+    const conversation = await openConversation(tx, {
+      orgId: tenant.org_id,
+      agentId: agent.id,
+      conversationId: input.conversationId,
+      firstMessage: input.message,
+      user: input.user,
+      metadata: input.metadata,
+    })
     const history = conversation.created ? [] : await recentHistory(tx, conversation.id, historyBudget(), estimateTokens)
-    const userMessageId = await insertMessage(tx, { conversationId: conversation.id, role: 'user', content: input.message, user: input.user, metadata: input.metadata })
+    const userMessageId = await insertMessage(tx, {
+      conversationId: conversation.id,
+      role: 'user',
+      content: input.message,
+      user: input.user,
+      metadata: input.metadata,
+    })
     return {
       agentId: agent.id,
       conversationId: conversation.id,
@@ -59,7 +79,11 @@ export async function openExchange(tenant: Tenant, input: ExchangeInput): Promis
       started,
       request: {
         model: agent.model ?? provider.defaultModel,
-        messages: [...(agent.instructions ? [{ role: 'system' as const, content: agent.instructions }] : []), ...history, { role: 'user', content: input.message }],
+        messages: [
+          ...(agent.instructions ? [{ role: 'system' as const, content: agent.instructions }] : []),
+          ...history,
+          { role: 'user', content: input.message },
+        ],
         temperature: agent.temperature,
         maxTokens: agent.max_output_tokens,
       },
@@ -72,7 +96,12 @@ export async function openExchange(tenant: Tenant, input: ExchangeInput): Promis
  * stop or `signal`, the client leaving) as `incomplete`. A provider failure before any text is thrown
  * (502 provider_error); after some text, what was generated is stored as `failed` and the error thrown.
  */
-export async function generateReply(tenant: Tenant, x: Exchange, onDelta: (text: string) => Promise<void> | void, signal?: AbortSignal): Promise<Reply> {
+export async function generateReply(
+  tenant: Tenant,
+  x: Exchange,
+  onDelta: (text: string) => Promise<void> | void,
+  signal?: AbortSignal,
+): Promise<Reply> {
   const generation = trackGeneration(x.conversationId)
   const abort = signal ? AbortSignal.any([signal, generation.signal]) : generation.signal
   let text = ''
@@ -103,8 +132,27 @@ export async function generateReply(tenant: Tenant, x: Exchange, onDelta: (text:
     estimated: true,
   }
   const cost = await withTenant(tenant, async (tx) => {
-    await insertMessage(tx, { id: x.messageId, conversationId: x.conversationId, role: 'assistant', content: text, status, model, usage: counted })
-    return recordUsage(tx, { orgId: tenant.org_id, agentId: x.agentId, keyId: tenant.key_id, userId: tenant.sub, conversationId: x.conversationId, messageId: x.messageId, provider: x.provider.name, model, requestedModel: x.request.model, usage: counted })
+    await insertMessage(tx, {
+      id: x.messageId,
+      conversationId: x.conversationId,
+      role: 'assistant',
+      content: text,
+      status,
+      model,
+      usage: counted,
+    })
+    return recordUsage(tx, {
+      orgId: tenant.org_id,
+      agentId: x.agentId,
+      keyId: tenant.key_id,
+      userId: tenant.sub,
+      conversationId: x.conversationId,
+      messageId: x.messageId,
+      provider: x.provider.name,
+      model,
+      requestedModel: x.request.model,
+      usage: counted,
+    })
   })
   if (cost === null) reportUnpriced(model)
   if (failure) throw failure instanceof ApiError ? failure : new ApiError('provider_error', 'The model provider failed.')

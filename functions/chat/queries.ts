@@ -17,7 +17,8 @@ export async function findChatAgent(tx: Tx, id: string): Promise<ChatAgent> {
     select id, name, instructions, model, temperature::float8 as temperature, max_output_tokens, status
     from agentry.agents where id = ${id}`
   if (!agent) throw notFound('Agent')
-  if (agent.status !== 'active') throw new ApiError('conflict', `Agent "${agent.name}" is paused; set its status to active to chat with it.`)
+  if (agent.status !== 'active')
+    throw new ApiError('conflict', `Agent "${agent.name}" is paused; set its status to active to chat with it.`)
   return agent
 }
 
@@ -36,7 +37,8 @@ export async function openConversation(
     const [found] = await tx<{ id: string; agent_id: string; status: string }[]>`
       select id, agent_id, status from agentry.conversations where id = ${c.conversationId}`
     if (!found || found.agent_id !== c.agentId) throw notFound('Conversation')
-    if (found.status !== 'open') throw new ApiError('conflict', `This conversation is ${found.status}; reopen it (PATCH status "open") to continue it.`)
+    if (found.status !== 'open')
+      throw new ApiError('conflict', `This conversation is ${found.status}; reopen it (PATCH status "open") to continue it.`)
     return { id: found.id, created: false }
   }
   const [created] = await tx<{ id: string }[]>`
@@ -52,7 +54,12 @@ function titleOf(message: string): string {
 }
 
 /** The latest messages, oldest first, as many as fit in `budgetTokens` (the oldest are dropped first). */
-export async function recentHistory(tx: Tx, conversationId: string, budgetTokens: number, estimate: (text: string) => number): Promise<ChatMessage[]> {
+export async function recentHistory(
+  tx: Tx,
+  conversationId: string,
+  budgetTokens: number,
+  estimate: (text: string) => number,
+): Promise<ChatMessage[]> {
   const rows = await tx<{ role: 'user' | 'assistant'; content: string }[]>`
     select role, content from agentry.messages where conversation_id = ${conversationId} and content <> ''
     order by seq desc limit 200`
@@ -68,7 +75,17 @@ export async function recentHistory(tx: Tx, conversationId: string, budgetTokens
 
 export async function insertMessage(
   tx: Tx,
-  m: { id?: string; conversationId: string; role: 'user' | 'assistant'; content: string; status?: string; model?: string; usage?: Usage; user?: string; metadata?: Record<string, unknown> },
+  m: {
+    id?: string
+    conversationId: string
+    role: 'user' | 'assistant'
+    content: string
+    status?: string
+    model?: string
+    usage?: Usage
+    user?: string
+    metadata?: Record<string, unknown>
+  },
 ): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     insert into agentry.messages (id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, user_ref, metadata)
@@ -85,7 +102,18 @@ export async function insertMessage(
  */
 export async function recordUsage(
   tx: Tx,
-  u: { orgId: string; agentId: string; keyId: string | null; userId: string | null; conversationId: string; messageId: string; provider: string; model: string; requestedModel: string; usage: Usage },
+  u: {
+    orgId: string
+    agentId: string
+    keyId: string | null
+    userId: string | null
+    conversationId: string
+    messageId: string
+    provider: string
+    model: string
+    requestedModel: string
+    usage: Usage
+  },
 ): Promise<number | null> {
   const [row] = await tx<{ cost_usd: number | null }[]>`
     insert into agentry.usage_records (org_id, agent_id, key_id, user_id, conversation_id, message_id, provider, model,

@@ -6,7 +6,10 @@ export const AgentParams = idParams('Agent', 'agentId')
 export const ChatBody = z
   .strictObject({
     message: z.string().min(1).max(100_000).openapi({ example: 'Hello, agent!' }),
-    conversation_id: z.uuid().optional().openapi({ description: 'Continue this conversation; without it a new one is started, titled after the message.' }),
+    conversation_id: z
+      .uuid()
+      .optional()
+      .openapi({ description: 'Continue this conversation; without it a new one is started, titled after the message.' }),
     stream: z.boolean().optional().openapi({ description: 'Answer as Server-Sent Events (also with `Accept: text/event-stream`).' }),
     user: z.string().min(1).max(200).optional().openapi({ description: 'Who is talking, as your system names them.' }),
     metadata: z.record(z.string(), z.unknown()).optional(),
@@ -18,7 +21,10 @@ export const ChatUsage = z
     prompt_tokens: z.number().int(),
     completion_tokens: z.number().int(),
     total_tokens: z.number().int(),
-    cost_usd: z.number().nullable().openapi({ description: 'In US dollars, from the price table; null when the model has no price (see `warning`).' }),
+    cost_usd: z
+      .number()
+      .nullable()
+      .openapi({ description: 'In US dollars, from the price table; null when the model has no price (see `warning`).' }),
     warning: z.string().optional().openapi({ description: 'Present when the cost is unknown: the model has no price.' }),
     estimated: z.boolean().openapi({ description: 'True when the provider reported no usage and the counts were estimated.' }),
   })

@@ -17,7 +17,7 @@ export const sendMessageRoute = defineRoute({
   tags: ['Chat'],
   summary: 'Send a message to an agent',
   description:
-    'Stores the message, asks the agent\'s model, stores the reply, and answers with it, its usage and cost. With ' +
+    "Stores the message, asks the agent's model, stores the reply, and answers with it, its usage and cost. With " +
     '`stream: true` (or `Accept: text/event-stream`) the answer is Server-Sent Events: `message.start` (ids), ' +
     '`message.delta` ({ text }), `message.end` (the reply with usage and cost), `error` ({ code, message }), then ' +
     '`done`; a `: ping` comment every 15 s. A client that disconnects stops the generation; what was generated is ' +
@@ -42,16 +42,22 @@ export const registerSendMessage = (api: Api) =>
     const tenant = tenantOf(c)
     const streaming = body.stream ?? /\btext\/event-stream\b/.test(c.req.header('accept') ?? '')
     const key = c.req.header('idempotency-key')
-    const idempotency = key === undefined
-      ? null
-      : await claimIdempotencyKey(tenant, key, `POST /chat/${agentId}`, body, (tx) => requireReachableAgent(tx, agentId))
+    const idempotency =
+      key === undefined
+        ? null
+        : await claimIdempotencyKey(tenant, key, `POST /chat/${agentId}`, body, (tx) => requireReachableAgent(tx, agentId))
 
     if (idempotency?.kind === 'replay') {
       const stored = idempotency.answer
       if (!streaming || stored.status !== 200) return c.json(stored.body as never, stored.status as 200)
       const reply = (stored.body as { data: Reply }).data
       return eventStream(c, async (sink) => {
-        await sink.send('message.start', { conversation_id: reply.conversation_id, message_id: reply.message_id, model: reply.model, replayed: true })
+        await sink.send('message.start', {
+          conversation_id: reply.conversation_id,
+          message_id: reply.message_id,
+          model: reply.model,
+          replayed: true,
+        })
         await sink.send('message.delta', { text: reply.reply })
         await sink.send('message.end', reply)
         await sink.send('done', {})
@@ -66,7 +72,13 @@ export const registerSendMessage = (api: Api) =>
 
     let exchange: Exchange
     try {
-      exchange = await openExchange(tenant, { agentId, message: body.message, conversationId: body.conversation_id, user: body.user, metadata: body.metadata })
+      exchange = await openExchange(tenant, {
+        agentId,
+        message: body.message,
+        conversationId: body.conversation_id,
+        user: body.user,
+        metadata: body.metadata,
+      })
     } catch (error) {
       await remember(null)
       throw error
@@ -84,7 +96,12 @@ export const registerSendMessage = (api: Api) =>
     }
 
     return eventStream(c, async (sink) => {
-      await sink.send('message.start', { conversation_id: exchange.conversationId, message_id: exchange.messageId, user_message_id: exchange.userMessageId, model: exchange.request.model })
+      await sink.send('message.start', {
+        conversation_id: exchange.conversationId,
+        message_id: exchange.messageId,
+        user_message_id: exchange.userMessageId,
+        model: exchange.request.model,
+      })
       try {
         const reply = await generateReply(tenant, exchange, (text) => sink.send('message.delta', { text }), sink.signal)
         await remember({ status: 200, body: { data: reply } })

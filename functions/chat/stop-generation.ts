@@ -19,7 +19,10 @@ export const stopGenerationRoute = defineRoute({
     'stored as `incomplete`, and a streaming client gets its `message.end` and `done` at once.',
   request: { params: AgentParams, body: { content: { 'application/json': { schema: StopBody } } } },
   responses: {
-    202: { description: 'Asked to stop', content: { 'application/json': { schema: dataOf(z.object({ conversation_id: z.uuid(), stop_requested: z.boolean() })) } } },
+    202: {
+      description: 'Asked to stop',
+      content: { 'application/json': { schema: dataOf(z.object({ conversation_id: z.uuid(), stop_requested: z.boolean() })) } },
+    },
   },
 })
 

@@ -22,7 +22,14 @@ export const registerListConversations = (api: Api) =>
   api.openapi(listConversationsRoute, async (c) => {
     const q = c.req.valid('query')
     const rows = await withTenant(tenantOf(c), (tx) =>
-      listConversations(tx, { limit: q.limit, cursor: q.cursor, agentId: q.agent_id, status: q.status, user: q.user, createdAfter: q.created_after }),
+      listConversations(tx, {
+        limit: q.limit,
+        cursor: q.cursor,
+        agentId: q.agent_id,
+        status: q.status,
+        user: q.user,
+        createdAfter: q.created_after,
+      }),
     )
     return c.json(pageOf(rows, q.limit), 200)
   })

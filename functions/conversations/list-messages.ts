@@ -13,7 +13,7 @@ export const listMessagesRoute = defineRoute({
   path: '/conversations/{id}/messages',
   scope: 'conversations:read',
   tags: ['Conversations'],
-  summary: 'List a conversation\'s messages',
+  summary: "List a conversation's messages",
   description: 'In the order they were written, `oldest` first or `newest` first; page with `next_cursor`.',
   request: { params: ConversationParams, query: MessageQuery },
   responses: { 200: { description: 'A page of messages', content: { 'application/json': { schema: cursorPage(Message) } } } },

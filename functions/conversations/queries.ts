@@ -73,7 +73,11 @@ export interface MessageRow {
 }
 
 /** In write order, oldest or newest first; the cursor is the last message's position. */
-export async function listMessages(tx: Tx, conversationId: string, q: { limit: number; cursor?: string; order: 'oldest' | 'newest' }): Promise<MessageRow[]> {
+export async function listMessages(
+  tx: Tx,
+  conversationId: string,
+  q: { limit: number; cursor?: string; order: 'oldest' | 'newest' },
+): Promise<MessageRow[]> {
   const newest = q.order === 'newest'
   return tx<MessageRow[]>`
     select id, conversation_id, role, content, status, model,

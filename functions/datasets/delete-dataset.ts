@@ -15,7 +15,7 @@ export const deleteDatasetRoute = defineRoute({
   tags: ['Datasets'],
   summary: 'Delete a dataset',
   description:
-    'Deletes the dataset and all its rows: once this answers, neither is reachable any more; the rows\' storage is ' +
+    "Deletes the dataset and all its rows: once this answers, neither is reachable any more; the rows' storage is " +
     'freed just after. Answers with the dataset as it was.',
   request: { params: DatasetParams },
   responses: { 200: { description: 'The deleted dataset', content: { 'application/json': { schema: dataOf(Dataset) } } } },

@@ -17,17 +17,20 @@ export const deleteRowsRoute = defineRoute({
   summary: 'Delete the rows matching filters',
   description: 'Deletes every row the filters match and answers how many. Refused without a filter.',
   request: { params: DatasetParams, query: BulkQueryParams },
-  responses: { 200: { description: 'How many rows were deleted', content: { 'application/json': { schema: dataOf(z.object({ deleted: z.number().int() })) } } } },
+  responses: {
+    200: {
+      description: 'How many rows were deleted',
+      content: { 'application/json': { schema: dataOf(z.object({ deleted: z.number().int() })) } },
+    },
+  },
 })
 
 export const registerDeleteRows = (api: Api) =>
   api.openapi(deleteRowsRoute, async (c) => {
     const { id } = c.req.valid('param')
     const filter = parseBulkFilter(c.req.url, 'delete')
-    const written = await withTenant(
-      tenantOf(c),
-      async (tx) => deleteRows(tx, await datasetFor(tx, id, 'delete'), filter, 'count'),
-      { statementTimeoutMs: rowQueryTimeoutMs },
-    )
+    const written = await withTenant(tenantOf(c), async (tx) => deleteRows(tx, await datasetFor(tx, id, 'delete'), filter, 'count'), {
+      statementTimeoutMs: rowQueryTimeoutMs,
+    })
     return c.json({ data: { deleted: written.count } }, 200)
   })

@@ -102,5 +102,5 @@ function quoted(identifier: string): string {
 }
 
 function logError(error: unknown): void {
-  console.error('dropping a deleted dataset\'s rows:', error instanceof Error ? error.message : error)
+  console.error("dropping a deleted dataset's rows:", error instanceof Error ? error.message : error)
 }

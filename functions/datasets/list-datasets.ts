@@ -13,7 +13,7 @@ export const listDatasetsRoute = defineRoute({
   scope: 'datasets:read',
   tags: ['Datasets'],
   summary: 'List datasets',
-  description: 'Every dataset of the organisation, oldest first; an agent key sees its own agent\'s datasets only.',
+  description: "Every dataset of the organisation, oldest first; an agent key sees its own agent's datasets only.",
   responses: { 200: { description: 'The datasets', content: { 'application/json': { schema: dataOf(z.array(Dataset)) } } } },
 })
 

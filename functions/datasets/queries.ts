@@ -81,7 +81,12 @@ export async function deleteDataset(tx: Tx, id: string): Promise<DatasetRow | un
  * The first stored row that would not fit the new columns (a value of another type, or an undeclared key
  * when the dataset closes), so a change to the columns never leaves rows that break them.
  */
-export async function firstMisfitRow(tx: Tx, id: string, columns: ColumnSpec[], open: boolean): Promise<{ id: string; column: string; problem: string } | undefined> {
+export async function firstMisfitRow(
+  tx: Tx,
+  id: string,
+  columns: ColumnSpec[],
+  open: boolean,
+): Promise<{ id: string; column: string; problem: string } | undefined> {
   const [row] = await tx<{ id: string; column: string; problem: string }[]>`
     select r.id, c.name as column, 'holds a value that is not ' || c.type as problem
       from agentry.dataset_rows r
@@ -95,7 +100,12 @@ export async function firstMisfitRow(tx: Tx, id: string, columns: ColumnSpec[], 
   return row
 }
 
-const lockWords: Record<LockableOperation, string> = { read: 'reading', insert: 'inserting rows', update: 'updating rows', delete: 'deleting rows' }
+const lockWords: Record<LockableOperation, string> = {
+  read: 'reading',
+  insert: 'inserting rows',
+  update: 'updating rows',
+  delete: 'deleting rows',
+}
 
 /** The dataset, visible to this caller and open to the operation, as the row engine needs it. */
 export async function datasetFor(tx: Tx, id: string, operation: LockableOperation): Promise<DatasetRow> {

@@ -44,7 +44,9 @@ export function parseBulkFilter(url: string, verb: 'update' | 'delete'): RowFilt
   }
   const search = parsed.params.search?.trim() || null
   if (parsed.filters.length === 0 && !search) {
-    throw invalid(`A bulk ${verb} needs at least one filter (for example status=eq.stale); to ${verb} every row, say so with id=not.is.null.`)
+    throw invalid(
+      `A bulk ${verb} needs at least one filter (for example status=eq.stale); to ${verb} every row, say so with id=not.is.null.`,
+    )
   }
   return { filters: parsed.filters, search }
 }

@@ -12,7 +12,9 @@ export const Column = z
       .string()
       .min(1)
       .max(128)
-      .refine((n) => !(systemColumns as readonly string[]).includes(n), { message: `id, created_at and updated_at are kept by the server and cannot be declared.` })
+      .refine((n) => !(systemColumns as readonly string[]).includes(n), {
+        message: `id, created_at and updated_at are kept by the server and cannot be declared.`,
+      })
       .refine((n) => !hasUnstorableText(n), { message: 'Must not contain NUL characters or unpaired surrogates.' }),
     type: z.enum(columnTypes as [ColumnType, ...ColumnType[]]).openapi({ description: 'How values are checked, compared and sorted.' }),
   })
@@ -31,7 +33,7 @@ export const Dataset = z
     agent_id: z.uuid().nullable().openapi({ description: 'The agent the dataset belongs to; null for an organisation-wide dataset.' }),
     columns: z.array(Column),
     open: z.boolean().openapi({ description: 'Whether rows may carry keys beyond the declared columns.' }),
-    locked: z.array(z.enum(lockableOperations)).openapi({ description: 'Operations refused on this dataset whatever the key\'s scopes.' }),
+    locked: z.array(z.enum(lockableOperations)).openapi({ description: "Operations refused on this dataset whatever the key's scopes." }),
     row_count: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -44,9 +46,17 @@ export const CreateDatasetBody = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
     description: z.string().max(2000).nullable().optional(),
-    agent_id: z.uuid().optional().openapi({ description: 'Give the dataset to one agent. An agent key always creates datasets for its own agent.' }),
-    columns: Columns.optional().openapi({ description: 'Typed columns; up to 8 text, number or timestamp columns are indexed, in the order declared.' }),
-    open: z.boolean().optional().openapi({ description: 'Accept undeclared keys. Defaults to true when no columns are declared, false otherwise.' }),
+    agent_id: z
+      .uuid()
+      .optional()
+      .openapi({ description: 'Give the dataset to one agent. An agent key always creates datasets for its own agent.' }),
+    columns: Columns.optional().openapi({
+      description: 'Typed columns; up to 8 text, number or timestamp columns are indexed, in the order declared.',
+    }),
+    open: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Accept undeclared keys. Defaults to true when no columns are declared, false otherwise.' }),
     locked: z.array(z.enum(lockableOperations)).max(4).optional(),
   })
   .openapi('CreateDataset')
@@ -67,7 +77,13 @@ export const RowParams = DatasetParams.extend({
 
 /** A row: its id, its values, and when it was created and last changed. */
 export const Row = z.record(z.string(), z.unknown()).openapi('DatasetRow', {
-  example: { id: '7d3f0c1e-7a43-4c39-9d53-7f1e3a1c2b10', name: 'Ada', status: 'active', created_at: '2026-11-23T10:00:00.000000+00:00', updated_at: '2026-11-23T10:00:00.000000+00:00' },
+  example: {
+    id: '7d3f0c1e-7a43-4c39-9d53-7f1e3a1c2b10',
+    name: 'Ada',
+    status: 'active',
+    created_at: '2026-11-23T10:00:00.000000+00:00',
+    updated_at: '2026-11-23T10:00:00.000000+00:00',
+  },
 })
 
 const filterHelp =
@@ -75,7 +91,11 @@ const filterHelp =
   'in, is, isdistinct, fts, plfts, phfts, wfts, cs, cd, ov; `not.` negates; `(any)`/`(all)` modifiers), with JSON paths (`meta->>source`).'
 
 // Documentation only: the query engine reads the raw query string itself (parameters may repeat).
-const queryParam = (description: string) => z.union([z.string(), z.array(z.string())]).optional().openapi({ description })
+const queryParam = (description: string) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .openapi({ description })
 
 export const RowQueryParams = z.object({
   select: queryParam('Columns to return: `name,status`, renames `label:name`, casts `score::text`, JSON paths `meta->>source`.'),
@@ -104,9 +124,13 @@ export const RowPage = z
   })
   .openapi('RowPage')
 
-export const NewRows = z.union([z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown())).min(1).max(1000)]).openapi('NewRows', {
-  description: 'One row object or an array of up to 1000. A row may carry its own `id` (a UUID).',
-  example: [{ name: 'Ada', status: 'active', score: 92 }],
-})
+export const NewRows = z
+  .union([z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown())).min(1).max(1000)])
+  .openapi('NewRows', {
+    description: 'One row object or an array of up to 1000. A row may carry its own `id` (a UUID).',
+    example: [{ name: 'Ada', status: 'active', score: 92 }],
+  })
 
-export const RowPatch = z.record(z.string(), z.unknown()).openapi('RowPatch', { description: 'Values to change; other keys keep their values.', example: { status: 'won' } })
+export const RowPatch = z
+  .record(z.string(), z.unknown())
+  .openapi('RowPatch', { description: 'Values to change; other keys keep their values.', example: { status: 'won' } })

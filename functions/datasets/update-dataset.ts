@@ -32,9 +32,13 @@ export const registerUpdateDataset = (api: Api) =>
         const columns = body.columns ?? current.columns
         const misfit = await firstMisfitRow(tx, id, columns, body.open ?? current.open)
         if (misfit) {
-          throw new ApiError('validation_failed', `Invalid request: row ${misfit.id} ${misfit.problem} ("${misfit.column}"); change or delete it first.`, {
-            fields: [{ field: body.columns !== undefined ? 'columns' : 'open', message: `row ${misfit.id} does not fit` }],
-          })
+          throw new ApiError(
+            'validation_failed',
+            `Invalid request: row ${misfit.id} ${misfit.problem} ("${misfit.column}"); change or delete it first.`,
+            {
+              fields: [{ field: body.columns !== undefined ? 'columns' : 'open', message: `row ${misfit.id} does not fit` }],
+            },
+          )
         }
       }
       const changes = { ...body, ...(body.locked ? { locked: [...new Set(body.locked)] } : {}) }

@@ -18,7 +18,12 @@ export const updateRowsRoute = defineRoute({
   summary: 'Update the rows matching filters',
   description: 'Merges the given values into every row the filters match, and answers how many changed. Refused without a filter.',
   request: { params: DatasetParams, query: BulkQueryParams, body: { content: { 'application/json': { schema: RowPatch } } } },
-  responses: { 200: { description: 'How many rows changed', content: { 'application/json': { schema: dataOf(z.object({ updated: z.number().int() })) } } } },
+  responses: {
+    200: {
+      description: 'How many rows changed',
+      content: { 'application/json': { schema: dataOf(z.object({ updated: z.number().int() })) } },
+    },
+  },
 })
 
 export const registerUpdateRows = (api: Api) =>

@@ -22,7 +22,9 @@ export const createKeyRoute = defineRoute({
     'same time), and a test key (`ck_test_`) creates test keys only.',
   request: { body: { content: { 'application/json': { schema: CreateKeyBody } } } },
   errors: { 404: 'The agent named by `agent_id` does not exist for this credential' },
-  responses: { 201: { description: 'The new key, with its raw value', content: { 'application/json': { schema: dataOf(CreatedApiKey) } } } },
+  responses: {
+    201: { description: 'The new key, with its raw value', content: { 'application/json': { schema: dataOf(CreatedApiKey) } } },
+  },
 })
 
 export const registerCreateKey = (api: Api) =>
@@ -40,18 +42,23 @@ export const registerCreateKey = (api: Api) =>
     const created = await withTenant(tenantOf(c), async (tx) => {
       const missing = await scopesNotHeld(tx, scopes, p.scopes)
       if (missing.length > 0) {
-        throw new ApiError('insufficient_scope', `A key cannot grant the scope "${missing[0]}": the credential creating it does not hold it.`)
+        throw new ApiError(
+          'insufficient_scope',
+          `A key cannot grant the scope "${missing[0]}": the credential creating it does not hold it.`,
+        )
       }
-      return insertForAgent(issueKey(tx, {
-        orgId: p.orgId,
-        agentId,
-        mode,
-        name: body.name,
-        scopes,
-        expiresAt,
-        createdByKey: p.keyId,
-        createdByUser: p.userId,
-      }))
+      return insertForAgent(
+        issueKey(tx, {
+          orgId: p.orgId,
+          agentId,
+          mode,
+          name: body.name,
+          scopes,
+          expiresAt,
+          createdByKey: p.keyId,
+          createdByUser: p.userId,
+        }),
+      )
     })
     return c.json({ data: created }, 201)
   })

@@ -13,7 +13,7 @@ export const listKeysRoute = defineRoute({
   scope: 'keys:read',
   tags: ['API keys'],
   summary: 'List API keys',
-  description: 'Every key of the organisation (an agent key sees its own agent\'s keys only). Raw keys are never returned.',
+  description: "Every key of the organisation (an agent key sees its own agent's keys only). Raw keys are never returned.",
   responses: { 200: { description: 'The keys', content: { 'application/json': { schema: dataOf(z.array(ApiKey)) } } } },
 })
 

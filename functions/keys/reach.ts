@@ -7,7 +7,12 @@ import { findKey, scopesNotHeld, type KeyRow } from './queries.ts'
  * (404 otherwise) and holds no scope they lack (403 naming it). The policies refuse such a change too, but
  * would answer as if the key did not exist.
  */
-export async function keyWithinReach(tx: Tx, id: string, callerScopes: string[], doing: 'rotating' | 'revoking' | 'deleting'): Promise<KeyRow> {
+export async function keyWithinReach(
+  tx: Tx,
+  id: string,
+  callerScopes: string[],
+  doing: 'rotating' | 'revoking' | 'deleting',
+): Promise<KeyRow> {
   const key = await findKey(tx, id)
   if (!key) throw notFound('API key')
   const missing = await scopesNotHeld(tx, key.scopes, callerScopes)

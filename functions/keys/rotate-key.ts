@@ -19,11 +19,13 @@ export const rotateKeyRoute = defineRoute({
   description:
     'Issues a new key with the same name, agent and scopes, and ends the old one: at once, or after ' +
     '`grace_period_seconds` so deployments can switch over. The new raw key is returned once. The new key ' +
-    'keeps the old one\'s expiry, brought forward to the rotating key\'s own if that is earlier. A key can ' +
+    "keeps the old one's expiry, brought forward to the rotating key's own if that is earlier. A key can " +
     'rotate only keys whose every scope it holds, and a test key only test keys.',
   request: { params: KeyParams, body: { required: false, content: { 'application/json': { schema: RotateKeyBody } } } },
   errors: { 409: 'The key is revoked' },
-  responses: { 201: { description: 'The replacement key, with its raw value', content: { 'application/json': { schema: dataOf(CreatedApiKey) } } } },
+  responses: {
+    201: { description: 'The replacement key, with its raw value', content: { 'application/json': { schema: dataOf(CreatedApiKey) } } },
+  },
 })
 
 export const registerRotateKey = (api: Api) =>
@@ -38,7 +40,10 @@ export const registerRotateKey = (api: Api) =>
       if (!old) throw notFound('API key')
       if (old.status === 'revoked') throw new ApiError('conflict', 'This API key is revoked; a revoked key cannot be rotated.')
       if (p.mode === 'test' && old.mode !== 'test') {
-        throw new ApiError('insufficient_scope', 'A test key (ck_test_) can rotate test keys only: rotating issues a new key of the same mode.')
+        throw new ApiError(
+          'insufficient_scope',
+          'A test key (ck_test_) can rotate test keys only: rotating issues a new key of the same mode.',
+        )
       }
       const replacement = await issueKey(tx, {
         orgId: old.org_id,
@@ -58,7 +63,6 @@ export const registerRotateKey = (api: Api) =>
     forgetKey(id)
     return c.json({ data: created }, 201)
   })
-
 
 /** The old key's expiry, brought forward to the rotating credential's own when that comes first. */
 function replacementExpiry(old: { expires_at: string | null; expires_at_ts: Date | null }, rotatorExpiry: Date | null): string | null {

@@ -30,25 +30,43 @@ export const KeyParams = idParams('Key')
 export const CreateKeyBody = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
-    scopes: z.array(ScopeSchema).min(1).max(64).optional().openapi({ description: 'Defaults to the creator\'s own scopes.' }),
+    scopes: z.array(ScopeSchema).min(1).max(64).optional().openapi({ description: "Defaults to the creator's own scopes." }),
     permissions: z.array(ScopeSchema).min(1).max(64).optional().openapi({ description: 'Alias of `scopes`.' }),
-    agent_id: z.uuid().optional().openapi({ description: 'Bind the key to one agent: an agent key (ck_) instead of an organisation token (pk_).' }),
+    agent_id: z
+      .uuid()
+      .optional()
+      .openapi({ description: 'Bind the key to one agent: an agent key (ck_) instead of an organisation token (pk_).' }),
     mode: z.enum(['live', 'test']).optional().openapi({ description: 'Agent keys only: `ck_live_` (default) or `ck_test_`.' }),
     expires_at: z.iso.datetime({ offset: true }).optional(),
   })
   .refine((b) => !(b.scopes && b.permissions), { message: 'Give either "scopes" or "permissions", not both.', path: ['permissions'] })
-  .refine((b) => b.mode === undefined || b.agent_id !== undefined, { message: '"mode" applies to agent keys only; give "agent_id" too.', path: ['mode'] })
-  .refine((b) => b.expires_at === undefined || Date.parse(b.expires_at) > Date.now(), { message: 'Must be in the future.', path: ['expires_at'] })
+  .refine((b) => b.mode === undefined || b.agent_id !== undefined, {
+    message: '"mode" applies to agent keys only; give "agent_id" too.',
+    path: ['mode'],
+  })
+  .refine((b) => b.expires_at === undefined || Date.parse(b.expires_at) > Date.now(), {
+    message: 'Must be in the future.',
+    path: ['expires_at'],
+  })
   .openapi('CreateApiKey')
 
 export const RotateKeyBody = z
   .strictObject({
-    grace_period_seconds: z.number().int().min(0).max(7 * 24 * 3600).optional().openapi({
-      description: 'Keep the old key working this long (at most 7 days); by default it stops at once.',
-    }),
+    grace_period_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .optional()
+      .openapi({
+        description: 'Keep the old key working this long (at most 7 days); by default it stops at once.',
+      }),
   })
   .openapi('RotateApiKey')
 
 export const DeleteKeyQuery = z.object({
-  permanent: z.enum(['true', 'false']).optional().openapi({ description: '`true` deletes the record; otherwise the key is revoked and its record and history kept.' }),
+  permanent: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ description: '`true` deletes the record; otherwise the key is revoked and its record and history kept.' }),
 })

@@ -21,7 +21,7 @@ export const getMeRoute = defineRoute({
   scope: null,
   tags: ['Organisation'],
   summary: 'Describe the calling credential',
-  description: 'Any valid credential may ask: its organisation, agent, scopes, expiry and the organisation\'s rate-limit state.',
+  description: "Any valid credential may ask: its organisation, agent, scopes, expiry and the organisation's rate-limit state.",
   responses: { 200: { description: 'The credential', content: { 'application/json': { schema: dataOf(Me) } } } },
 })
 

@@ -13,7 +13,7 @@ export const getOrgRoute = defineRoute({
   scope: 'org:read',
   tags: ['Organisation'],
   summary: 'Get your organisation',
-  errors: { 404: 'The credential\'s organisation no longer exists' },
+  errors: { 404: "The credential's organisation no longer exists" },
   responses: { 200: { description: 'The organisation', content: { 'application/json': { schema: dataOf(Organisation) } } } },
 })
 

@@ -15,7 +15,7 @@ export const updateOrgRoute = defineRoute({
   tags: ['Organisation'],
   summary: 'Rename your organisation',
   request: { body: { content: { 'application/json': { schema: UpdateOrgBody } } } },
-  errors: { 404: 'The credential\'s organisation no longer exists' },
+  errors: { 404: "The credential's organisation no longer exists" },
   responses: { 200: { description: 'The updated organisation', content: { 'application/json': { schema: dataOf(Organisation) } } } },
 })
 

@@ -48,10 +48,12 @@ const maxErrorChars = 1000
  * them. Postgres refuses NUL in text and in jsonb, and one refused value must not cost a batch its record.
  */
 export function storableText(text: string, maxChars: number): string {
-  return text
-    .slice(0, maxChars)
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters replaced
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+  return (
+    text
+      .slice(0, maxChars)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters replaced
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+  )
 }
 
 /** Sends one claimed delivery and says how it ended and what comes next. */
@@ -74,7 +76,8 @@ async function attempt(d: Claimed, transport: Transport, timeoutMs: number): Pro
     const res = await transport({ url: d.url, headers, body: d.body, timeoutMs })
     status = res.status
     body = storableText(res.body, keptBodyBytes)
-    if (status >= 300 && status < 400) error = `Redirect (${status}) to ${storableText(res.headers.get('location') ?? 'nowhere', 500)} not followed`
+    if (status >= 300 && status < 400)
+      error = `Redirect (${status}) to ${storableText(res.headers.get('location') ?? 'nowhere', 500)} not followed`
     else if (status < 200 || status >= 300) error = `Receiver answered ${status}`
     retryAfter = retryAfterSeconds(res.headers.get('retry-after'), started)
   } catch (e) {

@@ -14,7 +14,7 @@ export const endpointHealthRoute = defineRoute({
   tags: ['Webhooks'],
   summary: 'Endpoint health',
   description: 'Per endpoint, over the last 24 hours: success rate, p50/p95 latency, failures since the last success, and its state.',
-  responses: { 200: { description: 'Each endpoint\'s health', content: { 'application/json': { schema: dataOf(z.array(Health)) } } } },
+  responses: { 200: { description: "Each endpoint's health", content: { 'application/json': { schema: dataOf(z.array(Health)) } } } },
 })
 
 export const registerEndpointHealth = (api: Api) =>

@@ -11,8 +11,12 @@ export function refuseUnreachableUrl(url: string) {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '')
   const literal = /^[\d.]+$/.test(host) || host.includes(':')
   if ((literal && isPrivateAddress(host)) || host === 'localhost' || host.endsWith('.localhost')) {
-    throw new ApiError('validation_failed', `Invalid request: url: ${host} is a private, loopback or link-local address, which webhooks may not reach.`, {
-      fields: [{ field: 'url', message: 'private, loopback or link-local address' }],
-    })
+    throw new ApiError(
+      'validation_failed',
+      `Invalid request: url: ${host} is a private, loopback or link-local address, which webhooks may not reach.`,
+      {
+        fields: [{ field: 'url', message: 'private, loopback or link-local address' }],
+      },
+    )
   }
 }

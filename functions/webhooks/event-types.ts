@@ -17,7 +17,7 @@ const rowEvent = (extra: Record<string, unknown> = {}) => ({
 })
 const key = {
   type: 'object',
-  description: 'The key\'s record; never the key itself.',
+  description: "The key's record; never the key itself.",
   properties: {
     id: uuid,
     name: { type: 'string' },
@@ -37,11 +37,19 @@ const keyEvent = { type: 'object', properties: { key }, required: ['key'] }
 
 export const eventTypes = [
   { type: 'dataset.row.created', description: 'A row was inserted into a dataset.', schema: rowEvent() },
-  { type: 'dataset.row.updated', description: 'A row of a dataset changed; `previous` is the row before.', schema: rowEvent({ previous: row }) },
+  {
+    type: 'dataset.row.updated',
+    description: 'A row of a dataset changed; `previous` is the row before.',
+    schema: rowEvent({ previous: row }),
+  },
   { type: 'dataset.row.deleted', description: 'A row was deleted from a dataset; `row` is the row as it was.', schema: rowEvent() },
   { type: 'api_key.created', description: 'An API key was created.', schema: keyEvent },
   { type: 'api_key.revoked', description: 'An API key was revoked.', schema: keyEvent },
-  { type: 'api_key.rotated', description: 'An API key was replaced by a new one; `key.rotated_from` is the old key\'s id.', schema: keyEvent },
+  {
+    type: 'api_key.rotated',
+    description: "An API key was replaced by a new one; `key.rotated_from` is the old key's id.",
+    schema: keyEvent,
+  },
   {
     type: 'webhook.test',
     description: 'Sent by POST /webhooks/{id}/test to that endpoint alone.',
@@ -49,7 +57,8 @@ export const eventTypes = [
   },
   {
     type: 'webhook.endpoint.disabled',
-    description: 'An endpoint was disabled (it answered 410 Gone, or failed every delivery for five days); sent to the organisation\'s other endpoints.',
+    description:
+      "An endpoint was disabled (it answered 410 Gone, or failed every delivery for five days); sent to the organisation's other endpoints.",
     schema: {
       type: 'object',
       properties: { endpoint_id: uuid, url: { type: 'string' }, reason: { type: 'string', enum: ['gone', 'failing'] } },

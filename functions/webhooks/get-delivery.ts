@@ -14,7 +14,7 @@ export const getDeliveryRoute = defineRoute({
   tags: ['Webhooks'],
   summary: 'Get a delivery with its attempts',
   description:
-    'The event, the delivery\'s state and every attempt: status code, the error by category, latency and, once the endpoint ' +
+    "The event, the delivery's state and every attempt: status code, the error by category, latency and, once the endpoint " +
     'is verified (has answered a 2xx at its current URL), the first 2 KB of the answer.',
   request: { params: DeliveryParams },
   responses: { 200: { description: 'The delivery', content: { 'application/json': { schema: dataOf(DeliveryDetail) } } } },

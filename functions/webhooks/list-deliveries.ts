@@ -31,5 +31,11 @@ export const registerListDeliveries = (api: Api) =>
     const rows = await withTenant(tenantOf(c), (tx) =>
       listDeliveries(tx, { limit: q.limit, cursor: q.cursor, status: q.status, endpointId: q.endpoint_id, inboxId: q.inbox_id }),
     )
-    return c.json(pageOf(rows.map((row) => ({ ...row, position: `${row.created_at}_${row.id}` })), q.limit), 200)
+    return c.json(
+      pageOf(
+        rows.map((row) => ({ ...row, position: `${row.created_at}_${row.id}` })),
+        q.limit,
+      ),
+      200,
+    )
   })

@@ -13,7 +13,7 @@ export const listEndpointsRoute = defineRoute({
   scope: 'webhooks:read',
   tags: ['Webhooks'],
   summary: 'List webhook endpoints',
-  description: 'The organisation\'s endpoints (an agent key sees its own agent\'s). Secrets are never listed.',
+  description: "The organisation's endpoints (an agent key sees its own agent's). Secrets are never listed.",
   responses: { 200: { description: 'The endpoints', content: { 'application/json': { schema: dataOf(z.array(Endpoint)) } } } },
 })
 

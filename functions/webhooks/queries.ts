@@ -108,7 +108,11 @@ export async function rotateSecret(tx: Tx, id: string, secret: string): Promise<
 }
 
 /** Queues a `webhook.test` event for one endpoint; the fan-out trigger makes its delivery. */
-export async function queueTestEvent(tx: Tx, endpoint: { id: string; agent_id: string | null }, orgId: string): Promise<{ event_id: string; delivery_id: string }> {
+export async function queueTestEvent(
+  tx: Tx,
+  endpoint: { id: string; agent_id: string | null },
+  orgId: string,
+): Promise<{ event_id: string; delivery_id: string }> {
   const [event] = await tx<{ id: string }[]>`
     insert into agentry.events (org_id, agent_id, type, data, endpoint_id)
     values (${orgId}, ${endpoint.agent_id}, 'webhook.test',
@@ -171,7 +175,14 @@ export async function listDeliveries(
 
 export interface DeliveryDetailRow extends DeliveryRow {
   event: { id: string; type: string; created_at: string; org_id: string; data: unknown }
-  attempts: { attempt: number; started_at: string; status_code: number | null; error: string | null; latency_ms: number; response_body: string | null }[]
+  attempts: {
+    attempt: number
+    started_at: string
+    status_code: number | null
+    error: string | null
+    latency_ms: number
+    response_body: string | null
+  }[]
 }
 
 /**

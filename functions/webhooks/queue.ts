@@ -187,7 +187,7 @@ export interface Outcome {
 }
 
 /** What an attempt is recorded with when its own outcome could not be stored. */
-export const unrecordableError = 'The receiver\'s answer could not be stored'
+export const unrecordableError = "The receiver's answer could not be stored"
 
 /**
  * Records attempts, a batch in one statement. Should that fail, each is recorded on its own, so that one
@@ -210,7 +210,9 @@ export async function recordOutcomes(sql: Sql, outcomes: Outcome[]): Promise<unk
           errors.push(single)
         }
       }
-      await recordBatch(sql, [{ ...o, response_body: null, error: o.error === null ? null : unrecordableError }]).catch((e) => errors.push(e))
+      await recordBatch(sql, [{ ...o, response_body: null, error: o.error === null ? null : unrecordableError }]).catch((e) =>
+        errors.push(e),
+      )
     }
     return errors
   }

@@ -17,7 +17,10 @@ export const recoverEndpointRoute = defineRoute({
   description: 'Puts every failed or dead delivery of this endpoint created since `since` back in the queue, due now.',
   request: { params: EndpointParams, body: { content: { 'application/json': { schema: RecoverBody } } } },
   responses: {
-    202: { description: 'How many were queued', content: { 'application/json': { schema: dataOf(z.object({ queued: z.number().int() })) } } },
+    202: {
+      description: 'How many were queued',
+      content: { 'application/json': { schema: dataOf(z.object({ queued: z.number().int() })) } },
+    },
   },
 })
 

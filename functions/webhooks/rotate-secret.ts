@@ -13,12 +13,14 @@ export const rotateSecretRoute = defineRoute({
   path: '/webhooks/{id}/rotate-secret',
   scope: 'webhooks:write',
   tags: ['Webhooks'],
-  summary: 'Rotate an endpoint\'s signing secret',
+  summary: "Rotate an endpoint's signing secret",
   description:
     'Issues a new secret, returned once. For 24 hours deliveries carry two signatures in each signature header, ' +
     'one by the new secret and one by the old, so receivers can switch over; then the new one alone.',
   request: { params: EndpointParams },
-  responses: { 200: { description: 'The endpoint, with its new secret', content: { 'application/json': { schema: dataOf(EndpointWithSecret) } } } },
+  responses: {
+    200: { description: 'The endpoint, with its new secret', content: { 'application/json': { schema: dataOf(EndpointWithSecret) } } },
+  },
 })
 
 export const registerRotateSecret = (api: Api) =>

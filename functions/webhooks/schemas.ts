@@ -14,20 +14,29 @@ export const Endpoint = z
     enabled: z.boolean(),
     disabled_reason: z.enum(['gone', 'failing', 'manual']).nullable().openapi({ description: 'Why the endpoint is disabled, when it is.' }),
     disabled_at: z.string().nullable(),
-    verified_at: z.string().nullable().openapi({
-      description:
-        'When the endpoint, at its current URL, first answered a delivery with a 2xx. Until then the delivery log ' +
-        'shows its answers\' status codes and generic errors only, never their bodies; a new URL starts over.',
-    }),
+    verified_at: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          'When the endpoint, at its current URL, first answered a delivery with a 2xx. Until then the delivery log ' +
+          "shows its answers' status codes and generic errors only, never their bodies; a new URL starts over.",
+      }),
     agent_id: z.uuid().nullable(),
-    previous_secret_expires_at: z.string().nullable().openapi({ description: 'Until then, the secret before the last rotation signs too.' }),
+    previous_secret_expires_at: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Until then, the secret before the last rotation signs too.' }),
     created_at: z.string(),
     updated_at: z.string(),
   })
   .openapi('WebhookEndpoint')
 
 export const EndpointWithSecret = Endpoint.extend({
-  secret: z.string().openapi({ description: 'The signing secret (`whsec_…`). Shown on creation and rotation only.', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
+  secret: z.string().openapi({
+    description: 'The signing secret (`whsec_…`). Shown on creation and rotation only.',
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  }),
 }).openapi('WebhookEndpointWithSecret')
 
 export const EndpointParams = idParams('Endpoint')
@@ -62,7 +71,7 @@ export const CreateEndpointBody = z
     description: z.string().max(500).nullable().optional(),
     filters: Filters.optional(),
     enabled: z.boolean().optional(),
-    agent_id: z.uuid().optional().openapi({ description: 'Hear one agent\'s events only. An agent key\'s endpoint always does.' }),
+    agent_id: z.uuid().optional().openapi({ description: "Hear one agent's events only. An agent key's endpoint always does." }),
   })
   .openapi('CreateWebhookEndpoint')
 
@@ -77,7 +86,9 @@ export const UpdateEndpointBody = z
   .openapi('UpdateWebhookEndpoint')
 
 export const RecoverBody = z
-  .strictObject({ since: z.iso.datetime({ offset: true }).openapi({ description: 'Re-deliver every failed or dead delivery created since then.' }) })
+  .strictObject({
+    since: z.iso.datetime({ offset: true }).openapi({ description: 'Re-deliver every failed or dead delivery created since then.' }),
+  })
   .openapi('RecoverWebhookEndpoint')
 
 export const Delivery = z
@@ -88,7 +99,10 @@ export const Delivery = z
     event_type: z.string(),
     status: z.enum(deliveryStatuses),
     attempt_count: z.number().int(),
-    last_error: z.string().nullable().openapi({ description: 'Why the last attempt failed, by category (see `WebhookAttempt.error`); null after a success.' }),
+    last_error: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Why the last attempt failed, by category (see `WebhookAttempt.error`); null after a success.' }),
     last_status_code: z.number().int().nullable(),
     delivery_latency_ms: z.number().int().nullable().openapi({ description: 'From the event to its delivery.' }),
     next_retry_at: z.string().nullable(),
@@ -148,7 +162,10 @@ export const Health = z
     state: z.enum(['healthy', 'failing', 'disabled', 'idle']),
     enabled: z.boolean(),
     attempts_24h: z.number().int(),
-    success_rate: z.number().nullable().openapi({ description: 'Share of the last 24 h\'s attempts answered with a 2xx; null without attempts.' }),
+    success_rate: z
+      .number()
+      .nullable()
+      .openapi({ description: "Share of the last 24 h's attempts answered with a 2xx; null without attempts." }),
     latency_p50_ms: z.number().nullable(),
     latency_p95_ms: z.number().nullable(),
     consecutive_failures: z.number().int(),

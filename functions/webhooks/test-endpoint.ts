@@ -14,7 +14,8 @@ export const testEndpointRoute = defineRoute({
   scope: 'webhooks:write',
   tags: ['Webhooks'],
   summary: 'Send a test event',
-  description: 'Queues a `webhook.test` event to this endpoint alone (even a disabled one). Follow it with GET /webhooks/deliveries/{delivery_id}.',
+  description:
+    'Queues a `webhook.test` event to this endpoint alone (even a disabled one). Follow it with GET /webhooks/deliveries/{delivery_id}.',
   request: { params: EndpointParams },
   responses: {
     202: {

@@ -25,7 +25,11 @@ export const registerUpdateEndpoint = (api: Api) =>
     const body = c.req.valid('json')
     if (body.url) refuseUnreachableUrl(body.url)
     const endpoint = await withTenant(tenantOf(c), (tx) =>
-      updateEndpoint(tx, id, { ...body, events: body.events && [...new Set(body.events)], filters: body.filters as Record<string, string> | undefined }),
+      updateEndpoint(tx, id, {
+        ...body,
+        events: body.events && [...new Set(body.events)],
+        filters: body.filters as Record<string, string> | undefined,
+      }),
     )
     if (!endpoint) throw notFound('Webhook endpoint')
     return c.json({ data: endpoint }, 200)

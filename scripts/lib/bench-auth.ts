@@ -78,7 +78,14 @@ export async function measureRevocation(sql: postgres.Sql, apiA: string, apiB: s
   const fromRequest: number[] = []
   let admittedAfter = 0
   for (let i = 0; i < trials; i++) {
-    const victim = await issueKey(sql, { orgId: org.id, agentId: null, mode: null, name: `victim ${i + 1}`, scopes: ['*'], expiresAt: null })
+    const victim = await issueKey(sql, {
+      orgId: org.id,
+      agentId: null,
+      mode: null,
+      name: `victim ${i + 1}`,
+      scopes: ['*'],
+      expiresAt: null,
+    })
     const warm = await fetch(`${apiB}/me`, { headers: { authorization: `Bearer ${victim.key}` } })
     if (warm.status !== 200) throw new Error(`revocation: the new key was refused on B (${warm.status})`)
     const load = keepCalling(`${apiB}/me`, victim.key, 4)

@@ -11,7 +11,8 @@ export async function startBenchModel(): Promise<{ baseUrl: string; close(): Pro
     req.resume()
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })
-      for (let i = 0; i < 20; i++) res.write(`data: ${JSON.stringify({ model: 'bench', choices: [{ index: 0, delta: { content: `word${i} ` } }] })}\n\n`)
+      for (let i = 0; i < 20; i++)
+        res.write(`data: ${JSON.stringify({ model: 'bench', choices: [{ index: 0, delta: { content: `word${i} ` } }] })}\n\n`)
       res.write(`data: ${JSON.stringify({ model: 'bench', choices: [], usage: { prompt_tokens: 20, completion_tokens: 20 } })}\n\n`)
       res.end('data: [DONE]\n\n')
     })
@@ -20,11 +21,18 @@ export async function startBenchModel(): Promise<{ baseUrl: string; close(): Pro
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 
-interface Timing { firstMs: number; totalMs: number }
+interface Timing {
+  firstMs: number
+  totalMs: number
+}
 
 /** Sends one request and times the first chunk holding `marker`, and the end of the body. */
 async function timed(url: string, init: RequestInit, marker: string): Promise<Timing> {
@@ -52,15 +60,34 @@ export interface ChatFigures {
   added_ttft_p50_ms: number
 }
 
-export async function benchChat(apiBase: string, key: string, agentId: string, modelBaseUrl: string, requests: number): Promise<ChatFigures> {
+export async function benchChat(
+  apiBase: string,
+  key: string,
+  agentId: string,
+  modelBaseUrl: string,
+  requests: number,
+): Promise<ChatFigures> {
   const direct: Timing[] = []
   const api: Timing[] = []
-  const body = JSON.stringify({ model: 'bench', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Hello' }] })
+  const body = JSON.stringify({
+    model: 'bench',
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: 'Hello' }],
+  })
   for (let i = 0; i < requests + 10; i++) {
-    const d = await timed(`${modelBaseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }, '"content"')
+    const d = await timed(
+      `${modelBaseUrl}/chat/completions`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body },
+      '"content"',
+    )
     const a = await timed(
       `${apiBase}/chat/${agentId}`,
-      { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ message: `Hello ${i}`, stream: true }) },
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ message: `Hello ${i}`, stream: true }),
+      },
       'event: message.delta',
     )
     // The first ten warm up connections and plans.
@@ -73,7 +100,20 @@ export async function benchChat(apiBase: string, key: string, agentId: string, m
     const s = [...values].sort((x, y) => x - y)
     return Math.round(s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)] * 100) / 100
   }
-  const summary = (t: Timing[]) => ({ ttft_p50_ms: at(t.map((x) => x.firstMs), 0.5), ttft_p99_ms: at(t.map((x) => x.firstMs), 0.99), total_p50_ms: at(t.map((x) => x.totalMs), 0.5) })
+  const summary = (t: Timing[]) => ({
+    ttft_p50_ms: at(
+      t.map((x) => x.firstMs),
+      0.5,
+    ),
+    ttft_p99_ms: at(
+      t.map((x) => x.firstMs),
+      0.99,
+    ),
+    total_p50_ms: at(
+      t.map((x) => x.totalMs),
+      0.5,
+    ),
+  })
   const d = summary(direct)
   const a = summary(api)
   return { requests, direct: d, api: a, added_ttft_p50_ms: Math.round((a.ttft_p50_ms - d.ttft_p50_ms) * 100) / 100 }

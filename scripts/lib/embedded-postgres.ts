@@ -120,7 +120,9 @@ export function postgresAccount(): Account {
       execFileSync('useradd', ['-g', 'postgres', 'postgres'], { stdio: 'ignore' })
       return lookup()
     } catch {
-      throw new Error('PostgreSQL cannot run as root, and no user `postgres` exists or could be made: create one (useradd postgres), or run as another user.')
+      throw new Error(
+        'PostgreSQL cannot run as root, and no user `postgres` exists or could be made: create one (useradd postgres), or run as another user.',
+      )
     }
   }
 }
@@ -175,7 +177,9 @@ export function reachableBinaries(installed: Binaries, account: Account, cacheRo
 
 function checked(binaries: Binaries, account: Account): Binaries {
   if (!canReach(binaries.home, account)) {
-    throw new Error(`The user postgres cannot reach ${binaries.home}: let others enter the folders above it (chmod o+x), or set TMPDIR to a folder it can reach.`)
+    throw new Error(
+      `The user postgres cannot reach ${binaries.home}: let others enter the folders above it (chmod o+x), or set TMPDIR to a folder it can reach.`,
+    )
   }
   return binaries
 }
@@ -189,12 +193,15 @@ export function reachableDataDir(dataDir: string, account: Account, elsewhere = 
   let dir = fs.existsSync(dataDir) ? fs.realpathSync(dataDir) : dataDir
   if (!canReach(path.dirname(dir), account)) {
     if (fs.existsSync(dataDir)) {
-      throw new Error(`The user postgres cannot reach the database folder ${dir}: move it out of private folders, or remove it to start afresh.`)
+      throw new Error(
+        `The user postgres cannot reach the database folder ${dir}: move it out of private folders, or remove it to start afresh.`,
+      )
     }
     dir = path.join(elsewhere, `agentry-postgres-data-${crypto.createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`)
     fs.mkdirSync(path.dirname(dataDir), { recursive: true })
     fs.symlinkSync(dir, dataDir)
-    if (!canReach(path.dirname(dir), account)) throw new Error(`The user postgres cannot reach ${path.dirname(dir)}: set TMPDIR to a folder it can reach.`)
+    if (!canReach(path.dirname(dir), account))
+      throw new Error(`The user postgres cannot reach ${path.dirname(dir)}: set TMPDIR to a folder it can reach.`)
   }
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
   fs.chownSync(dir, account.uid, account.gid)

@@ -16,7 +16,8 @@ export function nodeTransport(options: { allowPrivate: boolean }): Transport {
     dns.lookup(hostname, { all: true, verbatim: true }, (error, addresses) => {
       if (error) return callback(error)
       const allowed = addresses.filter((a) => allowPrivate || !isPrivateAddress(a.address))
-      if (allowed.length === 0) return callback(Object.assign(new Error(`${hostname} resolves only to private addresses`), { code: 'EPRIVATE' }))
+      if (allowed.length === 0)
+        return callback(Object.assign(new Error(`${hostname} resolves only to private addresses`), { code: 'EPRIVATE' }))
       if (opts.all) callback(null, allowed)
       else callback(null, allowed[0].address, allowed[0].family)
     })
@@ -29,7 +30,8 @@ export function nodeTransport(options: { allowPrivate: boolean }): Transport {
   return (request) =>
     new Promise((resolve, reject) => {
       const url = new URL(request.url)
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') return reject(new OutboundError('blocked', `Only http and https URLs are delivered to, not ${url.protocol}`))
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        return reject(new OutboundError('blocked', `Only http and https URLs are delivered to, not ${url.protocol}`))
       const host = url.hostname.replace(/^\[|\]$/g, '')
       // An IP address is connected to without a lookup: check it here.
       if (net.isIP(host) && !allowPrivate && isPrivateAddress(host)) {
@@ -62,7 +64,11 @@ export function nodeTransport(options: { allowPrivate: boolean }): Transport {
             finish(() =>
               resolve({
                 status: res.statusCode ?? 0,
-                headers: new Headers(Object.entries(res.headers).flatMap(([k, v]): [string, string][] => (v === undefined ? [] : [[k, Array.isArray(v) ? v.join(', ') : v]]))),
+                headers: new Headers(
+                  Object.entries(res.headers).flatMap(([k, v]): [string, string][] =>
+                    v === undefined ? [] : [[k, Array.isArray(v) ? v.join(', ') : v]],
+                  ),
+                ),
                 body: Buffer.concat(chunks).subarray(0, keptBodyBytes).toString('utf8'),
               }),
             )

@@ -59,7 +59,7 @@ describe('the per-organisation cap on requests in flight', () => {
     expect((await api.call('GET', '/me', { key })).status).toBe(200)
   })
 
-  it('takes the cap from the organisation\'s plan', async () => {
+  it("takes the cap from the organisation's plan", async () => {
     const t = await createTenant()
     await givePlan(t, { maxConcurrentRequests: 2 })
     const key = await t.key()
@@ -127,7 +127,7 @@ describe('the per-organisation cap on requests in flight', () => {
   })
 })
 
-describe('an organisation\'s turns at row queries', () => {
+describe("an organisation's turns at row queries", () => {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
   /** Another organisation with a request in flight in this process, until the returned release. */
   const neighbour = () => enterOrganisation(crypto.randomUUID(), 1)!

@@ -36,7 +36,12 @@ async function expectOfflineDocs(pageUrl: string) {
     expect(await res.text()).toBe(installed.files[name])
   }
   // The bundle's banner points at its licence notices beside it.
-  const notices = await fetch(new URL('swagger-ui-bundle.js.LICENSE.txt', urls.find((u) => u.pathname.endsWith('.js'))))
+  const notices = await fetch(
+    new URL(
+      'swagger-ui-bundle.js.LICENSE.txt',
+      urls.find((u) => u.pathname.endsWith('.js')),
+    ),
+  )
   expect(notices.status).toBe(200)
   expect(await notices.text()).toBe(installed.files['swagger-ui-bundle.js.LICENSE.txt'])
 
@@ -63,23 +68,35 @@ describe('the /docs page', () => {
 
     // Debian's chromium, where installed. Every host but loopback goes to a proxy that is not there, so the
     // page renders with no network, as on an air-gapped server.
-    it.skipIf(!fs.existsSync(chromium))('renders every operation in headless Chromium with the network blocked', async () => {
-      const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'agentry-chromium-'))
-      try {
-        const { stdout } = await promisify(execFile)(
-          chromium,
-          ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, '--proxy-server=http://127.0.0.1:9',
-            '--virtual-time-budget=15000', '--dump-dom', `${api.base}/docs`],
-          { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
-        )
-        const rendered = new Set([...stdout.matchAll(/class="opblock-summary-path" data-path="([^"]+)"/g)].map((m) => m[1]))
-        const documented = Object.keys((await api.call('GET', '/openapi.json')).body.paths)
-        expect(documented.length).toBeGreaterThan(10)
-        expect([...rendered].sort()).toEqual([...documented].sort())
-      } finally {
-        fs.rmSync(profile, { recursive: true, force: true })
-      }
-    }, 90_000)
+    it.skipIf(!fs.existsSync(chromium))(
+      'renders every operation in headless Chromium with the network blocked',
+      async () => {
+        const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'agentry-chromium-'))
+        try {
+          const { stdout } = await promisify(execFile)(
+            chromium,
+            [
+              '--headless',
+              '--no-sandbox',
+              '--disable-gpu',
+              `--user-data-dir=${profile}`,
+              '--proxy-server=http://127.0.0.1:9',
+              '--virtual-time-budget=15000',
+              '--dump-dom',
+              `${api.base}/docs`,
+            ],
+            { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+          )
+          const rendered = new Set([...stdout.matchAll(/class="opblock-summary-path" data-path="([^"]+)"/g)].map((m) => m[1]))
+          const documented = Object.keys((await api.call('GET', '/openapi.json')).body.paths)
+          expect(documented.length).toBeGreaterThan(10)
+          expect([...rendered].sort()).toEqual([...documented].sort())
+        } finally {
+          fs.rmSync(profile, { recursive: true, force: true })
+        }
+      },
+      90_000,
+    )
 
     it('answers an asset of another swagger-ui version with 404 not_found', async () => {
       const res = await fetch(`${api.base}/docs/swagger-ui-dist@0.0.1/swagger-ui.css`)

@@ -21,7 +21,11 @@ describe('the error envelope', () => {
 
   it('answers malformed JSON with 400 and says so', async () => {
     const t = await createTenant()
-    const res = await api.call('POST', '/agent/api-keys', { key: await t.key(), rawBody: '{"name": ', headers: { 'content-type': 'application/json' } })
+    const res = await api.call('POST', '/agent/api-keys', {
+      key: await t.key(),
+      rawBody: '{"name": ',
+      headers: { 'content-type': 'application/json' },
+    })
     expect(res.status).toBe(400)
     expect(res.body.error).toEqual({ code: 'bad_request', message: 'Malformed JSON in request body.' })
   })
@@ -88,7 +92,14 @@ describe('errors PostgreSQL raises on input', () => {
   }
 
   it('answers every data exception with 400 validation_failed in our own words', async () => {
-    for (const statement of ['select 1 / 0', "select 'x' like '\\'", "select 'a' ~ '('", "select '1e-20000'::numeric", "select '2026-13-45'::date", "select '{'::json"]) {
+    for (const statement of [
+      'select 1 / 0',
+      "select 'x' like '\\'",
+      "select 'a' ~ '('",
+      "select '1e-20000'::numeric",
+      "select '2026-13-45'::date",
+      "select '{'::json",
+    ]) {
       const error = fromDatabaseError(await raised(statement))
       expect(error?.status, statement).toBe(400)
       expect(error?.code, statement).toBe('validation_failed')
@@ -102,13 +113,13 @@ describe('errors PostgreSQL raises on input', () => {
     expect(error?.toJSON()).toEqual({ error: { code: 'bad_request', message: 'The request is too large or too complex to process.' } })
   })
 
-  it('leaves an error that is not the request\'s to be logged as internal', async () => {
+  it("leaves an error that is not the request's to be logged as internal", async () => {
     expect(fromDatabaseError(await raised('select * from no_such_table'))).toBeNull()
   })
 })
 
 describe('how errors are documented', () => {
-  it('gives each status one shared schema whose code is one of that status\'s codes', () => {
+  it("gives each status one shared schema whose code is one of that status's codes", () => {
     expect(codesOf(404)).toEqual(['not_found', 'row_not_found'])
     expect(codesOf(409)).toEqual(['conflict'])
     expect(errorBody(409)).toBe(errorBody(409))
@@ -120,7 +131,7 @@ describe('how errors are documented', () => {
     expect(documentedError(409, 'The key is revoked').description).toBe('The key is revoked (`conflict`).')
   })
 
-  it('declares the statuses a route\'s shape implies, and those it lists, on the route itself', () => {
+  it("declares the statuses a route's shape implies, and those it lists, on the route itself", () => {
     const statuses = (route: { responses: object }) => Object.keys(route.responses).map(Number)
     // No input, no scope, no path parameters, no body: only what any credential check and any request can meet
     // (400 included: a user token's X-Org-Id can be malformed).

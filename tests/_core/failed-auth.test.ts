@@ -102,7 +102,7 @@ describe('failed authentications per source address', () => {
     })
   })
 
-  describe('without a trusted proxy, by the connection\'s own address', () => {
+  describe("without a trusted proxy, by the connection's own address", () => {
     beforeAll(() => {
       delete process.env.TRUST_PROXY
     })

@@ -9,11 +9,23 @@ interface Held extends CredentialTags {
   name: string
 }
 
-const held = (name: string, tags: Partial<CredentialTags> = {}): Held => ({ name, orgId: 'org-1', plan: 'free', keyId: null, userId: null, ...tags })
+const held = (name: string, tags: Partial<CredentialTags> = {}): Held => ({
+  name,
+  orgId: 'org-1',
+  plan: 'free',
+  keyId: null,
+  userId: null,
+  ...tags,
+})
 
 function cacheWithClock(options: { maxEntries?: number; heardTtlMs?: number | null; unheardTtlMs?: number } = {}) {
   let now = 1_000_000
-  const cache = new CredentialCache<Held>({ maxEntries: options.maxEntries ?? 100, heardTtlMs: options.heardTtlMs ?? null, unheardTtlMs: options.unheardTtlMs ?? 2000, now: () => now })
+  const cache = new CredentialCache<Held>({
+    maxEntries: options.maxEntries ?? 100,
+    heardTtlMs: options.heardTtlMs ?? null,
+    unheardTtlMs: options.unheardTtlMs ?? 2000,
+    now: () => now,
+  })
   return { cache, advance: (ms: number) => (now += ms) }
 }
 
@@ -116,7 +128,7 @@ describe('the credential cache', () => {
 })
 
 describe('the credential change notices', () => {
-  it('name a key\'s revocation, scope and expiry changes, an organisation\'s limit and a membership, but not usage counts', async () => {
+  it("name a key's revocation, scope and expiry changes, an organisation's limit and a membership, but not usage counts", async () => {
     const t = await createTenant()
     const { id } = await t.keyWithId()
     const notices: string[] = []
@@ -143,14 +155,15 @@ describe('the credential change notices', () => {
   })
 })
 
-describe('the request path\'s functions', () => {
+describe("the request path's functions", () => {
   it('are not callable as a tenant', async () => {
     const t = await createTenant()
     const calls = [
       (tx: postgres.TransactionSql) => tx`select * from agentry.verify_key(${new Uint8Array(32)}, '{}')`,
       (tx: postgres.TransactionSql) => tx`select * from agentry.verify_member(${crypto.randomUUID()}, null, '{}')`,
       (tx: postgres.TransactionSql) => tx`select * from agentry.lease_rate_tokens(${t.org.id}, 1000000, 1000, 0, null)`,
-      (tx: postgres.TransactionSql) => tx`select agentry.return_rate_tokens(${[t.org.id]}::uuid[], ${[new Date().toISOString()]}::timestamptz[], '{1000}')`,
+      (tx: postgres.TransactionSql) =>
+        tx`select agentry.return_rate_tokens(${[t.org.id]}::uuid[], ${[new Date().toISOString()]}::timestamptz[], '{1000}')`,
       (tx: postgres.TransactionSql) => tx`select agentry.record_key_usage('{}', '{}', '{}')`,
     ]
     for (const call of calls) {

@@ -31,7 +31,7 @@ async function timeCalls(key: string, path: string, count: number, into: number[
 }
 
 describe('a noisy neighbour', () => {
-  it('keeps tenant B\'s p99 within 2× while tenant A saturates slow row queries', async () => {
+  it("keeps tenant B's p99 within 2× while tenant A saturates slow row queries", async () => {
     const a = await createTenant()
     const b = await createTenant()
     const keyA = await a.key()

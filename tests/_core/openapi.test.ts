@@ -74,7 +74,9 @@ describe('the OpenAPI document', () => {
       }
       for (const status of ['401', '429', '500']) expect(op.responses[status], `${method} ${path} ${status}`).toBeDefined()
       for (const [status, response] of Object.entries(op.responses as Record<string, any>).filter(([status]) => Number(status) >= 400)) {
-        expect(response.content['application/json'].schema.$ref, `${method} ${path} ${status}`).toMatch(/^#\/components\/schemas\/\w+Error$/)
+        expect(response.content['application/json'].schema.$ref, `${method} ${path} ${status}`).toMatch(
+          /^#\/components\/schemas\/\w+Error$/,
+        )
       }
     }
   })

@@ -61,16 +61,19 @@ describe('the organisation rate limit', () => {
     for (let i = 0; i < 7; i++) statuses.push((await callApi(servers[1].base, 'GET', '/me', { key })).status)
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429])
     // Usage is written within a second of the calls, and only the admitted ones count.
-    await vi.waitFor(async () => {
-      const [row] = await serviceSql()`select call_count::int as calls from agentry.api_keys where id = ${id}`
-      expect(row.calls).toBe(5)
-    }, { timeout: 3000, interval: 100 })
+    await vi.waitFor(
+      async () => {
+        const [row] = await serviceSql()`select call_count::int as calls from agentry.api_keys where id = ${id}`
+        expect(row.calls).toBe(5)
+      },
+      { timeout: 3000, interval: 100 },
+    )
     await new Promise((r) => setTimeout(r, 1200))
     const [row] = await serviceSql()`select call_count::int as calls from agentry.api_keys where id = ${id}`
     expect(row.calls).toBe(5)
   })
 
-  it('keeps one organisation\'s exhaustion from touching another\'s bucket', async () => {
+  it("keeps one organisation's exhaustion from touching another's bucket", async () => {
     const a = await createTenant({ rateLimitPerMinute: 2 })
     const b = await createTenant({ rateLimitPerMinute: 2 })
     const keyA = await a.key()

@@ -73,7 +73,11 @@ describe('revocation across processes', () => {
     expect((await callApi(b.base, 'GET', '/agent/api-keys', { key })).status).toBe(200)
     const changedAt = Date.now()
     await serviceSql()`update agentry.api_keys set scopes = '{agents:read}' where id = ${id}`
-    const ms = await timeUntil(changedAt, () => callApi(b.base, 'GET', '/agent/api-keys', { key }), (r) => r.status === 403)
+    const ms = await timeUntil(
+      changedAt,
+      () => callApi(b.base, 'GET', '/agent/api-keys', { key }),
+      (r) => r.status === 403,
+    )
     expect(ms).toBeLessThan(1000)
     const refused = await callApi(b.base, 'GET', '/agent/api-keys', { key })
     expect(refused.body.error.code).toBe('insufficient_scope')
@@ -86,7 +90,11 @@ describe('revocation across processes', () => {
     const changedAt = Date.now()
     await serviceSql()`update agentry.api_keys set expires_at = now() + interval '1.5 seconds' where id = ${id}`
     // B learns the new expiry, caches it and keeps admitting the key until then, without being told again.
-    const ms = await timeUntil(changedAt, () => callApi(b.base, 'GET', '/me', { key }), (r) => r.status === 200 && r.body.data.key.expires_at !== null)
+    const ms = await timeUntil(
+      changedAt,
+      () => callApi(b.base, 'GET', '/me', { key }),
+      (r) => r.status === 200 && r.body.data.key.expires_at !== null,
+    )
     expect(ms).toBeLessThan(1000)
     await new Promise((r) => setTimeout(r, changedAt + 1700 - Date.now()))
     const late = await callApi(b.base, 'GET', '/me', { key })
@@ -94,17 +102,29 @@ describe('revocation across processes', () => {
     expect(late.body.error.message).toMatch(/expired at \d{4}-/)
   })
 
-  it('applies a change of plan or of the organisation\'s limit on another process within a second', async () => {
+  it("applies a change of plan or of the organisation's limit on another process within a second", async () => {
     const t = await createTenant()
     const key = await t.key()
     const before = await callApi(b.base, 'GET', '/me', { key })
     expect(before.body.data.org.plan).toBe('free')
     let changedAt = Date.now()
     await serviceSql()`update agentry.organisations set plan = 'pro' where id = ${t.org.id}`
-    expect(await timeUntil(changedAt, () => callApi(b.base, 'GET', '/me', { key }), (r) => r.body.data?.org.plan === 'pro')).toBeLessThan(1000)
+    expect(
+      await timeUntil(
+        changedAt,
+        () => callApi(b.base, 'GET', '/me', { key }),
+        (r) => r.body.data?.org.plan === 'pro',
+      ),
+    ).toBeLessThan(1000)
     changedAt = Date.now()
     await serviceSql()`update agentry.organisations set rate_limit_per_minute = 777 where id = ${t.org.id}`
-    expect(await timeUntil(changedAt, () => callApi(b.base, 'GET', '/me', { key }), (r) => r.headers.get('x-ratelimit-limit') === '777')).toBeLessThan(1000)
+    expect(
+      await timeUntil(
+        changedAt,
+        () => callApi(b.base, 'GET', '/me', { key }),
+        (r) => r.headers.get('x-ratelimit-limit') === '777',
+      ),
+    ).toBeLessThan(1000)
   })
 
   it('without a LISTEN, as on the Supabase Edge Runtime, refuses a revoked key once its cached entry has lived 2 s', async () => {
@@ -115,14 +135,18 @@ describe('revocation across processes', () => {
       expect((await callApi(edge.base, 'GET', '/me', { key })).status).toBe(200)
       const revokedAt = Date.now()
       await serviceSql()`update agentry.api_keys set status = 'revoked', revoked_at = now() where id = ${id}`
-      const ms = await timeUntil(revokedAt, () => callApi(edge.base, 'GET', '/me', { key }), (r) => r.status === 401)
+      const ms = await timeUntil(
+        revokedAt,
+        () => callApi(edge.base, 'GET', '/me', { key }),
+        (r) => r.status === 401,
+      )
       expect(ms).toBeLessThan(2500)
     } finally {
       await edge.stop()
     }
   })
 
-  it('applies a dashboard user\'s change of role, and the end of their membership, on another process within a second', async () => {
+  it("applies a dashboard user's change of role, and the end of their membership, on another process within a second", async () => {
     const t = await createTenant()
     const userId = crypto.randomUUID()
     await addMember(serviceSql(), { orgId: t.org.id, userId, role: 'admin' })
@@ -138,9 +162,21 @@ describe('revocation across processes', () => {
     expect(me.body.data).toMatchObject({ credential: 'user', user: { id: userId, role: 'admin' } })
     let changedAt = Date.now()
     await serviceSql()`update agentry.members set role = 'member' where user_id = ${userId}`
-    expect(await timeUntil(changedAt, () => callApi(b.base, 'GET', '/me', { key: token }), (r) => r.body.data?.user.role === 'member')).toBeLessThan(1000)
+    expect(
+      await timeUntil(
+        changedAt,
+        () => callApi(b.base, 'GET', '/me', { key: token }),
+        (r) => r.body.data?.user.role === 'member',
+      ),
+    ).toBeLessThan(1000)
     changedAt = Date.now()
     await serviceSql()`delete from agentry.members where user_id = ${userId}`
-    expect(await timeUntil(changedAt, () => callApi(b.base, 'GET', '/me', { key: token }), (r) => r.status === 401)).toBeLessThan(1000)
+    expect(
+      await timeUntil(
+        changedAt,
+        () => callApi(b.base, 'GET', '/me', { key: token }),
+        (r) => r.status === 401,
+      ),
+    ).toBeLessThan(1000)
   })
 })

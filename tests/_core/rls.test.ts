@@ -3,7 +3,12 @@ import { withTenant, type TenantClaims } from '../../functions/_core/db.ts'
 import { createTenant, serviceSql } from '../harness/tenants.ts'
 
 const claimsFor = (orgId: string, scopes: string[] = ['*'], agentId: string | null = null): TenantClaims => ({
-  role: 'authenticated', sub: null, org_id: orgId, agent_id: agentId, key_id: null, scopes,
+  role: 'authenticated',
+  sub: null,
+  org_id: orgId,
+  agent_id: agentId,
+  key_id: null,
+  scopes,
 })
 
 describe('row-level security', () => {
@@ -15,7 +20,7 @@ describe('row-level security', () => {
     expect(tables.filter((t) => !t.relrowsecurity).map((t) => t.relname)).toEqual([])
   })
 
-  it('shows the authenticated role only its own organisation\'s rows, whatever the query asks for', async () => {
+  it("shows the authenticated role only its own organisation's rows, whatever the query asks for", async () => {
     const a = await createTenant()
     const b = await createTenant()
     const keyOfA = await a.keyWithId()
@@ -33,7 +38,10 @@ describe('row-level security', () => {
     expect(seen.environments).toEqual([])
     expect(seen.buckets.map((r) => r.org_id)).toEqual([b.org.id])
 
-    const revoked = await withTenant(claimsFor(b.org.id), (tx) => tx`update agentry.api_keys set status = 'revoked' where id = ${keyOfA.id} returning id`)
+    const revoked = await withTenant(
+      claimsFor(b.org.id),
+      (tx) => tx`update agentry.api_keys set status = 'revoked' where id = ${keyOfA.id} returning id`,
+    )
     expect(revoked).toEqual([])
     const deleted = await withTenant(claimsFor(b.org.id), (tx) => tx`delete from agentry.api_keys where id = ${keyOfA.id} returning id`)
     expect(deleted).toEqual([])
@@ -45,9 +53,12 @@ describe('row-level security', () => {
     const a = await createTenant()
     const b = await createTenant()
     await expect(
-      withTenant(claimsFor(b.org.id), (tx) => tx`
+      withTenant(
+        claimsFor(b.org.id),
+        (tx) => tx`
         insert into agentry.api_keys (org_id, name, prefix, key_hash, scopes)
-        values (${a.org.id}, 'planted', 'pk_00000000', ${new Uint8Array(32)}, '{*}')`),
+        values (${a.org.id}, 'planted', 'pk_00000000', ${new Uint8Array(32)}, '{*}')`,
+      ),
     ).rejects.toMatchObject({ code: '42501' })
   })
 
@@ -56,16 +67,22 @@ describe('row-level security', () => {
     const target = await a.keyWithId()
     const read = await withTenant(claimsFor(a.org.id, ['datasets:read']), (tx) => tx`select id from agentry.api_keys`)
     expect(read).toEqual([])
-    const readOnly = await withTenant(claimsFor(a.org.id, ['keys:read']), (tx) => tx`update agentry.api_keys set status = 'revoked' where id = ${target.id} returning id`)
+    const readOnly = await withTenant(
+      claimsFor(a.org.id, ['keys:read']),
+      (tx) => tx`update agentry.api_keys set status = 'revoked' where id = ${target.id} returning id`,
+    )
     expect(readOnly).toEqual([])
     await expect(
-      withTenant(claimsFor(a.org.id, ['keys:write']), (tx) => tx`
+      withTenant(
+        claimsFor(a.org.id, ['keys:write']),
+        (tx) => tx`
         insert into agentry.api_keys (org_id, name, prefix, key_hash, scopes)
-        values (${a.org.id}, 'escalate', 'pk_00000000', ${crypto.getRandomValues(new Uint8Array(32))}, '{*}')`),
+        values (${a.org.id}, 'escalate', 'pk_00000000', ${crypto.getRandomValues(new Uint8Array(32))}, '{*}')`,
+      ),
     ).rejects.toMatchObject({ code: '42501' })
   })
 
-  it('confines agent claims to the agent\'s own rows', async () => {
+  it("confines agent claims to the agent's own rows", async () => {
     const a = await createTenant()
     const mine = await a.keyWithId({ agent: 'agent' })
     await a.keyWithId({ agent: 'otherAgent' })

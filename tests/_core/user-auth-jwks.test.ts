@@ -42,7 +42,7 @@ const sign = (userId: string, options: { issuer?: string } = {}) =>
     .sign(privateKey)
 
 describe('dashboard users with asymmetric (JWKS) access tokens', () => {
-  it('verifies tokens against the project\'s published keys and fetches them once', async () => {
+  it("verifies tokens against the project's published keys and fetches them once", async () => {
     const t = await createTenant()
     const userId = crypto.randomUUID()
     await addMember(serviceSql(), { orgId: t.org.id, userId, role: 'admin' })
@@ -69,7 +69,7 @@ describe('dashboard users with asymmetric (JWKS) access tokens', () => {
     expect(res.body.error.message).toMatch(/signature or format/)
   })
 
-  it('rejects a token the project signed for another issuer, naming the project\'s', async () => {
+  it("rejects a token the project signed for another issuer, naming the project's", async () => {
     const t = await createTenant()
     const userId = crypto.randomUUID()
     await addMember(serviceSql(), { orgId: t.org.id, userId, role: 'admin' })

@@ -61,7 +61,10 @@ describe('dashboard users (Supabase Auth access tokens)', () => {
     expect((await api.call('GET', '/agent/api-keys', { key: token })).status).toBe(200)
     const res = await api.call('POST', '/agent/api-keys', { key: token, body: { name: 'nope' } })
     expect(res.status).toBe(403)
-    expect(res.body.error).toEqual({ code: 'insufficient_scope', message: 'Your role in this organisation lacks the required scope "keys:write".' })
+    expect(res.body.error).toEqual({
+      code: 'insufficient_scope',
+      message: 'Your role in this organisation lacks the required scope "keys:write".',
+    })
   })
 
   it('rejects expired, forged and non-user tokens with 401 saying which', async () => {

@@ -21,7 +21,11 @@ const freshAgent = async (t: Tenant) => ({ id: (await createAgent(serviceSql(), 
 describeSecurity(listAgentsRoute, {}, () => api)
 describeSecurity(createAgentRoute, { body: { name: 'Support' } }, () => api)
 describeSecurity(getAgentRoute, { params: agentOf('agent'), otherAgentParams: agentOf('otherAgent') }, () => api)
-describeSecurity(updateAgentRoute, { params: agentOf('agent'), body: { description: 'x' }, otherAgentParams: agentOf('otherAgent') }, () => api)
+describeSecurity(
+  updateAgentRoute,
+  { params: agentOf('agent'), body: { description: 'x' }, otherAgentParams: agentOf('otherAgent') },
+  () => api,
+)
 describeSecurity(deleteAgentRoute, { params: freshAgent, otherAgentParams: agentOf('otherAgent') }, () => api)
 
 describe('agents', () => {
@@ -30,10 +34,26 @@ describe('agents', () => {
     const key = await t.key()
     const res = await api.call('POST', '/agents', {
       key,
-      body: { name: 'Support', instructions: 'Answer billing questions.', model: 'gpt-4o-mini', temperature: 0.3, max_output_tokens: 500, metadata: { team: 'cx' } },
+      body: {
+        name: 'Support',
+        instructions: 'Answer billing questions.',
+        model: 'gpt-4o-mini',
+        temperature: 0.3,
+        max_output_tokens: 500,
+        metadata: { team: 'cx' },
+      },
     })
     expect(res.status).toBe(201)
-    expect(res.body.data).toMatchObject({ name: 'Support', instructions: 'Answer billing questions.', model: 'gpt-4o-mini', temperature: 0.3, max_output_tokens: 500, status: 'active', metadata: { team: 'cx' }, description: null })
+    expect(res.body.data).toMatchObject({
+      name: 'Support',
+      instructions: 'Answer billing questions.',
+      model: 'gpt-4o-mini',
+      temperature: 0.3,
+      max_output_tokens: 500,
+      status: 'active',
+      metadata: { team: 'cx' },
+      description: null,
+    })
     const listed = await api.call('GET', '/agents', { key })
     expect(listed.body.data.map((a: { name: string }) => a.name)).toEqual(['Agent A', 'Agent B', 'Support'])
   })
@@ -54,7 +74,13 @@ describe('agents', () => {
   it('refuses bad fields with 400 naming them', async () => {
     const t = await createTenant()
     const key = await t.key()
-    for (const [body, field] of [[{ name: '' }, 'name'], [{ name: 'x', temperature: 3 }, 'temperature'], [{ name: 'x', status: 'asleep' }, 'status'], [{ name: 'x', max_output_tokens: 0 }, 'max_output_tokens'], [{ name: 'x', colour: 'red' }, 'colour']] as const) {
+    for (const [body, field] of [
+      [{ name: '' }, 'name'],
+      [{ name: 'x', temperature: 3 }, 'temperature'],
+      [{ name: 'x', status: 'asleep' }, 'status'],
+      [{ name: 'x', max_output_tokens: 0 }, 'max_output_tokens'],
+      [{ name: 'x', colour: 'red' }, 'colour'],
+    ] as const) {
       const res = await api.call('POST', '/agents', { key, body })
       expect(res.status, JSON.stringify(body)).toBe(400)
       expect(res.body.error.message).toContain(field)
@@ -92,7 +118,9 @@ describe('agents', () => {
       expect(local.body.data.model).toBe('llama3.2')
       const unlisted = await api.call('POST', '/agents', { key, body: { name: 'Cheap', model: 'gpt-4o-mini' } })
       expect(unlisted.status).toBe(400)
-      expect(unlisted.body.error.message).toBe('Invalid request: model: "gpt-4o-mini" is not offered on this server; choose one of llama3.2, gpt-4o, or null for the default model.')
+      expect(unlisted.body.error.message).toBe(
+        'Invalid request: model: "gpt-4o-mini" is not offered on this server; choose one of llama3.2, gpt-4o, or null for the default model.',
+      )
     } finally {
       delete process.env.AGENT_MODELS
     }

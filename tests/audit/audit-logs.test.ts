@@ -29,7 +29,12 @@ describe('the audit log', () => {
       ['PATCH', '/api/v1/agent/org', 200],
       ['POST', '/api/v1/agent/api-keys', 201],
     ])
-    expect(res.body.data[1]).toMatchObject({ key_id: keyId, user_id: null, agent_id: null, request_id: renamed.headers.get('x-request-id') })
+    expect(res.body.data[1]).toMatchObject({
+      key_id: keyId,
+      user_id: null,
+      agent_id: null,
+      request_id: renamed.headers.get('x-request-id'),
+    })
     expect(res.body.data[2].request_id).toBe(created.headers.get('x-request-id'))
   })
 
@@ -51,7 +56,7 @@ describe('the audit log', () => {
     expect(byKey.body.data.map((e: { key_id: string }) => e.key_id)).toEqual([second.id])
   })
 
-  it('shows an agent key only the writes made on its agent\'s behalf', async () => {
+  it("shows an agent key only the writes made on its agent's behalf", async () => {
     const t = await createTenant()
     const mine = await t.key({ agent: 'agent' })
     const theirs = await t.key({ agent: 'otherAgent' })
@@ -65,7 +70,13 @@ describe('the audit log', () => {
   it('rejects a bad limit or cursor with 400 naming the parameter', async () => {
     const t = await createTenant()
     const key = await t.key()
-    for (const [query, field] of [['limit=0', 'limit'], ['limit=201', 'limit'], ['limit=ten', 'limit'], ['cursor=abc', 'cursor'], ['key_id=x', 'key_id']]) {
+    for (const [query, field] of [
+      ['limit=0', 'limit'],
+      ['limit=201', 'limit'],
+      ['limit=ten', 'limit'],
+      ['cursor=abc', 'cursor'],
+      ['key_id=x', 'key_id'],
+    ]) {
       const res = await api.call('GET', `/audit-logs?${query}`, { key })
       expect(res.status, query).toBe(400)
       expect(res.body.error.code).toBe('validation_failed')

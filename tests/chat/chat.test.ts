@@ -30,14 +30,22 @@ beforeEach(() => {
 
 const agentOf = (agent: 'agent' | 'otherAgent') => (t: Tenant) => ({ agentId: t[agent].id })
 
-describeSecurity(sendMessageRoute, { params: agentOf('agent'), body: { message: 'hi' }, otherAgentParams: agentOf('otherAgent') }, () => api)
-describeSecurity(stopGenerationRoute, {
-  params: agentOf('agent'),
-  body: async (t: Tenant) => {
-    const res = await api.call('POST', `/chat/${t.agent.id}`, { key: await t.key(), body: { message: 'hi' } })
-    return { conversation_id: res.body.data.conversation_id }
+describeSecurity(
+  sendMessageRoute,
+  { params: agentOf('agent'), body: { message: 'hi' }, otherAgentParams: agentOf('otherAgent') },
+  () => api,
+)
+describeSecurity(
+  stopGenerationRoute,
+  {
+    params: agentOf('agent'),
+    body: async (t: Tenant) => {
+      const res = await api.call('POST', `/chat/${t.agent.id}`, { key: await t.key(), body: { message: 'hi' } })
+      return { conversation_id: res.body.data.conversation_id }
+    },
   },
-}, () => api)
+  () => api,
+)
 
 async function stream(t: Tenant, body: Record<string, unknown>, key?: string) {
   const res = await fetch(`${api.base}/chat/${t.agent.id}`, {
@@ -52,7 +60,10 @@ describe('chatting', () => {
   it('answers with the reply, its usage and cost, and starts a conversation titled after the message', async () => {
     const t = await createTenant()
     const key = await t.key()
-    const res = await api.call('POST', `/chat/${t.agent.id}`, { key, body: { message: 'What is our refund policy?\nAsking for a customer.', user: 'customer-42' } })
+    const res = await api.call('POST', `/chat/${t.agent.id}`, {
+      key,
+      body: { message: 'What is our refund policy?\nAsking for a customer.', user: 'customer-42' },
+    })
     expect(res.status).toBe(200)
     expect(res.body.data).toMatchObject({
       reply: 'Hello from the fake model.',
@@ -63,19 +74,39 @@ describe('chatting', () => {
     expect(res.body.data.usage.cost_usd).toBeCloseTo((11 * 0.15 + 7 * 0.6) / 1e6, 12)
     expect(res.body.data.latency_ms).toBeGreaterThanOrEqual(0)
     const conversation = await api.call('GET', `/conversations/${res.body.data.conversation_id}`, { key })
-    expect(conversation.body.data).toMatchObject({ title: 'What is our refund policy?', agent_id: t.agent.id, user: 'customer-42', message_count: 2, status: 'open' })
-    const [ledger] = await serviceSql()`select provider, model, prompt_tokens, completion_tokens, total_tokens, cost_usd::float8 as cost, key_id, message_id from agentry.usage_records where conversation_id = ${res.body.data.conversation_id}`
-    expect(ledger).toMatchObject({ provider: 'openai-compatible', model: 'gpt-4o-mini', prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, message_id: res.body.data.message_id })
+    expect(conversation.body.data).toMatchObject({
+      title: 'What is our refund policy?',
+      agent_id: t.agent.id,
+      user: 'customer-42',
+      message_count: 2,
+      status: 'open',
+    })
+    const [ledger] =
+      await serviceSql()`select provider, model, prompt_tokens, completion_tokens, total_tokens, cost_usd::float8 as cost, key_id, message_id from agentry.usage_records where conversation_id = ${res.body.data.conversation_id}`
+    expect(ledger).toMatchObject({
+      provider: 'openai-compatible',
+      model: 'gpt-4o-mini',
+      prompt_tokens: 11,
+      completion_tokens: 7,
+      total_tokens: 18,
+      message_id: res.body.data.message_id,
+    })
     expect(ledger.cost).toBeCloseTo(res.body.data.usage.cost_usd, 12)
   })
 
-  it('sends the model the agent\'s instructions and the conversation so far, and continues it', async () => {
+  it("sends the model the agent's instructions and the conversation so far, and continues it", async () => {
     const t = await createTenant()
     const key = await t.key()
-    await api.call('PATCH', `/agents/${t.agent.id}`, { key, body: { instructions: 'You are Support. Be brief.', model: 'gpt-4o', temperature: 0.2, max_output_tokens: 300 } })
+    await api.call('PATCH', `/agents/${t.agent.id}`, {
+      key,
+      body: { instructions: 'You are Support. Be brief.', model: 'gpt-4o', temperature: 0.2, max_output_tokens: 300 },
+    })
     llm.script = (_, n) => ({ reply: `Answer ${n}` })
     const first = await api.call('POST', `/chat/${t.agent.id}`, { key, body: { message: 'First question' } })
-    const second = await api.call('POST', `/chat/${t.agent.id}`, { key, body: { message: 'Second question', conversation_id: first.body.data.conversation_id } })
+    const second = await api.call('POST', `/chat/${t.agent.id}`, {
+      key,
+      body: { message: 'Second question', conversation_id: first.body.data.conversation_id },
+    })
     expect(second.body.data.conversation_id).toBe(first.body.data.conversation_id)
     const sent = llm.requests.at(-1)!.body
     expect(sent).toMatchObject({ model: 'gpt-4o', temperature: 0.2, max_tokens: 300, stream: true })
@@ -104,7 +135,12 @@ describe('chatting', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)
     expect(events.map((e) => e.event)).toEqual(['message.start', 'message.delta', 'message.delta', 'message.delta', 'message.end', 'done'])
     expect(events.map((e) => Number(e.id))).toEqual([1, 2, 3, 4, 5, 6])
-    expect(events.slice(1, 4).map((e) => e.data.text).join('')).toBe('One two three.')
+    expect(
+      events
+        .slice(1, 4)
+        .map((e) => e.data.text)
+        .join(''),
+    ).toBe('One two three.')
     const [start, end] = [events[0].data, events[4].data]
     expect(start).toMatchObject({ conversation_id: end.conversation_id, message_id: end.message_id, model: 'gpt-4o-mini' })
     expect(end).toMatchObject({ reply: 'One two three.', status: 'complete', usage: { total_tokens: 18, estimated: false } })
@@ -131,7 +167,7 @@ describe('chatting', () => {
     expect(stored).toEqual({ content: 'Partial answer ', status: 'failed' })
   })
 
-  it('retries a provider\'s 429s and 5xx a few times, then answers 502 provider_error with its message', async () => {
+  it("retries a provider's 429s and 5xx a few times, then answers 502 provider_error with its message", async () => {
     const t = await createTenant()
     const key = await t.key()
     llm.script = (_, n) => (n % 3 === 0 ? { reply: 'Third time lucky.' } : { status: n % 2 ? 429 : 503 })
@@ -240,7 +276,8 @@ describe('Idempotency-Key', () => {
     const other = await api.call('POST', `/chat/${t.agent.id}`, { key, headers, body: { message: 'Something else' } })
     expect(other.status).toBe(409)
     expect(other.body.error.code).toBe('conflict')
-    const [{ n }] = await serviceSql()`select count(*)::int as n from agentry.messages where conversation_id = ${first.body.data.conversation_id}`
+    const [{ n }] =
+      await serviceSql()`select count(*)::int as n from agentry.messages where conversation_id = ${first.body.data.conversation_id}`
     expect(n).toBe(2)
   })
 })
@@ -295,7 +332,10 @@ describe('unpriced models', () => {
       const [ledger] = await serviceSql()`select model, cost_usd from agentry.usage_records where message_id = ${res.body.data.message_id}`
       expect(ledger).toEqual({ model: 'house-model', cost_usd: null })
       const { events } = await stream(t, { message: 'Hi again' }, key)
-      expect(events.find((e) => e.event === 'message.end')!.data.usage).toMatchObject({ cost_usd: null, warning: expect.stringMatching(/house-model/) })
+      expect(events.find((e) => e.event === 'message.end')!.data.usage).toMatchObject({
+        cost_usd: null,
+        warning: expect.stringMatching(/house-model/),
+      })
     } finally {
       delete process.env.AGENT_MODELS
     }
@@ -311,20 +351,28 @@ describe('unpriced models', () => {
   })
 })
 
-describe('a provider\'s error', () => {
-  it('reaches the client as the provider\'s own short message only, with links and keys left out', async () => {
+describe("a provider's error", () => {
+  it("reaches the client as the provider's own short message only, with links and keys left out", async () => {
     const t = await createTenant()
     const leaky = http.createServer((_, res) => {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({
-        error: { message: 'Incorrect API key provided: sk-proj-abc123secret. Find your key at https://platform.example.com/account/api-keys.', org: 'org-internal-42' },
-      }))
+      res.writeHead(401, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          error: {
+            message: 'Incorrect API key provided: sk-proj-abc123secret. Find your key at https://platform.example.com/account/api-keys.',
+            org: 'org-internal-42',
+          },
+        }),
+      )
     })
     await new Promise<void>((resolve) => leaky.listen(0, '127.0.0.1', resolve))
     process.env.LLM_BASE_URL = `http://127.0.0.1:${(leaky.address() as AddressInfo).port}/v1`
     try {
       const res = await api.call('POST', `/chat/${t.agent.id}`, { key: await t.key(), body: { message: 'Hi' } })
       expect(res.status).toBe(502)
-      expect(res.body.error).toEqual({ code: 'provider_error', message: 'The model provider failed: 401: Incorrect API key provided: [redacted]. Find your key at [link]' })
+      expect(res.body.error).toEqual({
+        code: 'provider_error',
+        message: 'The model provider failed: 401: Incorrect API key provided: [redacted]. Find your key at [link]',
+      })
     } finally {
       await new Promise((resolve) => leaky.close(resolve))
     }
@@ -332,15 +380,21 @@ describe('a provider\'s error', () => {
 })
 
 describe('refusals', () => {
-  it('refuses a paused agent, a closed conversation and another agent\'s conversation with clear errors', async () => {
+  it("refuses a paused agent, a closed conversation and another agent's conversation with clear errors", async () => {
     const t = await createTenant()
     const key = await t.key()
     const first = await api.call('POST', `/chat/${t.agent.id}`, { key, body: { message: 'Hi' } })
     await api.call('PATCH', `/conversations/${first.body.data.conversation_id}`, { key, body: { status: 'closed' } })
-    const closed = await api.call('POST', `/chat/${t.agent.id}`, { key, body: { message: 'Again', conversation_id: first.body.data.conversation_id } })
+    const closed = await api.call('POST', `/chat/${t.agent.id}`, {
+      key,
+      body: { message: 'Again', conversation_id: first.body.data.conversation_id },
+    })
     expect(closed.status).toBe(409)
     expect(closed.body.error.message).toMatch(/closed/)
-    const elsewhere = await api.call('POST', `/chat/${t.otherAgent.id}`, { key, body: { message: 'Hi', conversation_id: first.body.data.conversation_id } })
+    const elsewhere = await api.call('POST', `/chat/${t.otherAgent.id}`, {
+      key,
+      body: { message: 'Hi', conversation_id: first.body.data.conversation_id },
+    })
     expect(elsewhere.status).toBe(404)
     await api.call('PATCH', `/agents/${t.agent.id}`, { key, body: { status: 'paused' } })
     const paused = await api.call('POST', `/chat/${t.agent.id}`, { key, body: { message: 'Hi' } })

@@ -28,7 +28,11 @@ function templateOf(templates: string[], method: string, path: string): string |
     if (!paths[template][method.toLowerCase()] || parts.length !== segments.length) return false
     return parts.every((part, i) => (/^\{\w+\}$/.test(part) ? segments[i] !== '' : part === segments[i]))
   })
-  const specificity = (template: string) => template.split('/').map((part) => (part.startsWith('{') ? '0' : '1')).join('')
+  const specificity = (template: string) =>
+    template
+      .split('/')
+      .map((part) => (part.startsWith('{') ? '0' : '1'))
+      .join('')
   return fits.sort((a, b) => specificity(b).localeCompare(specificity(a)))[0] ?? null
 }
 

@@ -32,7 +32,7 @@ describe('the security table', () => {
     const missing = operations.filter((operation) => !runs.has(operation) && !(operation in needsNoCredential)).sort()
     expect(
       missing,
-      'Operations without a security-table run: add `describeSecurity(<the route\'s definition>, { … }, () => api)` ' +
+      "Operations without a security-table run: add `describeSecurity(<the route's definition>, { … }, () => api)` " +
         `to the route's test file:\n${missing.join('\n')}`,
     ).toEqual([])
   })

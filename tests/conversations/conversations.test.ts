@@ -15,7 +15,12 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-async function converse(t: Tenant, agent: 'agent' | 'otherAgent' = 'agent', message = 'Hello', extra: Record<string, unknown> = {}): Promise<string> {
+async function converse(
+  t: Tenant,
+  agent: 'agent' | 'otherAgent' = 'agent',
+  message = 'Hello',
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const res = await api.call('POST', `/chat/${t[agent].id}`, { key: await t.key(), body: { message, ...extra } })
   return res.body.data.conversation_id
 }
@@ -23,7 +28,11 @@ const conversationOf = (agent: 'agent' | 'otherAgent') => async (t: Tenant) => (
 
 describeSecurity(listConversationsRoute, {}, () => api)
 describeSecurity(getConversationRoute, { params: conversationOf('agent'), otherAgentParams: conversationOf('otherAgent') }, () => api)
-describeSecurity(updateConversationRoute, { params: conversationOf('agent'), body: { title: 'x' }, otherAgentParams: conversationOf('otherAgent') }, () => api)
+describeSecurity(
+  updateConversationRoute,
+  { params: conversationOf('agent'), body: { title: 'x' }, otherAgentParams: conversationOf('otherAgent') },
+  () => api,
+)
 describeSecurity(deleteConversationRoute, { params: conversationOf('agent'), otherAgentParams: conversationOf('otherAgent') }, () => api)
 describeSecurity(listMessagesRoute, { params: conversationOf('agent'), otherAgentParams: conversationOf('otherAgent') }, () => api)
 
@@ -31,7 +40,11 @@ describe('conversations', () => {
   it('lists newest first with filters, and pages with next_cursor', async () => {
     const t = await createTenant()
     const key = await t.key()
-    const ids = [await converse(t, 'agent', 'one', { user: 'u1' }), await converse(t, 'agent', 'two', { user: 'u2' }), await converse(t, 'otherAgent', 'three')]
+    const ids = [
+      await converse(t, 'agent', 'one', { user: 'u1' }),
+      await converse(t, 'agent', 'two', { user: 'u2' }),
+      await converse(t, 'otherAgent', 'three'),
+    ]
     const all = await api.call('GET', '/conversations?limit=2', { key })
     expect(all.body.data.map((c: { id: string }) => c.id)).toEqual([ids[2], ids[1]])
     expect(all.body.has_more).toBe(true)
@@ -43,7 +56,9 @@ describe('conversations', () => {
     expect(byAgent.body.data.map((c: { id: string }) => c.id)).toEqual([ids[1], ids[0]])
     const byUser = await api.call('GET', '/conversations?user=u1', { key })
     expect(byUser.body.data.map((c: { id: string }) => c.id)).toEqual([ids[0]])
-    const later = await api.call('GET', `/conversations?created_after=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, { key })
+    const later = await api.call('GET', `/conversations?created_after=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, {
+      key,
+    })
     expect(later.body.data).toEqual([])
     const agentKey = await api.call('GET', '/conversations', { key: await t.key({ agent: 'otherAgent' }) })
     expect(agentKey.body.data.map((c: { id: string }) => c.id)).toEqual([ids[2]])
@@ -53,7 +68,10 @@ describe('conversations', () => {
     const t = await createTenant()
     const key = await t.key()
     const id = await converse(t)
-    const res = await api.call('PATCH', `/conversations/${id}`, { key, body: { title: 'Refunds', status: 'archived', metadata: { ticket: 7 } } })
+    const res = await api.call('PATCH', `/conversations/${id}`, {
+      key,
+      body: { title: 'Refunds', status: 'archived', metadata: { ticket: 7 } },
+    })
     expect(res.body.data).toMatchObject({ title: 'Refunds', status: 'archived', metadata: { ticket: 7 } })
     expect((await api.call('GET', '/conversations?status=archived', { key })).body.data.map((c: { id: string }) => c.id)).toEqual([id])
     expect((await api.call('DELETE', `/conversations/${id}`, { key })).status).toBe(200)
@@ -68,7 +86,11 @@ describe('conversations', () => {
     const oldest = await api.call('GET', `/conversations/${id}/messages?limit=3`, { key })
     expect(oldest.body.data.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant', 'user'])
     expect(oldest.body.data[0]).toMatchObject({ content: 'first', status: 'complete', usage: null })
-    expect(oldest.body.data[1]).toMatchObject({ role: 'assistant', model: 'offline', usage: { prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) } })
+    expect(oldest.body.data[1]).toMatchObject({
+      role: 'assistant',
+      model: 'offline',
+      usage: { prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) },
+    })
     const next = await api.call('GET', `/conversations/${id}/messages?limit=3&cursor=${oldest.body.next_cursor}`, { key })
     expect(next.body.data.map((m: { role: string }) => m.role)).toEqual(['assistant'])
     expect(next.body.has_more).toBe(false)

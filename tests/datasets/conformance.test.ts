@@ -7,14 +7,48 @@ import { createDataset } from '../harness/datasets.ts'
 import { createTenant } from '../harness/tenants.ts'
 
 const people = [
-  { name: 'ada', age: 36, city: 'London', active: true, born: '1990-12-10T00:00:00.000Z', tags: ['math', 'poetry'], meta: { lang: 'en', level: { n: 3 } }, nickname: 'Countess' },
+  {
+    name: 'ada',
+    age: 36,
+    city: 'London',
+    active: true,
+    born: '1990-12-10T00:00:00.000Z',
+    tags: ['math', 'poetry'],
+    meta: { lang: 'en', level: { n: 3 } },
+    nickname: 'Countess',
+  },
   { name: 'bob', age: 17, city: 'Paris', active: false, born: '2009-01-01T00:00:00.000Z', tags: ['music'], meta: { lang: 'fr' } },
   { name: 'cyd', age: 21, city: null, active: true, born: '2005-06-15T12:30:00.000Z', tags: [], meta: { lang: 'en' } },
   { name: 'dee', age: null, city: 'New York', active: null, born: null, tags: null, meta: null },
-  { name: 'eve', age: 45, city: 'São Paulo', active: true, born: '1981-03-03T00:00:00.000Z', tags: ['math'], meta: { lang: 'pt', level: { n: 1 } } },
-  { name: 'fay', age: 9, city: 'London', active: false, born: '2017-09-09T00:00:00.000Z', tags: ['art', 'music'], meta: { lang: 'en', level: { n: 5 } } },
+  {
+    name: 'eve',
+    age: 45,
+    city: 'São Paulo',
+    active: true,
+    born: '1981-03-03T00:00:00.000Z',
+    tags: ['math'],
+    meta: { lang: 'pt', level: { n: 1 } },
+  },
+  {
+    name: 'fay',
+    age: 9,
+    city: 'London',
+    active: false,
+    born: '2017-09-09T00:00:00.000Z',
+    tags: ['art', 'music'],
+    meta: { lang: 'en', level: { n: 5 } },
+  },
   { name: 'gus', age: 30, city: 'Paris, France', active: true, born: '1996-02-29T00:00:00.000Z', tags: ['a,b'], meta: {} },
-  { name: 'jo (jr)', age: 2.5, city: 'O"Brien', active: false, born: '2024-01-01T00:00:00.000Z', tags: ['x'], meta: { lang: 'en' }, nickname: 'Joey' },
+  {
+    name: 'jo (jr)',
+    age: 2.5,
+    city: 'O"Brien',
+    active: false,
+    born: '2024-01-01T00:00:00.000Z',
+    tags: ['x'],
+    meta: { lang: 'en' },
+    nickname: 'Joey',
+  },
   { name: 'ivy' },
 ]
 const all = people.map((p) => p.name)
@@ -126,7 +160,13 @@ const selects: [string, unknown[]][] = [
   ['select=meta->level->>n,lang:meta->>lang&name=eq.eve', [{ n: '1', lang: 'pt' }]],
   ['select=meta->level&name=eq.ada', [{ level: { n: 3 } }]],
   ['select=tags->>0&name=eq.fay', [{ tags: 'art' }]],
-  ['select=name,nickname&or=(name.eq.ada,name.eq.bob)', [{ name: 'ada', nickname: 'Countess' }, { name: 'bob', nickname: null }]],
+  [
+    'select=name,nickname&or=(name.eq.ada,name.eq.bob)',
+    [
+      { name: 'ada', nickname: 'Countess' },
+      { name: 'bob', nickname: null },
+    ],
+  ],
   ['select="city"&name=eq.gus', [{ city: 'Paris, France' }]],
   ['select=born::date&name=eq.cyd', [{ born: '2005-06-15' }]],
 ]

@@ -21,7 +21,11 @@ const datasetOf = (agent?: 'otherAgent') => async (t: Tenant) => ({ id: (await c
 describeSecurity(listDatasetsRoute, {}, () => api)
 describeSecurity(createDatasetRoute, { body: () => ({ name: `Leads ${crypto.randomUUID()}` }) }, () => api)
 describeSecurity(getDatasetRoute, { params: datasetOf(), otherAgentParams: datasetOf('otherAgent') }, () => api)
-describeSecurity(updateDatasetRoute, { params: datasetOf(), body: { description: 'x' }, otherAgentParams: datasetOf('otherAgent') }, () => api)
+describeSecurity(
+  updateDatasetRoute,
+  { params: datasetOf(), body: { description: 'x' }, otherAgentParams: datasetOf('otherAgent') },
+  () => api,
+)
 describeSecurity(deleteDatasetRoute, { params: datasetOf(), otherAgentParams: datasetOf('otherAgent') }, () => api)
 
 describe('creating datasets', () => {
@@ -29,13 +33,23 @@ describe('creating datasets', () => {
     const t = await createTenant()
     const res = await api.call('POST', '/datasets', {
       key: await t.key(),
-      body: { name: 'Leads', columns: [{ name: 'status', type: 'text' }, { name: 'score', type: 'number' }], open: true },
+      body: {
+        name: 'Leads',
+        columns: [
+          { name: 'status', type: 'text' },
+          { name: 'score', type: 'number' },
+        ],
+        open: true,
+      },
     })
     expect(res.status).toBe(201)
     expect(res.body.data).toMatchObject({
       name: 'Leads',
       agent_id: null,
-      columns: [{ name: 'status', type: 'text' }, { name: 'score', type: 'number' }],
+      columns: [
+        { name: 'status', type: 'text' },
+        { name: 'score', type: 'number' },
+      ],
       open: true,
       locked: [],
       row_count: 0,
@@ -55,7 +69,7 @@ describe('creating datasets', () => {
     expect(typed.body.data.open).toBe(false)
   })
 
-  it('gives an agent key\'s dataset to its agent, and shows an agent key only its agent\'s datasets', async () => {
+  it("gives an agent key's dataset to its agent, and shows an agent key only its agent's datasets", async () => {
     const t = await createTenant()
     const agentKey = await t.key({ agent: 'agent' })
     const created = await api.call('POST', '/datasets', { key: agentKey, body: { name: 'Mine' } })
@@ -83,7 +97,13 @@ describe('creating datasets', () => {
     const cases: [unknown, RegExp][] = [
       [[{ name: 'a', type: 'integer' }], /columns\.0\.type/],
       [[{ name: 'id', type: 'text' }], /kept by the server/],
-      [[{ name: 'a', type: 'text' }, { name: 'a', type: 'number' }], /unique/],
+      [
+        [
+          { name: 'a', type: 'text' },
+          { name: 'a', type: 'number' },
+        ],
+        /unique/,
+      ],
       [[{ name: '', type: 'text' }], /columns\.0\.name/],
     ]
     for (const [columns, message] of cases) {
@@ -94,7 +114,7 @@ describe('creating datasets', () => {
     }
   })
 
-  it('answers 404 for another organisation\'s agent', async () => {
+  it("answers 404 for another organisation's agent", async () => {
     const t = await createTenant()
     const other = await createTenant()
     const res = await api.call('POST', '/datasets', { key: await t.key(), body: { name: 'X', agent_id: other.agent.id } })
@@ -113,7 +133,12 @@ describe('changing and deleting datasets', () => {
       body: { name: 'Renamed', locked: ['update', 'delete', 'update'], columns: [{ name: 'score', type: 'number' }] },
     })
     expect(res.status).toBe(200)
-    expect(res.body.data).toMatchObject({ name: 'Renamed', locked: ['update', 'delete'], columns: [{ name: 'score', type: 'number' }], row_count: 1 })
+    expect(res.body.data).toMatchObject({
+      name: 'Renamed',
+      locked: ['update', 'delete'],
+      columns: [{ name: 'score', type: 'number' }],
+      row_count: 1,
+    })
   })
 
   it('refuses a column change that stored rows would not fit, naming the row', async () => {
@@ -174,12 +199,14 @@ async function storedRows(datasetId: string): Promise<number> {
 }
 
 async function marked(datasetId: string): Promise<boolean> {
-  const [{ marked }] = await serviceSql()<{ marked: boolean }[]>`select exists (select from agentry.deleted_dataset_partitions where dataset_id = ${datasetId}) as marked`
+  const [{ marked }] = await serviceSql()<
+    { marked: boolean }[]
+  >`select exists (select from agentry.deleted_dataset_partitions where dataset_id = ${datasetId}) as marked`
   return marked
 }
 
 describe('deleting a dataset beside other tenants', () => {
-  it('keeps another tenant\'s row reads answering quickly while a dataset of 20,000 rows goes, and leaves none of its rows', async () => {
+  it("keeps another tenant's row reads answering quickly while a dataset of 20,000 rows goes, and leaves none of its rows", async () => {
     const a = await createTenant()
     const b = await createTenant()
     const keyA = await a.key()
@@ -233,7 +260,9 @@ describe('deleting a dataset beside other tenants', () => {
       await reader`begin`
       await reader`select count(*) from agentry.dataset_rows where dataset_id = ${halfway.id}`
       const [{ pid }] = await detacher<{ pid: number }[]>`select pg_backend_pid() as pid`
-      const detach = detacher.unsafe(`alter table agentry.dataset_rows detach partition agentry.dataset_rows_${halfway.id.replaceAll('-', '')} concurrently`).catch((e: { code?: string }) => e.code)
+      const detach = detacher
+        .unsafe(`alter table agentry.dataset_rows detach partition agentry.dataset_rows_${halfway.id.replaceAll('-', '')} concurrently`)
+        .catch((e: { code?: string }) => e.code)
       await eventually(async () => (await partitionOf(halfway.id)).detaching, 10_000)
       await serviceSql()`select pg_cancel_backend(${pid})`
       expect(await detach).toBe('57014')
@@ -258,7 +287,7 @@ describe('deleting a dataset beside other tenants', () => {
   }, 90_000)
 })
 
-describe('the plan\'s dataset cap', () => {
+describe("the plan's dataset cap", () => {
   let tiny: string
 
   beforeAll(async () => {
@@ -284,7 +313,8 @@ describe('the plan\'s dataset cap', () => {
     expect(third.body).toEqual({
       error: {
         code: 'conflict',
-        message: 'This organisation has 2 datasets, the most its plan (Tiny) allows (max_datasets: 2). Delete one, or move to a plan that allows more.',
+        message:
+          'This organisation has 2 datasets, the most its plan (Tiny) allows (max_datasets: 2). Delete one, or move to a plan that allows more.',
       },
     })
     expect((await api.call('DELETE', `/datasets/${first.body.data.id}`, { key })).status).toBe(200)
@@ -294,7 +324,9 @@ describe('the plan\'s dataset cap', () => {
   it('holds under concurrent creations: of eight at once, two are made', async () => {
     const t = await tenantOnTinyPlan()
     const key = await t.key()
-    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => api.call('POST', '/datasets', { key, body: { name: `race ${i}` } })))
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => api.call('POST', '/datasets', { key, body: { name: `race ${i}` } })),
+    )
     expect(answers.map((r) => r.status).sort()).toEqual([201, 201, 409, 409, 409, 409, 409, 409])
     const [{ n }] = await serviceSql()<{ n: number }[]>`select count(*)::int as n from agentry.datasets where org_id = ${t.org.id}`
     expect(n).toBe(2)

@@ -73,30 +73,154 @@ const fragments = [
   '%5C', '\\\\', '1e-20000', '1e999999', '[1e999999]', '["\\u0000"]', '["\\ud800"]', '2026-13-45', '294277-01-01', 'a{99999}',
   '[z-a]', '(?', 'a%20%26', '!', '::int', '::smallint', '::real', '::date', '::json', '::numeric', '::uuid', '::constructor', '::__proto__',
 ]
-const columnNames = ['name', 'age', 'ok', 'at', 'meta', 'extra', 'big', 'brace', 'id', 'created_at', 'nope', '"na,me"', 'meta->tags->>0', 'meta->level->n', 'meta->>x']
-const operators = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'in', 'is', 'isdistinct', 'fts', 'plfts', 'phfts', 'wfts', 'cs', 'cd', 'ov', 'sl', 'adj', 'eq(any)', 'gt(all)', 'fts(english)', 'fts(nope)', 'bogus']
+const columnNames = [
+  'name',
+  'age',
+  'ok',
+  'at',
+  'meta',
+  'extra',
+  'big',
+  'brace',
+  'id',
+  'created_at',
+  'nope',
+  '"na,me"',
+  'meta->tags->>0',
+  'meta->level->n',
+  'meta->>x',
+]
+const operators = [
+  'eq',
+  'neq',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'like',
+  'ilike',
+  'match',
+  'imatch',
+  'in',
+  'is',
+  'isdistinct',
+  'fts',
+  'plfts',
+  'phfts',
+  'wfts',
+  'cs',
+  'cd',
+  'ov',
+  'sl',
+  'adj',
+  'eq(any)',
+  'gt(all)',
+  'fts(english)',
+  'fts(nope)',
+  'bogus',
+]
 
 const junk = fc.array(fc.constantFrom(...fragments), { maxLength: 8 }).map((parts) => parts.join(''))
 const hostileValue = fc.constantFrom(
-  'abc%5C', '%5C', '*%5C', 'n*%5C', '%25%5C', '_%5C', 'n3%5C%5C', '{a,b%5C}', '{*%5C}', '(', 'a{99999}', '[z-a]', '1e-20000', '-1e-20000', '1e999999',
-  '[1e999999]', '{"a":1e999999}', '["%5Cu0000"]', '["%5Cud800"]', '2026-13-45', '294277-01-01', 'a%20%26', '!!', "'",
+  'abc%5C',
+  '%5C',
+  '*%5C',
+  'n*%5C',
+  '%25%5C',
+  '_%5C',
+  'n3%5C%5C',
+  '{a,b%5C}',
+  '{*%5C}',
+  '(',
+  'a{99999}',
+  '[z-a]',
+  '1e-20000',
+  '-1e-20000',
+  '1e999999',
+  '[1e999999]',
+  '{"a":1e999999}',
+  '["%5Cu0000"]',
+  '["%5Cud800"]',
+  '2026-13-45',
+  '294277-01-01',
+  'a%20%26',
+  '!!',
+  "'",
 )
 // A condition whose value PostgreSQL may refuse, under an operator that hands it to PostgreSQL as it is.
-const hostileOperators = ['like', 'ilike', 'like(any)', 'ilike(all)', 'match', 'imatch', 'match(any)', 'fts', 'gt', 'eq', 'in', 'cs', 'cd', 'ov']
+const hostileOperators = [
+  'like',
+  'ilike',
+  'like(any)',
+  'ilike(all)',
+  'match',
+  'imatch',
+  'match(any)',
+  'fts',
+  'gt',
+  'eq',
+  'in',
+  'cs',
+  'cd',
+  'ov',
+]
 const hostileCondition = fc
   .tuple(fc.constantFrom(...columnNames), fc.boolean(), fc.constantFrom(...hostileOperators), hostileValue)
   .map(([c, not, op, v]) => `${c}=${not ? 'not.' : ''}${op}.${op === 'in' ? `(${v})` : v}`)
-const value = fc.oneof(junk, hostileValue, fc.string({ maxLength: 12 }), fc.constantFrom('1', '3', 'n1', 'null', 'true', '2026-01-05', '{t1}', '["t0"]', '(1,2)', '("a,b",c)', '{"tags":["t1"]}'))
-const casts = ['text', 'int', 'smallint', 'real', 'numeric', 'bool', 'date', 'timestamptz', 'uuid', 'json', 'jsonb', 'constructor', '__proto__', 'tostring', 'bogus']
-const castSelect = fc.array(fc.tuple(fc.constantFrom(...columnNames), fc.constantFrom(...casts)).map(([c, t]) => `${c}::${t}`), { minLength: 1, maxLength: 3 }).map((items) => items.join(','))
-const condition = fc.tuple(fc.constantFrom(...columnNames), fc.boolean(), fc.constantFrom(...operators), value).map(([c, not, op, v]) => `${c}.${not ? 'not.' : ''}${op}.${v}`)
+const value = fc.oneof(
+  junk,
+  hostileValue,
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('1', '3', 'n1', 'null', 'true', '2026-01-05', '{t1}', '["t0"]', '(1,2)', '("a,b",c)', '{"tags":["t1"]}'),
+)
+const casts = [
+  'text',
+  'int',
+  'smallint',
+  'real',
+  'numeric',
+  'bool',
+  'date',
+  'timestamptz',
+  'uuid',
+  'json',
+  'jsonb',
+  'constructor',
+  '__proto__',
+  'tostring',
+  'bogus',
+]
+const castSelect = fc
+  .array(
+    fc.tuple(fc.constantFrom(...columnNames), fc.constantFrom(...casts)).map(([c, t]) => `${c}::${t}`),
+    { minLength: 1, maxLength: 3 },
+  )
+  .map((items) => items.join(','))
+const condition = fc
+  .tuple(fc.constantFrom(...columnNames), fc.boolean(), fc.constantFrom(...operators), value)
+  .map(([c, not, op, v]) => `${c}.${not ? 'not.' : ''}${op}.${v}`)
 const tree: fc.Arbitrary<string> = fc.letrec((tie) => ({
-  node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, condition, fc.tuple(fc.boolean(), fc.constantFrom('and', 'or'), fc.array(tie('node'), { minLength: 0, maxLength: 4 })).map(([not, op, kids]) => `${not ? 'not.' : ''}${op}(${kids.join(',')})`)),
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    condition,
+    fc
+      .tuple(fc.boolean(), fc.constantFrom('and', 'or'), fc.array(tie('node'), { minLength: 0, maxLength: 4 }))
+      .map(([not, op, kids]) => `${not ? 'not.' : ''}${op}(${kids.join(',')})`),
+  ),
 })).node
 const param = fc.oneof(
-  fc.tuple(fc.constantFrom(...columnNames), fc.boolean(), fc.constantFrom(...operators), value).map(([c, not, op, v]) => `${c}=${not ? 'not.' : ''}${op}.${v}`),
-  fc.tuple(fc.constantFrom('or', 'and', 'not.or', 'not.and'), fc.array(tree, { maxLength: 4 })).map(([k, kids]) => `${k}=(${kids.join(',')})`),
-  fc.tuple(fc.constantFrom('select', 'order', 'limit', 'offset', 'search', 'distinct', 'columns'), fc.oneof(junk, fc.constantFrom('name,age', 'age.desc.nullslast', 'x:age::text', 'meta->level->>n', '50', '-1', '0', '1001'))).map(([k, v]) => `${k}=${v}`),
+  fc
+    .tuple(fc.constantFrom(...columnNames), fc.boolean(), fc.constantFrom(...operators), value)
+    .map(([c, not, op, v]) => `${c}=${not ? 'not.' : ''}${op}.${v}`),
+  fc
+    .tuple(fc.constantFrom('or', 'and', 'not.or', 'not.and'), fc.array(tree, { maxLength: 4 }))
+    .map(([k, kids]) => `${k}=(${kids.join(',')})`),
+  fc
+    .tuple(
+      fc.constantFrom('select', 'order', 'limit', 'offset', 'search', 'distinct', 'columns'),
+      fc.oneof(junk, fc.constantFrom('name,age', 'age.desc.nullslast', 'x:age::text', 'meta->level->>n', '50', '-1', '0', '1001')),
+    )
+    .map(([k, v]) => `${k}=${v}`),
   castSelect.map((select) => `select=${select}`),
   hostileCondition,
   fc.tuple(junk, junk).map(([k, v]) => `${k}=${v}`),
@@ -108,17 +232,28 @@ const query = fc.oneof(
   {
     weight: 3,
     arbitrary: fc
-      .array(fc.oneof(hostileCondition, castSelect.map((select) => `select=${select}`), condition.map((c) => `or=(${c})`)), { minLength: 1, maxLength: 3 })
+      .array(
+        fc.oneof(
+          hostileCondition,
+          castSelect.map((select) => `select=${select}`),
+          condition.map((c) => `or=(${c})`),
+        ),
+        { minLength: 1, maxLength: 3 },
+      )
       .map((ps) => ps.join('&')),
   },
   { weight: 1, arbitrary: junk },
   { weight: 1, arbitrary: fc.integer({ min: 10, max: 60 }).map((depth) => `or=${'('.repeat(depth)}age.eq.1${')'.repeat(depth)}`) },
   { weight: 1, arbitrary: fc.integer({ min: 900, max: 1200 }).map((n) => `age=in.(${Array.from({ length: n }, (_, i) => i).join(',')})`) },
-  { weight: 1, arbitrary: fc.integer({ min: 150, max: 260 }).map((n) => `or=(${Array.from({ length: n }, (_, i) => `age.eq.${i}`).join(',')})`) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 150, max: 260 }).map((n) => `or=(${Array.from({ length: n }, (_, i) => `age.eq.${i}`).join(',')})`),
+  },
 )
 
 // What PostgreSQL or a stack trace would say. (Our own messages may quote the query back, fragments and all.)
-const leaks = /PostgresError|postgresql|syntax error at or near|invalid input syntax|SQLSTATE|relation "|column "data"|dataset_rows_[0-9a-f]{32}|at [\w/.-]+\.ts:\d+/i
+const leaks =
+  /PostgresError|postgresql|syntax error at or near|invalid input syntax|SQLSTATE|relation "|column "data"|dataset_rows_[0-9a-f]{32}|at [\w/.-]+\.ts:\d+/i
 
 async function probe(path: string, allowed: number[]) {
   const res = await api.call('GET', path, { key })
@@ -163,7 +298,11 @@ describe('fuzzed queries', () => {
   ]
   for (const [surface, check] of cases) {
     it(`never break ${surface} (${runs} queries, fixed seed ${fixedSeed})`, () => fuzz(check, fixedSeed), 120_000)
-    it(`never break ${surface} (${runs} queries, seed ${rotatingSeed}: FUZZ_SEED=${rotatingSeed} replays it)`, () => fuzz(check, rotatingSeed), 120_000)
+    it(
+      `never break ${surface} (${runs} queries, seed ${rotatingSeed}: FUZZ_SEED=${rotatingSeed} replays it)`,
+      () => fuzz(check, rotatingSeed),
+      120_000,
+    )
   }
 
   it('answers the hostile classics with 400, not 500', async () => {

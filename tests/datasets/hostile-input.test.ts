@@ -39,10 +39,22 @@ afterAll(() => api.close())
 
 const name = '"name"'
 const cases: [query: string, message: string][] = [
-  ['name=like.abc%5C', `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`],
-  ['name=not.ilike.%5C', `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`],
-  ['name=like(any).{a*,"b\\\\"}', `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`],
-  ['or=(age.eq.1,name.like.x%5C)', `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`],
+  [
+    'name=like.abc%5C',
+    `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`,
+  ],
+  [
+    'name=not.ilike.%5C',
+    `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`,
+  ],
+  [
+    'name=like(any).{a*,"b\\\\"}',
+    `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`,
+  ],
+  [
+    'or=(age.eq.1,name.like.x%5C)',
+    `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`,
+  ],
   ['name=match.(', `Invalid regular expression in the filter on ${name} (match and imatch take POSIX regular expressions).`],
   ['name=imatch.a{99999}', `Invalid regular expression in the filter on ${name} (match and imatch take POSIX regular expressions).`],
   ['name=fts.a%20%26', `Invalid tsquery syntax in the filter on ${name} (use plfts or wfts for plain words).`],
@@ -50,9 +62,18 @@ const cases: [query: string, message: string][] = [
   ['age=gt.1e-20000', 'A number in the filter on "age" is out of range.'],
   ['meta=cs.[1e999999]', 'A number in the filter on "meta" is out of range.'],
   ['meta=cs.["\\u0000"]', 'A text value in the filter on "meta" holds a character that cannot be stored (such as \\u0000).'],
-  ['meta=cs.["\\ud800"]', 'A value in the filter on "meta" cannot be read as the type it is compared or cast to (for example "abc"::integer).'],
-  ['select=name::int', 'A value in the select of "name"::int cannot be read as the type it is compared or cast to (for example "abc"::integer).'],
-  ['select=brace::json', 'A value in the select of "brace"::json cannot be read as the type it is compared or cast to (for example "abc"::integer).'],
+  [
+    'meta=cs.["\\ud800"]',
+    'A value in the filter on "meta" cannot be read as the type it is compared or cast to (for example "abc"::integer).',
+  ],
+  [
+    'select=name::int',
+    'A value in the select of "name"::int cannot be read as the type it is compared or cast to (for example "abc"::integer).',
+  ],
+  [
+    'select=brace::json',
+    'A value in the select of "brace"::json cannot be read as the type it is compared or cast to (for example "abc"::integer).',
+  ],
   ['select=name::date', 'Invalid or out-of-range date or time in the select of "name"::date.'],
   ['select=age::smallint', 'A number in the select of "age"::smallint is out of range.'],
   ['select=big::real', 'A number in the select of "big"::real is out of range.'],
@@ -92,7 +113,7 @@ describe('input PostgreSQL refuses', () => {
   it('answers a value too large for its index with 400 validation_failed naming the rows sent', async () => {
     // Random characters do not compress, so the index entry stays as long as the value.
     const long = randomBytes(3000).toString('base64')
-    const message = 'A value in the rows sent is too large to index: a declared text column\'s values must stay under about 2,700 bytes.'
+    const message = "A value in the rows sent is too large to index: a declared text column's values must stay under about 2,700 bytes."
     const v1 = await api.call('POST', `/datasets/${datasetId}/rows`, { key, body: [{ name: long }] })
     expect(v1.status).toBe(400)
     expect(v1.body).toEqual({ error: { code: 'validation_failed', message } })
@@ -103,7 +124,7 @@ describe('input PostgreSQL refuses', () => {
 })
 
 describe('a query string longer than the app accepts', () => {
-  it('gets the app\'s JSON error on both surfaces, not a bare 431 from the HTTP server', async () => {
+  it("gets the app's JSON error on both surfaces, not a bare 431 from the HTTP server", async () => {
     const query = `name=eq.${'y'.repeat(20 * 1024)}`
     const message = `the query string is ${query.length} characters long; the limit is 16384`
     const v1 = await api.call('GET', `/datasets/${datasetId}/rows?${query}`, { key })

@@ -19,10 +19,22 @@ afterAll(() => api.close())
 const tableOf = (agent?: 'otherAgent') => async (t: Tenant) => ({ table: (await createDataset(t, { agent, rows: [{ n: 1 }] })).name })
 
 describeSecurity(restReadRoute, { wire: 'postgrest', params: tableOf(), otherAgentParams: tableOf('otherAgent') }, () => api)
-describeSecurity(restInsertRoute, { wire: 'postgrest', params: tableOf(), body: { n: 2 }, otherAgentParams: tableOf('otherAgent') }, () => api)
+describeSecurity(
+  restInsertRoute,
+  { wire: 'postgrest', params: tableOf(), body: { n: 2 }, otherAgentParams: tableOf('otherAgent') },
+  () => api,
+)
 // Without `Prefer: return=representation` a change answers 204, not the 200 that returns the rows.
-describeSecurity(restUpdateRoute, { wire: 'postgrest', params: tableOf(), query: 'n=eq.1', body: { n: 2 }, okStatus: 204, otherAgentParams: tableOf('otherAgent') }, () => api)
-describeSecurity(restDeleteRoute, { wire: 'postgrest', params: tableOf(), query: 'n=eq.1', okStatus: 204, otherAgentParams: tableOf('otherAgent') }, () => api)
+describeSecurity(
+  restUpdateRoute,
+  { wire: 'postgrest', params: tableOf(), query: 'n=eq.1', body: { n: 2 }, okStatus: 204, otherAgentParams: tableOf('otherAgent') },
+  () => api,
+)
+describeSecurity(
+  restDeleteRoute,
+  { wire: 'postgrest', params: tableOf(), query: 'n=eq.1', okStatus: 204, otherAgentParams: tableOf('otherAgent') },
+  () => api,
+)
 
 const numbered = (count: number) => Array.from({ length: count }, (_, i) => ({ n: i + 1 }))
 
@@ -88,7 +100,12 @@ describe('reading rows', () => {
     expect(one.headers.get('content-type')).toMatch(/^application\/vnd\.pgrst\.object\+json/)
     const many = await api.call('GET', `/rest/v1/${name}?select=n`, { key, headers: accept })
     expect(many.status).toBe(406)
-    expect(many.body).toEqual({ code: 'PGRST116', message: 'Cannot coerce the result to a single JSON object', details: 'The result contains 3 rows', hint: null })
+    expect(many.body).toEqual({
+      code: 'PGRST116',
+      message: 'Cannot coerce the result to a single JSON object',
+      details: 'The result contains 3 rows',
+      hint: null,
+    })
     const none = await api.call('GET', `/rest/v1/${name}?n=eq.9`, { key, headers: accept })
     expect(none.body.details).toBe('The result contains 0 rows')
   })
@@ -104,7 +121,10 @@ describe('reading rows', () => {
     const csv = await api.call('GET', `/rest/v1/${name}`, { key, headers: { accept: 'text/csv' } })
     expect(csv.status).toBe(406)
     expect(csv.body.code).toBe('PGRST107')
-    const head = await fetch(`${api.base.replace(/\/v1$/, '')}/rest/v1/${name}`, { method: 'HEAD', headers: { authorization: `Bearer ${key}`, prefer: 'count=exact' } })
+    const head = await fetch(`${api.base.replace(/\/v1$/, '')}/rest/v1/${name}`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${key}`, prefer: 'count=exact' },
+    })
     expect(head.status).toBe(200)
     expect(head.headers.get('content-range')).toBe('0-1/2')
     expect(await head.text()).toBe('')
@@ -118,7 +138,12 @@ describe('reading rows', () => {
     expect((await api.call('GET', `/rest/v1/${id}?select=n`, { key })).body).toEqual([{ n: 1 }])
     const missing = await api.call('GET', '/rest/v1/leads', { key })
     expect(missing.status).toBe(404)
-    expect(missing.body).toEqual({ code: 'PGRST205', message: 'Could not find the table \'public.leads\' in the schema cache', details: null, hint: null })
+    expect(missing.body).toEqual({
+      code: 'PGRST205',
+      message: "Could not find the table 'public.leads' in the schema cache",
+      details: null,
+      hint: null,
+    })
   })
 })
 
@@ -131,7 +156,11 @@ describe('writing rows', () => {
     expect(minimal.status).toBe(201)
     expect(minimal.body).toBe('')
     expect(minimal.headers.get('content-range')).toBe('*/*')
-    const rep = await api.call('POST', `/rest/v1/${name}?select=n`, { key, body: [{ n: 2 }, { n: 3 }], headers: { prefer: 'return=representation, count=exact' } })
+    const rep = await api.call('POST', `/rest/v1/${name}?select=n`, {
+      key,
+      body: [{ n: 2 }, { n: 3 }],
+      headers: { prefer: 'return=representation, count=exact' },
+    })
     expect(rep.status).toBe(201)
     expect(rep.body).toEqual([{ n: 2 }, { n: 3 }])
     expect(rep.headers.get('content-range')).toBe('*/2')
@@ -142,9 +171,18 @@ describe('writing rows', () => {
 
   it('reads only the keys named by ?columns=, and refuses an unknown one in a closed dataset', async () => {
     const t = await createTenant()
-    const closed = await createDataset(t, { columns: [{ name: 'a', type: 'number' }, { name: 'b', type: 'number' }] })
+    const closed = await createDataset(t, {
+      columns: [
+        { name: 'a', type: 'number' },
+        { name: 'b', type: 'number' },
+      ],
+    })
     const key = await t.key()
-    const res = await api.call('POST', `/rest/v1/${closed.name}?columns=a&select=a,b`, { key, body: [{ a: 1, b: 2 }], headers: { prefer: 'return=representation' } })
+    const res = await api.call('POST', `/rest/v1/${closed.name}?columns=a&select=a,b`, {
+      key,
+      body: [{ a: 1, b: 2 }],
+      headers: { prefer: 'return=representation' },
+    })
     expect(res.body).toEqual([{ a: 1, b: null }])
     const unknown = await api.call('POST', `/rest/v1/${closed.name}?columns=a,c`, { key, body: { a: 1 } })
     expect(unknown.status).toBe(400)
@@ -165,12 +203,20 @@ describe('writing rows', () => {
     expect(merged.status).toBe(201)
     expect(merged.body[0]).toEqual({ id: rowId, a: 2, b: 1 })
     expect(merged.headers.get('preference-applied')).toBe('resolution=merge-duplicates, return=representation')
-    const ignored = await api.call('POST', `/rest/v1/${name}?select=a`, { key, body: { id: rowId, a: 3 }, headers: { prefer: 'resolution=ignore-duplicates,return=representation' } })
+    const ignored = await api.call('POST', `/rest/v1/${name}?select=a`, {
+      key,
+      body: { id: rowId, a: 3 },
+      headers: { prefer: 'resolution=ignore-duplicates,return=representation' },
+    })
     expect(ignored.body).toEqual([])
     const plain = await api.call('POST', `/rest/v1/${name}`, { key, body: { id: rowId, a: 4 } })
     expect(plain.status).toBe(409)
     expect(plain.body.code).toBe('23505')
-    const badTarget = await api.call('POST', `/rest/v1/${name}?on_conflict=email`, { key, body: { a: 1 }, headers: { prefer: 'resolution=merge-duplicates' } })
+    const badTarget = await api.call('POST', `/rest/v1/${name}?on_conflict=email`, {
+      key,
+      body: { a: 1 },
+      headers: { prefer: 'resolution=merge-duplicates' },
+    })
     expect(badTarget.status).toBe(400)
   })
 
@@ -181,10 +227,20 @@ describe('writing rows', () => {
     const updated = await api.call('PATCH', `/rest/v1/${name}?n=gte.3`, { key, body: { big: true } })
     expect(updated.status).toBe(204)
     expect(updated.headers.get('content-range')).toBe('0-1/*')
-    const rep = await api.call('PATCH', `/rest/v1/${name}?or=(n.eq.1,n.eq.2)&select=n,big`, { key, body: { big: false }, headers: { prefer: 'return=representation' } })
+    const rep = await api.call('PATCH', `/rest/v1/${name}?or=(n.eq.1,n.eq.2)&select=n,big`, {
+      key,
+      body: { big: false },
+      headers: { prefer: 'return=representation' },
+    })
     expect(rep.status).toBe(200)
-    expect(rep.body).toEqual([{ n: 1, big: false }, { n: 2, big: false }])
-    const deleted = await api.call('DELETE', `/rest/v1/${name}?big=is.true&select=n`, { key, headers: { prefer: 'return=representation, count=exact' } })
+    expect(rep.body).toEqual([
+      { n: 1, big: false },
+      { n: 2, big: false },
+    ])
+    const deleted = await api.call('DELETE', `/rest/v1/${name}?big=is.true&select=n`, {
+      key,
+      headers: { prefer: 'return=representation, count=exact' },
+    })
     expect(deleted.body).toEqual([{ n: 3 }, { n: 4 }])
     expect(deleted.headers.get('content-range')).toBe('*/2')
     for (const method of ['PATCH', 'DELETE'] as const) {
@@ -214,14 +270,23 @@ describe('writing rows', () => {
     expect(unknownPref.body).toMatchObject({ code: 'PGRST122', details: 'Invalid preferences: count=sometimes' })
   })
 
-  it('answers bad bodies and locks in PostgREST\'s error shape', async () => {
+  it("answers bad bodies and locks in PostgREST's error shape", async () => {
     const t = await createTenant()
     const typed = await createDataset(t, { columns: [{ name: 'n', type: 'number' }], locked: ['delete'], rows: [{ n: 1 }] })
     const key = await t.key()
     const wrong = await api.call('POST', `/rest/v1/${typed.name}`, { key, body: { n: 'one' } })
     expect(wrong.status).toBe(400)
-    expect(wrong.body).toEqual({ code: 'PGRST102', message: 'Invalid request: "n": expected a number, got the text "one".', details: 'n: expected a number, got the text "one"', hint: null })
-    const malformed = await api.call('POST', `/rest/v1/${typed.name}`, { key, rawBody: '{"n":', headers: { 'content-type': 'application/json' } })
+    expect(wrong.body).toEqual({
+      code: 'PGRST102',
+      message: 'Invalid request: "n": expected a number, got the text "one".',
+      details: 'n: expected a number, got the text "one"',
+      hint: null,
+    })
+    const malformed = await api.call('POST', `/rest/v1/${typed.name}`, {
+      key,
+      rawBody: '{"n":',
+      headers: { 'content-type': 'application/json' },
+    })
     expect(malformed.status).toBe(400)
     expect(malformed.body.code).toBe('PGRST102')
     const locked = await api.call('DELETE', `/rest/v1/${typed.name}?n=eq.1`, { key })

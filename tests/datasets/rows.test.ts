@@ -25,7 +25,8 @@ const columns = [
   { name: 'meta', type: 'json' as const },
 ]
 
-const rowIdOf = async (datasetId: string) => (await serviceSql()`select id from agentry.dataset_rows where dataset_id = ${datasetId} order by seq limit 1`)[0].id as string
+const rowIdOf = async (datasetId: string) =>
+  (await serviceSql()`select id from agentry.dataset_rows where dataset_id = ${datasetId} order by seq limit 1`)[0].id as string
 const withRow = (agent?: 'otherAgent') => async (t: Tenant) => createDataset(t, { agent, rows: [{ status: 'new' }] })
 const datasetOf = (agent?: 'otherAgent') => async (t: Tenant) => ({ id: (await withRow(agent)(t)).id })
 const rowOf = (agent?: 'otherAgent') => async (t: Tenant) => {
@@ -35,7 +36,11 @@ const rowOf = (agent?: 'otherAgent') => async (t: Tenant) => {
 
 describeSecurity(listRowsRoute, { params: datasetOf(), otherAgentParams: datasetOf('otherAgent') }, () => api)
 describeSecurity(insertRowsRoute, { params: datasetOf(), body: { status: 'x' }, otherAgentParams: datasetOf('otherAgent') }, () => api)
-describeSecurity(updateRowsRoute, { params: datasetOf(), query: 'status=eq.new', body: { status: 'y' }, otherAgentParams: datasetOf('otherAgent') }, () => api)
+describeSecurity(
+  updateRowsRoute,
+  { params: datasetOf(), query: 'status=eq.new', body: { status: 'y' }, otherAgentParams: datasetOf('otherAgent') },
+  () => api,
+)
 describeSecurity(deleteRowsRoute, { params: datasetOf(), query: 'status=eq.new', otherAgentParams: datasetOf('otherAgent') }, () => api)
 describeSecurity(updateRowRoute, { params: rowOf(), body: { status: 'y' }, otherAgentParams: rowOf('otherAgent') }, () => api)
 describeSecurity(deleteRowRoute, { params: rowOf(), otherAgentParams: rowOf('otherAgent') }, () => api)
@@ -51,7 +56,14 @@ describe('inserting rows', () => {
     expect(res.status).toBe(201)
     expect(res.body.data).toHaveLength(1)
     const [row] = res.body.data
-    expect(row).toMatchObject({ name: 'Ada', status: null, score: 92.5, active: true, seen_at: '2026-11-23T09:00:00.000Z', meta: { tags: ['vip'] } })
+    expect(row).toMatchObject({
+      name: 'Ada',
+      status: null,
+      score: 92.5,
+      active: true,
+      seen_at: '2026-11-23T09:00:00.000Z',
+      meta: { tags: ['vip'] },
+    })
     expect(row.id).toMatch(/^[0-9a-f-]{36}$/)
     expect(Date.parse(row.created_at)).toBeGreaterThan(Date.now() - 60_000)
     expect(row.updated_at).toBe(row.created_at)
@@ -86,7 +98,13 @@ describe('inserting rows', () => {
     const t = await createTenant()
     const { id } = await createDataset(t, { columns })
     const key = await t.key()
-    const res = await api.call('POST', `/datasets/${id}/rows`, { key, body: [{ name: 'ok', score: 1 }, { name: 'bad', score: 'high' }] })
+    const res = await api.call('POST', `/datasets/${id}/rows`, {
+      key,
+      body: [
+        { name: 'ok', score: 1 },
+        { name: 'bad', score: 'high' },
+      ],
+    })
     expect(res.status).toBe(400)
     expect(res.body.error.code).toBe('validation_failed')
     expect(res.body.error.message).toBe('Invalid request: row 1, column "score": expected a number, got the text "high".')
@@ -143,7 +161,10 @@ describe('changing and deleting rows', () => {
     expect(gone.body.error.code).toBe('row_not_found')
     const malformed = await api.call('DELETE', `/datasets/${id}/rows/row-1`, { key })
     expect(malformed.status).toBe(400)
-    expect(malformed.body.error).toEqual({ code: 'invalid_row_id', message: 'Row id "row-1" is not a UUID: pass a row\'s id from a GET query.' })
+    expect(malformed.body.error).toEqual({
+      code: 'invalid_row_id',
+      message: 'Row id "row-1" is not a UUID: pass a row\'s id from a GET query.',
+    })
   })
 
   it('does not reach a row of another dataset through this one', async () => {
@@ -167,7 +188,14 @@ describe('changing and deleting rows', () => {
 
   it('updates and deletes the rows matching filters in bulk', async () => {
     const t = await createTenant()
-    const { id } = await createDataset(t, { columns, rows: [{ status: 'new', score: 1 }, { status: 'new', score: 5 }, { status: 'old', score: 9 }] })
+    const { id } = await createDataset(t, {
+      columns,
+      rows: [
+        { status: 'new', score: 1 },
+        { status: 'new', score: 5 },
+        { status: 'old', score: 9 },
+      ],
+    })
     const key = await t.key()
     const updated = await api.call('PATCH', `/datasets/${id}/rows?status=eq.new&score=gt.2`, { key, body: { status: 'hot' } })
     expect(updated.body).toEqual({ data: { updated: 1 } })
@@ -181,7 +209,10 @@ describe('changing and deleting rows', () => {
     const t = await createTenant()
     const { id } = await createDataset(t, { rows: [{ n: 1 }] })
     const key = await t.key()
-    for (const [method, body] of [['PATCH', { n: 2 }], ['DELETE', undefined]] as const) {
+    for (const [method, body] of [
+      ['PATCH', { n: 2 }],
+      ['DELETE', undefined],
+    ] as const) {
       const res = await api.call(method, `/datasets/${id}/rows`, { key, body })
       expect(res.status).toBe(400)
       expect(res.body.error.code).toBe('invalid_query')
@@ -213,18 +244,28 @@ describe('locked datasets', () => {
   it('holds in the database too: a locked dataset refuses a write that skips the API', async () => {
     const t = await createTenant()
     const { id } = await createDataset(t, { locked: ['insert'] })
-    await expect(serviceSql()`insert into agentry.dataset_rows (dataset_id, data) values (${id}, '{}')`).rejects.toMatchObject({ code: '42501' })
+    await expect(serviceSql()`insert into agentry.dataset_rows (dataset_id, data) values (${id}, '{}')`).rejects.toMatchObject({
+      code: '42501',
+    })
   })
 })
 
 describe('pages, totals, distinct values and search', () => {
   it('answers { rows, total, columns } with total counting every matching row, not the page', async () => {
     const t = await createTenant()
-    const { id } = await createDataset(t, { columns, rows: Array.from({ length: 30 }, (_, n) => ({ name: `n${n}`, score: n, status: n % 3 ? 'idle' : 'active' })) })
+    const { id } = await createDataset(t, {
+      columns,
+      rows: Array.from({ length: 30 }, (_, n) => ({ name: `n${n}`, score: n, status: n % 3 ? 'idle' : 'active' })),
+    })
     const res = await api.call('GET', `/datasets/${id}/rows?status=eq.active&limit=4&offset=2&select=name,score`, { key: await t.key() })
     expect(res.status).toBe(200)
     expect(res.body.data).toEqual({
-      rows: [{ name: 'n6', score: 6 }, { name: 'n9', score: 9 }, { name: 'n12', score: 12 }, { name: 'n15', score: 15 }],
+      rows: [
+        { name: 'n6', score: 6 },
+        { name: 'n9', score: 9 },
+        { name: 'n12', score: 12 },
+        { name: 'n15', score: 15 },
+      ],
       total: 10,
       columns: ['name', 'score'],
     })
@@ -252,7 +293,12 @@ describe('pages, totals, distinct values and search', () => {
     const res = await api.call('GET', `/datasets/${id}/rows?distinct=status`, { key: await t.key() })
     expect(res.status).toBe(200)
     expect(res.body.data).toEqual({
-      values: [{ value: 'new', count: 3 }, { value: 'won', count: 2 }, { value: 'lost', count: 1 }, { value: null, count: 1 }],
+      values: [
+        { value: 'new', count: 3 },
+        { value: 'won', count: 2 },
+        { value: 'lost', count: 1 },
+        { value: null, count: 1 },
+      ],
       total_unique: 4,
       column: 'status',
     })

@@ -50,7 +50,12 @@ afterAll(() => api.close())
 
 describe('supabase-js reads', () => {
   it('runs the README example: select with an exact count, eq, order and range', async () => {
-    const { data, count, error, status } = await db.from(table).select('name,status', { count: 'exact' }).eq('status', 'active').order('name').range(0, 9)
+    const { data, count, error, status } = await db
+      .from(table)
+      .select('name,status', { count: 'exact' })
+      .eq('status', 'active')
+      .order('name')
+      .range(0, 9)
     expect(error).toBeNull()
     expect(status).toBe(200)
     expect(count).toBe(3)
@@ -62,7 +67,11 @@ describe('supabase-js reads', () => {
   })
 
   it('pages with range and reports the total as count', async () => {
-    const { data, count, status } = await db.from(table).select('name', { count: 'exact' }).order('score', { ascending: false, nullsFirst: false }).range(1, 2)
+    const { data, count, status } = await db
+      .from(table)
+      .select('name', { count: 'exact' })
+      .order('score', { ascending: false, nullsFirst: false })
+      .range(1, 2)
     expect(status).toBe(206)
     expect(count).toBe(5)
     expect(data).toEqual([{ name: 'Eve' }, { name: 'Cyd' }])
@@ -132,10 +141,22 @@ describe('supabase-js reads', () => {
 describe('supabase-js writes', () => {
   it('inserts, updates, upserts and deletes with filters', async () => {
     const t = await createTenant()
-    const { name } = await createDataset(t, { name: 'Tasks', columns: [{ name: 'title', type: 'text' }, { name: 'done', type: 'boolean' }] })
+    const { name } = await createDataset(t, {
+      name: 'Tasks',
+      columns: [
+        { name: 'title', type: 'text' },
+        { name: 'done', type: 'boolean' },
+      ],
+    })
     const tasks = client(await t.key())
 
-    const inserted = await tasks.from(name).insert([{ title: 'Write docs', done: false }, { title: 'Ship', done: false }]).select()
+    const inserted = await tasks
+      .from(name)
+      .insert([
+        { title: 'Write docs', done: false },
+        { title: 'Ship', done: false },
+      ])
+      .select()
     expect(inserted.error).toBeNull()
     expect(inserted.status).toBe(201)
     expect(inserted.data!.map((r) => r.title)).toEqual(['Write docs', 'Ship'])

@@ -15,7 +15,7 @@ const claimsOf = (t: Tenant, scopes: string[] = ['*'], agent: 'agent' | null = n
 })
 
 describe('dataset rows in the database', () => {
-  it('shows a tenant none of another organisation\'s rows, through the view or the table', async () => {
+  it("shows a tenant none of another organisation's rows, through the view or the table", async () => {
     const a = await createTenant()
     const b = await createTenant()
     const theirs = await createDataset(a, { rows: [{ secret: 1 }] })
@@ -27,36 +27,55 @@ describe('dataset rows in the database', () => {
       deleted: await tx`delete from agentry.dataset_rows where dataset_id = ${theirs.id} returning id`,
     }))
     expect(seen).toEqual({ view: [], table: [], datasets: [], updated: [], deleted: [] })
-    await expect(withTenant(claimsOf(b), (tx) => tx`insert into agentry.dataset_rows (dataset_id, data) values (${theirs.id}, '{}')`)).rejects.toMatchObject({ code: 'P0002' })
+    await expect(
+      withTenant(claimsOf(b), (tx) => tx`insert into agentry.dataset_rows (dataset_id, data) values (${theirs.id}, '{}')`),
+    ).rejects.toMatchObject({ code: 'P0002' })
     const [still] = await withTenant(claimsOf(a), (tx) => tx`select data from agentry.visible_dataset_rows where dataset_id = ${theirs.id}`)
     expect(still.data).toEqual({ secret: 1 })
   })
 
-  it('confines agent claims to the agent\'s own datasets, and needs a datasets scope', async () => {
+  it("confines agent claims to the agent's own datasets, and needs a datasets scope", async () => {
     const t = await createTenant()
     const mine = await createDataset(t, { agent: 'agent', rows: [{ n: 1 }] })
     const orgWide = await createDataset(t, { rows: [{ n: 2 }] })
     const theirs = await createDataset(t, { agent: 'otherAgent', rows: [{ n: 3 }] })
-    const rows = await withTenant(claimsOf(t, ['*'], 'agent'), (tx) =>
-      tx`select dataset_id from agentry.visible_dataset_rows where dataset_id in ${tx([mine.id, orgWide.id, theirs.id])}`)
+    const rows = await withTenant(
+      claimsOf(t, ['*'], 'agent'),
+      (tx) => tx`select dataset_id from agentry.visible_dataset_rows where dataset_id in ${tx([mine.id, orgWide.id, theirs.id])}`,
+    )
     expect(rows.map((r) => r.dataset_id)).toEqual([mine.id])
-    const unscoped = await withTenant(claimsOf(t, ['keys:read']), (tx) => tx`select id from agentry.visible_dataset_rows where dataset_id = ${orgWide.id}`)
+    const unscoped = await withTenant(
+      claimsOf(t, ['keys:read']),
+      (tx) => tx`select id from agentry.visible_dataset_rows where dataset_id = ${orgWide.id}`,
+    )
     expect(unscoped).toEqual([])
-    const readOnly = await withTenant(claimsOf(t, ['datasets:read']), (tx) => tx`delete from agentry.dataset_rows where dataset_id = ${orgWide.id} returning id`)
+    const readOnly = await withTenant(
+      claimsOf(t, ['datasets:read']),
+      (tx) => tx`delete from agentry.dataset_rows where dataset_id = ${orgWide.id} returning id`,
+    )
     expect(readOnly).toEqual([])
   })
 
-  it('takes a row\'s organisation and agent from its dataset, whatever the writer says', async () => {
+  it("takes a row's organisation and agent from its dataset, whatever the writer says", async () => {
     const t = await createTenant()
     const { id } = await createDataset(t, { agent: 'agent' })
-    const [row] = await withTenant(claimsOf(t), (tx) => tx`insert into agentry.dataset_rows (dataset_id, data) values (${id}, '{"n":1}') returning org_id, agent_id`)
+    const [row] = await withTenant(
+      claimsOf(t),
+      (tx) => tx`insert into agentry.dataset_rows (dataset_id, data) values (${id}, '{"n":1}') returning org_id, agent_id`,
+    )
     expect(row).toEqual({ org_id: t.org.id, agent_id: t.agent.id })
   })
 
-  it('lets an ordered, filtered read through the view use the dataset\'s own indexes', async () => {
+  it("lets an ordered, filtered read through the view use the dataset's own indexes", async () => {
     const t = await createTenant()
     const rows = Array.from({ length: 2000 }, (_, i) => ({ status: i % 4 ? 'idle' : 'active', score: i }))
-    const { id } = await createDataset(t, { columns: [{ name: 'status', type: 'text' }, { name: 'score', type: 'number' }], rows })
+    const { id } = await createDataset(t, {
+      columns: [
+        { name: 'status', type: 'text' },
+        { name: 'score', type: 'number' },
+      ],
+      rows,
+    })
     await serviceSql().unsafe(`analyze agentry.dataset_rows_${id.replaceAll('-', '')}`)
     const plan = await withTenant(claimsOf(t), async (tx) => {
       return tx.unsafe(

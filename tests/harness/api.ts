@@ -38,7 +38,9 @@ export interface TestApi {
 /** Serves the app on a real HTTP server on loopback, as the dev server does. */
 export async function startApi(): Promise<TestApi> {
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0, serverOptions: { maxHeaderSize: maxRequestHeaderBytes } }, () => resolve(s))
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0, serverOptions: { maxHeaderSize: maxRequestHeaderBytes } }, () =>
+      resolve(s),
+    )
   })
   const { port } = server.address() as AddressInfo
   const base = `http://127.0.0.1:${port}/functions/v1/api/v1`

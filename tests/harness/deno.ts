@@ -19,7 +19,11 @@ export interface DenoEntry {
  * --cached-only and an empty DENO_DIR (so it starts from node_modules alone), on a free loopback port.
  * Resolves once `ready(origin)` is answered.
  */
-export async function startDenoEntry(entry: string, env: Record<string, string>, ready: (origin: string) => Promise<unknown>): Promise<DenoEntry> {
+export async function startDenoEntry(
+  entry: string,
+  env: Record<string, string>,
+  ready: (origin: string) => Promise<unknown>,
+): Promise<DenoEntry> {
   const denoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agentry-deno-dir-'))
   const port = await freePort()
   const origin = `http://127.0.0.1:${port}`
@@ -27,7 +31,11 @@ export async function startDenoEntry(entry: string, env: Record<string, string>,
   const deno: ChildProcess = spawn(
     path.join(root, 'node_modules', '.bin', 'deno'),
     ['run', '--cached-only', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', entry],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, DENO_DIR: denoDir, PORT: String(port), HOST: '127.0.0.1', NO_COLOR: '1' } },
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env, DENO_DIR: denoDir, PORT: String(port), HOST: '127.0.0.1', NO_COLOR: '1' },
+    },
   )
   deno.stdout?.on('data', (chunk) => (output += chunk))
   deno.stderr?.on('data', (chunk) => (output += chunk))
@@ -42,7 +50,13 @@ export async function startDenoEntry(entry: string, env: Record<string, string>,
   const deadline = Date.now() + 60_000
   for (;;) {
     if (deno.exitCode !== null) throw new Error(`deno exited with code ${deno.exitCode}:\n${output}`)
-    if (await ready(origin).then(() => true, () => false)) return { origin, denoDir, stop }
+    if (
+      await ready(origin).then(
+        () => true,
+        () => false,
+      )
+    )
+      return { origin, denoDir, stop }
     if (Date.now() > deadline) {
       await stop()
       throw new Error(`deno did not answer within 60 s:\n${output}`)

@@ -37,14 +37,20 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     baseUrl: '',
     requests,
     script: () => ({ reply: 'Hello from the fake model.' }),
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', async () => {
       if (req.method === 'GET' && req.url === '/v1/models') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model' }] }))
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model' }] }))
         return
       }
       const body = JSON.parse(Buffer.concat(chunks).toString() || '{}')
@@ -52,20 +58,33 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       const s = fake.script(body, requests.length)
       const model = s.model ?? body.model
       if (s.status) {
-        res.writeHead(s.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `scripted failure ${s.status}`, type: 'server_error' } }))
+        res
+          .writeHead(s.status, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { message: `scripted failure ${s.status}`, type: 'server_error' } }))
         return
       }
       const reply = s.reply ?? ''
       const usage = s.usage === false ? undefined : { ...(s.usage ?? { prompt_tokens: 11, completion_tokens: 7 }), total_tokens: 0 }
       if (!body.stream) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
-          id: 'chatcmpl-fake', object: 'chat.completion', model, choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }], ...(usage ? { usage } : {}),
-        }))
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            id: 'chatcmpl-fake',
+            object: 'chat.completion',
+            model,
+            choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }],
+            ...(usage ? { usage } : {}),
+          }),
+        )
         return
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
       const send = (data: unknown) => res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`)
-      const frame = (delta: Record<string, unknown>, finish: string | null = null) => ({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta, finish_reason: finish }] })
+      const frame = (delta: Record<string, unknown>, finish: string | null = null) => ({
+        id: 'chatcmpl-fake',
+        object: 'chat.completion.chunk',
+        model,
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      })
       send(frame({ role: 'assistant', content: '' }))
       const pieces = s.chunks ?? reply.match(/\S+\s*/g) ?? []
       for (let i = 0; i < pieces.length; i++) {
@@ -79,7 +98,8 @@ export async function startFakeLlm(): Promise<FakeLlm> {
         send(frame({ content: pieces[i] }))
       }
       send(frame({}, 'stop'))
-      if (usage && body.stream_options?.include_usage) send({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', model, choices: [], usage })
+      if (usage && body.stream_options?.include_usage)
+        send({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', model, choices: [], usage })
       if (s.done !== false) send('[DONE]')
       res.end()
     })

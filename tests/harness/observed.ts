@@ -23,7 +23,13 @@ export function observed<T>(kind: ObservedKind): T[] {
   return fs
     .readdirSync(folder)
     .filter((name) => name.startsWith(`${kind}-`))
-    .flatMap((name) => fs.readFileSync(path.join(folder, name), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as T))
+    .flatMap((name) =>
+      fs
+        .readFileSync(path.join(folder, name), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as T),
+    )
 }
 
 /**

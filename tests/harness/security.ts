@@ -50,7 +50,9 @@ function scopeOf(route: DefinedRoute): string | null {
 
 /** The lowest 2xx the route declares, as the audit log takes it. */
 function successStatusOf(route: DefinedRoute): number {
-  const statuses = Object.keys(route.responses).map(Number).filter((status) => status >= 200 && status < 300)
+  const statuses = Object.keys(route.responses)
+    .map(Number)
+    .filter((status) => status >= 200 && status < 300)
   if (!statuses.length) throw new Error(`${route.method} ${route.path} declares no success status.`)
   return Math.min(...statuses)
 }
@@ -153,7 +155,7 @@ export function describeSecurity<const R extends DefinedRoute>(route: R, options
       })
     }
 
-    it('never shows one organisation\'s data to another organisation\'s key', async () => {
+    it("never shows one organisation's data to another organisation's key", async () => {
       const t = await createTenant()
       const other = await createTenant()
       const res = await send(t, { key: await other.key() })
@@ -165,7 +167,7 @@ export function describeSecurity<const R extends DefinedRoute>(route: R, options
     })
 
     if (otherAgentParams) {
-      it('answers 404 when an agent key reaches another agent\'s resource', async () => {
+      it("answers 404 when an agent key reaches another agent's resource", async () => {
         const t = await createTenant()
         const res = await send(t, { key: await t.key({ agent: 'agent' }) }, await pathOf(t, otherAgentParams))
         expect(res.status).toBe(404)

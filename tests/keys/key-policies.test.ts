@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest'
 import { withTenant, type TenantClaims } from '../../functions/_core/db.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
 
-const claimsOf = (t: Tenant, o: { keyId?: string | null; userId?: string | null; scopes?: string[]; agentId?: string | null } = {}): TenantClaims => ({
+const claimsOf = (
+  t: Tenant,
+  o: { keyId?: string | null; userId?: string | null; scopes?: string[]; agentId?: string | null } = {},
+): TenantClaims => ({
   role: 'authenticated',
   sub: o.userId ?? null,
   org_id: t.org.id,
@@ -15,11 +18,14 @@ const claimsOf = (t: Tenant, o: { keyId?: string | null; userId?: string | null;
 
 /** Inserts a key row straight through the policies, as a handler that skipped the API's checks would. */
 function plantKey(claims: TenantClaims, row: { agentId?: string | null; mode?: 'live' | 'test' | null; expiresAt?: Date | null }) {
-  return withTenant(claims, (tx) => tx`
+  return withTenant(
+    claims,
+    (tx) => tx`
     insert into agentry.api_keys (org_id, agent_id, mode, name, prefix, key_hash, scopes, expires_at)
     values (${claims.org_id}, ${row.agentId ?? null}, ${row.mode ?? null}, 'planted', 'pk_00000000',
             ${crypto.getRandomValues(new Uint8Array(32))}, '{keys:read}', ${row.expiresAt ?? null})
-    returning id`)
+    returning id`,
+  )
 }
 
 const inMinutes = (n: number) => new Date(Date.now() + n * 60_000)
@@ -34,7 +40,7 @@ describe('the api_keys policies', () => {
     expect(await plantKey(claims, { expiresAt: inMinutes(59) })).toHaveLength(1)
   })
 
-  it('read the creator\'s expiry as it is now, so a key in a rotation\'s grace period is held to its end', async () => {
+  it("read the creator's expiry as it is now, so a key in a rotation's grace period is held to its end", async () => {
     const t = await createTenant()
     const old = await t.keyWithId()
     const claims = claimsOf(t, { keyId: old.id })
@@ -73,27 +79,36 @@ describe('the api_keys policies', () => {
     expect(still).toEqual({ status: 'active', expires_at: null })
 
     const peer = await t.keyWithId({ scopes: ['keys:write'] })
-    const peerRevoked = await withTenant(narrow, (tx) => tx`update agentry.api_keys set status = 'revoked' where id = ${peer.id} returning id`)
+    const peerRevoked = await withTenant(
+      narrow,
+      (tx) => tx`update agentry.api_keys set status = 'revoked' where id = ${peer.id} returning id`,
+    )
     expect(peerRevoked).toEqual([{ id: peer.id }])
   })
 })
 
 describe('the idempotent_requests policy', () => {
-  it('shows each credential its own Idempotency-Keys only, and refuses a row written in another\'s name', async () => {
+  it("shows each credential its own Idempotency-Keys only, and refuses a row written in another's name", async () => {
     const t = await createTenant()
     const first = await t.keyWithId()
     const second = await t.keyWithId()
-    await withTenant(claimsOf(t, { keyId: first.id }), (tx) => tx`
+    await withTenant(
+      claimsOf(t, { keyId: first.id }),
+      (tx) => tx`
       insert into agentry.idempotent_requests (org_id, caller_id, key, route, request_hash)
-      values (${t.org.id}, ${first.id}, 'shared-string', 'POST /chat/x', 'h')`)
+      values (${t.org.id}, ${first.id}, 'shared-string', 'POST /chat/x', 'h')`,
+    )
     const seenBySecond = await withTenant(claimsOf(t, { keyId: second.id }), (tx) => tx`select key from agentry.idempotent_requests`)
     expect(seenBySecond).toEqual([])
     const seenByFirst = await withTenant(claimsOf(t, { keyId: first.id }), (tx) => tx`select key from agentry.idempotent_requests`)
     expect(seenByFirst).toEqual([{ key: 'shared-string' }])
     await expect(
-      withTenant(claimsOf(t, { keyId: second.id }), (tx) => tx`
+      withTenant(
+        claimsOf(t, { keyId: second.id }),
+        (tx) => tx`
         insert into agentry.idempotent_requests (org_id, caller_id, key, route, request_hash)
-        values (${t.org.id}, ${first.id}, 'planted', 'POST /chat/x', 'h')`),
+        values (${t.org.id}, ${first.id}, 'planted', 'POST /chat/x', 'h')`,
+      ),
     ).rejects.toMatchObject({ code: '42501' })
   })
 })

@@ -40,11 +40,21 @@ describe('creating keys', () => {
   it('returns the raw key once, stores only its hash, and the new key works at once', async () => {
     const t = await createTenant()
     const admin = await t.key()
-    const res = await api.call('POST', '/agent/api-keys', { key: admin, body: { name: 'reporting', scopes: ['datasets:read', 'keys:read'] } })
+    const res = await api.call('POST', '/agent/api-keys', {
+      key: admin,
+      body: { name: 'reporting', scopes: ['datasets:read', 'keys:read'] },
+    })
     expect(res.status).toBe(201)
     const created = res.body.data
     expect(created.key).toMatch(/^pk_[0-9a-f]{32}$/)
-    expect(created).toMatchObject({ name: 'reporting', kind: 'org', prefix: created.key.slice(0, 11), scopes: ['datasets:read', 'keys:read'], status: 'active', calls: 0 })
+    expect(created).toMatchObject({
+      name: 'reporting',
+      kind: 'org',
+      prefix: created.key.slice(0, 11),
+      scopes: ['datasets:read', 'keys:read'],
+      status: 'active',
+      calls: 0,
+    })
 
     const [stored] = await serviceSql()`select encode(key_hash, 'hex') as hash from agentry.api_keys where id = ${created.id}`
     const expected = Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(created.key))).toString('hex')
@@ -63,7 +73,10 @@ describe('creating keys', () => {
     expect(live.status).toBe(201)
     expect(live.body.data).toMatchObject({ kind: 'agent', agent_id: t.agent.id, mode: 'live' })
     expect(live.body.data.key).toMatch(/^ck_live_[0-9a-f]{32}$/)
-    const test = await api.call('POST', '/agent/api-keys', { key: admin, body: { name: 'bot', agent_id: t.agent.id, mode: 'test', permissions: ['datasets:read'] } })
+    const test = await api.call('POST', '/agent/api-keys', {
+      key: admin,
+      body: { name: 'bot', agent_id: t.agent.id, mode: 'test', permissions: ['datasets:read'] },
+    })
     expect(test.body.data.key).toMatch(/^ck_test_/)
     expect(test.body.data.scopes).toEqual(['datasets:read'])
     const me = await api.call('GET', '/me', { key: test.body.data.key })
@@ -141,7 +154,7 @@ describe('creating keys', () => {
 describe('a key stays within the key that creates it', () => {
   const inMinutes = (n: number) => new Date(Date.now() + n * 60_000)
 
-  it('gives a key created by an expiring key its creator\'s expiry, and refuses a later one with 400 naming it', async () => {
+  it("gives a key created by an expiring key its creator's expiry, and refuses a later one with 400 naming it", async () => {
     const t = await createTenant()
     const creatorExpiry = inMinutes(60)
     const creator = await t.key({ expiresAt: creatorExpiry })
@@ -149,7 +162,10 @@ describe('a key stays within the key that creates it', () => {
     expect(defaulted.status).toBe(201)
     expect(Date.parse(defaulted.body.data.expires_at)).toBe(creatorExpiry.getTime())
 
-    const later = await api.call('POST', '/agent/api-keys', { key: creator, body: { name: 'outlives', expires_at: inMinutes(120).toISOString() } })
+    const later = await api.call('POST', '/agent/api-keys', {
+      key: creator,
+      body: { name: 'outlives', expires_at: inMinutes(120).toISOString() },
+    })
     expect(later.status).toBe(400)
     expect(later.body.error).toEqual({
       code: 'validation_failed',
@@ -170,7 +186,7 @@ describe('a key stays within the key that creates it', () => {
     expect(res.body.data.expires_at).toBeNull()
   })
 
-  it('holds during a rotation\'s grace period: the old key can only create keys that end when it does', async () => {
+  it("holds during a rotation's grace period: the old key can only create keys that end when it does", async () => {
     const t = await createTenant()
     const admin = await t.key()
     const old = await t.keyWithId()
@@ -181,12 +197,15 @@ describe('a key stays within the key that creates it', () => {
     const child = await api.call('POST', '/agent/api-keys', { key: old.key, body: { name: 'made in grace' } })
     expect(child.status).toBe(201)
     expect(Date.parse(child.body.data.expires_at)).toBe(graceEnd.getTime())
-    const outliving = await api.call('POST', '/agent/api-keys', { key: old.key, body: { name: 'too long', expires_at: inMinutes(60).toISOString() } })
+    const outliving = await api.call('POST', '/agent/api-keys', {
+      key: old.key,
+      body: { name: 'too long', expires_at: inMinutes(60).toISOString() },
+    })
     expect(outliving.status).toBe(400)
     expect(outliving.body.error.message).toContain(`Must be no later than ${graceEnd.toISOString()}`)
   })
 
-  it('gives a rotated key the old key\'s expiry, brought forward to the rotating key\'s own when that is earlier', async () => {
+  it("gives a rotated key the old key's expiry, brought forward to the rotating key's own when that is earlier", async () => {
     const t = await createTenant()
     const rotatorExpiry = inMinutes(60)
     const rotator = await t.key({ expiresAt: rotatorExpiry })
@@ -212,7 +231,10 @@ describe('a key stays within the key that creates it', () => {
 
     const live = await api.call('POST', '/agent/api-keys', { key: testKey, body: { name: 'prod', agent_id: t.agent.id, mode: 'live' } })
     expect(live.status).toBe(403)
-    expect(live.body.error).toEqual({ code: 'insufficient_scope', message: 'A test key (ck_test_) can create test keys only; leave "mode" out or set it to "test".' })
+    expect(live.body.error).toEqual({
+      code: 'insufficient_scope',
+      message: 'A test key (ck_test_) can create test keys only; leave "mode" out or set it to "test".',
+    })
 
     const liveKey = await t.keyWithId({ agent: 'agent', mode: 'live' })
     const rotateLive = await api.call('POST', `/agent/api-keys/${liveKey.id}/rotate`, { key: testKey })
@@ -227,7 +249,10 @@ describe('a key stays within the key that creates it', () => {
 
   it('lets a live key create a test key for its agent', async () => {
     const t = await createTenant()
-    const res = await api.call('POST', '/agent/api-keys', { key: await t.key({ agent: 'agent' }), body: { name: 'ci', mode: 'test', agent_id: t.agent.id } })
+    const res = await api.call('POST', '/agent/api-keys', {
+      key: await t.key({ agent: 'agent' }),
+      body: { name: 'ci', mode: 'test', agent_id: t.agent.id },
+    })
     expect(res.status).toBe(201)
     expect(res.body.data.mode).toBe('test')
   })
@@ -243,13 +268,21 @@ describe('listing and reading keys', () => {
     // Read with another key, whose own call does not count on this one.
     const res = await api.call('GET', `/agent/api-keys/${id}`, { key: reader })
     expect(res.status).toBe(200)
-    expect(res.body.data).toMatchObject({ id, name: 'counted', prefix: key.slice(0, 11), scopes: ['keys:read'], status: 'active', calls: 3, expires_at: null })
+    expect(res.body.data).toMatchObject({
+      id,
+      name: 'counted',
+      prefix: key.slice(0, 11),
+      scopes: ['keys:read'],
+      status: 'active',
+      calls: 3,
+      expires_at: null,
+    })
     expect(Date.parse(res.body.data.last_used_at)).toBeGreaterThan(Date.now() - 60_000)
     expect(Object.keys(res.body.data)).not.toContain('key_hash')
     expect(JSON.stringify(res.body)).not.toContain(key)
   })
 
-  it('shows an agent key only its own agent\'s keys', async () => {
+  it("shows an agent key only its own agent's keys", async () => {
     const t = await createTenant()
     const mine = await t.keyWithId({ agent: 'agent' })
     const theirs = await t.keyWithId({ agent: 'otherAgent' })
@@ -346,7 +379,10 @@ describe('revoking and deleting keys', () => {
     const broad = await t.keyWithId({ scopes: ['*'] })
     const revoke = await api.call('DELETE', `/agent/api-keys/${broad.id}`, { key: narrow })
     expect(revoke.status).toBe(403)
-    expect(revoke.body.error).toEqual({ code: 'insufficient_scope', message: 'This key holds the scope "*", which the credential revoking it does not hold.' })
+    expect(revoke.body.error).toEqual({
+      code: 'insufficient_scope',
+      message: 'This key holds the scope "*", which the credential revoking it does not hold.',
+    })
     const remove = await api.call('DELETE', `/agent/api-keys/${broad.id}?permanent=true`, { key: narrow })
     expect(remove.status).toBe(403)
     expect(remove.body.error.message).toBe('This key holds the scope "*", which the credential deleting it does not hold.')

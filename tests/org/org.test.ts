@@ -23,7 +23,7 @@ describe('the organisation', () => {
     expect(res.body.data.environments.map((e: { name: string }) => e.name).sort()).toEqual(['development', 'production'])
   })
 
-  it('takes the plan\'s limit when the organisation has no override', async () => {
+  it("takes the plan's limit when the organisation has no override", async () => {
     const t = await createTenant()
     await serviceSql()`update agentry.organisations set plan = 'pro', rate_limit_per_minute = null where id = ${t.org.id}`
     const res = await api.call('GET', '/agent/org', { key: await t.key() })
@@ -39,7 +39,9 @@ describe('the organisation', () => {
     expect(res.body.data.name).toBe('Acme Robotics')
     expect((await api.call('GET', '/agent/org', { key })).body.data.name).toBe('Acme Robotics')
     const audit = await serviceSql()`select method, path, status, key_id, request_id from agentry.audit_log where org_id = ${t.org.id}`
-    expect(audit).toEqual([{ method: 'PATCH', path: '/api/v1/agent/org', status: 200, key_id: id, request_id: res.headers.get('x-request-id') }])
+    expect(audit).toEqual([
+      { method: 'PATCH', path: '/api/v1/agent/org', status: 200, key_id: id, request_id: res.headers.get('x-request-id') },
+    ])
   })
 
   it('refuses an empty name, unknown fields and non-JSON bodies, naming the problem', async () => {
@@ -52,7 +54,11 @@ describe('the organisation', () => {
     const unknown = await api.call('PATCH', '/agent/org', { key, body: { name: 'X', plan: 'enterprise' } })
     expect(unknown.status).toBe(400)
     expect(unknown.body.error.message).toMatch(/plan/)
-    const text = await api.call('PATCH', '/agent/org', { key, rawBody: 'name=X', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    const text = await api.call('PATCH', '/agent/org', {
+      key,
+      rawBody: 'name=X',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
     expect(text.status).toBe(415)
     expect(text.body.error.code).toBe('unsupported_media_type')
   })

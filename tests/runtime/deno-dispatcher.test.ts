@@ -102,15 +102,51 @@ describe.skipIf(!openssl)('the Deno transport over https', () => {
     // A private CA and a certificate it signs for "localhost" only.
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agentry-tls-'))
     const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' })
-    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Agentry test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign')
+    run(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=Agentry test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+    )
     run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=localhost')
     fs.writeFileSync(path.join(dir, 'leaf.ext'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n')
-    run('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2', '-extfile', 'leaf.ext')
-    server = https.createServer({ key: fs.readFileSync(path.join(dir, 'leaf.key')), cert: fs.readFileSync(path.join(dir, 'leaf.pem')) }, (req, res) => {
-      req.resume()
-      req.on('end', () => res.writeHead(200).end(`hello ${req.headers.host}`))
-    })
+    run(
+      'x509',
+      '-req',
+      '-in',
+      'leaf.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'leaf.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'leaf.ext',
+    )
+    server = https.createServer(
+      { key: fs.readFileSync(path.join(dir, 'leaf.key')), cert: fs.readFileSync(path.join(dir, 'leaf.pem')) },
+      (req, res) => {
+        req.resume()
+        req.on('end', () => res.writeHead(200).end(`hello ${req.headers.host}`))
+      },
+    )
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     port = (server.address() as AddressInfo).port
   }, 30_000)
@@ -121,7 +157,10 @@ describe.skipIf(!openssl)('the Deno transport over https', () => {
   })
 
   /** POSTs to each URL with the Deno transport in a Deno process, and says how each went. */
-  async function post(urls: string[], options: { allowPrivate: boolean; trustTestCa: boolean }): Promise<{ status?: number; body?: string; kind?: string; message?: string }[]> {
+  async function post(
+    urls: string[],
+    options: { allowPrivate: boolean; trustTestCa: boolean },
+  ): Promise<{ status?: number; body?: string; kind?: string; message?: string }[]> {
     const transport = pathToFileURL(path.join(root, 'supabase/functions/webhook-dispatcher/deno-transport.ts')).href
     const script = `
       import { denoTransport } from ${JSON.stringify(transport)}
@@ -142,8 +181,11 @@ describe.skipIf(!openssl)('the Deno transport over https', () => {
     return JSON.parse(stdout)
   }
 
-  it('connects to the checked address and verifies the certificate for the URL\'s name, not the address', async () => {
-    const [byName, byAddress] = await post([`https://localhost:${port}/hooks`, `https://127.0.0.1:${port}/hooks`], { allowPrivate: true, trustTestCa: true })
+  it("connects to the checked address and verifies the certificate for the URL's name, not the address", async () => {
+    const [byName, byAddress] = await post([`https://localhost:${port}/hooks`, `https://127.0.0.1:${port}/hooks`], {
+      allowPrivate: true,
+      trustTestCa: true,
+    })
     expect(byName).toEqual({ status: 200, body: `hello localhost:${port}` })
     expect(byAddress.kind).toBe('network')
     expect(byAddress.message).toContain('not valid for name "127.0.0.1"')

@@ -70,7 +70,10 @@ describe('the Edge Function entry under Deno', () => {
     const { id, name } = await createDataset(t, { columns: [{ name: 'n', type: 'number' }], rows: [{ n: 1 }, { n: 2 }, { n: 3 }] })
     const rows = await callApi(base, 'GET', `/datasets/${id}/rows?or=(n.eq.1,n.gt.2)&select=n&order=n.desc`, { key })
     expect(rows.body.data).toEqual({ rows: [{ n: 3 }, { n: 1 }], total: 2, columns: ['n'] })
-    const rest = await callApi(base, 'GET', `/rest/v1/${encodeURIComponent(name)}?select=n&n=lt.3`, { key, headers: { prefer: 'count=exact' } })
+    const rest = await callApi(base, 'GET', `/rest/v1/${encodeURIComponent(name)}?select=n&n=lt.3`, {
+      key,
+      headers: { prefer: 'count=exact' },
+    })
     expect(rest.body).toEqual([{ n: 1 }, { n: 2 }])
     expect(rest.headers.get('content-range')).toBe('0-1/2')
   })

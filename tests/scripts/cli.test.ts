@@ -60,8 +60,14 @@ describe('organisations', () => {
 
   it('sets a rate limit and clears it back to the plan default', async () => {
     const org = await newOrg()
-    expect(await cliJson('orgs', 'set-rate-limit', '--org', org.id, '--per-minute', '5')).toMatchObject({ id: org.id, rate_limit_per_minute: 5 })
-    expect(await cliJson('orgs', 'set-rate-limit', '--org', org.id, '--per-minute', 'default')).toMatchObject({ id: org.id, rate_limit_per_minute: null })
+    expect(await cliJson('orgs', 'set-rate-limit', '--org', org.id, '--per-minute', '5')).toMatchObject({
+      id: org.id,
+      rate_limit_per_minute: 5,
+    })
+    expect(await cliJson('orgs', 'set-rate-limit', '--org', org.id, '--per-minute', 'default')).toMatchObject({
+      id: org.id,
+      rate_limit_per_minute: null,
+    })
   })
 })
 
@@ -158,11 +164,19 @@ describe('bad input', () => {
   it.each([
     { what: 'a missing --org', args: ['keys', 'create'], message: 'Missing --org' },
     { what: 'an --org that is not a UUID', args: ['keys', 'list', '--org', 'acme'], message: 'must be a UUID' },
-    { what: 'an unknown scope', args: ['keys', 'create', '--org', missingOrg, '--scopes', 'datasets:admin'], message: 'Invalid scope "datasets:admin"' },
+    {
+      what: 'an unknown scope',
+      args: ['keys', 'create', '--org', missingOrg, '--scopes', 'datasets:admin'],
+      message: 'Invalid scope "datasets:admin"',
+    },
     { what: 'an unknown plan', args: ['orgs', 'create', '--name', 'x', '--plan', 'gold'], message: 'Unknown plan "gold"' },
     { what: 'an unknown command', args: ['orgs', 'delete'], message: 'Unknown command "orgs delete"' },
     { what: 'an unknown option', args: ['orgs', 'list', '--verbose'], message: "Unknown option '--verbose'" },
-    { what: 'an organisation that does not exist', args: ['keys', 'create', '--org', missingOrg], message: `No organisation ${missingOrg}.` },
+    {
+      what: 'an organisation that does not exist',
+      args: ['keys', 'create', '--org', missingOrg],
+      message: `No organisation ${missingOrg}.`,
+    },
     { what: 'a key that does not exist', args: ['keys', 'revoke', missingOrg], message: `No key ${missingOrg}.` },
   ])('exits 1 with a one-line message and no stack trace for $what', async ({ args, message }) => {
     const result = await cli(...args)

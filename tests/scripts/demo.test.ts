@@ -27,7 +27,10 @@ afterAll(async () => {
 
 /** A demo as `npm start` made it before the development plan: on free, with an override of its own. */
 async function olderDemo(override: number | null) {
-  const org = await createOrganisation(serviceSql(), { name: `Older demo ${crypto.randomUUID().slice(0, 8)}`, rateLimitPerMinute: override })
+  const org = await createOrganisation(serviceSql(), {
+    name: `Older demo ${crypto.randomUUID().slice(0, 8)}`,
+    rateLimitPerMinute: override,
+  })
   const { key } = await issueKey(serviceSql(), { orgId: org.id, agentId: null, mode: null, name: 'k', scopes: ['*'], expiresAt: null })
   const dir = newDataDir()
   fs.writeFileSync(path.join(dir, 'dev-keys.json'), JSON.stringify({ org_id: org.id, agent_id: crypto.randomUUID(), key }))
@@ -55,7 +58,14 @@ describe('the demo organisation of npm start', () => {
     const first = await ensureDemo(inject('databaseUrl'), dataDir)
     await setOrganisationRateLimit(serviceSql(), first.org_id, 120)
     const changed = await ensureDemo(inject('databaseUrl'), dataDir)
-    expect(changed).toMatchObject({ created: false, org_id: first.org_id, key: first.key, plan: 'development', rate_limit_per_minute: 120, overridden: true })
+    expect(changed).toMatchObject({
+      created: false,
+      org_id: first.org_id,
+      key: first.key,
+      plan: 'development',
+      rate_limit_per_minute: 120,
+      overridden: true,
+    })
 
     await setOrganisationRateLimit(serviceSql(), first.org_id, null)
     const reset = await ensureDemo(inject('databaseUrl'), dataDir)
@@ -67,7 +77,13 @@ describe('the demo organisation of npm start', () => {
   it('moves an older demo to the development plan and clears the 6,000 it had given itself', async () => {
     const older = await olderDemo(6000)
     const demo = await ensureDemo(inject('databaseUrl'), older.dir)
-    expect(demo).toMatchObject({ created: false, org_id: older.org.id, plan: 'development', rate_limit_per_minute: 6000, overridden: false })
+    expect(demo).toMatchObject({
+      created: false,
+      org_id: older.org.id,
+      plan: 'development',
+      rate_limit_per_minute: 6000,
+      overridden: false,
+    })
     expect(await findOrganisation(serviceSql(), older.org.id)).toMatchObject({ plan: 'development', rate_limit_per_minute: null })
   })
 

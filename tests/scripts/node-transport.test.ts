@@ -9,14 +9,22 @@ beforeAll(async () => {
 })
 afterAll(() => receiver.close())
 
-const post = (url: string, allowPrivate: boolean) => nodeTransport({ allowPrivate })({ url, headers: { 'content-type': 'application/json' }, body: '{}', timeoutMs: 2000 })
+const post = (url: string, allowPrivate: boolean) =>
+  nodeTransport({ allowPrivate })({ url, headers: { 'content-type': 'application/json' }, body: '{}', timeoutMs: 2000 })
 
 describe('the Node transport', () => {
   it('refuses a private address given outright, and a name that resolves to one, before connecting', async () => {
     const port = new URL(receiver.url).port
-    const carryingLoopback = [`http://[::ffff:127.0.0.1]:${port}/hooks`, `http://[::ffff:0:7f00:1]:${port}/hooks`, `http://[2002:7f00:1::]:${port}/hooks`]
+    const carryingLoopback = [
+      `http://[::ffff:127.0.0.1]:${port}/hooks`,
+      `http://[::ffff:0:7f00:1]:${port}/hooks`,
+      `http://[2002:7f00:1::]:${port}/hooks`,
+    ]
     for (const url of [receiver.url, `http://localhost:${port}/hooks`, `http://[::1]:${port}/hooks`, ...carryingLoopback]) {
-      const error = await post(url, false).then(() => null, (e: unknown) => e)
+      const error = await post(url, false).then(
+        () => null,
+        (e: unknown) => e,
+      )
       expect(error, url).toBeInstanceOf(OutboundError)
       expect((error as OutboundError).kind, url).toBe('blocked')
     }
@@ -31,9 +39,15 @@ describe('the Node transport', () => {
   })
 
   it('reports a refused connection and a scheme it does not speak as errors of their own', async () => {
-    const refused = await post('http://127.0.0.1:9/hooks', true).then(() => null, (e: unknown) => e)
+    const refused = await post('http://127.0.0.1:9/hooks', true).then(
+      () => null,
+      (e: unknown) => e,
+    )
     expect(refused).toMatchObject({ kind: 'network' })
-    const ftp = await post('ftp://example.com/x', true).then(() => null, (e: unknown) => e)
+    const ftp = await post('ftp://example.com/x', true).then(
+      () => null,
+      (e: unknown) => e,
+    )
     expect(ftp).toMatchObject({ kind: 'blocked' })
   })
 })

@@ -48,7 +48,9 @@ beforeAll(async () => {
 
 describe('every npm script', () => {
   it('includes the ones a newcomer reaches for', () => {
-    expect(scripts).toEqual(expect.arrayContaining(['start', 'start:deno', 'migrate', 'cli', 'worker', 'bench', 'typecheck', 'lint', 'format', 'test']))
+    expect(scripts).toEqual(
+      expect.arrayContaining(['start', 'start:deno', 'migrate', 'cli', 'worker', 'bench', 'typecheck', 'lint', 'format', 'test']),
+    )
   })
 
   it.each(scripts)('"%s" answers --help with its usage and exit code 0', (script) => {

@@ -44,7 +44,14 @@ async function queue(t: Tenant, endpointId: string, count: number): Promise<void
 
 /** Deliveries claimed, per endpoint. */
 async function claim(o: Partial<ClaimOptions> = {}): Promise<Record<string, number>> {
-  const claimed = await claimDueDeliveries(database(), { limit: 100, leaseSeconds: 60, perEndpoint: 10, endpointBurst: 50, maxAttempts, ...o })
+  const claimed = await claimDueDeliveries(database(), {
+    limit: 100,
+    leaseSeconds: 60,
+    perEndpoint: 10,
+    endpointBurst: 50,
+    maxAttempts,
+    ...o,
+  })
   if (claimed.length === 0) return {}
   const rows = await serviceSql()<{ endpoint_id: string; n: number }[]>`
     select endpoint_id, count(*)::int as n from agentry.webhook_deliveries where id = any(${claimed.map((d) => d.id)}::uuid[]) group by endpoint_id`
@@ -72,7 +79,7 @@ describe('claiming for an endpoint alone with due work', () => {
     expect(await claim({ endpointBurst: undefined })).toEqual({})
   })
 
-  it('holds it to its share again from the first claim that sees another endpoint\'s due work, and lets it burst once that is done', async () => {
+  it("holds it to its share again from the first claim that sees another endpoint's due work, and lets it burst once that is done", async () => {
     const a = await endpointWithWork(80)
     expect(await claim({ limit: 30 })).toEqual({ [a.id]: 30 })
     const b = await endpointWithWork(20)
@@ -100,7 +107,7 @@ describe('a dispatcher with one busy endpoint', () => {
     }
   }
 
-  it('sends it more than 10 at once, yet while its receiver hangs still delivers another endpoint of the same organisation\'s work at once', async () => {
+  it("sends it more than 10 at once, yet while its receiver hangs still delivers another endpoint of the same organisation's work at once", async () => {
     const hanging = await receiver(8000)
     const fast = await receiver(0)
     const t = await createTenant()

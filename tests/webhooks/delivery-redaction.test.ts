@@ -67,7 +67,9 @@ describe('an endpoint that has never answered 2xx', () => {
     const d = await testDelivery(key, await subscribe(key, r.url))
     expect(d).toMatchObject({ status: 'failed', last_status_code: 500, last_error: 'Receiver answered 500' })
     expect(d.attempts).toEqual([expect.objectContaining({ status_code: 500, error: 'Receiver answered 500', response_body: null })])
-    expect(await stored(d.id)).toEqual([{ error: 'Receiver answered 500', response_body: '{"internal":"db-primary.internal:5432 password=hunter2"}' }])
+    expect(await stored(d.id)).toEqual([
+      { error: 'Receiver answered 500', response_body: '{"internal":"db-primary.internal:5432 password=hunter2"}' },
+    ])
   })
 
   it('says a redirect was not followed without saying where it led', async () => {
@@ -143,7 +145,10 @@ describe('an endpoint verified by a 2xx answer', () => {
 
 describe('the error category', () => {
   /** Records an attempt as a dispatcher would, with the raw error and kind given, and returns what the tenant is shown. */
-  async function shown(t: Tenant, attempt: { status_code: number | null; error: string | null; error_kind?: string }): Promise<{ attempt: string | null; delivery: string | null }> {
+  async function shown(
+    t: Tenant,
+    attempt: { status_code: number | null; error: string | null; error_kind?: string },
+  ): Promise<{ attempt: string | null; delivery: string | null }> {
     const key = await t.key()
     const delivery = await createDelivery(t)
     const sql = serviceSql()
@@ -168,11 +173,14 @@ describe('the error category', () => {
       ['something new', 'The request failed'],
     ]
     for (const [kind, text] of cases) {
-      expect(await shown(t, { status_code: null, error: 'internal-api.corp:8443 said: secret', error_kind: kind }), kind).toEqual({ attempt: text, delivery: text })
+      expect(await shown(t, { status_code: null, error: 'internal-api.corp:8443 said: secret', error_kind: kind }), kind).toEqual({
+        attempt: text,
+        delivery: text,
+      })
     }
   })
 
-  it('without a kind, reads the status code and the start of the transports\' own texts', async () => {
+  it("without a kind, reads the status code and the start of the transports' own texts", async () => {
     const t = await createTenant()
     const cases: [number | null, string, string][] = [
       [418, 'anything at all', 'Receiver answered 418'],

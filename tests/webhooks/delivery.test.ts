@@ -22,7 +22,12 @@ const receivers: Receiver[] = []
 beforeAll(async () => {
   db = await isolateDatabase()
   api = await startApi()
-  dispatcher = startDispatcher(database(), { transport: nodeTransport({ allowPrivate: true }), timeoutMs: 1000, pollMs: 100, onError: (e) => console.error('dispatcher', e) })
+  dispatcher = startDispatcher(database(), {
+    transport: nodeTransport({ allowPrivate: true }),
+    timeoutMs: 1000,
+    pollMs: 100,
+    onError: (e) => console.error('dispatcher', e),
+  })
 })
 afterAll(async () => {
   await dispatcher.stop()
@@ -101,7 +106,9 @@ describe('delivering events', () => {
     await r.waitFor(6)
     const events = r.received.map(envelope).sort((a, b) => a.created_at.localeCompare(b.created_at))
     const types = events.map((e) => e.type)
-    expect(types).toEqual(expect.arrayContaining(['dataset.row.updated', 'dataset.row.deleted', 'api_key.created', 'api_key.rotated', 'api_key.revoked']))
+    expect(types).toEqual(
+      expect.arrayContaining(['dataset.row.updated', 'dataset.row.deleted', 'api_key.created', 'api_key.rotated', 'api_key.revoked']),
+    )
     const updated = events.find((e) => e.type === 'dataset.row.updated')!
     expect(updated.data).toMatchObject({ dataset_id: datasetId, row: { n: 2 }, previous: { n: 1 } })
     const rotatedEvent = events.find((e) => e.type === 'api_key.rotated')!
@@ -118,7 +125,10 @@ describe('delivering events', () => {
     const filtered = await receiver()
     const agents = await receiver()
     await subscribe(t, filtered, { events: ['dataset.row.created'], filters: { dataset_id: a.id } })
-    const agentEndpoint = await api.call('POST', '/webhooks', { key: await t.key({ agent: 'agent' }), body: { url: agents.url, events: ['dataset.*'] } })
+    const agentEndpoint = await api.call('POST', '/webhooks', {
+      key: await t.key({ agent: 'agent' }),
+      body: { url: agents.url, events: ['dataset.*'] },
+    })
     expect(agentEndpoint.status).toBe(201)
     const key = await t.key()
     for (const d of [a, b, mine]) await api.call('POST', `/datasets/${d.id}/rows`, { key, body: { at: d.id } })
@@ -165,7 +175,7 @@ describe('receivers that do not answer 2xx', () => {
     return { t, r, key, endpointId: id, deliveryId: res.body.data.delivery_id as string }
   }
 
-  it('retries a 500 after about 5 s, and keeps the answer\'s first 2 KB for the operator', async () => {
+  it("retries a 500 after about 5 s, and keeps the answer's first 2 KB for the operator", async () => {
     const { key, deliveryId } = await testDelivery(() => ({ status: 500, body: 'x'.repeat(5000) }))
     const d = await settled(key, deliveryId, ['failed'])
     expect(d).toMatchObject({ status: 'failed', attempt_count: 1, last_status_code: 500, last_error: 'Receiver answered 500' })
@@ -173,7 +183,9 @@ describe('receivers that do not answer 2xx', () => {
     expect(wait).toBeGreaterThan(2000)
     expect(wait).toBeLessThan(6500)
     expect(d.attempts[0].response_body).toBeNull()
-    const [attempt] = await serviceSql()<{ response_body: string }[]>`select response_body from agentry.webhook_attempts where delivery_id = ${deliveryId}`
+    const [attempt] = await serviceSql()<
+      { response_body: string }[]
+    >`select response_body from agentry.webhook_attempts where delivery_id = ${deliveryId}`
     expect(attempt.response_body).toHaveLength(2048)
   })
 
@@ -197,7 +209,7 @@ describe('receivers that do not answer 2xx', () => {
     expect(d.attempts[0].latency_ms).toBeGreaterThanOrEqual(1000)
   })
 
-  it('disables an endpoint that answers 410 Gone at once, and tells the organisation\'s other endpoints', async () => {
+  it("disables an endpoint that answers 410 Gone at once, and tells the organisation's other endpoints", async () => {
     const t = await createTenant()
     const witness = await receiver()
     await subscribe(t, witness)
@@ -210,7 +222,10 @@ describe('receivers that do not answer 2xx', () => {
     const endpoint = await api.call('GET', `/webhooks/${endpointId}`, { key })
     expect(endpoint.body.data).toMatchObject({ enabled: false, disabled_reason: 'gone' })
     await witness.waitFor(1)
-    expect(envelope(witness.received[0])).toMatchObject({ type: 'webhook.endpoint.disabled', data: { endpoint_id: endpointId, reason: 'gone', url: r.url } })
+    expect(envelope(witness.received[0])).toMatchObject({
+      type: 'webhook.endpoint.disabled',
+      data: { endpoint_id: endpointId, reason: 'gone', url: r.url },
+    })
   })
 
   it('gives up after the last retry: the delivery is dead', async () => {
@@ -253,12 +268,18 @@ describe('the delivery log', () => {
     const page1 = await api.call('GET', `/webhooks/deliveries?status=failed&endpoint_id=${endpointId}&limit=2`, { key })
     expect(page1.body.data.map((d: { id: string }) => d.id)).toEqual([ids[2], ids[1]])
     expect(page1.body.has_more).toBe(true)
-    const page2 = await api.call('GET', `/webhooks/deliveries?status=failed&endpoint_id=${endpointId}&limit=2&cursor=${page1.body.next_cursor}`, { key })
+    const page2 = await api.call(
+      'GET',
+      `/webhooks/deliveries?status=failed&endpoint_id=${endpointId}&limit=2&cursor=${page1.body.next_cursor}`,
+      { key },
+    )
     expect(page2.body.data.map((d: { id: string }) => d.id)).toEqual([ids[0]])
     expect(page2.body).toMatchObject({ has_more: false, next_cursor: null })
 
     const unhealthy = await api.call('GET', '/webhooks/health', { key })
-    expect(unhealthy.body.data).toEqual([expect.objectContaining({ endpoint_id: endpointId, state: 'failing', attempts_24h: 3, success_rate: 0, consecutive_failures: 3 })])
+    expect(unhealthy.body.data).toEqual([
+      expect.objectContaining({ endpoint_id: endpointId, state: 'failing', attempts_24h: 3, success_rate: 0, consecutive_failures: 3 }),
+    ])
 
     failing = false
     const retried = await api.call('POST', `/webhooks/deliveries/${ids[0]}/retry`, { key })
@@ -282,7 +303,7 @@ describe('the delivery log', () => {
   })
 })
 
-describe('the log\'s history', () => {
+describe("the log's history", () => {
   it('forgets events older than the retention whose deliveries have ended, and keeps the rest', async () => {
     const t = await createTenant()
     const sql = serviceSql()

@@ -62,7 +62,7 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
 const final = (d: DeliveryState) => (d.status === 'delivered' || d.status === 'dead') && !d.leased
 
 describe('a receiver answering hostile bytes', () => {
-  it('holds no other tenant\'s deliveries, and its own reach a final state with what they answered stored cleaned', async () => {
+  it("holds no other tenant's deliveries, and its own reach a final state with what they answered stored cleaned", async () => {
     const hostile = await createTenant()
     const nul = await receiver({ status: 200, body: 'a\0b' })
     const notUtf8 = await receiver({ status: 200, body: new Uint8Array([0x6f, 0x6b, 0xff, 0xfe, 0xc3]) })
@@ -70,7 +70,9 @@ describe('a receiver answering hostile bytes', () => {
     const drip = await receiver({ status: 200, drip: { chunk: '\0', everyMs: 100 } })
     const redirect = await receiver({ status: 302, headers: { location: `http://127.0.0.1:9/${'a'.repeat(8 * 1024)}` } })
     const controls = await receiver({ status: 500, body: '\x01\x1b[31mred\0\ttab\r\nline\x7f' })
-    const [a, b, c, d, e, f] = await Promise.all([nul, notUtf8, huge, drip, redirect, controls].map((r) => createDelivery(hostile, { url: r.url })))
+    const [a, b, c, d, e, f] = await Promise.all(
+      [nul, notUtf8, huge, drip, redirect, controls].map((r) => createDelivery(hostile, { url: r.url })),
+    )
     // The ones that fail are on their last attempt, so that their final state (dead) comes at once.
     await serviceSql()`update agentry.webhook_deliveries set attempt_count = ${maxAttempts - 1} where id = any(${[d.id, e.id, f.id]}::uuid[])`
 
@@ -79,12 +81,14 @@ describe('a receiver answering hostile bytes', () => {
     const { id: endpointId } = await createEndpoint(other, { url: fast.url })
     await serviceSql()`insert into agentry.events (org_id, type, data, endpoint_id)
       select ${other.org.id}, 'webhook.test', jsonb_build_object('n', g), ${endpointId} from generate_series(1, 20) g`
-    const others = (await serviceSql()<{ id: string }[]>`select id from agentry.webhook_deliveries where endpoint_id = ${endpointId}`).map((r) => r.id)
+    const others = (await serviceSql()<{ id: string }[]>`select id from agentry.webhook_deliveries where endpoint_id = ${endpointId}`).map(
+      (r) => r.id,
+    )
 
     const started = Date.now()
     const dispatcher = startDispatcher(database(), { transport: nodeTransport({ allowPrivate: true }), timeoutMs: 5000, pollMs: 100 })
     try {
-      await until('the other tenant\'s deliveries were delivered', 10_000, async () => {
+      await until("the other tenant's deliveries were delivered", 10_000, async () => {
         const rows = await deliveries(others)
         return rows.every((r) => r.status === 'delivered') ? rows : undefined
       })
@@ -98,13 +102,24 @@ describe('a receiver answering hostile bytes', () => {
         return rows.every(final) ? rows : undefined
       })
       const [withNul, withBadUtf8, withHugeBody, dripping, redirected, withControls] = rows
-      expect(withNul).toMatchObject({ status: 'delivered', attempt_count: 1, attempts: [{ status_code: 200, error: null, response_body: 'a\ufffdb' }] })
+      expect(withNul).toMatchObject({
+        status: 'delivered',
+        attempt_count: 1,
+        attempts: [{ status_code: 200, error: null, response_body: 'a\ufffdb' }],
+      })
       expect(withBadUtf8).toMatchObject({ status: 'delivered', attempts: [{ status_code: 200, response_body: 'ok\ufffd\ufffd\ufffd' }] })
       expect(withHugeBody.status).toBe('delivered')
       expect(withHugeBody.attempts[0].response_body).toBe('\ufffd'.repeat(2048))
-      expect(dripping).toMatchObject({ status: 'dead', attempt_count: maxAttempts, last_error: 'No answer within 5000 ms', last_status_code: null })
+      expect(dripping).toMatchObject({
+        status: 'dead',
+        attempt_count: maxAttempts,
+        last_error: 'No answer within 5000 ms',
+        last_status_code: null,
+      })
       expect(redirected).toMatchObject({ status: 'dead', attempt_count: maxAttempts, last_status_code: 302 })
-      expect(redirected.last_error).toBe(`Redirect (302) to http://127.0.0.1:9/${'a'.repeat(500 - 'http://127.0.0.1:9/'.length)} not followed`)
+      expect(redirected.last_error).toBe(
+        `Redirect (302) to http://127.0.0.1:9/${'a'.repeat(500 - 'http://127.0.0.1:9/'.length)} not followed`,
+      )
       expect(withControls).toMatchObject({
         status: 'dead',
         last_error: 'Receiver answered 500',
@@ -123,20 +138,44 @@ describe('recording outcomes', () => {
     const claimed = await claimDueDeliveries(database(), { limit: 10, leaseSeconds: 60, perEndpoint: 10, maxAttempts })
     expect(claimed.map((d) => d.id).sort()).toEqual([...ids].sort())
     const outcome = (id: string, o: Partial<Outcome>): Outcome => ({
-      id, attempt: 1, started_at: new Date().toISOString(), status_code: 200, error: null, error_kind: null, latency_ms: 5,
-      response_body: 'fine', outcome: 'delivered', next_attempt_at: null, ...o,
+      id,
+      attempt: 1,
+      started_at: new Date().toISOString(),
+      status_code: 200,
+      error: null,
+      error_kind: null,
+      latency_ms: 5,
+      response_body: 'fine',
+      outcome: 'delivered',
+      next_attempt_at: null,
+      ...o,
     })
     // Outcomes as no dispatcher makes them any more: raw NUL, which Postgres refuses in jsonb and text.
     const errors = await recordOutcomes(database(), [
       outcome(ids[0], {}),
       outcome(ids[1], { response_body: 'a\u0000b' }),
-      outcome(ids[2], { status_code: 500, error: 'Receiver answered 500\u0000', response_body: '\u0000', outcome: 'failed', next_attempt_at: new Date(Date.now() + 60_000).toISOString() }),
+      outcome(ids[2], {
+        status_code: 500,
+        error: 'Receiver answered 500\u0000',
+        response_body: '\u0000',
+        outcome: 'failed',
+        next_attempt_at: new Date(Date.now() + 60_000).toISOString(),
+      }),
     ])
     expect(errors.length).toBeGreaterThan(0)
     const [fine, badBody, badError] = await deliveries(ids)
     expect(fine).toMatchObject({ status: 'delivered', leased: false, attempts: [{ status_code: 200, error: null, response_body: 'fine' }] })
-    expect(badBody).toMatchObject({ status: 'delivered', leased: false, attempts: [{ status_code: 200, error: null, response_body: null }] })
-    expect(badError).toMatchObject({ status: 'failed', leased: false, last_error: unrecordableError, attempts: [{ status_code: 500, error: unrecordableError, response_body: null }] })
+    expect(badBody).toMatchObject({
+      status: 'delivered',
+      leased: false,
+      attempts: [{ status_code: 200, error: null, response_body: null }],
+    })
+    expect(badError).toMatchObject({
+      status: 'failed',
+      leased: false,
+      last_error: unrecordableError,
+      attempts: [{ status_code: 500, error: unrecordableError, response_body: null }],
+    })
   })
 })
 
@@ -154,7 +193,10 @@ describe('the attempt cap', () => {
 
     const claimed = await claimDueDeliveries(database(), { limit: 10, leaseSeconds: 60, perEndpoint: 10, maxAttempts })
     expect(claimed.map((d) => [d.id, d.attempt]).sort()).toEqual(
-      [[oneLeft.id, maxAttempts], [retriedByHand.id, maxAttempts + 1]].sort(),
+      [
+        [oneLeft.id, maxAttempts],
+        [retriedByHand.id, maxAttempts + 1],
+      ].sort(),
     )
     const [dead] = await deliveries([used.id])
     expect(dead).toMatchObject({ status: 'dead', attempt_count: maxAttempts, leased: false, last_error: abandonedError, attempts: [] })

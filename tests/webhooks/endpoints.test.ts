@@ -33,11 +33,19 @@ describeSecurity(listEventTypesRoute, {}, () => api)
 describeSecurity(endpointHealthRoute, {}, () => api)
 describeSecurity(listDeliveriesRoute, {}, () => api)
 describeSecurity(getEndpointRoute, { params: endpointOf(), otherAgentParams: endpointOf('otherAgent') }, () => api)
-describeSecurity(updateEndpointRoute, { params: endpointOf(), body: { description: 'x' }, otherAgentParams: endpointOf('otherAgent') }, () => api)
+describeSecurity(
+  updateEndpointRoute,
+  { params: endpointOf(), body: { description: 'x' }, otherAgentParams: endpointOf('otherAgent') },
+  () => api,
+)
 describeSecurity(deleteEndpointRoute, { params: endpointOf(), otherAgentParams: endpointOf('otherAgent') }, () => api)
 describeSecurity(rotateSecretRoute, { params: endpointOf(), otherAgentParams: endpointOf('otherAgent') }, () => api)
 describeSecurity(testEndpointRoute, { params: endpointOf(), otherAgentParams: endpointOf('otherAgent') }, () => api)
-describeSecurity(recoverEndpointRoute, { params: endpointOf(), body: { since: '2026-01-01T00:00:00Z' }, otherAgentParams: endpointOf('otherAgent') }, () => api)
+describeSecurity(
+  recoverEndpointRoute,
+  { params: endpointOf(), body: { since: '2026-01-01T00:00:00Z' }, otherAgentParams: endpointOf('otherAgent') },
+  () => api,
+)
 describeSecurity(getDeliveryRoute, { params: deliveryOf(), otherAgentParams: deliveryOf('otherAgent') }, () => api)
 describeSecurity(retryDeliveryRoute, { params: deliveryOf(), otherAgentParams: deliveryOf('otherAgent') }, () => api)
 
@@ -45,9 +53,18 @@ describe('webhook endpoints', () => {
   it('creates an endpoint and answers with its whsec_ secret once', async () => {
     const t = await createTenant()
     const key = await t.key()
-    const res = await api.call('POST', '/webhooks', { key, body: { url: 'https://example.com/hooks', events: ['dataset.row.*', 'api_key.created'], description: 'CRM sync' } })
+    const res = await api.call('POST', '/webhooks', {
+      key,
+      body: { url: 'https://example.com/hooks', events: ['dataset.row.*', 'api_key.created'], description: 'CRM sync' },
+    })
     expect(res.status).toBe(201)
-    expect(res.body.data).toMatchObject({ url: 'https://example.com/hooks', events: ['dataset.row.*', 'api_key.created'], enabled: true, description: 'CRM sync', agent_id: null })
+    expect(res.body.data).toMatchObject({
+      url: 'https://example.com/hooks',
+      events: ['dataset.row.*', 'api_key.created'],
+      enabled: true,
+      description: 'CRM sync',
+      agent_id: null,
+    })
     expect(res.body.data.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
     expect(atob(res.body.data.secret.slice(6))).toHaveLength(32)
     const got = await api.call('GET', `/webhooks/${res.body.data.id}`, { key })
@@ -78,7 +95,18 @@ describe('webhook endpoints', () => {
     const t = await createTenant()
     const res = await api.call('GET', '/webhooks/event-types', { key: await t.key() })
     const types = res.body.data.map((e: { type: string }) => e.type)
-    expect(types).toEqual(expect.arrayContaining(['dataset.row.created', 'dataset.row.updated', 'dataset.row.deleted', 'api_key.created', 'api_key.revoked', 'api_key.rotated', 'webhook.test', 'webhook.endpoint.disabled']))
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'dataset.row.created',
+        'dataset.row.updated',
+        'dataset.row.deleted',
+        'api_key.created',
+        'api_key.revoked',
+        'api_key.rotated',
+        'webhook.test',
+        'webhook.endpoint.disabled',
+      ]),
+    )
     const updated = res.body.data.find((e: { type: string }) => e.type === 'dataset.row.updated')
     expect(updated.schema).toMatchObject({ type: 'object', required: ['dataset_id', 'row', 'previous'] })
   })
@@ -95,7 +123,7 @@ describe('webhook endpoints', () => {
     expect(row.previous_secret).toBe(secret)
   })
 
-  it('disables and re-enables by hand, and an agent key\'s endpoint belongs to its agent', async () => {
+  it("disables and re-enables by hand, and an agent key's endpoint belongs to its agent", async () => {
     const t = await createTenant()
     const key = await t.key()
     const { id } = await createEndpoint(t)
@@ -118,12 +146,21 @@ describe('webhook endpoints', () => {
     const res = await api.call('POST', `/webhooks/${id}/test`, { key })
     expect(res.status).toBe(202)
     const detail = await api.call('GET', `/webhooks/deliveries/${res.body.data.delivery_id}`, { key })
-    expect(detail.body.data).toMatchObject({ endpoint_id: id, event_type: 'webhook.test', status: 'pending', attempt_count: 0, attempts: [] })
+    expect(detail.body.data).toMatchObject({
+      endpoint_id: id,
+      event_type: 'webhook.test',
+      status: 'pending',
+      attempt_count: 0,
+      attempts: [],
+    })
     expect(detail.body.data.event.data).toMatchObject({ endpoint_id: id })
     const [{ n }] = await serviceSql()`select count(*)::int as n from agentry.webhook_deliveries where endpoint_id = ${other.id}`
     expect(n).toBe(0)
     await serviceSql()`update agentry.webhook_deliveries set status = 'dead', attempt_count = 11 where id = ${res.body.data.delivery_id}`
-    const recovered = await api.call('POST', `/webhooks/${id}/recover`, { key, body: { since: new Date(Date.now() - 60_000).toISOString() } })
+    const recovered = await api.call('POST', `/webhooks/${id}/recover`, {
+      key,
+      body: { since: new Date(Date.now() - 60_000).toISOString() },
+    })
     expect(recovered.body).toEqual({ data: { queued: 1 } })
     const after = await api.call('GET', `/webhooks/deliveries/${res.body.data.delivery_id}`, { key })
     expect(after.body.data.status).toBe('pending')

@@ -54,9 +54,10 @@ interface PlanNode {
 
 /** Rows the plan's scans of webhook_deliveries read, kept or filtered out. */
 function deliveryRowsRead(node: PlanNode): number {
-  const own = node['Node Type'].endsWith('Scan') && node['Relation Name'] === 'webhook_deliveries'
-    ? (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0)) * node['Actual Loops']
-    : 0
+  const own =
+    node['Node Type'].endsWith('Scan') && node['Relation Name'] === 'webhook_deliveries'
+      ? (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0)) * node['Actual Loops']
+      : 0
   return own + (node.Plans ?? []).reduce((sum, child) => sum + deliveryRowsRead(child), 0)
 }
 
@@ -71,19 +72,26 @@ describe('a tenant with 10,000 queued deliveries to slow endpoints', () => {
     a = await createTenant()
     slow = await Promise.all([1, 2, 3, 4, 5].map(() => receiver(3000)))
     const endpoints = await Promise.all(slow.map((r) => createEndpoint(a, { url: r.url })))
-    await queue(a, endpoints.map((e) => e.id), 10_000)
+    await queue(
+      a,
+      endpoints.map((e) => e.id),
+      10_000,
+    )
     b = await createTenant()
     fast = await receiver()
     bEndpoint = (await createEndpoint(b, { url: fast.url })).id
   })
 
-  it('does not stand between another tenant\'s due delivery and the claim, nor is read through to reach it', async () => {
+  it("does not stand between another tenant's due delivery and the claim, nor is read through to reach it", async () => {
     await queue(b, [bEndpoint], 1)
     const [bDelivery] = await serviceSql()<{ id: string }[]>`select id from agentry.webhook_deliveries where endpoint_id = ${bEndpoint}`
     // The claim as the dispatcher sends it, caught on the wire, then run again under EXPLAIN ANALYZE; both
     // rolled back, so nothing stays leased.
     let claim: { query: string; parameters: unknown[] } | undefined
-    const client = postgres(db.url, { max: 1, onnotice: () => {}, debug: (_, query, parameters) => {
+    const client = postgres(db.url, {
+      max: 1,
+      onnotice: () => {},
+      debug: (_, query, parameters) => {
         if (query.includes('agentry.webhook_deliveries')) claim ??= { query, parameters }
       },
     })
@@ -94,7 +102,11 @@ describe('a tenant with 10,000 queued deliveries to slow endpoints', () => {
       expect(claimed.map((d) => d.id)).toContain(bDelivery.id)
       await conn`rollback`
       await conn`begin`
-      const [{ 'QUERY PLAN': [plan] }] = await conn.unsafe(`explain (analyze, format json) ${claim!.query}`, claim!.parameters as never[])
+      const [
+        {
+          'QUERY PLAN': [plan],
+        },
+      ] = await conn.unsafe(`explain (analyze, format json) ${claim!.query}`, claim!.parameters as never[])
       await conn`rollback`
       conn.release()
       const read = deliveryRowsRead(plan.Plan)
@@ -105,7 +117,7 @@ describe('a tenant with 10,000 queued deliveries to slow endpoints', () => {
     }
   })
 
-  it('still has another tenant\'s new event delivered within 2 s, and sends no endpoint more than 10 at once', async () => {
+  it("still has another tenant's new event delivered within 2 s, and sends no endpoint more than 10 at once", async () => {
     const dispatcher = startDispatcher(database(), { transport: nodeTransport({ allowPrivate: true }), timeoutMs: 10_000, pollMs: 100 })
     try {
       const busy = () => slow.reduce((n, r) => n + r.inFlight, 0)
@@ -128,7 +140,7 @@ describe('a tenant with 10,000 queued deliveries to slow endpoints', () => {
   }, 40_000)
 })
 
-describe('the plan\'s caps', () => {
+describe("the plan's caps", () => {
   let tiny: string
 
   beforeAll(async () => {
@@ -156,7 +168,8 @@ describe('the plan\'s caps', () => {
     expect(third.body).toEqual({
       error: {
         code: 'conflict',
-        message: 'This organisation has 2 webhook endpoints, the most its plan (Tiny) allows (max_webhook_endpoints: 2). Delete one, or move to a plan that allows more.',
+        message:
+          'This organisation has 2 webhook endpoints, the most its plan (Tiny) allows (max_webhook_endpoints: 2). Delete one, or move to a plan that allows more.',
       },
     })
     expect((await api.call('DELETE', `/webhooks/${first.body.data.id}`, { key })).status).toBe(200)
@@ -183,7 +196,8 @@ describe('the plan\'s caps', () => {
     const states = async () =>
       serviceSql()<{ status: string; last_error: string | null }[]>`
         select status, last_error from agentry.webhook_deliveries where endpoint_id = ${endpointId} order by status, created_at`
-    const reason = 'Not queued: this endpoint already has 3 deliveries waiting, the most the Tiny plan allows. Retry it once the endpoint has caught up.'
+    const reason =
+      'Not queued: this endpoint already has 3 deliveries waiting, the most the Tiny plan allows. Retry it once the endpoint has caught up.'
     expect(await states()).toEqual([
       { status: 'dead', last_error: reason },
       { status: 'dead', last_error: reason },

@@ -79,11 +79,18 @@ describe('at-least-once delivery', () => {
     const r = await receiver()
     r.answer = () => ({ status: 200, delayMs: 1500 })
     const { endpointId } = await queueDeliveries(30, r)
-    const settings = { WEBHOOK_BATCH_SIZE: '10', WEBHOOK_CONCURRENCY: '10', WEBHOOK_LEASE_SECONDS: '3', WEBHOOK_TIMEOUT_MS: '5000', WEBHOOK_POLL_MS: '100' }
+    const settings = {
+      WEBHOOK_BATCH_SIZE: '10',
+      WEBHOOK_CONCURRENCY: '10',
+      WEBHOOK_LEASE_SECONDS: '3',
+      WEBHOOK_TIMEOUT_MS: '5000',
+      WEBHOOK_POLL_MS: '100',
+    }
     const first = await startWorkerProcess(db.url, settings)
     await r.waitFor(5)
     await first.kill()
-    const inFlight = await serviceSql()`select count(*)::int as n from agentry.webhook_deliveries where endpoint_id = ${endpointId} and status = 'pending' and attempt_count = 1`
+    const inFlight =
+      await serviceSql()`select count(*)::int as n from agentry.webhook_deliveries where endpoint_id = ${endpointId} and status = 'pending' and attempt_count = 1`
     expect(inFlight[0].n).toBeGreaterThan(0)
     r.answer = () => ({ status: 200 })
     const second = await startWorkerProcess(db.url, settings)

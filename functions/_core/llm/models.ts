@@ -7,7 +7,15 @@ import { offlineModel } from './offline.ts'
 
 export async function offeredModels(tx: Tx): Promise<string[]> {
   const listed = readEnv('AGENT_MODELS')
-  if (listed !== undefined) return [...new Set(listed.split(',').map((m) => m.trim()).filter(Boolean))]
+  if (listed !== undefined)
+    return [
+      ...new Set(
+        listed
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean),
+      ),
+    ]
   const priced = await tx<{ model: string }[]>`select model from agentry.model_prices order by model`
   const fallback = readEnv('LLM_MODEL')
   return [...new Set([...priced.map((r) => r.model), offlineModel, ...(fallback ? [fallback] : [])])]

@@ -9,7 +9,7 @@ function reply(request: ChatRequest): string {
   const last = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? ''
   const quoted = last.length > 200 ? `${last.slice(0, 200)}…` : last
   return (
-    'No language model is configured on this server, so this is Agentry\'s built-in offline model answering. ' +
+    "No language model is configured on this server, so this is Agentry's built-in offline model answering. " +
     'Set LLM_BASE_URL (with LLM_API_KEY and LLM_MODEL) to any OpenAI-compatible server — OpenAI, Ollama, vLLM, ' +
     `LM Studio, llama.cpp — to chat for real. You said: "${quoted}"`
   )

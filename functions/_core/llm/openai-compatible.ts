@@ -58,7 +58,10 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Chat
       ...(request.maxTokens != null ? { max_tokens: request.maxTokens } : {}),
       ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
     })
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json' }
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: stream ? 'text/event-stream' : 'application/json',
+    }
     if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`
     for (let attempt = 1; ; attempt++) {
       let response: Response | null = null
@@ -86,7 +89,11 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Chat
     if (reported && typeof reported.prompt_tokens === 'number' && typeof reported.completion_tokens === 'number') {
       return { promptTokens: reported.prompt_tokens, completionTokens: reported.completion_tokens, estimated: false }
     }
-    return { promptTokens: estimateTokens(request.messages.map((m) => m.content).join('\n')), completionTokens: estimateTokens(text), estimated: true }
+    return {
+      promptTokens: estimateTokens(request.messages.map((m) => m.content).join('\n')),
+      completionTokens: estimateTokens(text),
+      estimated: true,
+    }
   }
 
   return {

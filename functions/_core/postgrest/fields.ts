@@ -29,9 +29,7 @@ type SystemColumn = (typeof systemColumns)[number]
 
 export const invalid = (message: string) => new ApiError('invalid_query', message)
 
-export type Target =
-  | { system: SystemColumn; field: Field }
-  | { system: null; field: Field; declared: ColumnType | null }
+export type Target = { system: SystemColumn; field: Field } | { system: null; field: Field; declared: ColumnType | null }
 
 /** How values of a target compare. */
 export type Kind = 'uuid' | 'timestamptz' | 'text' | 'number' | 'boolean' | 'timestamp' | 'dynamic' | 'json'

@@ -1,7 +1,20 @@
 // Filters: conditions and and/or/not trees → a WHERE clause, each operator in the form its index can serve.
 import type { ArrayElement, Condition, Filter, FtsOperator, Operation, QuantifiableOperator, RangeOperator } from './ast.ts'
 import { likeEscapeProblem } from '../errors.ts'
-import { dynamicBoolean, dynamicNumber, fieldLabel, invalid, jsonExpr, kindOf, resolve, textExpr, valueExpr, type Kind, type RowShape, type Target } from './fields.ts'
+import {
+  dynamicBoolean,
+  dynamicNumber,
+  fieldLabel,
+  invalid,
+  jsonExpr,
+  kindOf,
+  resolve,
+  textExpr,
+  valueExpr,
+  type Kind,
+  type RowShape,
+  type Target,
+} from './fields.ts'
 import { containmentJson, containmentScalar, jsonElements, literalValue, sqlTypeOfKind } from './literals.ts'
 import type { Params } from './params.ts'
 import { isNumberLiteral, pgTextArray } from './values.ts'
@@ -104,7 +117,10 @@ function compileCondition(shape: RowShape, c: Condition, p: Params, positive: bo
           return `(${textExpr(t, p)} is not null)`
         default: {
           const bool = kind === 'boolean' ? valueExpr(t, kind, p) : kind === 'dynamic' || kind === 'json' ? dynamicBoolean(t, p) : null
-          if (!bool) throw invalid(`is.${o.value} applies to boolean values: "${label}" is ${kind === 'uuid' ? 'a UUID' : `a ${kind === 'timestamptz' ? 'timestamp' : kind} column`}.`)
+          if (!bool)
+            throw invalid(
+              `is.${o.value} applies to boolean values: "${label}" is ${kind === 'uuid' ? 'a UUID' : `a ${kind === 'timestamptz' ? 'timestamp' : kind} column`}.`,
+            )
           return `(${bool} is ${o.value})`
         }
       }

@@ -352,11 +352,36 @@ function parseJsonOperand(c: Cursor): string | number {
 // Filters and operators
 
 const valueOperators = [
-  'eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'isdistinct',
-  'cs', 'cd', 'ov', 'sl', 'sr', 'nxr', 'nxl', 'adj',
+  'eq',
+  'neq',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'like',
+  'ilike',
+  'match',
+  'imatch',
+  'isdistinct',
+  'cs',
+  'cd',
+  'ov',
+  'sl',
+  'sr',
+  'nxr',
+  'nxl',
+  'adj',
 ] as const satisfies readonly (SimpleOperator | ContainmentOperator | RangeOperator)[]
 const quantifiableOperators = [
-  'eq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch',
+  'eq',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'like',
+  'ilike',
+  'match',
+  'imatch',
 ] as const satisfies readonly QuantifiableOperator[]
 const ftsOperators = ['fts', 'plfts', 'phfts', 'wfts'] as const satisfies readonly FtsOperator[]
 const isValues = ['null', 'not_null', 'true', 'false', 'unknown'] as const satisfies readonly IsValue[]

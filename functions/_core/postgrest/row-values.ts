@@ -41,9 +41,12 @@ export function prepareNewRows(shape: RowShape, body: unknown): NewRow[] {
 /** A partial row to merge into stored rows: only the keys given change; `id` cannot. */
 export function preparePatch(shape: RowShape, body: unknown): Record<string, unknown> {
   const errors: FieldError[] = []
-  if (!isPlainObject(body)) throw new ApiError('validation_failed', 'Invalid request: send the values to change as one JSON object.', { fields: [{ field: '(body)', message: 'expected a JSON object' }] })
+  if (!isPlainObject(body))
+    throw new ApiError('validation_failed', 'Invalid request: send the values to change as one JSON object.', {
+      fields: [{ field: '(body)', message: 'expected a JSON object' }],
+    })
   const { id, ...data } = body
-  if (id !== undefined) errors.push({ field: 'id', message: 'a row\'s id cannot change' })
+  if (id !== undefined) errors.push({ field: 'id', message: "a row's id cannot change" })
   const patch = checkValues(shape, data, null, errors)
   throwIfAny(errors, false)
   return patch
@@ -89,7 +92,9 @@ function fitToType(type: ColumnType, value: unknown): { value: unknown } | { err
       return typeof value === 'boolean' ? { value } : { error: `expected true or false, got ${describe(value)}` }
     case 'timestamp': {
       const canonical = typeof value === 'string' ? canonicalTimestamp(value) : null
-      return canonical ? { value: canonical } : { error: `expected an ISO 8601 timestamp such as "2026-11-23T10:00:00Z", got ${describe(value)}` }
+      return canonical
+        ? { value: canonical }
+        : { error: `expected an ISO 8601 timestamp such as "2026-11-23T10:00:00Z", got ${describe(value)}` }
     }
     case 'json':
       return { value }
@@ -99,7 +104,8 @@ function fitToType(type: ColumnType, value: unknown): { value: unknown } | { err
 /** Why PostgreSQL could not store this JSON value, if it could not. */
 function unstorable(value: unknown, depth: number): string | null {
   if (depth > maxDepth) return `nested deeper than ${maxDepth} levels`
-  if (typeof value === 'string') return hasUnstorableText(value) ? 'text contains a NUL character or an unpaired surrogate, which cannot be stored' : null
+  if (typeof value === 'string')
+    return hasUnstorableText(value) ? 'text contains a NUL character or an unpaired surrogate, which cannot be stored' : null
   if (Array.isArray(value)) {
     for (const item of value) {
       const problem = unstorable(item, depth + 1)

@@ -65,7 +65,13 @@ export async function readRows(
   return { rows, returned, total: counted ? counted[0].total : count ? shape.row_count : null }
 }
 
-export async function readDistinct(tx: Tx, shape: RowShape, field: Field, q: RowFilter, page: Page): Promise<{ values: string; totalUnique: number }> {
+export async function readDistinct(
+  tx: Tx,
+  shape: RowShape,
+  field: Field,
+  q: RowFilter,
+  page: Page,
+): Promise<{ values: string; totalUnique: number }> {
   const [row] = await run<{ values: string; total_unique: number }>(tx, distinctValuesStatement(shape, field, q, page))
   return { values: row.values, totalUnique: row.total_unique }
 }
@@ -80,7 +86,13 @@ export async function insertRows(
   return written
 }
 
-export async function updateRows(tx: Tx, shape: RowShape, q: RowFilter, patch: Record<string, unknown>, returning: Returning = null): Promise<Written> {
+export async function updateRows(
+  tx: Tx,
+  shape: RowShape,
+  q: RowFilter,
+  patch: Record<string, unknown>,
+  returning: Returning = null,
+): Promise<Written> {
   const [written] = await run<Written>(tx, updateRowsStatement(shape, q, patch, returning))
   return written
 }

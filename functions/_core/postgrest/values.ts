@@ -18,8 +18,7 @@ export function isNumberLiteral(text: string): boolean {
   return looseNumber.test(text.trim()) && Number.isFinite(Number(text))
 }
 
-const isoTimestamp =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/
+const isoTimestamp = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/
 
 /**
  * Reads an ISO 8601 / RFC 3339 date or date-time (`2026-11-23`, `2026-11-23T10:00`, `…T10:00:00.5+01:00`);

@@ -13,7 +13,7 @@ export const restDeleteRoute = defineRoute({
   scope: 'datasets:write',
   tags: ['PostgREST surface'],
   summary: 'Delete rows (PostgREST wire format)',
-  description: 'Deletes every row the filters match. A DELETE without a filter is refused, as Supabase\'s safeupdate does.',
+  description: "Deletes every row the filters match. A DELETE without a filter is refused, as Supabase's safeupdate does.",
   request: { params: TableParams },
   responses: {
     200: { description: 'The deleted rows (return=representation)', content: { 'application/json': { schema: z.array(Row) } } },
@@ -37,7 +37,10 @@ export const registerRestDelete = (rest: Api) =>
       },
       { statementTimeoutMs: rowQueryTimeoutMs },
     )
-    const headers = { 'Content-Range': `*/${prefs.count ? written.count : '*'}`, ...preferenceApplied(prefs, ['return', 'count', 'handling', 'max-affected']) }
+    const headers = {
+      'Content-Range': `*/${prefs.count ? written.count : '*'}`,
+      ...preferenceApplied(prefs, ['return', 'count', 'handling', 'max-affected']),
+    }
     if (!representation) return bodyless(c, 204, headers)
     return rowsResponse(c, written.rows, written.count, form, 200, headers)
   })

@@ -23,7 +23,9 @@ export const restInsertRoute = defineRoute({
     '`resolution=merge-duplicates` / `ignore-duplicates` upserts on the row id, `?columns=` picks the keys read.',
   request: {
     params: TableParams,
-    body: { content: { 'application/json': { schema: z.union([z.array(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]) } } },
+    body: {
+      content: { 'application/json': { schema: z.union([z.array(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())]) } },
+    },
   },
   responses: {
     201: { description: 'Stored (the rows with return=representation)', content: { 'application/json': { schema: z.array(Row) } } },
@@ -39,7 +41,10 @@ export const registerRestInsert = (rest: Api) =>
     if (parsed.params.on_conflict !== undefined) {
       const target = parseColumnList(parsed.params.on_conflict, 'on_conflict parameter')
       if (target.length !== 1 || target[0] !== 'id') {
-        throw new ApiError('invalid_query', 'on_conflict on a dataset can only name the row id (on_conflict=id): it is the one unique key rows have.')
+        throw new ApiError(
+          'invalid_query',
+          'on_conflict on a dataset can only name the row id (on_conflict=id): it is the one unique key rows have.',
+        )
       }
     }
     const columns = parsed.params.columns === undefined ? null : parseColumnList(parsed.params.columns, 'columns parameter')

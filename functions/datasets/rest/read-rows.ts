@@ -22,7 +22,10 @@ export const restReadRoute = defineRoute({
   request: { params: TableParams },
   responses: {
     200: { description: 'The rows', content: { 'application/json': { schema: z.array(Row) } } },
-    206: { description: 'Part of the rows (a count was asked for and more rows match)', content: { 'application/json': { schema: z.array(Row) } } },
+    206: {
+      description: 'Part of the rows (a count was asked for and more rows match)',
+      content: { 'application/json': { schema: z.array(Row) } },
+    },
   },
 })
 
@@ -39,7 +42,12 @@ export const registerRestRead = (rest: Api) =>
       { statementTimeoutMs: rowQueryTimeoutMs },
     )
     if (total !== null && page.offset > total) {
-      throw new PostgrestError(416, 'PGRST103', 'Requested range not satisfiable', `An offset of ${page.offset} was requested, but there are only ${total} rows.`)
+      throw new PostgrestError(
+        416,
+        'PGRST103',
+        'Requested range not satisfiable',
+        `An offset of ${page.offset} was requested, but there are only ${total} rows.`,
+      )
     }
     const headers = { 'Content-Range': contentRange(page.offset, returned, total), ...preferenceApplied(prefs, ['count']) }
     return rowsResponse(c, rows, returned, form, total !== null && returned < total ? 206 : 200, headers)

@@ -14,7 +14,7 @@ export const restUpdateRoute = defineRoute({
   scope: 'datasets:write',
   tags: ['PostgREST surface'],
   summary: 'Update rows (PostgREST wire format)',
-  description: 'Merges the body into every row the filters match. A PATCH without a filter is refused, as Supabase\'s safeupdate does.',
+  description: "Merges the body into every row the filters match. A PATCH without a filter is refused, as Supabase's safeupdate does.",
   request: { params: TableParams, body: { content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
   responses: {
     200: { description: 'The changed rows (return=representation)', content: { 'application/json': { schema: z.array(Row) } } },

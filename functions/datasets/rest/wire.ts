@@ -18,7 +18,10 @@ export const exposedSchema = 'public'
 export const maxRows = 1000
 
 export const TableParams = z.object({
-  table: z.string().min(1).openapi({ param: { name: 'table', in: 'path' }, description: 'The dataset\'s name (or id).' }),
+  table: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'table', in: 'path' }, description: "The dataset's name (or id)." }),
 })
 
 /** The dataset a table name means for this caller, open to the operation. */
@@ -82,7 +85,10 @@ const known: Record<keyof Preferences, RegExp> = {
 function parsePrefer(header: string | undefined): Preferences {
   const prefs: Record<string, string> = {}
   const invalid: string[] = []
-  for (const item of (header ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of (header ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [key, value = ''] = item.split('=', 2).map((s) => s.trim())
     if (key in known && known[key as keyof Preferences].test(value)) {
       prefs[key] ??= value
@@ -91,7 +97,12 @@ function parsePrefer(header: string | undefined): Preferences {
     }
   }
   if (prefs.handling === 'strict' && invalid.length) {
-    throw new PostgrestError(400, 'PGRST122', 'Invalid preferences given with handling=strict', `Invalid preferences: ${invalid.join(', ')}`)
+    throw new PostgrestError(
+      400,
+      'PGRST122',
+      'Invalid preferences given with handling=strict',
+      `Invalid preferences: ${invalid.join(', ')}`,
+    )
   }
   return prefs as Preferences
 }
@@ -107,7 +118,11 @@ export function preferenceApplied(prefs: Preferences, honoured: (keyof Preferenc
  * The rows a read returns: the intersection of `limit`/`offset` with a `Range: first-[last]` header (any
  * other form is ignored, as PostgREST does), capped at maxRows.
  */
-export function readWindow(limit: number | null, offset: number | null, rangeHeader: string | undefined): { limit: number; offset: number } {
+export function readWindow(
+  limit: number | null,
+  offset: number | null,
+  rangeHeader: string | undefined,
+): { limit: number; offset: number } {
   if (limit !== null && limit < 0) throw new PostgrestError(416, 'PGRST103', 'Limit should be greater than or equal to zero.')
   const range = /^(\d{1,15})-(\d{0,15})$/.exec(rangeHeader?.trim() ?? '')
   const first = range ? Number(range[1]) : 0
@@ -136,9 +151,19 @@ export function singleRow(rows: string, count: number): string {
 }
 
 /** Rows as the client asked for them: a JSON array, or one object (exactly one row, else 406 PGRST116). */
-export function rowsResponse(c: Context, rows: string, count: number, form: 'array' | 'object', status: 200 | 201 | 206, headers: Record<string, string>): never {
+export function rowsResponse(
+  c: Context,
+  rows: string,
+  count: number,
+  form: 'array' | 'object',
+  status: 200 | 201 | 206,
+  headers: Record<string, string>,
+): never {
   if (form === 'array') return jsonText(c, rows, status, headers)
-  return jsonText(c, singleRow(rows, count), status === 206 ? 200 : status, { ...headers, 'content-type': 'application/vnd.pgrst.object+json; charset=utf-8' })
+  return jsonText(c, singleRow(rows, count), status === 206 ? 200 : status, {
+    ...headers,
+    'content-type': 'application/vnd.pgrst.object+json; charset=utf-8',
+  })
 }
 
 /**
@@ -148,10 +173,19 @@ export function rowsResponse(c: Context, rows: string, count: number, form: 'arr
 export function writeFilter(url: string, verb: 'UPDATE' | 'DELETE'): { filter: RowFilter; select: SelectItem[] | null } {
   const parsed = parseQueryString(rawQuery(url), { params: ['columns', 'on_conflict'] })
   if (parsed.limit !== null || parsed.offset !== null) {
-    throw new ApiError('invalid_query', `limit and offset do not apply to ${verb === 'UPDATE' ? 'PATCH' : 'DELETE'}: filter the rows instead.`)
+    throw new ApiError(
+      'invalid_query',
+      `limit and offset do not apply to ${verb === 'UPDATE' ? 'PATCH' : 'DELETE'}: filter the rows instead.`,
+    )
   }
   if (parsed.filters.length === 0) {
-    throw new PostgrestError(400, '21000', `${verb} requires a WHERE clause`, null, 'Add a filter such as ?id=eq.<id>; to reach every row, say so with ?id=not.is.null.')
+    throw new PostgrestError(
+      400,
+      '21000',
+      `${verb} requires a WHERE clause`,
+      null,
+      'Add a filter such as ?id=eq.<id>; to reach every row, say so with ?id=not.is.null.',
+    )
   }
   return { filter: { filters: parsed.filters }, select: parsed.select }
 }

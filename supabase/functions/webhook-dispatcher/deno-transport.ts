@@ -23,7 +23,8 @@ export interface DenoTransportOptions {
 export function denoTransport(options: DenoTransportOptions): Transport {
   return async (request) => {
     const url = new URL(request.url)
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundError('blocked', `Only http and https URLs are delivered to, not ${url.protocol}`)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new OutboundError('blocked', `Only http and https URLs are delivered to, not ${url.protocol}`)
     const held: { conn?: Deno.Conn; over: boolean } = { over: false }
     const exchange = (async () => {
       try {
@@ -57,13 +58,15 @@ export function denoTransport(options: DenoTransportOptions): Transport {
 /** The addresses a host stands for, every one of them checked; an IP address stands for itself. */
 async function checkedAddresses(host: string, allowPrivate: boolean): Promise<string[]> {
   if (/^[\d.]+$/.test(host) || host.includes(':')) {
-    if (!allowPrivate && isPrivateAddress(host)) throw new OutboundError('blocked', `${host} is a private, loopback or link-local address; deliveries may not reach it`)
+    if (!allowPrivate && isPrivateAddress(host))
+      throw new OutboundError('blocked', `${host} is a private, loopback or link-local address; deliveries may not reach it`)
     return [host]
   }
   const answers = await Promise.all((['A', 'AAAA'] as const).map((type) => Deno.resolveDns(host, type).catch(() => [] as string[])))
   const addresses = answers.flat()
   if (addresses.length === 0) throw new OutboundError('network', `Could not resolve ${host}`)
-  if (!allowPrivate && addresses.some(isPrivateAddress)) throw new OutboundError('blocked', `${host} resolves to a private address; deliveries may not reach it`)
+  if (!allowPrivate && addresses.some(isPrivateAddress))
+    throw new OutboundError('blocked', `${host} resolves to a private address; deliveries may not reach it`)
   return addresses
 }
 
@@ -167,7 +170,8 @@ class Incoming {
         this.buffer = this.buffer.subarray(end + 4)
         return head
       }
-      if (this.buffer.length > headLimit) throw new OutboundError('network', `The receiver's answer has more than ${headLimit / 1024} KB of headers`)
+      if (this.buffer.length > headLimit)
+        throw new OutboundError('network', `The receiver's answer has more than ${headLimit / 1024} KB of headers`)
       if (!(await this.fill())) throw new OutboundError('network', 'The receiver closed the connection without answering')
     }
   }

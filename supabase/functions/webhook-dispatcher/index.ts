@@ -14,7 +14,10 @@ const budgetMs = Number(readEnv('WEBHOOK_DISPATCH_BUDGET_MS') ?? 20_000)
 async function handle(request: Request): Promise<Response> {
   const secret = readEnv('WEBHOOK_DISPATCHER_SECRET')
   if (!secret || !(await sameText(request.headers.get('authorization') ?? '', `Bearer ${secret}`))) {
-    return Response.json({ error: { message: 'Send the dispatcher secret as "Authorization: Bearer <WEBHOOK_DISPATCHER_SECRET>".', code: 'unauthorized' } }, { status: 401 })
+    return Response.json(
+      { error: { message: 'Send the dispatcher secret as "Authorization: Bearer <WEBHOOK_DISPATCHER_SECRET>".', code: 'unauthorized' } },
+      { status: 401 },
+    )
   }
   const deadline = Date.now() + budgetMs
   let dispatched = 0
@@ -33,7 +36,9 @@ async function handle(request: Request): Promise<Response> {
  */
 async function sameText(given: string, expected: string): Promise<boolean> {
   const encoder = new TextEncoder()
-  const [a, b] = await Promise.all([given, expected].map(async (text) => new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))))
+  const [a, b] = await Promise.all(
+    [given, expected].map(async (text) => new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))),
+  )
   let difference = 0
   for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i]
   return difference === 0

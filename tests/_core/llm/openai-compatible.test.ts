@@ -24,7 +24,11 @@ describe('the OpenAI-compatible provider', () => {
   it('answers blocking requests with the reply and the reported usage, sending the key', async () => {
     llm.script = () => ({ reply: 'Blocking reply.', usage: { prompt_tokens: 3, completion_tokens: 2 } })
     const completion = await provider().complete(request)
-    expect(completion).toEqual({ text: 'Blocking reply.', model: 'gpt-4o-mini', usage: { promptTokens: 3, completionTokens: 2, estimated: false } })
+    expect(completion).toEqual({
+      text: 'Blocking reply.',
+      model: 'gpt-4o-mini',
+      usage: { promptTokens: 3, completionTokens: 2, estimated: false },
+    })
     expect(llm.requests.at(-1)!.headers.authorization).toBe('Bearer sk-test')
     expect(llm.requests.at(-1)!.body.stream).toBeUndefined()
   })
@@ -48,10 +52,14 @@ describe('the OpenAI-compatible provider', () => {
     expect(llm.requests.at(-1)!.body.stream_options).toEqual({ include_usage: true })
   })
 
-  it('gives up after its retries with the provider\'s own message, and does not retry a 4xx', async () => {
+  it("gives up after its retries with the provider's own message, and does not retry a 4xx", async () => {
     llm.script = () => ({ status: 503 })
     const before = llm.requests.length
-    await expect(provider().complete(request)).rejects.toMatchObject({ code: 'provider_error', status: 502, message: 'The model provider failed: 503: scripted failure 503' })
+    await expect(provider().complete(request)).rejects.toMatchObject({
+      code: 'provider_error',
+      status: 502,
+      message: 'The model provider failed: 503: scripted failure 503',
+    })
     expect(llm.requests.length - before).toBe(3)
     llm.script = () => ({ status: 404 })
     const again = llm.requests.length
@@ -60,8 +68,17 @@ describe('the OpenAI-compatible provider', () => {
   })
 
   it('reports an unreachable provider as a provider error', async () => {
-    const offline = openAiCompatibleProvider({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: null, defaultModel: 'x', attempts: 2, retryBaseMs: 1 })
-    await expect(offline.complete(request)).rejects.toMatchObject({ code: 'provider_error', message: 'The model provider failed: unreachable' })
+    const offline = openAiCompatibleProvider({
+      baseUrl: 'http://127.0.0.1:9/v1',
+      apiKey: null,
+      defaultModel: 'x',
+      attempts: 2,
+      retryBaseMs: 1,
+    })
+    await expect(offline.complete(request)).rejects.toMatchObject({
+      code: 'provider_error',
+      message: 'The model provider failed: unreachable',
+    })
   })
 })
 
@@ -70,15 +87,19 @@ async function failingProvider(status: number, body: string, contentType = 'appl
   const server = http.createServer((_, res) => res.writeHead(status, { 'content-type': contentType }).end(body))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
-    provider: openAiCompatibleProvider({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, apiKey: 'sk-live-operator-secret', defaultModel: 'x', attempts: 1 }),
+    provider: openAiCompatibleProvider({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+      apiKey: 'sk-live-operator-secret',
+      defaultModel: 'x',
+      attempts: 1,
+    }),
     close: () => new Promise((resolve) => server.close(resolve)),
   }
 }
 
-describe('what a client sees of a provider\'s failure', () => {
+describe("what a client sees of a provider's failure", () => {
   it('is the JSON error.message only: control characters, links and keys removed, at most 120 characters, the rest logged', async () => {
-    const message =
-      `Bad key sk-live-operator-secret for org org-7f3kq9x2m4vb8n1c5z6w0p2r\u0000\u001b[2J\u202e see https://provider.example/docs?key=abc ${'and more '.repeat(40)}`
+    const message = `Bad key sk-live-operator-secret for org org-7f3kq9x2m4vb8n1c5z6w0p2r\u0000\u001b[2J\u202e see https://provider.example/docs?key=abc ${'and more '.repeat(40)}`
     const failing = await failingProvider(400, JSON.stringify({ error: { message, param: 'internal-routing-detail' } }))
     const log = vi.spyOn(console, 'error').mockImplementation(() => {})
     try {
@@ -98,11 +119,14 @@ describe('what a client sees of a provider\'s failure', () => {
     }
   })
 
-  it('is the status alone when the body is not JSON, such as a proxy\'s error page', async () => {
+  it("is the status alone when the body is not JSON, such as a proxy's error page", async () => {
     const failing = await failingProvider(502, '<html><body>upstream 10.0.3.7:8080 refused; trace id 99ab</body></html>', 'text/html')
     const log = vi.spyOn(console, 'error').mockImplementation(() => {})
     try {
-      await expect(failing.provider.complete(request)).rejects.toMatchObject({ code: 'provider_error', message: 'The model provider failed: 502' })
+      await expect(failing.provider.complete(request)).rejects.toMatchObject({
+        code: 'provider_error',
+        message: 'The model provider failed: 502',
+      })
       expect(log).toHaveBeenCalledWith(expect.stringContaining('upstream 10.0.3.7:8080 refused'))
     } finally {
       log.mockRestore()
@@ -115,7 +139,10 @@ describe('what a client sees of a provider\'s failure', () => {
     const failing = await failingProvider(200, frame, 'text/event-stream')
     const log = vi.spyOn(console, 'error').mockImplementation(() => {})
     try {
-      await expect(collect(failing.provider.stream(request))).rejects.toMatchObject({ code: 'provider_error', message: 'The model provider failed: Overloaded, see [link] now' })
+      await expect(collect(failing.provider.stream(request))).rejects.toMatchObject({
+        code: 'provider_error',
+        message: 'The model provider failed: Overloaded, see [link] now',
+      })
     } finally {
       log.mockRestore()
       await failing.close()

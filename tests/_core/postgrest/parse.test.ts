@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../../functions/_core/errors.ts'
 import type { ArrayElement, Condition, Field, Filter, LogicTree, Operation, PathStep } from '../../../functions/_core/postgrest/ast.ts'
-import {
-  parseArrayLiteral,
-  parseColumnList,
-  parseField,
-  parseQueryString,
-  queryLimits,
-} from '../../../functions/_core/postgrest/parse.ts'
+import { parseArrayLiteral, parseColumnList, parseField, parseQueryString, queryLimits } from '../../../functions/_core/postgrest/parse.ts'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
@@ -241,8 +235,27 @@ describe('filters', () => {
 })
 
 describe('operators', () => {
-  const valueOperators = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'isdistinct',
-    'cs', 'cd', 'ov', 'sl', 'sr', 'nxr', 'nxl', 'adj'] as const
+  const valueOperators = [
+    'eq',
+    'neq',
+    'gt',
+    'gte',
+    'lt',
+    'lte',
+    'like',
+    'ilike',
+    'match',
+    'imatch',
+    'isdistinct',
+    'cs',
+    'cd',
+    'ov',
+    'sl',
+    'sr',
+    'nxr',
+    'nxl',
+    'adj',
+  ] as const
 
   for (const op of valueOperators) {
     it(`parses ${op} with its value`, () => {
@@ -447,7 +460,9 @@ describe('logic trees', () => {
   })
 
   it('parses negated conditions and every kind of operation inside a tree', () => {
-    expect(treeOf('and=(arr.not.cs.{1,2,3},and(id.not.eq.2,name.not.like.*3),b.is.TRUE,c.fts(simple).x y,d.eq(any).{1,"2"})').children).toEqual([
+    expect(
+      treeOf('and=(arr.not.cs.{1,2,3},and(id.not.eq.2,name.not.like.*3),b.is.TRUE,c.fts(simple).x y,d.eq(any).{1,"2"})').children,
+    ).toEqual([
       condition('arr', { op: 'cs', value: '{1,2,3}' }, true),
       {
         type: 'and',
@@ -560,7 +575,9 @@ describe('logic trees', () => {
   })
 
   it('rejects a dotted field inside a tree as an unknown operator, as PostgREST reads it', () => {
-    expect(queryError('or=(child.col.eq.1)')).toMatch(/^failed to parse logic tree \(or\(child\.col\.eq\.1\)\) at column 10: unknown operator "col"/)
+    expect(queryError('or=(child.col.eq.1)')).toMatch(
+      /^failed to parse logic tree \(or\(child\.col\.eq\.1\)\) at column 10: unknown operator "col"/,
+    )
   })
 
   it('rejects an unknown logic operator', () => {
@@ -649,7 +666,9 @@ describe('JSON paths', () => {
   })
 
   it('rejects an index beyond the int range', () => {
-    expect(queryError('a->99999999999=eq.1')).toBe('failed to parse field (a->99999999999) at column 4: the array index 99999999999 is out of range')
+    expect(queryError('a->99999999999=eq.1')).toBe(
+      'failed to parse field (a->99999999999) at column 4: the array index 99999999999 is out of range',
+    )
   })
 })
 
@@ -670,7 +689,9 @@ describe('quoting and escapes', () => {
   })
 
   it('rejects an unclosed quoted name at the opening quote', () => {
-    expect(queryError('%22abc=eq.1')).toBe('failed to parse field ("abc) at column 1: the quoted field name is never closed: expected a closing \'"\'')
+    expect(queryError('%22abc=eq.1')).toBe(
+      'failed to parse field ("abc) at column 1: the quoted field name is never closed: expected a closing \'"\'',
+    )
     expect(errorOf(() => parseField('"a\\"', 'distinct'))).toContain('the quoted field name is never closed')
   })
 
@@ -712,9 +733,7 @@ describe('select', () => {
   })
 
   it('names a JSON path by its alias when given', () => {
-    expect(parseQueryString('select=src:meta->>source').select).toEqual([
-      item('meta', { path: [textKey('source')], alias: 'src' }),
-    ])
+    expect(parseQueryString('select=src:meta->>source').select).toEqual([item('meta', { path: [textKey('source')], alias: 'src' })])
   })
 
   it('parses a quoted field with a path and cast', () => {
@@ -726,7 +745,9 @@ describe('select', () => {
       'failed to parse select parameter (id,rel(*)) at column 7: embedding a resource (relation(...)) is not supported on datasets',
     )
     expect(queryError('select=alias:rel(*)')).toContain('embedding a resource (relation(...)) is not supported on datasets')
-    expect(queryError('select=...rel(*)')).toContain('at column 1: spreading an embedded resource (...relation(...)) is not supported on datasets')
+    expect(queryError('select=...rel(*)')).toContain(
+      'at column 1: spreading an embedded resource (...relation(...)) is not supported on datasets',
+    )
     expect(queryError('select=rel!hint(*)')).toContain('at column 4: embedding hints (relation!hint) are not supported on datasets')
     expect(queryError('select=amount.sum()')).toContain('at column 7: aggregates such as .sum() are not supported on datasets')
     expect(queryError('select=amount::int.avg()')).toContain('aggregates such as .sum() are not supported')
@@ -876,18 +897,26 @@ describe('parseField, parseColumnList and parseArrayLiteral', () => {
   })
 
   it('rejects nested arrays', () => {
-    expect(errorOf(() => parseArrayLiteral('{{1,2},{3,4}}'))).toBe('failed to parse array literal ({{1,2},{3,4}}) at column 2: nested arrays are not supported')
+    expect(errorOf(() => parseArrayLiteral('{{1,2},{3,4}}'))).toBe(
+      'failed to parse array literal ({{1,2},{3,4}}) at column 2: nested arrays are not supported',
+    )
     expect(queryError('a=eq(any).{1,{2}}')).toContain('at column 12: nested arrays are not supported')
   })
 
   it('rejects a missing brace, junk after "}" and empty elements with a column', () => {
-    expect(errorOf(() => parseArrayLiteral('a,b'))).toBe('failed to parse array literal (a,b) at column 1: unexpected "a", expected "{" to open the array literal')
-    expect(errorOf(() => parseArrayLiteral('{a,b'))).toContain('at column 5: unexpected end of input, expected "," or "}" in the array literal')
-    expect(errorOf(() => parseArrayLiteral('{a}x'))).toContain('at column 4: unexpected "x", expected the end of the array literal after "}"')
+    expect(errorOf(() => parseArrayLiteral('a,b'))).toBe(
+      'failed to parse array literal (a,b) at column 1: unexpected "a", expected "{" to open the array literal',
+    )
+    expect(errorOf(() => parseArrayLiteral('{a,b'))).toContain(
+      'at column 5: unexpected end of input, expected "," or "}" in the array literal',
+    )
+    expect(errorOf(() => parseArrayLiteral('{a}x'))).toContain(
+      'at column 4: unexpected "x", expected the end of the array literal after "}"',
+    )
     expect(errorOf(() => parseArrayLiteral('{a,,b}'))).toContain('at column 4: unexpected ",", expected an array element')
     expect(errorOf(() => parseArrayLiteral('{a,}'))).toContain('at column 4: unexpected "}", expected an array element')
     expect(errorOf(() => parseArrayLiteral('{"a"b}'))).toContain('at column 5: unexpected "b", expected "," or "}"')
-    expect(errorOf(() => parseArrayLiteral('{a"b"}'))).toContain('at column 3: unexpected \'"\' inside an unquoted array element')
+    expect(errorOf(() => parseArrayLiteral('{a"b"}'))).toContain("at column 3: unexpected '\"' inside an unquoted array element")
     expect(errorOf(() => parseArrayLiteral('{"ab}'))).toContain('at column 2: the quoted array element is never closed')
   })
 
@@ -918,7 +947,9 @@ describe('limits and hostile input', () => {
 
   it('rejects 20-deep nesting naming the limit', () => {
     const query = `and=(${'or('.repeat(19)}a.eq.1${')'.repeat(20)}`
-    expect(queryError(query)).toMatch(/^failed to parse logic tree \(and\(or\(.*\) at column 50: logic trees may nest at most 16 levels deep$/)
+    expect(queryError(query)).toMatch(
+      /^failed to parse logic tree \(and\(or\(.*\) at column 50: logic trees may nest at most 16 levels deep$/,
+    )
   })
 
   it('rejects 100k "(" without crashing', () => {
@@ -941,7 +972,9 @@ describe('limits and hostile input', () => {
     expect(queryError(`${filters}&${tree}&c=eq.3`)).toBe(
       'failed to parse filter (eq.3) at column 1: a query may hold at most 200 conditions (filters plus conditions inside and/or trees)',
     )
-    expect(queryError(`${tree}&${filters}&or=(c.eq.3)`)).toContain('failed to parse logic tree (or(c.eq.3)) at column 4: a query may hold at most 200 conditions')
+    expect(queryError(`${tree}&${filters}&or=(c.eq.3)`)).toContain(
+      'failed to parse logic tree (or(c.eq.3)) at column 4: a query may hold at most 200 conditions',
+    )
   })
 
   it('truncates the echoed input to about 200 characters', () => {
@@ -964,7 +997,9 @@ describe('errors', () => {
       thrown = error
     }
     expect(thrown).toBeInstanceOf(ApiError)
-    expect((thrown as ApiError).toJSON()).toEqual({ error: { code: 'invalid_query', message: expect.stringMatching(/^failed to parse filter/) } })
+    expect((thrown as ApiError).toJSON()).toEqual({
+      error: { code: 'invalid_query', message: expect.stringMatching(/^failed to parse filter/) },
+    })
   })
 
   it('counts columns in characters, not UTF-16 units', () => {
@@ -1013,7 +1048,33 @@ class TreeGenerator {
   }
 
   // Values may hold every character the grammar cares about.
-  private readonly valueChars = ['a', 'b', 'Z', '0', '7', ' ', ',', ')', '(', '.', '"', '\\', '{', '}', '-', '>', ':', '*', '%', '+', '&', '=', '#', 'é', '𝒜']
+  private readonly valueChars = [
+    'a',
+    'b',
+    'Z',
+    '0',
+    '7',
+    ' ',
+    ',',
+    ')',
+    '(',
+    '.',
+    '"',
+    '\\',
+    '{',
+    '}',
+    '-',
+    '>',
+    ':',
+    '*',
+    '%',
+    '+',
+    '&',
+    '=',
+    '#',
+    'é',
+    '𝒜',
+  ]
   private readonly runChars = ['a', 'b', 'x', 'é', '𝒜', '_', '$', '1']
 
   name(): string {
@@ -1030,7 +1091,11 @@ class TreeGenerator {
     const steps: PathStep[] = []
     const length = this.int(4)
     for (let i = 0; i < length; i++) {
-      const k = this.chance(0.35) ? this.int(20) - 5 : this.chance(0.5) ? this.text(this.valueChars, 5) : this.text(['k', 'e', 'y', '_', '!', '*', ' ', '$'], 5, 1)
+      const k = this.chance(0.35)
+        ? this.int(20) - 5
+        : this.chance(0.5)
+          ? this.text(this.valueChars, 5)
+          : this.text(['k', 'e', 'y', '_', '!', '*', ' ', '$'], 5, 1)
       steps.push({ key: k, text: i === length - 1 && this.chance(0.5) })
     }
     return steps
@@ -1040,8 +1105,14 @@ class TreeGenerator {
     const kind = this.int(6)
     if (kind === 0) {
       const op = this.pick(['eq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch'] as const)
-      const values = Array.from({ length: this.int(4) }, (): ArrayElement =>
-        this.chance(0.2) ? element(null) : this.chance(0.5) ? element(this.text(this.valueChars, 5), true) : element(this.text(['a', 'b', '1', '_'], 4, 1)),
+      const values = Array.from(
+        { length: this.int(4) },
+        (): ArrayElement =>
+          this.chance(0.2)
+            ? element(null)
+            : this.chance(0.5)
+              ? element(this.text(this.valueChars, 5), true)
+              : element(this.text(['a', 'b', '1', '_'], 4, 1)),
       )
       return { op, quantifier: this.pick(['any', 'all'] as const), values }
     }
@@ -1052,9 +1123,33 @@ class TreeGenerator {
     }
     if (kind === 2) return { op: 'is', value: this.pick(['null', 'not_null', 'true', 'false', 'unknown'] as const) }
     if (kind === 3) {
-      return { op: this.pick(['fts', 'plfts', 'phfts', 'wfts'] as const), config: this.chance(0.5) ? this.pick(['english', 'simple', 'my cfg']) : null, value: this.text(this.valueChars, 6) }
+      return {
+        op: this.pick(['fts', 'plfts', 'phfts', 'wfts'] as const),
+        config: this.chance(0.5) ? this.pick(['english', 'simple', 'my cfg']) : null,
+        value: this.text(this.valueChars, 6),
+      }
     }
-    const op = this.pick(['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch', 'isdistinct', 'cs', 'cd', 'ov', 'sl', 'sr', 'nxr', 'nxl', 'adj'] as const)
+    const op = this.pick([
+      'eq',
+      'neq',
+      'gt',
+      'gte',
+      'lt',
+      'lte',
+      'like',
+      'ilike',
+      'match',
+      'imatch',
+      'isdistinct',
+      'cs',
+      'cd',
+      'ov',
+      'sl',
+      'sr',
+      'nxr',
+      'nxl',
+      'adj',
+    ] as const)
     return { op, value: this.text(this.valueChars, 8) }
   }
 
@@ -1063,7 +1158,10 @@ class TreeGenerator {
   }
 
   tree(depth: number): LogicTree {
-    const children = Array.from({ length: 1 + this.int(3) }, (): Filter => (depth < 3 && this.chance(0.35) ? this.tree(depth + 1) : this.condition()))
+    const children = Array.from(
+      { length: 1 + this.int(3) },
+      (): Filter => (depth < 3 && this.chance(0.35) ? this.tree(depth + 1) : this.condition()),
+    )
     return { type: this.pick(['and', 'or'] as const), negated: this.chance(0.3), children }
   }
 }
@@ -1076,7 +1174,12 @@ function serialiseName(name: string): string {
 
 function serialiseField(f: Field): string {
   const rawKey = /^[key_!*$]([key_!* $]*[key_!*$])?$/ // unquoted keys are trimmed, so only inner spaces go raw
-  return serialiseName(f.name) + f.path.map((s) => (s.text ? '->>' : '->') + (typeof s.key === 'number' ? String(s.key) : rawKey.test(s.key) ? s.key : quote(s.key))).join('')
+  return (
+    serialiseName(f.name) +
+    f.path
+      .map((s) => (s.text ? '->>' : '->') + (typeof s.key === 'number' ? String(s.key) : rawKey.test(s.key) ? s.key : quote(s.key)))
+      .join('')
+  )
 }
 
 /** Inside trees and in lists, quote whatever the raw form could not carry. */
@@ -1087,7 +1190,9 @@ function serialiseTreeValue(value: string): string {
 function serialiseOperation(operation: Operation, inTree: boolean): string {
   switch (operation.op) {
     case 'in': {
-      const items = operation.values.map((v, i) => (/[,)]|^"/.test(v) || (i === 0 && /^\s/.test(v)) || (v === '' && operation.values.length === 1) ? quote(v) : v))
+      const items = operation.values.map((v, i) =>
+        /[,)]|^"/.test(v) || (i === 0 && /^\s/.test(v)) || (v === '' && operation.values.length === 1) ? quote(v) : v,
+      )
       return `in.(${items.join(',')})`
     }
     case 'is':

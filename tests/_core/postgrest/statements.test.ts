@@ -37,7 +37,15 @@ describe('the compiler', () => {
   })
 
   it('writes a declared column exactly as its index is built, so the index serves ranges and order', () => {
-    const s = selectRowsStatement(shape, { select: null, filters: [condition('score', 'gte', '50')], order: [{ field: { name: 'score', path: [] }, direction: 'desc', nulls: null }] }, { limit: 50, offset: 0 })
+    const s = selectRowsStatement(
+      shape,
+      {
+        select: null,
+        filters: [condition('score', 'gte', '50')],
+        order: [{ field: { name: 'score', path: [] }, direction: 'desc', nulls: null }],
+      },
+      { limit: 50, offset: 0 },
+    )
     // agentry.dataset_column_expression('score', 'number') is ((data ->> 'score')::numeric)
     expect(s.text).toMatch(/\(\(data ->> \$\d+::text\)::numeric\) >= \$\d+::text::numeric/)
     expect(s.text).toMatch(/order by \(\(data ->> \$\d+::text\)::numeric\) desc, seq/)
@@ -80,7 +88,9 @@ describe('the compiler', () => {
   it('finds no cast under a name every JavaScript object has', () => {
     for (const cast of ['constructor', '__proto__', 'tostring', 'valueof', 'hasownproperty']) {
       const select = [{ type: 'field' as const, field: { name: 'score', path: [] }, alias: null, cast, key: 'score' }]
-      expect(() => selectRowsStatement(shape, { select, filters: [], order: [] }, { limit: 1, offset: 0 }), cast).toThrow(`Unknown cast "::${cast}" on "score"`)
+      expect(() => selectRowsStatement(shape, { select, filters: [], order: [] }, { limit: 1, offset: 0 }), cast).toThrow(
+        `Unknown cast "::${cast}" on "score"`,
+      )
     }
   })
 })
