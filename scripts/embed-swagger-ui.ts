@@ -9,7 +9,8 @@ const target = fileURLToPath(new URL('../functions/_core/swagger-ui.generated.ts
 
 if (process.argv.includes('--help')) {
   console.log(
-    'Usage: npm run docs:assets\n\nEmbeds the installed swagger-ui-dist files the /docs page needs into functions/_core/swagger-ui.generated.ts.',
+    'Usage: npm run docs:assets\n\nEmbeds the installed swagger-ui-dist files the /docs page needs into ' +
+      'functions/_core/swagger-ui.generated.ts.',
   )
   process.exit(0)
 }

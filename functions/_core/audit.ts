@@ -3,11 +3,12 @@ import { database, type AuditedWrite } from './db.ts'
 import { functionPath, type ApiEnv } from './server.ts'
 
 /**
- * Records every write made through the API (defineRoute attaches this to every route but GET ones): who (key, user, agent), what (method and path) and how it
- * ended (status). A write that changes something is recorded by its request's first tenant transaction,
- * in that transaction (withTenant), with `successStatus`, the status the route answers when it succeeds;
- * if the answer turns out otherwise the entry is corrected after it. A write refused before any tenant
- * transaction committed (a bad request, a missing scope, a conflict) is recorded after the answer.
+ * Records every write made through the API (defineRoute attaches this to every route but GET ones): who (key,
+ * user, agent), what (method and path) and how it ended (status). A write that changes something is recorded
+ * by its request's first tenant transaction, in that transaction (withTenant), with `successStatus`, the
+ * status the route answers when it succeeds; if the answer turns out otherwise the entry is corrected after
+ * it. A write refused before any tenant transaction committed (a bad request, a missing scope, a conflict) is
+ * recorded after the answer.
  */
 export function recordWrite(successStatus: number): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {

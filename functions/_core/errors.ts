@@ -209,7 +209,10 @@ const raisedBy: Record<Fault, readonly string[]> = {
 
 /** A LIKE pattern ending in its escape character: the compiler refuses it before PostgreSQL would. */
 export function likeEscapeProblem(where: string): string {
-  return `Invalid escape in the LIKE pattern of ${where}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`
+  return (
+    `Invalid escape in the LIKE pattern of ${where}: "\\" escapes the character after it, so a pattern cannot end with one ` +
+    `(write "\\\\" for a backslash).`
+  )
 }
 
 const matches = (code: string, entries: readonly string[]) => entries.some((entry) => code.startsWith(entry))

@@ -62,7 +62,9 @@ export async function verifyUserToken(token: string): Promise<UserTokenResult> {
       if (error.claim === 'iss') {
         return {
           ok: false,
-          reason: `The access token was not issued by this project's auth server (its "iss" claim must be ${issuers.map((i) => `"${i}"`).join(' or ')}).`,
+          reason:
+            `The access token was not issued by this project's auth server (its "iss" claim must be ` +
+            `${issuers.map((i) => `"${i}"`).join(' or ')}).`,
         }
       }
       return { ok: false, reason: `The access token's "${error.claim}" claim is not valid here.` }

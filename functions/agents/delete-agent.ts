@@ -14,7 +14,8 @@ export const deleteAgentRoute = defineRoute({
   tags: ['Agents'],
   summary: 'Delete an agent',
   description:
-    'Deletes the agent with everything that is its own: its keys, conversations, datasets and webhook endpoints. Answers with the agent as it was.',
+    'Deletes the agent with everything that is its own: its keys, conversations, datasets and webhook endpoints. ' +
+    'Answers with the agent as it was.',
   request: { params: AgentParams },
   responses: { 200: { description: 'The deleted agent', content: { 'application/json': { schema: dataOf(Agent) } } } },
 })

@@ -41,7 +41,8 @@ export async function updateAgent(tx: Tx, id: string, a: AgentFields): Promise<A
   const set = withJson(tx, a)
   if (Object.keys(set).length === 0) return findAgent(tx, id)
   const [row] = await tx<AgentRow[]>`
-    update agentry.agents set ${tx(set as Record<string, unknown>, ...(Object.keys(set) as never[]))} where id = ${id} returning ${agentColumns(tx)}`
+    update agentry.agents set ${tx(set as Record<string, unknown>, ...(Object.keys(set) as never[]))} where id = ${id}
+      returning ${agentColumns(tx)}`
   return row
 }
 

@@ -90,7 +90,8 @@ export async function insertMessage(
   const [row] = await tx<{ id: string }[]>`
     insert into agentry.messages (id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, user_ref, metadata)
     values (${m.id ?? crypto.randomUUID()}, ${m.conversationId}, ${m.role}, ${m.content}, ${m.status ?? 'complete'}, ${m.model ?? null},
-            ${m.usage?.promptTokens ?? null}, ${m.usage?.completionTokens ?? null}, ${m.user ?? null}, ${tx.json((m.metadata ?? {}) as never)})
+            ${m.usage?.promptTokens ?? null}, ${m.usage?.completionTokens ?? null}, ${m.user ?? null},
+              ${tx.json((m.metadata ?? {}) as never)})
     returning id`
   return row.id
 }

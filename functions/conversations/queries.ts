@@ -81,7 +81,8 @@ export async function listMessages(
   const newest = q.order === 'newest'
   return tx<MessageRow[]>`
     select id, conversation_id, role, content, status, model,
-      case when prompt_tokens is not null then json_build_object('prompt_tokens', prompt_tokens, 'completion_tokens', completion_tokens) end as usage,
+      case when prompt_tokens is not null then json_build_object('prompt_tokens', prompt_tokens, 'completion_tokens',
+        completion_tokens) end as usage,
       user_ref as "user", metadata, to_json(created_at) #>> '{}' as created_at, seq::text as position
     from agentry.messages
     where conversation_id = ${conversationId}

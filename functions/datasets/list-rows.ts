@@ -17,7 +17,8 @@ export const listRowsRoute = defineRoute({
   summary: 'Query rows',
   description:
     'Rows matching PostgREST-style filters, as `{ rows, total, columns }`; `total` counts every matching row, not the page. ' +
-    'With `distinct=<column>`: the distinct values among the matching rows and how often each occurs, as `{ values, total_unique, column }`. ' +
+    'With `distinct=<column>`: the distinct values among the matching rows and how often each occurs, ' +
+    'as `{ values, total_unique, column }`. ' +
     'A malformed query answers `invalid_query` with where it went wrong.',
   request: { params: DatasetParams, query: RowQueryParams },
   responses: { 200: { description: 'A page of rows, or distinct values', content: { 'application/json': { schema: RowPage } } } },

@@ -58,7 +58,8 @@ export const eventTypes = [
   {
     type: 'webhook.endpoint.disabled',
     description:
-      "An endpoint was disabled (it answered 410 Gone, or failed every delivery for five days); sent to the organisation's other endpoints.",
+      'An endpoint was disabled (it answered 410 Gone, or failed every delivery for five days); sent to the ' +
+      "organisation's other endpoints.",
     schema: {
       type: 'object',
       properties: { endpoint_id: uuid, url: { type: 'string' }, reason: { type: 'string', enum: ['gone', 'failing'] } },

@@ -19,7 +19,8 @@ export const listEventTypesRoute = defineRoute({
   tags: ['Webhooks'],
   summary: 'List event types',
   description:
-    "Every event an endpoint can subscribe to, with the JSON Schema of its `data`. Each delivery's body is `{ id, type, created_at, org_id, data }`.",
+    "Every event an endpoint can subscribe to, with the JSON Schema of its `data`. Each delivery's body is `{ id, " +
+    'type, created_at, org_id, data }`.',
   responses: { 200: { description: 'The event types', content: { 'application/json': { schema: dataOf(z.array(EventType)) } } } },
 })
 

@@ -85,7 +85,8 @@ export async function updateEndpoint(tx: Tx, id: string, c: EndpointChanges): Pr
       filters = coalesce(${c.filters ? tx.json(c.filters) : null}::jsonb, filters),
       enabled = coalesce(${c.enabled ?? null}::boolean, enabled),
       disabled_reason = case ${c.enabled ?? null}::boolean when true then null when false then 'manual' else disabled_reason end,
-      disabled_at = case ${c.enabled ?? null}::boolean when true then null when false then coalesce(disabled_at, now()) else disabled_at end,
+      disabled_at = case ${c.enabled ?? null}::boolean when true then null when false then
+        coalesce(disabled_at, now()) else disabled_at end,
       failing_since = case when ${c.enabled === true} then null else failing_since end
     where id = ${id}
     returning ${endpointColumns(tx)}`
@@ -116,7 +117,8 @@ export async function queueTestEvent(
   const [event] = await tx<{ id: string }[]>`
     insert into agentry.events (org_id, agent_id, type, data, endpoint_id)
     values (${orgId}, ${endpoint.agent_id}, 'webhook.test',
-            ${tx.json({ endpoint_id: endpoint.id, message: 'A test event from Agentry: this endpoint receives signed deliveries.' })}, ${endpoint.id})
+            ${tx.json({ endpoint_id: endpoint.id, message: 'A test event from Agentry: this endpoint receives signed deliveries.' })},
+              ${endpoint.id})
     returning id`
   const [delivery] = await tx<{ id: string }[]>`select id from agentry.webhook_deliveries where event_id = ${event.id}`
   return { event_id: event.id, delivery_id: delivery.id }
@@ -232,7 +234,8 @@ export interface HealthRow {
 export async function endpointHealth(tx: Tx): Promise<HealthRow[]> {
   return tx<HealthRow[]>`
     select ep.id as endpoint_id, ep.url, ep.enabled,
-      case when not ep.enabled then 'disabled' when s.failures > 0 then 'failing' when s.attempts = 0 then 'idle' else 'healthy' end as state,
+      case when not ep.enabled then 'disabled' when s.failures > 0 then 'failing' when s.attempts = 0 then
+        'idle' else 'healthy' end as state,
       s.attempts::float8 as attempts_24h,
       case when s.attempts > 0 then round(s.succeeded::numeric / s.attempts, 4)::float8 end as success_rate,
       s.p50::float8 as latency_p50_ms, s.p95::float8 as latency_p95_ms,

@@ -231,8 +231,10 @@ async function recordBatch(sql: Sql, outcomes: Outcome[]): Promise<void> {
         response_body text, outcome text, next_attempt_at timestamptz)
     ),
     attempts as (
-      insert into agentry.webhook_attempts (delivery_id, endpoint_id, org_id, agent_id, attempt, started_at, status_code, error, error_kind, latency_ms, response_body)
-      select r.id, d.endpoint_id, d.org_id, d.agent_id, r.attempt, r.started_at, r.status_code, r.error, r.error_kind, r.latency_ms, r.response_body
+      insert into agentry.webhook_attempts (delivery_id, endpoint_id, org_id, agent_id, attempt, started_at, status_code, error,
+        error_kind, latency_ms, response_body)
+      select r.id, d.endpoint_id, d.org_id, d.agent_id, r.attempt, r.started_at, r.status_code, r.error, r.error_kind,
+        r.latency_ms, r.response_body
       from r join agentry.webhook_deliveries d on d.id = r.id
     ),
     settled as (

@@ -32,13 +32,15 @@ export async function benchWebhooks(sql: postgres.Sql, databaseUrl: string, orgI
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`
   const [dataset] = await sql<{ id: string }[]>`insert into agentry.datasets (org_id, name) values (${orgId}, 'Bench events') returning id`
-  await sql`insert into agentry.webhook_endpoints (org_id, url, events, secret) values (${orgId}, ${url}, '{dataset.row.created}', ${generateSecret()})`
+  await sql`insert into agentry.webhook_endpoints (org_id, url, events, secret) values (${orgId}, ${url},
+    '{dataset.row.created}', ${generateSecret()})`
 
   const pendingCount = async () =>
     (await sql<{ n: number }[]>`select count(*)::int as n from agentry.webhook_deliveries where status <> 'delivered'`)[0].n
   let next = 1
   const queue = async (count: number) => {
-    await sql`insert into agentry.dataset_rows (dataset_id, data) select ${dataset.id}, jsonb_build_object('n', g) from generate_series(${next}::int, ${next + count - 1}::int) g`
+    await sql`insert into agentry.dataset_rows (dataset_id, data) select ${dataset.id}, jsonb_build_object('n', g) from
+      generate_series(${next}::int, ${next + count - 1}::int) g`
     next += count
   }
 

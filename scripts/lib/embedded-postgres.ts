@@ -121,7 +121,8 @@ export function postgresAccount(): Account {
       return lookup()
     } catch {
       throw new Error(
-        'PostgreSQL cannot run as root, and no user `postgres` exists or could be made: create one (useradd postgres), or run as another user.',
+        'PostgreSQL cannot run as root, and no user `postgres` exists or could be made: ' +
+          'create one (useradd postgres), or run as another user.',
       )
     }
   }
@@ -178,7 +179,8 @@ export function reachableBinaries(installed: Binaries, account: Account, cacheRo
 function checked(binaries: Binaries, account: Account): Binaries {
   if (!canReach(binaries.home, account)) {
     throw new Error(
-      `The user postgres cannot reach ${binaries.home}: let others enter the folders above it (chmod o+x), or set TMPDIR to a folder it can reach.`,
+      `The user postgres cannot reach ${binaries.home}: let others enter the folders above it (chmod o+x), or set ` +
+        `TMPDIR to a folder it can reach.`,
     )
   }
   return binaries

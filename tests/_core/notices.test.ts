@@ -94,7 +94,7 @@ describe('the listening connection', () => {
 })
 
 describe('an API process', () => {
-  it('holds one listening connection for its credential cache and chat stops, and a stop sent to another process ends its generation', async () => {
+  it('listens on one connection for cache changes and chat stops; a stop sent to another process ends its generation', async () => {
     const env = { DATABASE_URL: db.url, LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'gpt-4o-mini' }
     const [a, b] = await Promise.all([startApiProcess(env), startApiProcess(env)])
     processes.push(a, b)

@@ -119,7 +119,8 @@ describe('agents', () => {
       const unlisted = await api.call('POST', '/agents', { key, body: { name: 'Cheap', model: 'gpt-4o-mini' } })
       expect(unlisted.status).toBe(400)
       expect(unlisted.body.error.message).toBe(
-        'Invalid request: model: "gpt-4o-mini" is not offered on this server; choose one of llama3.2, gpt-4o, or null for the default model.',
+        'Invalid request: model: "gpt-4o-mini" is not offered on this server; choose one of llama3.2, gpt-4o, ' +
+          'or null for the default model.',
       )
     } finally {
       delete process.env.AGENT_MODELS

@@ -82,7 +82,8 @@ describe('chatting', () => {
       status: 'open',
     })
     const [ledger] =
-      await serviceSql()`select provider, model, prompt_tokens, completion_tokens, total_tokens, cost_usd::float8 as cost, key_id, message_id from agentry.usage_records where conversation_id = ${res.body.data.conversation_id}`
+      await serviceSql()`select provider, model, prompt_tokens, completion_tokens, total_tokens, cost_usd::float8 as cost, key_id,
+        message_id from agentry.usage_records where conversation_id = ${res.body.data.conversation_id}`
     expect(ledger).toMatchObject({
       provider: 'openai-compatible',
       model: 'gpt-4o-mini',

@@ -212,7 +212,8 @@ describe('deleting a dataset beside other tenants', () => {
     const keyA = await a.key()
     const keyB = await b.key()
     const big = await createDataset(a)
-    await serviceSql()`insert into agentry.dataset_rows (dataset_id, data) select ${big.id}, jsonb_build_object('n', g) from generate_series(1, 20000) g`
+    await serviceSql()`insert into agentry.dataset_rows (dataset_id, data) select ${big.id}, jsonb_build_object('n', g)
+      from generate_series(1, 20000) g`
     const small = await createDataset(b, { rows: [{ n: 1 }, { n: 2 }] })
     const readB = async () => {
       const started = performance.now()
@@ -292,7 +293,8 @@ describe("the plan's dataset cap", () => {
 
   beforeAll(async () => {
     tiny = `tiny_datasets_${crypto.randomUUID().slice(0, 8)}`
-    await serviceSql()`insert into agentry.plans (id, name, rate_limit_per_minute, max_concurrent_requests, max_datasets) values (${tiny}, 'Tiny', 1000000, 16, 2)`
+    await serviceSql()`insert into agentry.plans (id, name, rate_limit_per_minute, max_concurrent_requests, max_datasets) values
+      (${tiny}, 'Tiny', 1000000, 16, 2)`
   })
 
   async function tenantOnTinyPlan(): Promise<Tenant> {
@@ -314,7 +316,8 @@ describe("the plan's dataset cap", () => {
       error: {
         code: 'conflict',
         message:
-          'This organisation has 2 datasets, the most its plan (Tiny) allows (max_datasets: 2). Delete one, or move to a plan that allows more.',
+          'This organisation has 2 datasets, the most its plan (Tiny) allows (max_datasets: 2). Delete one, or ' +
+          'move to a plan that allows more.',
       },
     })
     expect((await api.call('DELETE', `/datasets/${first.body.data.id}`, { key })).status).toBe(200)

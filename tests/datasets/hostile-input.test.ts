@@ -41,19 +41,23 @@ const name = '"name"'
 const cases: [query: string, message: string][] = [
   [
     'name=like.abc%5C',
-    `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`,
+    `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one ` +
+      `(write "\\\\" for a backslash).`,
   ],
   [
     'name=not.ilike.%5C',
-    `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`,
+    `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one ` +
+      `(write "\\\\" for a backslash).`,
   ],
   [
     'name=like(any).{a*,"b\\\\"}',
-    `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`,
+    `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one ` +
+      `(write "\\\\" for a backslash).`,
   ],
   [
     'or=(age.eq.1,name.like.x%5C)',
-    `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one (write "\\\\" for a backslash).`,
+    `Invalid escape in the LIKE pattern of the filter on ${name}: "\\" escapes the character after it, so a pattern cannot end with one ` +
+      `(write "\\\\" for a backslash).`,
   ],
   ['name=match.(', `Invalid regular expression in the filter on ${name} (match and imatch take POSIX regular expressions).`],
   ['name=imatch.a{99999}', `Invalid regular expression in the filter on ${name} (match and imatch take POSIX regular expressions).`],

@@ -79,7 +79,8 @@ describe('dataset rows in the database', () => {
     await serviceSql().unsafe(`analyze agentry.dataset_rows_${id.replaceAll('-', '')}`)
     const plan = await withTenant(claimsOf(t), async (tx) => {
       return tx.unsafe(
-        `explain select id from agentry.visible_dataset_rows where dataset_id = $1::uuid and ((data ->> 'score')::numeric) >= 1990 order by ((data ->> 'score')::numeric) desc limit 5`,
+        `explain select id from agentry.visible_dataset_rows where dataset_id = $1::uuid and ((data ->> 'score')::numeric) >= 1990 order ` +
+          `by ((data ->> 'score')::numeric) desc limit 5`,
         [id],
       )
     })

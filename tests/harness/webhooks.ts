@@ -16,7 +16,8 @@ export async function createEndpoint(t: Tenant, o: EndpointOptions = {}): Promis
   const secret = generateSecret()
   const [row] = await sql<{ id: string }[]>`
     insert into agentry.webhook_endpoints (org_id, agent_id, url, events, filters, enabled, secret)
-    values (${t.org.id}, ${agentId}, ${o.url ?? 'http://127.0.0.1:9/hooks'}, ${o.events ?? ['*']}, ${sql.json(o.filters ?? {})}, ${o.enabled ?? true}, ${secret})
+    values (${t.org.id}, ${agentId}, ${o.url ?? 'http://127.0.0.1:9/hooks'}, ${o.events ?? ['*']}, ${sql.json(o.filters ?? {})},
+      ${o.enabled ?? true}, ${secret})
     returning id`
   return { id: row.id, secret }
 }

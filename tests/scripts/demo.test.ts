@@ -110,7 +110,8 @@ describe('the startup banner', () => {
 
   it('says the demo is on the development plan and how to change its limit', () => {
     expect(describeDemoLimit({ ...demo, plan: 'development', rate_limit_per_minute: 6000, overridden: false })).toBe(
-      "The demo organisation may make 6,000 requests a minute (the development plan's limit); organisations you create start on the free plan.\n" +
+      "The demo organisation may make 6,000 requests a minute (the development plan's limit); organisations you " +
+        'create start on the free plan.\n' +
         `  To change it:  npm run cli -- orgs set-rate-limit --org ${demo.org_id} --per-minute <n|default>`,
     )
   })

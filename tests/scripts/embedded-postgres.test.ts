@@ -29,7 +29,7 @@ describe.skipIf(!asRoot)('the embedded PostgreSQL, started by root', () => {
     expect(canReach(path.join(dir, 'inside'), account)).toBe(true)
   })
 
-  it('starts from binaries and a data folder inside a 0700 folder, by copying the binaries and keeping the data where postgres can reach it', async () => {
+  it('starts inside a 0700 folder by copying the binaries and keeping the data where postgres can reach them', async () => {
     const account = postgresAccount()
     const app = privateFolder()
     const installed = await installedBinaries()

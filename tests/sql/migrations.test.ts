@@ -29,8 +29,8 @@ describe('the migrations', () => {
         await db.unsafe(text)
         await db.unsafe(text)
       }
-      const [rls] =
-        await db`select count(*)::int as tables from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'agentry' and c.relkind = 'r' and not c.relrowsecurity`
+      const [rls] = await db`select count(*)::int as tables from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname =
+          'agentry' and c.relkind = 'r' and not c.relrowsecurity`
       expect(rls.tables).toBe(0)
       const [plans] = await db`select count(*)::int as n from agentry.plans`
       expect(plans.n).toBe(4)

@@ -54,7 +54,8 @@ async function claim(o: Partial<ClaimOptions> = {}): Promise<Record<string, numb
   })
   if (claimed.length === 0) return {}
   const rows = await serviceSql()<{ endpoint_id: string; n: number }[]>`
-    select endpoint_id, count(*)::int as n from agentry.webhook_deliveries where id = any(${claimed.map((d) => d.id)}::uuid[]) group by endpoint_id`
+    select endpoint_id, count(*)::int as n from agentry.webhook_deliveries where id =
+      any(${claimed.map((d) => d.id)}::uuid[]) group by endpoint_id`
   return Object.fromEntries(rows.map((r) => [r.endpoint_id, r.n]))
 }
 
@@ -79,7 +80,7 @@ describe('claiming for an endpoint alone with due work', () => {
     expect(await claim({ endpointBurst: undefined })).toEqual({})
   })
 
-  it("holds it to its share again from the first claim that sees another endpoint's due work, and lets it burst once that is done", async () => {
+  it("holds it to its share again once a claim sees another endpoint's due work, and lets it burst once that is done", async () => {
     const a = await endpointWithWork(80)
     expect(await claim({ limit: 30 })).toEqual({ [a.id]: 30 })
     const b = await endpointWithWork(20)
@@ -107,7 +108,7 @@ describe('a dispatcher with one busy endpoint', () => {
     }
   }
 
-  it("sends it more than 10 at once, yet while its receiver hangs still delivers another endpoint of the same organisation's work at once", async () => {
+  it("sends it more than 10 at once, yet while its receiver hangs delivers the same organisation's other endpoint at once", async () => {
     const hanging = await receiver(8000)
     const fast = await receiver(0)
     const t = await createTenant()

@@ -153,10 +153,13 @@ describe('the error category', () => {
     const delivery = await createDelivery(t)
     const sql = serviceSql()
     await sql`
-      insert into agentry.webhook_attempts (delivery_id, endpoint_id, org_id, attempt, started_at, status_code, error, error_kind, latency_ms, response_body)
-      values (${delivery.id}, ${delivery.endpointId}, ${t.org.id}, 1, now(), ${attempt.status_code}, ${attempt.error}, ${attempt.error_kind ?? null}, 5, 'raw body')`
+      insert into agentry.webhook_attempts (delivery_id, endpoint_id, org_id, attempt, started_at, status_code, error,
+        error_kind, latency_ms, response_body)
+      values (${delivery.id}, ${delivery.endpointId}, ${t.org.id}, 1, now(), ${attempt.status_code}, ${attempt.error},
+        ${attempt.error_kind ?? null}, 5, 'raw body')`
     await sql`
-      update agentry.webhook_deliveries set status = 'failed', attempt_count = 1, last_error = ${attempt.error}, last_status_code = ${attempt.status_code}
+      update agentry.webhook_deliveries set status = 'failed', attempt_count = 1, last_error = ${attempt.error},
+        last_status_code = ${attempt.status_code}
       where id = ${delivery.id}`
     const res = await api.call('GET', `/webhooks/deliveries/${delivery.id}`, { key })
     expect(res.body.data.attempts[0].response_body).toBeNull()

@@ -312,7 +312,8 @@ describe("the log's history", () => {
     const event = async (ageDays: number, status: string) => {
       const [e] = await sql`insert into agentry.events (org_id, type, data, created_at)
         values (${t.org.id}, 'dataset.row.created', '{}', now() - make_interval(days => ${ageDays})) returning id`
-      await sql`insert into agentry.webhook_deliveries (org_id, endpoint_id, event_id, status) values (${t.org.id}, ${endpointId}, ${e.id}, ${status})`
+      await sql`insert into agentry.webhook_deliveries (org_id, endpoint_id, event_id, status) values (${t.org.id},
+        ${endpointId}, ${e.id}, ${status})`
       return e.id as string
     }
     const old = [await event(31, 'delivered'), await event(40, 'dead')]

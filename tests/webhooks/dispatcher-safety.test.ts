@@ -43,7 +43,8 @@ interface DeliveryState {
 async function deliveries(ids: string[]): Promise<DeliveryState[]> {
   return serviceSql()<DeliveryState[]>`
     select d.id, d.status, d.attempt_count, d.locked_until is not null as leased, d.last_error, d.last_status_code,
-      coalesce((select json_agg(json_build_object('status_code', a.status_code, 'error', a.error, 'response_body', a.response_body) order by a.id)
+      coalesce((select json_agg(json_build_object('status_code', a.status_code, 'error', a.error, 'response_body',
+        a.response_body) order by a.id)
                 from agentry.webhook_attempts a where a.delivery_id = d.id), '[]') as attempts
     from agentry.webhook_deliveries d where d.id = any(${ids}::uuid[])
     order by array_position(${ids}::uuid[], d.id)`
@@ -74,7 +75,8 @@ describe('a receiver answering hostile bytes', () => {
       [nul, notUtf8, huge, drip, redirect, controls].map((r) => createDelivery(hostile, { url: r.url })),
     )
     // The ones that fail are on their last attempt, so that their final state (dead) comes at once.
-    await serviceSql()`update agentry.webhook_deliveries set attempt_count = ${maxAttempts - 1} where id = any(${[d.id, e.id, f.id]}::uuid[])`
+    await serviceSql()`update agentry.webhook_deliveries set attempt_count = ${maxAttempts - 1} where id =
+      any(${[d.id, e.id, f.id]}::uuid[])`
 
     const other = await createTenant()
     const fast = await receiver({ status: 200, body: 'ok' })
@@ -186,8 +188,10 @@ describe('the attempt cap', () => {
     const oneLeft = await createDelivery(t)
     const retriedByHand = await createDelivery(t)
     const sql = serviceSql()
-    await sql`update agentry.webhook_deliveries set attempt_count = ${maxAttempts}, locked_until = now() - interval '1 second' where id = ${used.id}`
-    await sql`update agentry.webhook_deliveries set attempt_count = ${maxAttempts - 1}, locked_until = now() - interval '1 second' where id = ${oneLeft.id}`
+    await sql`update agentry.webhook_deliveries set attempt_count = ${maxAttempts}, locked_until = now() - interval
+      '1 second' where id = ${used.id}`
+    await sql`update agentry.webhook_deliveries set attempt_count = ${maxAttempts - 1}, locked_until = now() - interval
+      '1 second' where id = ${oneLeft.id}`
     // A dead delivery the tenant retried: its lease was cleared when its last outcome was recorded.
     await sql`update agentry.webhook_deliveries set attempt_count = ${maxAttempts}, locked_until = null where id = ${retriedByHand.id}`
 

@@ -146,7 +146,8 @@ describe("the plan's caps", () => {
   beforeAll(async () => {
     tiny = `tiny_${crypto.randomUUID().slice(0, 8)}`
     // Room for requests in flight, so that creations at the same moment all reach the endpoint cap.
-    await serviceSql()`insert into agentry.plans (id, name, rate_limit_per_minute, max_concurrent_requests, max_webhook_endpoints, max_queued_deliveries_per_endpoint)
+    await serviceSql()`insert into agentry.plans (id, name, rate_limit_per_minute, max_concurrent_requests, max_webhook_endpoints,
+      max_queued_deliveries_per_endpoint)
       values (${tiny}, 'Tiny', 1000000, 16, 2, 3)`
   })
 
@@ -169,7 +170,8 @@ describe("the plan's caps", () => {
       error: {
         code: 'conflict',
         message:
-          'This organisation has 2 webhook endpoints, the most its plan (Tiny) allows (max_webhook_endpoints: 2). Delete one, or move to a plan that allows more.',
+          'This organisation has 2 webhook endpoints, the most its plan (Tiny) allows (max_webhook_endpoints: 2). Delete one, or ' +
+          'move to a plan that allows more.',
       },
     })
     expect((await api.call('DELETE', `/webhooks/${first.body.data.id}`, { key })).status).toBe(200)

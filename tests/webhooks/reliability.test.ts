@@ -27,7 +27,8 @@ async function queueDeliveries(count: number, r: Receiver): Promise<{ endpointId
   const t = await createTenant()
   const { id: endpointId } = await createEndpoint(t, { url: r.url, events: ['dataset.row.created'] })
   const { id } = await createDataset(t)
-  await serviceSql()`insert into agentry.dataset_rows (dataset_id, data) select ${id}, jsonb_build_object('n', g) from generate_series(1, ${count}) g`
+  await serviceSql()`insert into agentry.dataset_rows (dataset_id, data) select ${id}, jsonb_build_object('n', g) from
+    generate_series(1, ${count}) g`
   return { endpointId }
 }
 
@@ -90,7 +91,8 @@ describe('at-least-once delivery', () => {
     await r.waitFor(5)
     await first.kill()
     const inFlight =
-      await serviceSql()`select count(*)::int as n from agentry.webhook_deliveries where endpoint_id = ${endpointId} and status = 'pending' and attempt_count = 1`
+      await serviceSql()`select count(*)::int as n from agentry.webhook_deliveries where endpoint_id = ${endpointId} and status =
+        'pending' and attempt_count = 1`
     expect(inFlight[0].n).toBeGreaterThan(0)
     r.answer = () => ({ status: 200 })
     const second = await startWorkerProcess(db.url, settings)

@@ -119,7 +119,8 @@ function compileCondition(shape: RowShape, c: Condition, p: Params, positive: bo
           const bool = kind === 'boolean' ? valueExpr(t, kind, p) : kind === 'dynamic' || kind === 'json' ? dynamicBoolean(t, p) : null
           if (!bool)
             throw invalid(
-              `is.${o.value} applies to boolean values: "${label}" is ${kind === 'uuid' ? 'a UUID' : `a ${kind === 'timestamptz' ? 'timestamp' : kind} column`}.`,
+              `is.${o.value} applies to boolean values: "${label}" is ` +
+                `${kind === 'uuid' ? 'a UUID' : `a ${kind === 'timestamptz' ? 'timestamp' : kind} column`}.`,
             )
           return `(${bool} is ${o.value})`
         }

@@ -99,7 +99,9 @@ async function failingProvider(status: number, body: string, contentType = 'appl
 
 describe("what a client sees of a provider's failure", () => {
   it('is the JSON error.message only: control characters, links and keys removed, at most 120 characters, the rest logged', async () => {
-    const message = `Bad key sk-live-operator-secret for org org-7f3kq9x2m4vb8n1c5z6w0p2r\u0000\u001b[2J\u202e see https://provider.example/docs?key=abc ${'and more '.repeat(40)}`
+    const message =
+      `Bad key sk-live-operator-secret for org org-7f3kq9x2m4vb8n1c5z6w0p2r\u0000\u001b[2J\u202e see ` +
+      `https://provider.example/docs?key=abc ${'and more '.repeat(40)}`
     const failing = await failingProvider(400, JSON.stringify({ error: { message, param: 'internal-routing-detail' } }))
     const log = vi.spyOn(console, 'error').mockImplementation(() => {})
     try {

@@ -212,7 +212,8 @@ describe('filters', () => {
 
   it('rejects a dotted key as embedding and says how to quote it', () => {
     expect(queryError('child.col=eq.1')).toBe(
-      'failed to parse field (child.col) at column 6: resource embedding is not supported on datasets; a key containing a dot must be double-quoted, e.g. "a.b"=eq.1',
+      'failed to parse field (child.col) at column 6: resource embedding is not supported on datasets; a key containing a dot must be ' +
+        'double-quoted, e.g. "a.b"=eq.1',
     )
   })
 
@@ -348,7 +349,8 @@ describe('operators', () => {
   it('rejects an unknown operator listing the valid ones', () => {
     expect(queryError('a=xyz.1')).toBe(
       'failed to parse filter (xyz.1) at column 1: unknown operator "xyz"; expected "not." or an operator ' +
-        '(eq, neq, gt, gte, lt, lte, like, ilike, match, imatch, isdistinct, is, in, cs, cd, ov, sl, sr, nxr, nxl, adj, fts, plfts, phfts, wfts)',
+        '(eq, neq, gt, gte, lt, lte, like, ilike, match, imatch, isdistinct, is, in, cs, cd, ov, sl, sr, nxr, nxl, ' +
+        'adj, fts, plfts, phfts, wfts)',
     )
     expect(queryError('a=not.xyz.1')).toContain('at column 5: unknown operator "xyz"')
   })
@@ -557,7 +559,8 @@ describe('logic trees', () => {
 
   it('rejects a value that does not start with "("', () => {
     expect(queryError('or=a.eq.1')).toBe(
-      'failed to parse logic tree (ora.eq.1) at column 3: unexpected "a", expected "(" to open the list of conditions, as in or=(a.eq.1,b.eq.2)',
+      'failed to parse logic tree (ora.eq.1) at column 3: unexpected "a", expected "(" to open the list of ' +
+        'conditions, as in or=(a.eq.1,b.eq.2)',
     )
     expect(queryError('or=')).toContain('at column 3: unexpected end of input')
   })
@@ -810,7 +813,8 @@ describe('order', () => {
 
   it('rejects ordering by an embedded resource', () => {
     expect(queryError('order=rel(col).desc')).toBe(
-      'failed to parse order (rel(col).desc) at column 4: ordering by a column of an embedded resource (relation(column)) is not supported on datasets',
+      'failed to parse order (rel(col).desc) at column 4: ordering by a column of an embedded resource ' +
+        '(relation(column)) is not supported on datasets',
     )
   })
 
@@ -1201,8 +1205,10 @@ function serialiseOperation(operation: Operation, inTree: boolean): string {
     case 'fts':
     case 'plfts':
     case 'phfts':
-    case 'wfts':
-      return `${operation.op}${operation.config === null ? '' : `(${operation.config})`}.${inTree ? serialiseTreeValue(operation.value) : operation.value}`
+    case 'wfts': {
+      const config = operation.config === null ? '' : `(${operation.config})`
+      return `${operation.op}${config}.${inTree ? serialiseTreeValue(operation.value) : operation.value}`
+    }
     default:
       if ('quantifier' in operation) {
         const items = operation.values.map((e) => (e.text === null ? 'NULL' : e.quoted ? quote(e.text) : e.text))
