@@ -136,7 +136,7 @@ describe('how errors are documented', () => {
     // No input, no scope, no path parameters, no body: only what any credential check and any request can meet
     // (400 included: a user token's X-Org-Id can be malformed).
     expect(statuses(getMeRoute)).toEqual([200, 400, 401, 429, 500])
-    expect(getMeRoute.responses[400].description).toContain('X-Org-Id')
+    expect((getMeRoute.responses as Record<number, { description: string }>)[400].description).toContain('X-Org-Id')
     // Path parameters, a scope and an optional body (so no 415), and the 409 it lists.
     expect(statuses(rotateKeyRoute)).toEqual([201, 400, 401, 403, 404, 409, 413, 429, 500])
   })
