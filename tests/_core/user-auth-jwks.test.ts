@@ -1,6 +1,6 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addMember } from '../../scripts/lib/admin.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
@@ -10,6 +10,7 @@ import { createTenant, serviceSql } from '../harness/tenants.ts'
 // project's auth server here.
 delete process.env.SUPABASE_JWT_SECRET
 delete process.env.SUPABASE_JWT_ISSUER
+delete process.env.SUPABASE_JWKS_URL
 const { publicKey, privateKey } = await generateKeyPair('ES256')
 let jwksServer: http.Server
 let jwksRequests = 0
@@ -78,5 +79,28 @@ describe('dashboard users with asymmetric (JWKS) access tokens', () => {
     expect(res.body.error.message).toBe(
       `The access token was not issued by this project's auth server (its "iss" claim must be "${process.env.SUPABASE_URL}/auth/v1").`,
     )
+  })
+
+  it("rejects an HS256 token keyed with the project's public key (algorithm confusion), or one with no signature", async () => {
+    const t = await createTenant()
+    const userId = crypto.randomUUID()
+    await addMember(serviceSql(), { orgId: t.org.id, userId, role: 'admin' })
+    const claims = { role: 'authenticated', sub: userId, aud: 'authenticated', iss: `${process.env.SUPABASE_URL}/auth/v1` }
+    const publicPem = await exportSPKI(publicKey)
+    const confused = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', kid: 'test-key' })
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(publicPem))
+    const [, payload] = confused.split('.')
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', kid: 'test-key' })).toString('base64url')}.${payload}.`
+    for (const token of [confused, unsigned]) {
+      const res = await api.call('GET', '/me', { key: token })
+      expect(res.status).toBe(401)
+      expect(res.body.error).toEqual({
+        code: 'unauthorized',
+        message: 'The access token is invalid: its signature or format could not be verified.',
+      })
+    }
+    expect((await api.call('GET', '/me', { key: await sign(userId) })).status).toBe(200)
   })
 })

@@ -10,6 +10,7 @@ import { createTenant, serviceSql } from '../harness/tenants.ts'
 const secret = 'super-secret-jwt-token-with-at-least-32-characters-long'
 process.env.SUPABASE_JWT_SECRET = secret
 delete process.env.SUPABASE_URL
+delete process.env.SUPABASE_JWKS_URL
 delete process.env.SUPABASE_JWT_ISSUER
 
 let api: TestApi
@@ -23,13 +24,14 @@ interface TokenOptions {
   key?: string
   role?: string
   issuer?: string | null
+  audience?: string
 }
 
 async function accessToken(userId: string, options: TokenOptions = {}) {
   const token = new SignJWT({ role: options.role ?? 'authenticated', email: 'someone@example.com' })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(userId)
-    .setAudience('authenticated')
+    .setAudience(options.audience ?? 'authenticated')
     .setIssuedAt()
   if (options.issuer !== null) token.setIssuer(options.issuer ?? localIssuer)
   if (options.expiresIn !== null) token.setExpirationTime(options.expiresIn ?? '1h')
@@ -101,6 +103,42 @@ describe('dashboard users (Supabase Auth access tokens)', () => {
       expect(res.status).toBe(401)
       expect(res.body.error).toEqual({ code: 'unauthorized', message })
     }
+  })
+
+  it('rejects a token meant for another audience, with 401 naming the "aud" claim', async () => {
+    const { userId } = await member('owner')
+    const res = await api.call('GET', '/me', { key: await accessToken(userId, { audience: 'service_role' }) })
+    expect(res.status).toBe(401)
+    expect(res.body.error).toEqual({ code: 'unauthorized', message: 'The access token\'s "aud" claim is not valid here.' })
+  })
+
+  it('rejects an unsigned token ("alg": "none") carrying valid claims, with 401', async () => {
+    const { userId } = await member('owner')
+    const signed = await accessToken(userId)
+    const [, payload] = signed.split('.')
+    const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')
+    const res = await api.call('GET', '/me', { key: `${header}.${payload}.` })
+    expect(res.status).toBe(401)
+    expect(res.body.error).toEqual({
+      code: 'unauthorized',
+      message: 'The access token is invalid: its signature or format could not be verified.',
+    })
+  })
+
+  it('refuses every access token with 401 saying so when sign-in is not configured', async () => {
+    const { userId, token } = await member('owner')
+    delete process.env.SUPABASE_JWT_SECRET
+    try {
+      const res = await api.call('GET', '/me', { key: token })
+      expect(res.status).toBe(401)
+      expect(res.body.error).toEqual({
+        code: 'unauthorized',
+        message: 'Dashboard sign-in is not configured on this server (set SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL).',
+      })
+    } finally {
+      process.env.SUPABASE_JWT_SECRET = secret
+    }
+    expect((await api.call('GET', '/me', { key: await accessToken(userId) })).status).toBe(200)
   })
 
   it('accepts the issuers named in SUPABASE_JWT_ISSUER instead of the default', async () => {
