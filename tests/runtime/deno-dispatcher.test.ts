@@ -89,6 +89,34 @@ describe('the webhook dispatcher function under Deno', () => {
     expect(attempts).toEqual([{ status_code: null, error: 'localhost resolves to a private address; deliveries may not reach it' }])
     expect(receiver.received).toHaveLength(before)
   })
+
+  it('refuses, where private networks are not allowed, a loopback, private or link-local address in the URL, before connecting', async () => {
+    const t = await createTenant()
+    const port = new URL(receiver.url).port
+    // The URL parser normalises each address first: 2130706433 is 127.0.0.1, and ::ffff:127.0.0.1 is ::ffff:7f00:1.
+    const refused = {
+      [`http://127.0.0.1:${port}/hooks`]: '127.0.0.1',
+      [`http://[::1]:${port}/hooks`]: '::1',
+      [`http://[::ffff:127.0.0.1]:${port}/hooks`]: '::ffff:7f00:1',
+      [`http://2130706433:${port}/hooks`]: '127.0.0.1',
+      'http://169.254.169.254/latest/meta-data': '169.254.169.254',
+      'http://10.0.0.1/hooks': '10.0.0.1',
+    }
+    const deliveries = await Promise.all(
+      Object.entries(refused).map(async ([url, address]) => ({ url, address, id: (await createDelivery(t, { url })).id })),
+    )
+    const before = receiver.received.length
+    const res = await dispatch(guarded, `Bearer ${secret}`)
+    expect(res.status).toBe(200)
+    for (const { url, address, id } of deliveries) {
+      const attempts = await serviceSql()<{ status_code: number | null; error: string }[]>`
+        select status_code, error from agentry.webhook_attempts where delivery_id = ${id}`
+      expect(attempts, url).toEqual([
+        { status_code: null, error: `${address} is a private, loopback or link-local address; deliveries may not reach it` },
+      ])
+    }
+    expect(receiver.received).toHaveLength(before)
+  })
 })
 
 const openssl = spawnSync('openssl', ['version']).status === 0
