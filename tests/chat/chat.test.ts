@@ -262,7 +262,7 @@ describe('stopping and leaving', () => {
 })
 
 describe('Idempotency-Key', () => {
-  it('returns the stored reply for a retry with the same key and body, without asking the model again', async () => {
+  it('returns the stored reply for a retry with the same key and body, blocking or streamed, without asking the model again', async () => {
     const t = await createTenant()
     const key = await t.key()
     const headers = { 'idempotency-key': `retry-${crypto.randomUUID()}` }
@@ -271,12 +271,30 @@ describe('Idempotency-Key', () => {
     const again = await api.call('POST', `/chat/${t.agent.id}`, { key, headers, body: { message: 'Once only' } })
     expect(again.status).toBe(200)
     expect(again.body).toEqual(first.body)
+    const replayed = await fetch(`${api.base}/chat/${t.agent.id}`, {
+      method: 'POST',
+      headers: { ...headers, authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ message: 'Once only' }),
+    })
+    expect(replayed.status).toBe(200)
+    expect(replayed.headers.get('content-type')).toMatch(/^text\/event-stream/)
+    const reply = first.body.data
+    expect(parseEvents(await replayed.text()).map(({ event, data }) => ({ event, data }))).toEqual([
+      {
+        event: 'message.start',
+        data: { conversation_id: reply.conversation_id, message_id: reply.message_id, model: reply.model, replayed: true },
+      },
+      { event: 'message.delta', data: { text: reply.reply } },
+      { event: 'message.end', data: reply },
+      { event: 'done', data: {} },
+    ])
     expect(llm.requests.length - before).toBe(1)
-    const replayed = await stream(t, { message: 'Once only' }, key).catch(() => null)
-    expect(replayed).not.toBeNull()
     const other = await api.call('POST', `/chat/${t.agent.id}`, { key, headers, body: { message: 'Something else' } })
     expect(other.status).toBe(409)
-    expect(other.body.error.code).toBe('conflict')
+    expect(other.body.error).toEqual({
+      code: 'conflict',
+      message: 'This Idempotency-Key was used for a different request; use a new key for a new request.',
+    })
     const [{ n }] =
       await serviceSql()`select count(*)::int as n from agentry.messages where conversation_id = ${first.body.data.conversation_id}`
     expect(n).toBe(2)
