@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
+import { databaseNow, now } from './clock.ts'
 import type { Tenant, TenantClaims } from './db.ts'
 import { ApiError } from './errors.ts'
 import { failedAuthentications, sourceAddress } from './failed-auth.ts'
@@ -142,7 +143,7 @@ function authenticateKey(raw: string, scope: Scope | null): Principal | Promise<
 }
 
 function admitKey(credential: Credential, scope: Scope | null): Principal | Promise<Principal> {
-  if (credential.expiresAt !== null && credential.expiresAt <= Date.now()) {
+  if (credential.expiresAt !== null && credential.expiresAt <= now()) {
     throw unauthorized(`This API key expired at ${new Date(credential.expiresAt).toISOString()}.`)
   }
   return admit(credential, scope, null)
@@ -151,7 +152,7 @@ function admitKey(credential: Credential, scope: Scope | null): Principal | Prom
 /** Looks a key up by its SHA-256 (agentry.verify_key, a read) and keeps its credential; refuses any other key. */
 async function loadKey(hash: Uint8Array, cacheKey: string): Promise<Credential> {
   const { value, answer } = await credentials().load(cacheKey, async () => {
-    const [row] = await requestPathSql()<KeyRow[]>`select * from agentry.verify_key(${hash}, ${routeScopes})`
+    const [row] = await requestPathSql()<KeyRow[]>`select * from agentry.verify_key(${hash}, ${routeScopes}, ${databaseNow()})`
     return { value: row.outcome === 'ok' ? keyCredential(row) : null, answer: row }
   })
   switch (answer.outcome) {

@@ -4,6 +4,7 @@
 // A key belongs to the credential that sent it (the API key, or the signed-in user): another credential of
 // the same organisation using the same string starts a request of its own.
 import { sha256 } from '@noble/hashes/sha2.js'
+import { databaseNow } from './clock.ts'
 import { withTenant, type TenantClaims, type Tx } from './db.ts'
 import { ApiError } from './errors.ts'
 
@@ -40,7 +41,7 @@ export async function claimIdempotencyKey(
     await mayRequest(tx)
     await tx`
       delete from agentry.idempotent_requests
-      where org_id = ${claims.org_id} and caller_id = ${caller} and key = ${key} and created_at < now() - interval '24 hours'`
+      where org_id = ${claims.org_id} and caller_id = ${caller} and key = ${key} and created_at < coalesce(${databaseNow()}::timestamptz, now()) - interval '24 hours'`
     const [inserted] = await tx`
       insert into agentry.idempotent_requests (org_id, caller_id, key, route, request_hash)
       values (${claims.org_id}, ${caller}, ${key}, ${route}, ${hash})

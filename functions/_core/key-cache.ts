@@ -1,3 +1,4 @@
+import { now } from './clock.ts'
 import { readEnv } from './env.ts'
 
 /** What every cached credential is filed under, so that a change to any of them can forget it. */
@@ -43,7 +44,7 @@ export class CredentialCache<V extends CredentialTags> {
   private heard = false
 
   constructor(private readonly options: CredentialCacheOptions) {
-    this.now = options.now ?? Date.now
+    this.now = options.now ?? now
   }
 
   get size(): number {

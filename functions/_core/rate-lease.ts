@@ -1,3 +1,4 @@
+import { databaseNow, now as clockNow } from './clock.ts'
 import type { Sql } from './db.ts'
 import { unrefTimer } from './timers.ts'
 
@@ -82,7 +83,7 @@ export class RateLeases {
     private readonly sql: () => Sql,
     private readonly options: RateLeaseOptions = {},
   ) {
-    this.now = options.now ?? Date.now
+    this.now = options.now ?? clockNow
     this.leaseMs = options.leaseMs ?? 1000
     this.maxBatch = options.maxBatch ?? 10_000
     this.refusalMs = options.refusalMs ?? 250
@@ -133,7 +134,7 @@ export class RateLeases {
         const back = this.unspentOf(orgId)
         const wanted = Math.min(this.maxBatch, Math.max(s.waiters.length, s.wanted))
         const [row] = await this.sql()<LeaseRow[]>`
-          select * from agentry.lease_rate_tokens(${orgId}, ${limit}, ${wanted}, ${back?.tokens ?? 0}, ${back?.window ?? null})`
+          select * from agentry.lease_rate_tokens(${orgId}, ${limit}, ${wanted}, ${back?.tokens ?? 0}, ${back?.window ?? null}, ${databaseNow()})`
         const now = this.now()
         const reset = Math.floor(row.reset_at.getTime() / 1000)
         if (row.granted > 0) {

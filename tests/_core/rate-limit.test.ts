@@ -1,27 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { clockOffsetForTests, now, setClockForTests } from '../../functions/_core/clock.ts'
 import { callApi } from '../harness/api.ts'
 import { givePlan } from '../harness/plans.ts'
 import { startApiProcess, type ApiProcess } from '../harness/processes.ts'
 import { createTenant, serviceSql } from '../harness/tenants.ts'
 
+// The limiter slides over minute windows. Both API processes and this one share a clock set 20 s into a
+// minute an hour ahead, so no window turns while the file runs (under 40 s) and every count is exact.
+// tests/_core/rate-lease.test.ts keeps the limiter on the real clock.
+const startsAt = Math.ceil(Date.now() / 60_000) * 60_000 + 3_600_000 + 20_000
+const secondsIntoMinute = () => (now() % 60_000) / 1000
+
 let servers: ApiProcess[]
 beforeAll(async () => {
-  servers = await Promise.all([startApiProcess(), startApiProcess()])
+  setClockForTests(startsAt)
+  const clock = { AGENTRY_TEST_CLOCK_OFFSET_MS: String(clockOffsetForTests()) }
+  servers = await Promise.all([startApiProcess(clock), startApiProcess(clock)])
 })
 afterAll(() => Promise.all(servers.map((s) => s.stop())))
-
-/** The limiter slides over minute windows; start bursts away from a window edge so counts are exact. */
-async function awayFromWindowEdge() {
-  const intoMinute = Date.now() % 60_000
-  if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute))
-}
 
 describe('the organisation rate limit', () => {
   it('never admits more than the limit across two API processes sharing one bucket, nor much less, then answers 429', async () => {
     const t = await createTenant({ rateLimitPerMinute: 30 })
     await givePlan(t, { maxConcurrentRequests: 100 })
     const keys = [await t.key(), await t.key({ agent: 'agent' })]
-    await awayFromWindowEdge()
     const responses = await Promise.all(
       Array.from({ length: 45 }, (_, i) => callApi(servers[i % 2].base, 'GET', '/me', { key: keys[i % 2] })),
     )
@@ -47,6 +49,8 @@ describe('the organisation rate limit', () => {
     expect(new Set(remaining).size).toBe(ok.length)
     for (const n of remaining) expect(n).toBeGreaterThanOrEqual(0)
     for (const n of remaining) expect(n).toBeLessThanOrEqual(29)
+    // The processes read the clock the test set: the window ends at the end of its minute.
+    for (const r of ok) expect(Number(r.headers.get('x-ratelimit-reset'))).toBe((startsAt - 20_000 + 60_000) / 1000)
     const [bucket] = await serviceSql()`select current_count from agentry.rate_limits where org_id = ${t.org.id}`
     expect(bucket.current_count).toBeLessThanOrEqual(30)
   })
@@ -55,7 +59,6 @@ describe('the organisation rate limit', () => {
     const t = await createTenant({ rateLimitPerMinute: 5 })
     const { key, id } = await t.keyWithId()
     const revoked = await t.key({ revoked: true })
-    await awayFromWindowEdge()
     for (let i = 0; i < 10; i++) expect((await callApi(servers[0].base, 'GET', '/me', { key: revoked })).status).toBe(401)
     const statuses = []
     for (let i = 0; i < 7; i++) statuses.push((await callApi(servers[1].base, 'GET', '/me', { key })).status)
@@ -77,7 +80,6 @@ describe('the organisation rate limit', () => {
     const a = await createTenant({ rateLimitPerMinute: 2 })
     const b = await createTenant({ rateLimitPerMinute: 2 })
     const keyA = await a.key()
-    await awayFromWindowEdge()
     for (let i = 0; i < 3; i++) await callApi(servers[0].base, 'GET', '/me', { key: keyA })
     expect((await callApi(servers[0].base, 'GET', '/me', { key: keyA })).status).toBe(429)
     const other = await callApi(servers[0].base, 'GET', '/me', { key: await b.key() })
@@ -88,19 +90,20 @@ describe('the organisation rate limit', () => {
   it('weighs the previous minute into the window, so a full minute just past still throttles', async () => {
     const t = await createTenant({ rateLimitPerMinute: 10 })
     const key = await t.key()
-    // Between 15 s and 50 s into a minute, the previous minute weighs between 7.5 and 1.7 of 10.
-    const into = Date.now() % 60_000
-    if (into < 15_000 || into > 50_000) await new Promise((r) => setTimeout(r, (75_000 - into) % 60_000))
-    // The previous window was full: at 30 s in, half of it still counts (5 of 10).
+    // The previous window was full: e seconds into this one, (60 - e) / 60 of it still counts.
     await serviceSql()`
       update agentry.rate_limits
-      set window_start = date_trunc('minute', now()), previous_count = 10, current_count = 0
+      set window_start = ${new Date(now() - (now() % 60_000))}, previous_count = 10, current_count = 0
       where org_id = ${t.org.id}`
-    const intoMinute = (Date.now() % 60_000) / 1000
+    const remainingAt = (e: number) => Math.floor(10 - (10 * (60 - e)) / 60 - 1)
+    const before = secondsIntoMinute()
     const res = await callApi(servers[0].base, 'GET', '/me', { key })
+    const after = secondsIntoMinute()
+    expect(after).toBeGreaterThanOrEqual(before)
     expect(res.status).toBe(200)
-    const expectedRemaining = Math.floor(10 - (10 * (60 - intoMinute)) / 60 - 1)
-    expect(expectedRemaining).toBeGreaterThanOrEqual(1)
-    expect(Math.abs(Number(res.headers.get('x-ratelimit-remaining')) - expectedRemaining)).toBeLessThanOrEqual(1)
-  }, 60_000)
+    expect(remainingAt(before)).toBeGreaterThanOrEqual(2)
+    const remaining = Number(res.headers.get('x-ratelimit-remaining'))
+    expect(remaining).toBeGreaterThanOrEqual(remainingAt(before))
+    expect(remaining).toBeLessThanOrEqual(remainingAt(after))
+  })
 })
