@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { CallOptions, TestApi } from './api.ts'
 import { observe } from './observed.ts'
 import { createTenant, type Tenant } from './tenants.ts'
+import { rowsOf, victim } from './victim.ts'
 
 /** What a route's definition (the object `defineRoute` returns) tells the security table. */
 export interface DefinedRoute {
@@ -64,6 +65,50 @@ function fill(template: string, params: Record<string, string>): string {
   })
 }
 
+/** The error as `{ code, message }` in our codes, whichever surface answered. */
+function errorOf(body: any, wire: SecurityOptions<string>['wire']): { code: string; message: string } {
+  if (wire !== 'postgrest') return body.error
+  expect(Object.keys(body).sort()).toEqual(['code', 'details', 'hint', 'message'])
+  const ours = Object.entries(postgrestCodes).find(([, theirs]) => theirs === body.code)?.[0]
+  return { code: ours ?? body.code, message: body.message }
+}
+
+/**
+ * Another organisation's key calls the route on this file's victim (tests/harness/victim.ts), which owns
+ * one of every resource, each marked. Throws unless a route addressing a resource answers 404, the answer
+ * carries none of the victim's ids, secrets or markers (beyond what the request itself sent), and a
+ * writing route left every row of the victim's exactly as it was.
+ */
+export async function expectNoCrossTenantLeak<const R extends DefinedRoute>(
+  route: R,
+  options: SecurityOptions<R['path']>,
+  api: TestApi,
+): Promise<void> {
+  const method = route.method.toUpperCase()
+  const params = options.params as ParamsFor<string> | undefined
+  const template = (options.wire === 'postgrest' ? '/rest/v1' : '') + route.path
+  const { tenant, traces } = await victim()
+  const attacker = await createTenant()
+  const path = fill(template, params ? await params(tenant) : {}) + (options.query ? `?${options.query}` : '')
+  const body = typeof options.body === 'function' ? await options.body(tenant) : options.body
+  const writes = method !== 'GET' && method !== 'HEAD'
+  const before = writes ? await rowsOf(tenant.org.id) : undefined
+
+  const res = await api.call(method, path, { body, key: await attacker.key() })
+
+  const request = path + JSON.stringify(body ?? null)
+  const answer = typeof res.body === 'string' ? res.body : JSON.stringify(res.body)
+  const shown = Object.entries(traces)
+    .filter(([, value]) => answer.includes(value) && !request.includes(value))
+    .map(([what]) => what)
+  expect(shown, `${method} ${path} showed another organisation the attacked one's ${shown.join(', ')}`).toEqual([])
+  if (/\{\w+\}/.test(route.path)) {
+    expect(res.status, JSON.stringify(res.body)).toBe(404)
+    expect(errorOf(res.body, options.wire).code).toBe('not_found')
+  }
+  if (before) expect(await rowsOf(tenant.org.id), `${method} ${path} changed the attacked organisation's rows`).toEqual(before)
+}
+
 /**
  * The checks every route goes through: no key, malformed header, unknown, revoked and expired keys, a key
  * lacking the scope, another organisation's key, and an agent key reaching another agent's resource. The
@@ -84,25 +129,20 @@ export function describeSecurity<const R extends DefinedRoute>(route: R, options
     fill(template, paramsOf ? await paramsOf(t) : {}) + (options.query ? `?${options.query}` : '')
 
   describe(`${method} ${template}: shared security checks`, () => {
-    beforeAll(() => observe('security-runs', { method, path: template }))
+    beforeAll(async () => {
+      observe('security-runs', { method, path: template })
+      await victim()
+    })
 
     const send = async (t: Tenant, callOptions: CallOptions, path?: string) => {
       const body = typeof options.body === 'function' ? await options.body(t) : options.body
       return api().call(method, path ?? (await pathOf(t)), { body, ...callOptions })
     }
 
-    /** The error as `{ code, message }` in our codes, whichever surface answered. */
-    const errorOf = (body: any): { code: string; message: string } => {
-      if (options.wire !== 'postgrest') return body.error
-      expect(Object.keys(body).sort()).toEqual(['code', 'details', 'hint', 'message'])
-      const ours = Object.entries(postgrestCodes).find(([, theirs]) => theirs === body.code)?.[0]
-      return { code: ours ?? body.code, message: body.message }
-    }
-
     const expectUnauthorized = (res: { status: number; body: any }, message: RegExp) => {
       expect(res.status).toBe(401)
-      expect(errorOf(res.body).code).toBe('unauthorized')
-      expect(errorOf(res.body).message).toMatch(message)
+      expect(errorOf(res.body, options.wire).code).toBe('unauthorized')
+      expect(errorOf(res.body, options.wire).message).toMatch(message)
     }
 
     it('rejects a request without a key with 401', async () => {
@@ -137,7 +177,10 @@ export function describeSecurity<const R extends DefinedRoute>(route: R, options
         const key = await t.key({ scopes: [oppositeOf(scope), scope.startsWith('agents:') ? 'runs:read' : 'agents:read'] })
         const res = await send(t, { key })
         expect(res.status).toBe(403)
-        expect(errorOf(res.body)).toEqual({ code: 'insufficient_scope', message: `This API key lacks the required scope "${scope}".` })
+        expect(errorOf(res.body, options.wire)).toEqual({
+          code: 'insufficient_scope',
+          message: `This API key lacks the required scope "${scope}".`,
+        })
       })
 
       it(`admits a key holding exactly "${scope}", and "${scope.split(':')[1] === 'read' ? '*:read' : '*:write'}"`, async () => {
@@ -155,15 +198,8 @@ export function describeSecurity<const R extends DefinedRoute>(route: R, options
       })
     }
 
-    it("never shows one organisation's data to another organisation's key", async () => {
-      const t = await createTenant()
-      const other = await createTenant()
-      const res = await send(t, { key: await other.key() })
-      if (addressesResource) {
-        expect(res.status).toBe(404)
-        expect(errorOf(res.body).code).toBe('not_found')
-      }
-      expect(JSON.stringify(res.body)).not.toContain(t.org.id)
+    it("never shows or changes one organisation's data for another organisation's key", async () => {
+      await expectNoCrossTenantLeak(route, options, api())
     })
 
     if (otherAgentParams) {
@@ -171,7 +207,7 @@ export function describeSecurity<const R extends DefinedRoute>(route: R, options
         const t = await createTenant()
         const res = await send(t, { key: await t.key({ agent: 'agent' }) }, await pathOf(t, otherAgentParams))
         expect(res.status).toBe(404)
-        expect(errorOf(res.body).code).toBe('not_found')
+        expect(errorOf(res.body, options.wire).code).toBe('not_found')
       })
     }
 

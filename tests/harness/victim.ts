@@ -1,0 +1,122 @@
+import { createDataset } from './datasets.ts'
+import { createTenant, serviceSql, type Tenant } from './tenants.ts'
+import { createEndpoint } from './webhooks.ts'
+
+/**
+ * The organisation another organisation's key attacks: it owns one of every resource the routes touch, each
+ * carrying the same marker, so an answer that shows any of it to someone else can be recognised.
+ */
+export interface Victim {
+  tenant: Tenant
+  /** A value written into a name or text field of every resource: `leak-marker-<random>`. */
+  marker: string
+  /** What no other organisation may ever be shown, by what it is: ids, the key, its prefix, the secret, the marker. */
+  traces: Record<string, string>
+}
+
+let seeded: Promise<Victim> | undefined
+
+/** This test file's victim, seeded on first use (a test file's modules are its own, so once per file). */
+export function victim(): Promise<Victim> {
+  seeded ??= createVictim()
+  return seeded
+}
+
+/** A fresh victim, made straight in the database with the service connection. */
+export async function createVictim(): Promise<Victim> {
+  const sql = serviceSql()
+  const marker = `leak-marker-${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const tenant = await createTenant({ name: `${marker} org` })
+  // The security table makes resources of the victim's for every route a file checks: keep its caps out of reach.
+  await sql`update agentry.organisations set plan = 'enterprise' where id = ${tenant.org.id}`
+  await sql`
+    update agentry.agents set name = ${`${marker} agent`}, description = ${marker}, instructions = ${marker}
+    where id = ${tenant.agent.id}`
+  tenant.agent.name = `${marker} agent`
+
+  const key = await tenant.keyWithId({ name: `${marker} key` })
+  const [{ prefix }] = await sql<{ prefix: string }[]>`select prefix from agentry.api_keys where id = ${key.id}`
+
+  const [conversation] = await sql<{ id: string }[]>`
+    insert into agentry.conversations (org_id, agent_id, title, user_ref, metadata)
+    values (${tenant.org.id}, ${tenant.agent.id}, ${`${marker} conversation`}, ${marker}, ${sql.json({ marker })})
+    returning id`
+  const [message] = await sql<{ id: string }[]>`
+    insert into agentry.messages (conversation_id, role, content, user_ref)
+    values (${conversation.id}, 'user', ${`${marker} message`}, ${marker}) returning id`
+  const [usage] = await sql<{ id: string }[]>`
+    insert into agentry.usage_records (org_id, agent_id, key_id, conversation_id, message_id, provider, model, prompt_tokens,
+      completion_tokens)
+    values (${tenant.org.id}, ${tenant.agent.id}, ${key.id}, ${conversation.id}, ${message.id}, 'offline', 'offline', 7, 11)
+    returning id`
+
+  const dataset = await createDataset(tenant, { name: `${marker} dataset`, rows: [{ note: `${marker} row` }] })
+  const [row] = await sql<{ id: string }[]>`select id from agentry.dataset_rows where dataset_id = ${dataset.id}`
+
+  // Subscribed to test events only, so nothing the security table makes later fans out to it.
+  const endpoint = await createEndpoint(tenant, { url: `https://${marker}.example.com/hooks`, events: ['webhook.test'] })
+  await sql`update agentry.webhook_endpoints set description = ${marker} where id = ${endpoint.id}`
+  const [event] = await sql<{ id: string }[]>`
+    insert into agentry.events (org_id, type, data, endpoint_id)
+    values (${tenant.org.id}, 'webhook.test', ${sql.json({ message: marker })}, ${endpoint.id}) returning id`
+  // Delivered already: no dispatcher has anything of the victim's to claim and change.
+  const [delivery] = await sql<{ id: string }[]>`
+    update agentry.webhook_deliveries set status = 'delivered', attempt_count = 1, delivered_at = now(), last_status_code = 200,
+      delivery_latency_ms = 5
+    where event_id = ${event.id} returning id`
+  await sql`
+    insert into agentry.webhook_attempts (delivery_id, endpoint_id, org_id, attempt, started_at, status_code, latency_ms, response_body)
+    values (${delivery.id}, ${endpoint.id}, ${tenant.org.id}, 1, now(), 200, 5, ${marker})`
+
+  await sql`
+    insert into agentry.audit_log (org_id, key_id, method, path, status, request_id)
+    values (${tenant.org.id}, ${key.id}, 'POST', ${`/${marker}`}, 201, ${marker})`
+
+  return {
+    tenant,
+    marker,
+    traces: {
+      marker,
+      'organisation id': tenant.org.id,
+      'agent id': tenant.agent.id,
+      'second agent id': tenant.otherAgent.id,
+      'API key id': key.id,
+      'API key': key.key,
+      'API key prefix': prefix,
+      'conversation id': conversation.id,
+      'message id': message.id,
+      'usage record id': usage.id,
+      'dataset id': dataset.id,
+      'dataset row id': row.id,
+      'webhook endpoint id': endpoint.id,
+      'webhook secret': endpoint.secret,
+      'event id': event.id,
+      'delivery id': delivery.id,
+    },
+  }
+}
+
+/**
+ * Every row of the organisation's, table by table, found through the catalog (every table with an `org_id`
+ * column), so a table added later is watched too. Key usage is left out: it is counted in the API process
+ * and written up to a second later, for calls the test itself made with the organisation's keys.
+ */
+export async function rowsOf(orgId: string): Promise<Record<string, unknown[]>> {
+  const sql = serviceSql()
+  const tables = await sql<{ name: string }[]>`
+    select c.relname as name from pg_class c
+      join pg_namespace n on n.oid = c.relnamespace
+      join pg_attribute a on a.attrelid = c.oid and a.attname = 'org_id' and not a.attisdropped
+    where n.nspname = 'agentry' and c.relkind in ('r', 'p') and not c.relispartition
+    order by c.relname`
+  const row = (name: string) => (name === 'api_keys' ? `to_jsonb(x) - 'last_used_at' - 'call_count'` : 'to_jsonb(x)')
+  const parts = [
+    `'organisations', (select jsonb_agg(to_jsonb(x)) from agentry.organisations x where id = $1)`,
+    ...tables.map(
+      ({ name }) =>
+        `'${name}', (select coalesce(jsonb_agg(${row(name)} order by ${row(name)}::text), '[]') from agentry."${name}" x where org_id = $1)`,
+    ),
+  ]
+  const [{ rows }] = await sql.unsafe(`select jsonb_build_object(${parts.join(', ')}) as rows`, [orgId])
+  return rows
+}
