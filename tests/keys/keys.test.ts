@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { advanceClockForTests, now, resetClockForTests } from '../../functions/_core/clock.ts'
 import { createKeyRoute } from '../../functions/keys/create-key.ts'
 import { deleteKeyRoute } from '../../functions/keys/delete-key.ts'
 import { getKeyRoute } from '../../functions/keys/get-key.ts'
@@ -138,16 +139,41 @@ describe('creating keys', () => {
     }
   })
 
-  it('keeps a key working until its expiry, then answers 401 with the time', async () => {
+  it('keeps a key working until its expiry, then answers 401 with the time, whether or not the key was seen before', async () => {
     const t = await createTenant()
-    const expiresAt = new Date(Date.now() + 1500).toISOString()
-    const res = await api.call('POST', '/agent/api-keys', { key: await t.key(), body: { name: 'short', expires_at: expiresAt } })
+    const expiresAt = new Date(now() + 60_000)
+    const admin = await t.key()
+    const create = (name: string) =>
+      api.call('POST', '/agent/api-keys', { key: admin, body: { name, expires_at: expiresAt.toISOString() } })
+    const [seen, unseen] = [(await create('seen')).body.data.key, (await create('unseen')).body.data.key]
+    expect((await api.call('GET', '/me', { key: seen })).status).toBe(200)
+    try {
+      advanceClockForTests(50_000)
+      expect((await api.call('GET', '/me', { key: seen })).status).toBe(200)
+      advanceClockForTests(10_000)
+      // The seen key is refused from this process's memory, the unseen one by the database at the same time.
+      for (const key of [seen, unseen]) {
+        const late = await api.call('GET', '/me', { key })
+        expect(late.status).toBe(401)
+        expect(late.body.error).toEqual({ code: 'unauthorized', message: `This API key expired at ${expiresAt.toISOString()}.` })
+      }
+    } finally {
+      resetClockForTests()
+    }
+  })
+
+  it('refuses a key once its expiry passes on the real clock', async () => {
+    const t = await createTenant()
+    const expiresAt = new Date(Date.now() + 1000)
+    const res = await api.call('POST', '/agent/api-keys', {
+      key: await t.key(),
+      body: { name: 'short', expires_at: expiresAt.toISOString() },
+    })
     expect(res.status).toBe(201)
-    expect((await api.call('GET', '/me', { key: res.body.data.key })).status).toBe(200)
-    await new Promise((r) => setTimeout(r, 1700))
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt.getTime() + 50 - Date.now())))
     const late = await api.call('GET', '/me', { key: res.body.data.key })
     expect(late.status).toBe(401)
-    expect(late.body.error.message).toMatch(/expired at \d{4}-/)
+    expect(late.body.error.message).toBe(`This API key expired at ${expiresAt.toISOString()}.`)
   })
 })
 
@@ -315,17 +341,23 @@ describe('rotating keys', () => {
     expect((await api.call('GET', '/me', { key: res.body.data.key })).status).toBe(200)
   })
 
-  it('keeps the old key alive through a grace period', async () => {
+  it('keeps the old key alive through a grace period, and refuses it after', async () => {
     const t = await createTenant()
     const old = await t.keyWithId()
-    const res = await api.call('POST', `/agent/api-keys/${old.id}/rotate`, { key: old.key, body: { grace_period_seconds: 1 } })
+    const res = await api.call('POST', `/agent/api-keys/${old.id}/rotate`, { key: old.key, body: { grace_period_seconds: 60 } })
     expect(res.status).toBe(201)
     expect((await api.call('GET', '/me', { key: old.key })).status).toBe(200)
-    await new Promise((r) => setTimeout(r, 1200))
-    const after = await api.call('GET', '/me', { key: old.key })
-    expect(after.status).toBe(401)
-    expect(after.body.error.message).toMatch(/expired/)
-    expect((await api.call('GET', '/me', { key: res.body.data.key })).status).toBe(200)
+    try {
+      advanceClockForTests(50_000)
+      expect((await api.call('GET', '/me', { key: old.key })).status).toBe(200)
+      advanceClockForTests(11_000)
+      const after = await api.call('GET', '/me', { key: old.key })
+      expect(after.status).toBe(401)
+      expect(after.body.error.message).toMatch(/^This API key expired at \d{4}-/)
+      expect((await api.call('GET', '/me', { key: res.body.data.key })).status).toBe(200)
+    } finally {
+      resetClockForTests()
+    }
   })
 
   it('refuses to rotate a revoked key with 409, and a bad grace period with 400', async () => {
