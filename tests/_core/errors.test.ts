@@ -55,6 +55,19 @@ describe('the error envelope', () => {
     const missing = await api.call('POST', '/agent/api-keys', { key })
     expect(missing.status).toBe(415)
     expect(missing.body.error.message).toMatch(/Content-Type: application\/json/)
+    const notJson = [
+      ['text/plain', '{"name": "plain"}'],
+      ['application/x-www-form-urlencoded', 'name=form'],
+      ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nmultipart\r\n--x--\r\n'],
+    ]
+    for (const [contentType, rawBody] of notJson) {
+      const res = await api.call('POST', '/agent/api-keys', { key, rawBody, headers: { 'content-type': contentType } })
+      expect(res.status, contentType).toBe(415)
+      expect(res.body.error, contentType).toEqual(missing.body.error)
+    }
+    const [{ n }] =
+      await serviceSql()`select count(*)::int as n from agentry.api_keys where org_id = ${t.org.id} and name in ('plain', 'form', 'multipart')`
+    expect(n).toBe(0)
   })
 
   it('keeps a sane incoming x-request-id and replaces a hostile one', async () => {
