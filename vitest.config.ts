@@ -16,7 +16,17 @@ export default defineConfig({
     env: { AUTH_FAILURE_LIMIT: '1000000' },
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    reporters: ['default', './tests/harness/totals-reporter.ts'],
+    reporters: ['default', './tests/harness/coverage-line-reporter.ts', './tests/harness/totals-reporter.ts'],
+    // `npm run test:coverage`. Only code that runs in the test processes is measured: the API served in process
+    // (tests/harness/api.ts), not the child processes some tests start (the Deno server, the worker script).
+    coverage: {
+      provider: 'v8',
+      include: ['functions/**'],
+      // Written by `npm run docs:assets` from swagger-ui-dist, not by hand.
+      exclude: ['functions/_core/swagger-ui.generated.ts'],
+      reporter: ['json-summary', 'html'],
+      reportsDirectory: '.data/coverage',
+    },
     projects: [
       {
         extends: true,
