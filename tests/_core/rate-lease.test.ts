@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { advanceClockForTests, now, resetClockForTests, setClockForTests } from '../../functions/_core/clock.ts'
 import { RateLeases, type RateDecision } from '../../functions/_core/rate-lease.ts'
 import { createTenant, serviceSql } from '../harness/tenants.ts'
 
@@ -9,15 +10,15 @@ function holder(options: ConstructorParameters<typeof RateLeases>[1] = {}) {
   holders.push(h)
   return h
 }
+
+// Each test starts 10 s into a minute an hour ahead, on a clock the holders and the bucket share: no window
+// turns while it runs, and every count is exact. Each test has its own organisation, so its own bucket.
+const minute = Math.ceil(Date.now() / 60_000) * 60_000 + 3_600_000
+beforeEach(() => setClockForTests(minute + 10_000))
 afterEach(async () => {
   await Promise.all(holders.splice(0).map((h) => h.stop()))
+  resetClockForTests()
 })
-
-/** Bursts start away from a window edge, where the previous minute would start to weigh. */
-async function awayFromWindowEdge(marginMs = 8000) {
-  const intoMinute = Date.now() % 60_000
-  if (intoMinute > 60_000 - marginMs) await new Promise((r) => setTimeout(r, 60_500 - intoMinute))
-}
 
 async function bucket(orgId: string) {
   const [row] = await serviceSql()<{ current_count: number; previous_count: number }[]>`
@@ -29,7 +30,6 @@ describe('leased rate-limit tokens', () => {
   it('never admit more than the limit across two holders of one bucket, and under a burst admit all of it', async () => {
     const t = await createTenant({ rateLimitPerMinute: 30 })
     const [a, b] = [holder(), holder()]
-    await awayFromWindowEdge()
     const decisions = await Promise.all(Array.from({ length: 45 }, (_, i) => (i % 2 ? b : a).take(t.org.id, 30)))
     const admitted = decisions.filter((d) => d.allowed)
     expect(admitted).toHaveLength(30)
@@ -45,7 +45,6 @@ describe('leased rate-limit tokens', () => {
   it('hand out batches of at most a twentieth of the limit, and of a quarter of what is left', async () => {
     const t = await createTenant({ rateLimitPerMinute: 400 })
     const a = holder()
-    await awayFromWindowEdge()
     await Promise.all(Array.from({ length: 5 }, () => a.take(t.org.id, 400)))
     // The first batch was for the five waiting requests; the next one asks for twice as many, up to 20.
     await Promise.all(Array.from({ length: 40 }, () => a.take(t.org.id, 400)))
@@ -59,7 +58,6 @@ describe('leased rate-limit tokens', () => {
 
   it('give unspent tokens back when the lease ends, and when the holder stops', async () => {
     const t = await createTenant({ rateLimitPerMinute: 1000 })
-    await awayFromWindowEdge()
     const a = holder({ leaseMs: 300 })
     // Batches double while they run out early: 1, 2, 4, 8 tokens for eight sequential requests leaves 7 unspent.
     for (let i = 0; i < 8; i++) expect((await a.take(t.org.id, 1000)).allowed).toBe(true)
@@ -78,29 +76,26 @@ describe('leased rate-limit tokens', () => {
 
   it('report Retry-After never shorter than the real wait, and not a second longer', async () => {
     const t = await createTenant({ rateLimitPerMinute: 100 })
-    const into = Date.now() % 60_000
-    if (into < 5_000 || into > 45_000) await new Promise((r) => setTimeout(r, (65_000 - into) % 60_000))
     // A full previous minute weighs enough that the next token frees up about two seconds from now.
-    const elapsed = (Date.now() % 60_000) / 1000
+    const elapsed = (now() % 60_000) / 1000
     const previous = Math.ceil((99 * 60) / (60 - elapsed - 2))
     await serviceSql()`
       insert into agentry.rate_limits (org_id, window_start, current_count, previous_count)
-      values (${t.org.id}, date_trunc('minute', now()), 0, ${previous})
+      values (${t.org.id}, ${new Date(minute)}, 0, ${previous})
       on conflict (org_id) do update set window_start = excluded.window_start, current_count = 0, previous_count = excluded.previous_count`
     const refused = await holder().take(t.org.id, 100)
     expect(refused.allowed).toBe(false)
     expect(refused.retryAfter).toBeGreaterThanOrEqual(2)
     expect(refused.retryAfter).toBeLessThanOrEqual(4)
-    const refusedAt = Date.now()
-    await new Promise((r) => setTimeout(r, refusedAt + (refused.retryAfter - 1) * 1000 - 100 - Date.now()))
+    const refusedAt = now()
+    advanceClockForTests(refusedAt + (refused.retryAfter - 1) * 1000 - 100 - now())
     expect((await holder().take(t.org.id, 100)).allowed).toBe(false)
-    await new Promise((r) => setTimeout(r, refusedAt + refused.retryAfter * 1000 - Date.now()))
+    advanceClockForTests(refusedAt + refused.retryAfter * 1000 - now())
     expect((await holder().take(t.org.id, 100)).allowed).toBe(true)
   })
 
   it('refuse without asking again for a moment after a refusal, counting the wait down', async () => {
     const t = await createTenant({ rateLimitPerMinute: 2 })
-    await awayFromWindowEdge()
     const a = holder({ refusalMs: 10_000 })
     await a.take(t.org.id, 2)
     await a.take(t.org.id, 2)
@@ -116,11 +111,20 @@ describe('leased rate-limit tokens', () => {
     expect((await a.take(t.org.id, 3)).allowed).toBe(true)
   })
 
+  it('admit up to the limit and refuse the next on the real clock too, wherever the minute stands', async () => {
+    resetClockForTests()
+    const t = await createTenant({ rateLimitPerMinute: 5 })
+    const a = holder()
+    // Across a window's turn the minute just past weighs almost fully, so five in a row still fill the limit.
+    const allowed = []
+    for (let i = 0; i < 6; i++) allowed.push((await a.take(t.org.id, 5)).allowed)
+    expect(allowed).toEqual([true, true, true, true, true, false])
+  })
+
   it('admit at least 95 % of the limit, and never more, under steady overload from two holders', async () => {
     const limit = 120
     const t = await createTenant({ rateLimitPerMinute: limit })
     const [a, b] = [holder({ leaseMs: 200 }), holder({ leaseMs: 200 })]
-    await awayFromWindowEdge(8000)
     // Five seconds at about 40 requests a second per holder, all inside one window: four times the limit.
     let admitted = 0
     let refused = 0
