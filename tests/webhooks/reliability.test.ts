@@ -1,5 +1,8 @@
 // What at-least-once delivery must survive, with real processes and a real receiver: a receiver that is down
 // for a while, a dispatcher killed mid-batch, and two dispatchers sharing one queue.
+import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDispatcher } from '../../functions/webhooks/dispatcher.ts'
 import { database, closeDatabase } from '../../functions/_core/db.ts'
@@ -23,7 +26,7 @@ afterAll(async () => {
 })
 
 /** A tenant whose receiver is subscribed to row inserts, and `count` rows inserted: that many deliveries. */
-async function queueDeliveries(count: number, r: Receiver): Promise<{ endpointId: string }> {
+async function queueDeliveries(count: number, r: { url: string }): Promise<{ endpointId: string }> {
   const t = await createTenant()
   const { id: endpointId } = await createEndpoint(t, { url: r.url, events: ['dataset.row.created'] })
   const { id } = await createDataset(t)
@@ -51,6 +54,32 @@ async function receiver(): Promise<Receiver> {
   const r = await startReceiver()
   receivers.push(r)
   return r
+}
+
+/** The inode of the socket on this machine from local port `port` to `serverPort` (Linux: /proc/net/tcp and tcp6). */
+function clientSocket(port: number, serverPort: number): string | undefined {
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/)
+      const portOf = (address: string) => parseInt(address.split(':')[1], 16)
+      if (fields.length > 9 && portOf(fields[1]) === port && portOf(fields[2]) === serverPort) return fields[9]
+    }
+  }
+  return undefined
+}
+
+/** The inodes of the sockets process `pid` holds open. */
+function socketsOf(pid: number): Set<string> {
+  const inodes = new Set<string>()
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`)
+      if (target.startsWith('socket:[')) inodes.add(target.slice(8, -1))
+    } catch {
+      // The descriptor closed while being read.
+    }
+  }
+  return inodes
 }
 
 describe('at-least-once delivery', () => {
@@ -106,20 +135,37 @@ describe('at-least-once delivery', () => {
     }
   }, 60_000)
 
-  it('never lets two dispatchers POST the same attempt of a delivery', async () => {
-    const r = await receiver()
-    const { endpointId } = await queueDeliveries(300, r)
+  it('never lets two dispatchers POST the same attempt of a delivery, while both deliver a share', async () => {
     const settings = { WEBHOOK_BATCH_SIZE: '20', WEBHOOK_POLL_MS: '50' }
     const workers = await Promise.all([startWorkerProcess(db.url, settings), startWorkerProcess(db.url, settings)])
+    // Each POST is put down to the worker process whose socket sent it; answers take a little while, so
+    // that the work spreads over many claims and both workers, running before anything is queued, race for it.
+    const received: { attempt: string; worker: number | undefined }[] = []
+    const server = http.createServer((req, res) => {
+      const worker = workers.findIndex((w) => socketsOf(w.pid).has(clientSocket(req.socket.remotePort!, req.socket.localPort!) ?? ''))
+      received.push({
+        attempt: `${req.headers['x-agentry-delivery-id']}#${req.headers['x-agentry-attempt']}`,
+        worker: worker >= 0 ? worker : undefined,
+      })
+      req.resume()
+      req.on('end', () => setTimeout(() => res.writeHead(200).end('ok'), 20))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     try {
+      const { endpointId } = await queueDeliveries(300, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks` })
       const rows = await allDelivered(endpointId, 30_000)
       expect(rows).toHaveLength(300)
       expect(rows.every((d) => d.attempt_count === 1)).toBe(true)
-      const attempts = r.received.map((x) => `${x.headers['x-agentry-delivery-id']}#${x.headers['x-agentry-attempt']}`)
-      expect(attempts).toHaveLength(300)
-      expect(new Set(attempts).size).toBe(300)
+      expect(received).toHaveLength(300)
+      expect(new Set(received.map((r) => r.attempt)).size).toBe(300)
+      const shares = [0, 1].map((w) => received.filter((r) => r.worker === w).length)
+      expect(received.filter((r) => r.worker === undefined)).toEqual([])
+      expect(shares[0] + shares[1]).toBe(300)
+      expect(Math.min(...shares), `shares ${shares.join(' and ')}`).toBeGreaterThan(0)
     } finally {
       await Promise.all(workers.map((w) => w.stop()))
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
     }
   }, 60_000)
 })
