@@ -83,23 +83,23 @@ describe('revocation across processes', () => {
     expect(refused.body.error.code).toBe('insufficient_scope')
   })
 
-  it('applies a new expiry on another process within a second, and checks a cached expiry on every request', async () => {
+  it('applies a new expiry on another process within a second', async () => {
     const t = await createTenant()
     const { key, id } = await t.keyWithId()
     expect((await callApi(b.base, 'GET', '/me', { key })).status).toBe(200)
     const changedAt = Date.now()
-    await serviceSql()`update agentry.api_keys set expires_at = now() + interval '1.5 seconds' where id = ${id}`
-    // B learns the new expiry, caches it and keeps admitting the key until then, without being told again.
+    const expiresAt = new Date(changedAt + 3_600_000)
+    await serviceSql()`update agentry.api_keys set expires_at = ${expiresAt} where id = ${id}`
+    // B learns the new expiry without being told again. That a cached expiry is checked on every request is
+    // tested by stepping the clock, in tests/keys/keys.test.ts.
     const ms = await timeUntil(
       changedAt,
       () => callApi(b.base, 'GET', '/me', { key }),
       (r) => r.status === 200 && r.body.data.key.expires_at !== null,
     )
     expect(ms).toBeLessThan(1000)
-    await new Promise((r) => setTimeout(r, changedAt + 1700 - Date.now()))
-    const late = await callApi(b.base, 'GET', '/me', { key })
-    expect(late.status).toBe(401)
-    expect(late.body.error.message).toMatch(/expired at \d{4}-/)
+    const learnt = await callApi(b.base, 'GET', '/me', { key })
+    expect(Date.parse(learnt.body.data.key.expires_at)).toBe(expiresAt.getTime())
   })
 
   it("applies a change of plan or of the organisation's limit on another process within a second", async () => {
