@@ -73,6 +73,7 @@ describe('delivering events', () => {
     const { secret } = await subscribe(t, r, { events: ['dataset.row.*'] })
     const { id: datasetId } = await createDataset(t)
     const key = await t.key()
+    const before = Date.now()
     await api.call('POST', `/datasets/${datasetId}/rows`, { key, body: { name: 'Ada' } })
     await r.waitFor(1)
     const [request] = r.received
@@ -87,7 +88,10 @@ describe('delivering events', () => {
     expect(request.headers['x-agentry-attempt']).toBe('1')
     const delivery = await settled(key, deliveryOf(request), ['delivered'])
     expect(delivery).toMatchObject({ status: 'delivered', attempt_count: 1, last_status_code: 200, last_error: null, next_retry_at: null })
-    expect(delivery.delivery_latency_ms).toBeGreaterThanOrEqual(0)
+    // From the event to its delivery: no less than the event took to reach the receiver, no more than this test waited.
+    const [event] = await serviceSql()<{ created_at: Date }[]>`select created_at from agentry.events where id = ${payload.id}`
+    expect(delivery.delivery_latency_ms).toBeGreaterThanOrEqual(request.at - event.created_at.getTime() - 1)
+    expect(delivery.delivery_latency_ms).toBeLessThanOrEqual(Date.now() - before + 1)
     // The answer that first verifies the endpoint is not shown (delivery-redaction.test.ts shows when answers are).
     expect(delivery.attempts).toEqual([expect.objectContaining({ attempt: 1, status_code: 200, error: null, response_body: null })])
   })
@@ -293,8 +297,19 @@ describe('the delivery log', () => {
     expect(d.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([500, 200])
     const healthy = await api.call('GET', '/webhooks/health', { key })
     expect(healthy.body.data[0]).toMatchObject({ state: 'healthy', attempts_24h: 4, success_rate: 0.25, consecutive_failures: 0 })
-    expect(healthy.body.data[0].latency_p50_ms).toBeGreaterThanOrEqual(0)
-    expect(healthy.body.data[0].latency_p95_ms).toBeGreaterThanOrEqual(healthy.body.data[0].latency_p50_ms)
+    // The percentiles of the four attempts' latencies, interpolated between neighbours.
+    const latencies = (
+      await serviceSql()<{ latency_ms: number }[]>`
+        select latency_ms from agentry.webhook_attempts where endpoint_id = ${endpointId} order by latency_ms`
+    ).map((a) => a.latency_ms)
+    const percentile = (p: number) => {
+      const at = p * (latencies.length - 1)
+      const below = Math.floor(at)
+      return latencies[below] + (at - below) * ((latencies[below + 1] ?? latencies[below]) - latencies[below])
+    }
+    expect(latencies).toHaveLength(4)
+    expect(healthy.body.data[0].latency_p50_ms).toBeCloseTo(percentile(0.5), 6)
+    expect(healthy.body.data[0].latency_p95_ms).toBeCloseTo(percentile(0.95), 6)
   })
 
   it('rejects a bad status, limit or cursor with 400', async () => {
