@@ -26,6 +26,8 @@ export default defineConfig({
       exclude: ['functions/_core/swagger-ui.generated.ts'],
       reporter: ['json-summary', 'html'],
       reportsDirectory: '.data/coverage',
+      // A failed test should not also hide the report.
+      reportOnFailure: true,
     },
     projects: [
       {

@@ -10,7 +10,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const scripts = Object.keys(JSON.parse(fs.readFileSync(`${root}/package.json`, 'utf8')).scripts as Record<string, string>)
 
 // The tools' own help (tsc, vitest, biome) has its own wording; our scripts all begin with their usage.
-const toolScripts = new Set(['typecheck', 'lint', 'format', 'test'])
+const toolScripts = new Set(['typecheck', 'lint', 'format', 'test', 'test:coverage'])
 
 interface Run {
   code: number | null
