@@ -2,17 +2,14 @@
 // must be well formed, a retry while the first request is still being answered is a 409, a request that
 // failed leaves its key free for a retry, and a kept answer is forgotten after a day.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startApi, type TestApi } from '../harness/api.ts'
-import { parseEvents, startFakeLlm, type FakeLlm } from '../harness/fake-llm.ts'
+import type { TestApi } from '../harness/api.ts'
+import { parseEvents, startApiWithFakeModel, startStreamedReply, type FakeLlm } from '../harness/fake-llm.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
 
 let api: TestApi
 let llm: FakeLlm
 beforeAll(async () => {
-  llm = await startFakeLlm()
-  process.env.LLM_BASE_URL = llm.baseUrl
-  process.env.LLM_MODEL = 'gpt-4o-mini'
-  api = await startApi()
+  ;({ api, llm } = await startApiWithFakeModel())
 })
 afterAll(async () => {
   await api.close()
@@ -57,14 +54,9 @@ describe('a retry while the first request is still being answered', () => {
     const words = Array.from({ length: 20 }, (_, i) => `w${i} `)
     llm.script = () => ({ chunks: words, chunkDelayMs: 100 })
     const before = llm.requests.length
-    const first = await fetch(`${api.base}/chat/${t.agent.id}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
-      body: JSON.stringify({ message: 'Take your time', stream: true }),
+    const first = await startStreamedReply(api.base, t.agent.id, apiKey, 'Take your time', {
+      headers: { 'idempotency-key': idempotencyKey },
     })
-    const reader = first.body!.pipeThrough(new TextDecoderStream()).getReader()
-    let text = ''
-    while (!text.includes('message.delta')) text += (await reader.read()).value
 
     const meanwhile = await chat(t, apiKey, idempotencyKey, { message: 'Take your time', stream: true })
     expect(meanwhile.status).toBe(409)
@@ -73,11 +65,7 @@ describe('a retry while the first request is still being answered', () => {
       message: 'A request with this Idempotency-Key is still being answered; retry in a moment.',
     })
 
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      text += value
-    }
+    const text = await first.readToEnd()
     const end = parseEvents(text).find((e) => e.event === 'message.end')!.data
     expect(end.reply).toBe(words.join(''))
     const later = await chat(t, apiKey, idempotencyKey, { message: 'Take your time', stream: true })

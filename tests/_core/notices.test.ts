@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { listenForNotices, type NoticeListener } from '../../functions/_core/notices.ts'
 import { callApi } from '../harness/api.ts'
-import { parseEvents, startFakeLlm, type FakeLlm } from '../harness/fake-llm.ts'
+import { parseEvents, startFakeLlm, startStreamedReply, type FakeLlm } from '../harness/fake-llm.ts'
 import { startApiProcess, type ApiProcess } from '../harness/processes.ts'
 import { createTenant, isolateDatabase, serviceSql } from '../harness/tenants.ts'
 
@@ -104,27 +104,15 @@ describe('an API process', () => {
 
     // B's credential cache starts listening, then a generation starts on B.
     expect((await callApi(b.base, 'GET', '/me', { key })).status).toBe(200)
-    const res = await fetch(`${b.base}/chat/${t.agent.id}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ message: 'Go on', stream: true }),
-    })
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
-    let text = ''
-    while (!text.includes('message.delta')) text += (await reader.read()).value
-    const conversationId = parseEvents(text)[0].data.conversation_id
+    const reply = await startStreamedReply(b.base, t.agent.id, key, 'Go on')
+    const conversationId = parseEvents(reply.text)[0].data.conversation_id
     // A stop sent before B listens on chat's channel would be missed: wait for B's LISTEN.
     const stopHeard = async () => (await listeningConnections()).some((c) => c.query.includes('agentry_chat_stop'))
     for (let i = 0; i < 100 && !(await stopHeard()); i++) await new Promise((r) => setTimeout(r, 50))
 
     const stop = await callApi(a.base, 'POST', `/chat/${t.agent.id}/stop`, { key, body: { conversation_id: conversationId } })
     expect(stop.status).toBe(202)
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      text += value
-    }
-    const end = parseEvents(text).find((e) => e.event === 'message.end')!.data
+    const end = parseEvents(await reply.readToEnd()).find((e) => e.event === 'message.end')!.data
     expect(end.status).toBe('incomplete')
     expect(end.reply.split(' ').length).toBeLessThan(60)
 

@@ -6,18 +6,15 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { sendMessageRoute } from '../../functions/chat/send-message.ts'
 import { stopGenerationRoute } from '../../functions/chat/stop-generation.ts'
-import { startApi, type TestApi } from '../harness/api.ts'
-import { parseEvents, startFakeLlm, type FakeLlm } from '../harness/fake-llm.ts'
+import type { TestApi } from '../harness/api.ts'
+import { parseEvents, startApiWithFakeModel, startStreamedReply, type FakeLlm } from '../harness/fake-llm.ts'
 import { describeSecurity } from '../harness/security.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
 
 let api: TestApi
 let llm: FakeLlm
 beforeAll(async () => {
-  llm = await startFakeLlm()
-  process.env.LLM_BASE_URL = llm.baseUrl
-  process.env.LLM_MODEL = 'gpt-4o-mini'
-  api = await startApi()
+  ;({ api, llm } = await startApiWithFakeModel())
 })
 afterAll(async () => {
   await api.close()
@@ -220,23 +217,11 @@ describe('stopping and leaving', () => {
     const t = await createTenant()
     const key = await t.key()
     llm.script = () => ({ chunks: Array.from({ length: 50 }, (_, i) => `w${i} `), chunkDelayMs: 50 })
-    const res = await fetch(`${api.base}/chat/${t.agent.id}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ message: 'Go on', stream: true }),
-    })
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
-    let text = ''
-    while (!text.includes('message.delta')) text += (await reader.read()).value
-    const conversationId = parseEvents(text)[0].data.conversation_id
+    const reply = await startStreamedReply(api.base, t.agent.id, key, 'Go on')
+    const conversationId = parseEvents(reply.text)[0].data.conversation_id
     const stop = await api.call('POST', `/chat/${t.agent.id}/stop`, { key, body: { conversation_id: conversationId } })
     expect(stop.status).toBe(202)
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      text += value
-    }
-    const events = parseEvents(text)
+    const events = parseEvents(await reply.readToEnd())
     expect(events.at(-1)!.event).toBe('done')
     const end = events.find((e) => e.event === 'message.end')!.data
     expect(end.status).toBe('incomplete')
@@ -249,15 +234,8 @@ describe('stopping and leaving', () => {
     const t = await createTenant()
     llm.script = () => ({ chunks: Array.from({ length: 100 }, (_, i) => `w${i} `), chunkDelayMs: 30 })
     const controller = new AbortController()
-    const res = await fetch(`${api.base}/chat/${t.agent.id}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await t.key()}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ message: 'Tell me everything', stream: true }),
-      signal: controller.signal,
-    })
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
-    let text = ''
-    while ((text.match(/message\.delta/g) ?? []).length < 3) text += (await reader.read()).value
+    const reply = await startStreamedReply(api.base, t.agent.id, await t.key(), 'Tell me everything', { signal: controller.signal })
+    const text = await reply.readUntil((sofar) => (sofar.match(/message\.delta/g) ?? []).length >= 3)
     const messageId = parseEvents(text.slice(0, text.lastIndexOf('\n\n') + 2))[0].data.message_id
     controller.abort()
     const until = Date.now() + 10_000

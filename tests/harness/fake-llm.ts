@@ -1,5 +1,6 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { startApi, type TestApi } from './api.ts'
 
 /** How the fake model answers one request. */
 export interface Script {
@@ -120,4 +121,61 @@ export function parseEvents(text: string): { event: string; data: any; id: strin
       const data = field('data').join('\n')
       return { event: field('event')[0] ?? 'message', data: data ? JSON.parse(data) : null, id: field('id')[0] ?? null }
     })
+}
+
+/** A streamed chat reply being read: the text so far, and reading on. */
+export interface StreamedReply {
+  text: string
+  /** Reads until `until` holds of the text so far; returns the text. */
+  readUntil(until: (text: string) => boolean): Promise<string>
+  /** Reads to the end of the stream; returns the whole text. */
+  readToEnd(): Promise<string>
+}
+
+/**
+ * Starts a streamed reply from the chat route of the API at `base` and reads until its first delta has
+ * arrived, so the generation is running when it returns.
+ */
+export async function startStreamedReply(
+  base: string,
+  agentId: string,
+  key: string,
+  message: string,
+  init: { headers?: Record<string, string>; signal?: AbortSignal } = {},
+): Promise<StreamedReply> {
+  const res = await fetch(`${base}/chat/${agentId}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers },
+    body: JSON.stringify({ message, stream: true }),
+    signal: init.signal,
+  })
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
+  const reply: StreamedReply = {
+    text: '',
+    async readUntil(until) {
+      while (!until(reply.text)) {
+        const { done, value } = await reader.read()
+        if (done) throw new Error(`the stream ended before the expected text arrived: ${reply.text}`)
+        reply.text += value
+      }
+      return reply.text
+    },
+    async readToEnd() {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) return reply.text
+        reply.text += value
+      }
+    },
+  }
+  await reply.readUntil((text) => text.includes('message.delta'))
+  return reply
+}
+
+/** An API in this process whose model provider is a fake model of its own, started first. */
+export async function startApiWithFakeModel(): Promise<{ api: TestApi; llm: FakeLlm }> {
+  const llm = await startFakeLlm()
+  process.env.LLM_BASE_URL = llm.baseUrl
+  process.env.LLM_MODEL = 'gpt-4o-mini'
+  return { api: await startApi(), llm }
 }
