@@ -27,6 +27,8 @@ export interface Principal {
   rateLimit: RateLimitState
   /** The organisation's plan's cap on its requests in flight in one API process. */
   maxConcurrentRequests: number
+  /** What its tenant transactions run with: one frozen object per credential, so its text is built once. */
+  claims: TenantClaims
 }
 
 export interface RateLimitState {
@@ -37,12 +39,25 @@ export interface RateLimitState {
 }
 
 export function claimsOf(p: Principal): TenantClaims {
-  return { role: 'authenticated', sub: p.userId, org_id: p.orgId, agent_id: p.agentId, key_id: p.keyId, scopes: p.scopes }
+  return p.claims
 }
 
 /** What a request's tenant transactions run as: its caller's claims, and for a write the audit entry they record. */
 export function tenantOf(c: Context<ApiEnv>): Tenant {
-  return { ...claimsOf(c.get('principal')), write: c.get('write') }
+  const write = c.get('write')
+  return write ? { ...c.get('principal').claims, write } : c.get('principal').claims
+}
+
+/** The claims RLS reads for a credential, frozen: withTenant may keep what it derives from them. */
+function frozenClaims(userId: string | null, orgId: string, agentId: string | null, keyId: string | null, scopes: string[]): TenantClaims {
+  return Object.freeze({
+    role: 'authenticated',
+    sub: userId,
+    org_id: orgId,
+    agent_id: agentId,
+    key_id: keyId,
+    scopes: Object.freeze([...scopes]) as string[],
+  })
 }
 
 const unauthorized = (message: string) => new ApiError('unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer' })
@@ -182,6 +197,7 @@ function keyCredential(row: KeyRow): Credential {
     rateLimit: row.rate_limit,
     maxConcurrentRequests: row.max_concurrent_requests,
     allowedScopes: new Set(row.allowed_scopes),
+    claims: frozenClaims(null, row.org_id, row.agent_id, row.key_id, row.scopes),
   }
 }
 
@@ -227,6 +243,7 @@ function memberCredential(row: MemberRow, userId: string): Credential {
     rateLimit: row.rate_limit,
     maxConcurrentRequests: row.max_concurrent_requests,
     allowedScopes: new Set(row.allowed_scopes),
+    claims: frozenClaims(userId, row.org_id, null, null, row.scopes),
   }
 }
 
@@ -271,6 +288,7 @@ function admitted(credential: Credential, scope: Scope | null, userId: string | 
     expiresAt: credential.expiresAt === null ? null : new Date(credential.expiresAt),
     rateLimit,
     maxConcurrentRequests: credential.maxConcurrentRequests,
+    claims: credential.claims,
   }
 }
 

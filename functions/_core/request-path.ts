@@ -4,6 +4,7 @@
 // written, tokens given back, the cache no longer hearing) before the database pools close.
 import { authDatabase, beforeDatabaseCloses, type Sql } from './db.ts'
 import { cacheSize, CredentialCache, heardTtlMs, unheardTtlMs, type CredentialTags } from './key-cache.ts'
+import type { TenantClaims } from './db.ts'
 import type { KeyMode } from './keys.ts'
 import { hearNotices } from './notices.ts'
 import { RateLeases } from './rate-lease.ts'
@@ -23,6 +24,7 @@ export interface Credential extends CredentialTags {
   maxConcurrentRequests: number
   /** The route scopes the credential's scopes allow, as agentry.scope_allows judged them. */
   allowedScopes: ReadonlySet<string>
+  claims: TenantClaims
 }
 
 /**
