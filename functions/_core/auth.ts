@@ -72,8 +72,7 @@ const jwtShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 export function authenticate(scope: Scope | null): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const failures = failedAuthentications()
-    const address = sourceAddress(c)
-    const wait = failures.blockedFor(address)
+    const wait = failures.refusing ? failures.blockedFor(sourceAddress(c)) : 0
     if (wait > 0) {
       throw new ApiError('rate_limited', `Too many failed authentications from this address; retry in ${wait} s.`, undefined, {
         'Retry-After': String(wait),
@@ -85,7 +84,7 @@ export function authenticate(scope: Scope | null): MiddlewareHandler<ApiEnv> {
       const identified = identify(c.req.header('authorization'), c.req.header('x-org-id'), scope)
       principal = identified instanceof Promise ? await identified : identified
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'unauthorized') failures.recordFailure(address)
+      if (error instanceof ApiError && error.code === 'unauthorized') failures.recordFailure(sourceAddress(c))
       throw error
     }
     c.set('principal', principal)

@@ -20,9 +20,17 @@ export class FailedAuthLimiter {
   // first entries are always the oldest.
   private readonly windows = new Map<string, { start: number; failures: number }>()
   private readonly now: () => number
+  // Windows at their limit, some perhaps ended but not yet forgotten: while there are none, no address is
+  // refused, and a request need not be told where it came from.
+  private atLimit = 0
 
   constructor(private readonly options: FailedAuthOptions) {
     this.now = options.now ?? Date.now
+  }
+
+  /** Whether any address may be refused now; when not, blockedFor answers 0 for every address. */
+  get refusing(): boolean {
+    return this.atLimit > 0
   }
 
   /** Seconds until the address may try again, or 0 when it may try now. */
@@ -31,7 +39,7 @@ export class FailedAuthLimiter {
     if (!w || w.failures < this.options.limit) return 0
     const left = w.start + this.options.windowMs - this.now()
     if (left <= 0) {
-      this.windows.delete(address)
+      this.forget(address)
       return 0
     }
     return Math.ceil(left / 1000)
@@ -41,12 +49,13 @@ export class FailedAuthLimiter {
     const t = this.now()
     const w = this.windows.get(address)
     if (w && t - w.start < this.options.windowMs) {
-      w.failures++
+      if (++w.failures === this.options.limit) this.atLimit++
       return
     }
-    this.windows.delete(address)
+    this.forget(address)
     this.forgetOldest(t)
     this.windows.set(address, { start: t, failures: 1 })
+    if (this.options.limit <= 1) this.atLimit++
   }
 
   get trackedAddresses(): number {
@@ -56,8 +65,14 @@ export class FailedAuthLimiter {
   private forgetOldest(t: number) {
     for (const [address, w] of this.windows) {
       if (this.windows.size < this.options.maxAddresses && t - w.start < this.options.windowMs) return
-      this.windows.delete(address)
+      this.forget(address)
     }
+  }
+
+  private forget(address: string) {
+    const w = this.windows.get(address)
+    if (w && w.failures >= this.options.limit) this.atLimit--
+    this.windows.delete(address)
   }
 }
 

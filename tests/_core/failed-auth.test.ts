@@ -147,6 +147,25 @@ describe('the failed-authentication limiter', () => {
     expect(limiter.blockedFor('a')).toBe(0)
   })
 
+  it('says it refuses no one until an address reaches its limit, and again once every such window is forgotten', () => {
+    const c = clock()
+    const limiter = new FailedAuthLimiter({ limit: 2, windowMs: 60_000, maxAddresses: 2, now: c.now })
+    limiter.recordFailure('a')
+    expect(limiter.refusing).toBe(false)
+    limiter.recordFailure('a')
+    limiter.recordFailure('b')
+    limiter.recordFailure('b')
+    limiter.recordFailure('b')
+    expect(limiter.refusing).toBe(true)
+    c.advance(60_000)
+    expect(limiter.blockedFor('a')).toBe(0)
+    expect(limiter.refusing).toBe(true)
+    // A new address pushes out the other ended window.
+    limiter.recordFailure('c')
+    expect(limiter.trackedAddresses).toBe(1)
+    expect(limiter.refusing).toBe(false)
+  })
+
   it('keeps at most maxAddresses, forgetting the longest-tracked first', () => {
     const c = clock()
     const limiter = new FailedAuthLimiter({ limit: 1, windowMs: 60_000, maxAddresses: 3, now: c.now })
