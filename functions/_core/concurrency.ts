@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
+import { now as clockNow } from './clock.ts'
 import { ApiError } from './errors.ts'
 import type { ApiEnv } from './server.ts'
 
@@ -60,7 +61,7 @@ let latest: { orgId: string; at: number } | null = null
 let before: { orgId: string; at: number } | null = null
 
 function noteActivity(orgId: string) {
-  const at = Date.now()
+  const at = clockNow()
   if (latest?.orgId === orgId) latest.at = at
   else {
     before = latest
@@ -75,7 +76,7 @@ const contendedForMs = 1000
 function othersActive(orgId: string): boolean {
   if (inFlight.size > (inFlight.has(orgId) ? 1 : 0)) return true
   const other = latest?.orgId !== orgId ? latest : before
-  return other !== null && Date.now() - other.at < contendedForMs
+  return other !== null && clockNow() - other.at < contendedForMs
 }
 
 interface RowQueryTurns {
@@ -108,15 +109,15 @@ export async function takeRowQueryTurn(orgId: string, cap: number, share = 1, fr
   else {
     if (state.running < cap) state.running++
     else await new Promise<void>((resolve) => state.waiting.push(resolve))
-    const rest = state.restUntil - Date.now()
+    const rest = state.restUntil - clockNow()
     if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
   }
-  const started = Date.now()
+  const started = clockNow()
   let handedOn = false
   return () => {
     if (handedOn) return
     handedOn = true
-    const now = Date.now()
+    const now = clockNow()
     state.restUntil = Math.max(state.restUntil, now + Math.max(0, now - started - freeMs) * (1 / share - 1))
     state.running--
     // Turns taken while the organisation was alone may leave more running than `cap`: waiters start only
@@ -133,7 +134,7 @@ export async function takeRowQueryTurn(orgId: string, cap: number, share = 1, fr
 
 /** Organisations with nothing running, waiting or resting need no entry: their next query starts afresh. */
 function forgetIdleOrganisations() {
-  const now = Date.now()
+  const now = clockNow()
   for (const [orgId, turns] of rowQueryTurns) {
     if (turns.running === 0 && turns.waiting.length === 0 && turns.restUntil <= now) rowQueryTurns.delete(orgId)
   }

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { advanceClockForTests, resetClockForTests } from '../../functions/_core/clock.ts'
 import { enterOrganisation, requestsInFlight, takeRowQueryTurn } from '../../functions/_core/concurrency.ts'
 import { startApi, type ApiResponse, type TestApi } from '../harness/api.ts'
 import { givePlan } from '../harness/plans.ts'
@@ -128,7 +129,11 @@ describe('the per-organisation cap on requests in flight', () => {
 })
 
 describe("an organisation's turns at row queries", () => {
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+  // A row query's length and the second in which a neighbour counts as recent are read from the settable
+  // clock, so each test steps it instead of waiting; only the rest itself is a real wait, measured once.
+  afterEach(() => resetClockForTests())
+  /** Lets every turn that is free to start start: a turn still missing after this is being withheld. */
+  const settle = () => new Promise((resolve) => setImmediate(resolve))
   /** Another organisation with a request in flight in this process, until the returned release. */
   const neighbour = () => enterOrganisation(crypto.randomUUID(), 1)!
 
@@ -144,7 +149,7 @@ describe("an organisation's turns at row queries", () => {
     })
     const elsewhere = await takeRowQueryTurn(crypto.randomUUID(), 1)
     elsewhere()
-    await sleep(20)
+    await settle()
     expect(order).toEqual([])
     first()
     await Promise.all(queued)
@@ -153,16 +158,17 @@ describe("an organisation's turns at row queries", () => {
   })
 
   it('leaves an organisation alone in the process unrationed: nobody is waiting for the database', async () => {
-    await sleep(1100) // the neighbours of earlier tests are no longer recent
+    advanceClockForTests(1100) // the neighbours of earlier tests are no longer recent
     const org = crypto.randomUUID()
     const turns = await Promise.all([1, 2, 3].map(() => takeRowQueryTurn(org, 1, 0.5, 0)))
-    await sleep(50)
+    advanceClockForTests(50)
     for (const handOn of turns) handOn()
     const asked = Date.now()
     ;(await takeRowQueryTurn(org, 1, 0.5, 0))()
     expect(Date.now() - asked).toBeLessThan(15)
 
     // Once another organisation turns up, the turns are rationed again: one at a time, after the rest.
+    advanceClockForTests(100) // the rest the 50 ms queries earned is over
     const leave = neighbour()
     const first = await takeRowQueryTurn(org, 1, 0.5, 0)
     let second = false
@@ -170,7 +176,7 @@ describe("an organisation's turns at row queries", () => {
       second = true
       handOn()
     })
-    await sleep(30)
+    await settle()
     expect(second).toBe(false)
     first()
     await waiting
@@ -178,11 +184,11 @@ describe("an organisation's turns at row queries", () => {
     leave()
   })
 
-  it('rests after a long query so the organisation keeps a core busy at most `share` of the time', async () => {
+  it('rests after a long query so the organisation keeps a core busy at most `share` of the time (the real-time smoke test of the rest)', async () => {
     const leave = neighbour()
     const org = crypto.randomUUID()
     const handOn = await takeRowQueryTurn(org, 1, 0.5, 50)
-    await sleep(250)
+    advanceClockForTests(250)
     handOn()
     const asked = Date.now()
     ;(await takeRowQueryTurn(org, 1, 0.5, 50))()
@@ -192,7 +198,7 @@ describe("an organisation's turns at row queries", () => {
     // A quick query owes no rest.
     const quick = crypto.randomUUID()
     const first = await takeRowQueryTurn(quick, 1, 0.5, 50)
-    await sleep(20)
+    advanceClockForTests(20)
     first()
     const again = Date.now()
     ;(await takeRowQueryTurn(quick, 1, 0.5, 50))()
