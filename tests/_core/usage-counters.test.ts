@@ -38,15 +38,20 @@ describe('usage counters', () => {
     expect(await usage(two.id)).toEqual({ calls: 1, last_used_at: new Date(lastUse) })
   })
 
-  it('are written within a second without being asked', async () => {
+  it('are written within a second without being asked (the real-time smoke test of the periodic flush)', async () => {
     const t = await createTenant()
     const { id } = await t.keyWithId()
     const c = new UsageCounters(() => serviceSql())
     counters.push(c)
+    const recordedAt = Date.now()
     c.record(id)
     c.record(id)
-    await new Promise((r) => setTimeout(r, 1300))
-    expect((await usage(id)).calls).toBe(2)
+    // Asked every 50 ms, not after a fixed wait: the test ends as soon as the timer's flush has landed.
+    while ((await usage(id)).calls !== 2) {
+      expect(Date.now() - recordedAt, 'the counts were not written without being asked').toBeLessThan(1500)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(c.unwritten()).toBe(0)
   })
 
   it('keep the counts of a failed flush for the next one', async () => {
