@@ -14,9 +14,12 @@ function readOffset(value: string | undefined): number {
   return ms
 }
 
+/** For tests only: a time the clock stays at, so that a test can say what happens at an exact millisecond. */
+let stoppedAt: number | null = null
+
 /** Milliseconds since the epoch, by the product's clock. */
 export function now(): number {
-  return Date.now() + offsetMs
+  return stoppedAt ?? Date.now() + offsetMs
 }
 
 /**
@@ -24,25 +27,33 @@ export function now(): number {
  * while the clock is the system's, every process and the database agree on one clock, Postgres's.
  */
 export function databaseNow(): Date | null {
-  return offsetMs === 0 ? null : new Date(now())
+  return offsetMs === 0 && stoppedAt === null ? null : new Date(now())
 }
 
 /** For tests only: moves this process's clock so that it reads `at` (a time or milliseconds) now. */
 export function setClockForTests(at: Date | number): void {
+  stoppedAt = null
   offsetMs = (typeof at === 'number' ? at : at.getTime()) - Date.now()
 }
 
 /** For tests only: moves this process's clock forward by `ms`. */
 export function advanceClockForTests(ms: number): void {
-  offsetMs += ms
+  if (stoppedAt !== null) stoppedAt += ms
+  else offsetMs += ms
+}
+
+/** For tests only: stops this process's clock at `at` until it is advanced (it stays stopped), set or reset. */
+export function stopClockForTests(at: Date | number): void {
+  stoppedAt = typeof at === 'number' ? at : at.getTime()
 }
 
 /** For tests only: back to the system clock. */
 export function resetClockForTests(): void {
+  stoppedAt = null
   offsetMs = 0
 }
 
 /** This process's distance from the system clock, to start another process at the same time. */
 export function clockOffsetForTests(): number {
-  return offsetMs
+  return now() - Date.now()
 }

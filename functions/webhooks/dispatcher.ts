@@ -4,6 +4,7 @@
 // delivery is invisible to the others until its lease runs out, so a dispatcher that dies loses nothing.
 // Receivers are other people's servers: nothing they answer is stored before it is made safe to store, and
 // a slow one holds only its own requests. Not a tenant's work: it runs on the service connection.
+import { databaseNow, now } from '../_core/clock.ts'
 import type { Sql } from '../_core/db.ts'
 import { keptBodyBytes, OutboundError, type Transport } from '../_core/outbound.ts'
 import { claimDueDeliveries, recordOutcomes, type Claimed, type Outcome } from './queue.ts'
@@ -56,9 +57,13 @@ export function storableText(text: string, maxChars: number): string {
   )
 }
 
-/** Sends one claimed delivery and says how it ended and what comes next. */
+/**
+ * Sends one claimed delivery and says how it ended and what comes next. Its times (the signature's, the
+ * next attempt's, a Retry-After date's distance) are the product's clock; how long it took is measured.
+ */
 async function attempt(d: Claimed, transport: Transport, timeoutMs: number): Promise<Outcome> {
-  const started = new Date()
+  const started = new Date(now())
+  const startedTick = performance.now()
   const headers = signatureHeaders({
     eventId: d.event_id,
     deliveryId: d.id,
@@ -84,7 +89,8 @@ async function attempt(d: Claimed, transport: Transport, timeoutMs: number): Pro
     errorKind = e instanceof OutboundError ? e.kind : 'request'
     error = storableText(e instanceof OutboundError ? e.message : `Request failed: ${(e as Error)?.message ?? String(e)}`, maxErrorChars)
   }
-  const finished = new Date()
+  const latencyMs = Math.ceil(performance.now() - startedTick)
+  const finished = new Date(now())
   let outcome: Outcome['outcome']
   let next: Date | null = null
   if (error === null) outcome = 'delivered'
@@ -100,7 +106,7 @@ async function attempt(d: Claimed, transport: Transport, timeoutMs: number): Pro
     status_code: status,
     error,
     error_kind: errorKind,
-    latency_ms: finished.getTime() - started.getTime(),
+    latency_ms: latencyMs,
     response_body: body,
     outcome,
     next_attempt_at: next?.toISOString() ?? null,
@@ -179,7 +185,7 @@ export async function dispatchBatch(sql: Sql, options: DispatchOptions): Promise
 export async function pruneDeliveryLog(sql: Sql, days: number): Promise<number> {
   const gone = await sql`
     delete from agentry.events e
-    where e.created_at < now() - make_interval(days => ${days})
+    where e.created_at < coalesce(${databaseNow()}::timestamptz, now()) - make_interval(days => ${days})
       and not exists (select 1 from agentry.webhook_deliveries d where d.event_id = e.id and d.status in ('pending', 'failed'))
     returning 1`
   return gone.length

@@ -1,5 +1,6 @@
 // The delivery queue as dispatchers see it: claiming due deliveries fairly, and recording what became of
 // them. Not a tenant's work: both run on the service connection.
+import { databaseNow } from '../_core/clock.ts'
 import type { Sql } from '../_core/db.ts'
 
 export interface Claimed {
@@ -63,6 +64,8 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
   const busyLimit = o.busyLimit ?? o.limit
   const burst = Math.max(o.endpointBurst ?? o.perEndpoint, o.perEndpoint)
   const burstLimit = o.burstLimit ?? o.limit
+  // The product's clock (functions/_core/clock.ts): due-ness, leases and the previous secret's day follow it.
+  const t = sql`coalesce(${databaseNow()}::timestamptz, now())`
   return sql<Claimed[]>`
     with recursive queued_endpoints(endpoint_id) as (
       (select endpoint_id from agentry.webhook_deliveries where status in ('pending', 'failed') order by endpoint_id limit 1)
@@ -76,7 +79,7 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
       from queued_endpoints q
       join agentry.webhook_endpoints ep on ep.id = q.endpoint_id
       cross join lateral (
-        select count(*)::integer as n from agentry.webhook_deliveries l where l.endpoint_id = ep.id and l.locked_until > now()
+        select count(*)::integer as n from agentry.webhook_deliveries l where l.endpoint_id = ep.id and l.locked_until > ${t}
       ) busy
     ),
     organisations as (select org_id, sum(busy)::integer as busy from endpoints group by org_id),
@@ -85,15 +88,15 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
       from endpoints ep
       cross join lateral (
         (select d.id, d.next_attempt_at from agentry.webhook_deliveries d
-         where ep.enabled and d.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
-           and (d.locked_until is null or d.locked_until < now())
+         where ep.enabled and d.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= ${t}
+           and (d.locked_until is null or d.locked_until < ${t})
          order by d.next_attempt_at limit least(greatest(${o.perEndpoint}::integer - ep.busy, 0), ${o.limit}::integer))
         union all
         -- A disabled endpoint still gets what is addressed to it alone (webhook.test), found through its events.
         (select d.id, d.next_attempt_at from agentry.events e
          join agentry.webhook_deliveries d on d.event_id = e.id and d.endpoint_id = e.endpoint_id
-         where not ep.enabled and e.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
-           and (d.locked_until is null or d.locked_until < now())
+         where not ep.enabled and e.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= ${t}
+           and (d.locked_until is null or d.locked_until < ${t})
          order by d.next_attempt_at limit least(greatest(${o.perEndpoint}::integer - ep.busy, 0), ${o.limit}::integer))
       ) c
     ),
@@ -105,12 +108,12 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
       select ep.id from endpoints ep
       where ${burst}::integer > ${o.perEndpoint}::integer and ep.busy >= ${o.perEndpoint}::integer and (
         exists (select 1 from agentry.webhook_deliveries d
-                where ep.enabled and d.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
-                  and (d.locked_until is null or d.locked_until < now()))
+                where ep.enabled and d.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= ${t}
+                  and (d.locked_until is null or d.locked_until < ${t}))
         or exists (select 1 from agentry.events e
                    join agentry.webhook_deliveries d on d.event_id = e.id and d.endpoint_id = e.endpoint_id
-                   where not ep.enabled and e.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
-                     and (d.locked_until is null or d.locked_until < now())))
+                   where not ep.enabled and e.endpoint_id = ep.id and d.status in ('pending', 'failed') and d.next_attempt_at <= ${t}
+                     and (d.locked_until is null or d.locked_until < ${t})))
     ),
     -- The one endpoint with due work, if there is only one and it may burst: its candidates replace its fair ones.
     alone as (
@@ -127,8 +130,8 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
       from alone a
       cross join lateral (
         select d.id, d.next_attempt_at from agentry.webhook_deliveries d
-        where d.endpoint_id = a.id and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
-          and (d.locked_until is null or d.locked_until < now())
+        where d.endpoint_id = a.id and d.status in ('pending', 'failed') and d.next_attempt_at <= ${t}
+          and (d.locked_until is null or d.locked_until < ${t})
         order by d.next_attempt_at
         limit greatest(least(${burst}::integer - a.busy, ${burstLimit}::integer, ${o.limit}::integer),
                        least(greatest(${o.perEndpoint}::integer - a.busy, 0), ${o.limit}::integer))
@@ -153,20 +156,20 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
       select d.id, d.attempt_count >= ${o.maxAttempts}::integer and d.locked_until is not null as abandoned
       from agentry.webhook_deliveries d
       -- By id: the picked few, not a pass over every queued delivery to find them.
-      where d.id = any(array(select id from picked)) and d.status in ('pending', 'failed') and d.next_attempt_at <= now()
-        and (d.locked_until is null or d.locked_until < now())
+      where d.id = any(array(select id from picked)) and d.status in ('pending', 'failed') and d.next_attempt_at <= ${t}
+        and (d.locked_until is null or d.locked_until < ${t})
       for update of d skip locked
     ),
     updated as (
       update agentry.webhook_deliveries d
-      set locked_until = case when c.abandoned then null else now() + make_interval(secs => ${o.leaseSeconds}) end,
+      set locked_until = case when c.abandoned then null else ${t} + make_interval(secs => ${o.leaseSeconds}) end,
           attempt_count = case when c.abandoned then d.attempt_count else d.attempt_count + 1 end,
           status = case when c.abandoned then 'dead' else d.status end,
           last_error = case when c.abandoned then ${abandonedError} else d.last_error end
       from claimed c, agentry.events e, agentry.webhook_endpoints ep
       where d.id = c.id and e.id = d.event_id and ep.id = d.endpoint_id
       returning c.abandoned, d.id, d.attempt_count as attempt, d.event_id, ep.url, ep.secret,
-        case when ep.previous_secret_expires_at > now() then ep.previous_secret end as previous_secret,
+        case when ep.previous_secret_expires_at > ${t} then ep.previous_secret end as previous_secret,
         (select row_to_json(envelope) from (select e.id, e.type, e.created_at, e.org_id, e.data) as envelope)::text as body
     )
     select id, attempt, event_id, url, secret, previous_secret, body from updated where not abandoned`
@@ -224,6 +227,7 @@ export async function recordOutcomes(sql: Sql, outcomes: Outcome[]): Promise<unk
  * five days, is disabled, and the organisation's other endpoints hear of it.
  */
 async function recordBatch(sql: Sql, outcomes: Outcome[]): Promise<void> {
+  const t = sql`coalesce(${databaseNow()}::timestamptz, clock_timestamp())`
   await sql`
     with r as (
       select * from jsonb_to_recordset(${sql.json(outcomes as never)}) as r(
@@ -241,17 +245,17 @@ async function recordBatch(sql: Sql, outcomes: Outcome[]): Promise<void> {
       update agentry.webhook_deliveries d
       set status = r.outcome, next_attempt_at = coalesce(r.next_attempt_at, d.next_attempt_at), locked_until = null,
           last_error = r.error, last_status_code = r.status_code,
-          delivered_at = case when r.outcome = 'delivered' then clock_timestamp() else d.delivered_at end,
+          delivered_at = case when r.outcome = 'delivered' then ${t} else d.delivered_at end,
           delivery_latency_ms = case when r.outcome = 'delivered'
-            then round(extract(epoch from clock_timestamp() - e.created_at) * 1000)::integer else d.delivery_latency_ms end
+            then round(extract(epoch from ${t} - e.created_at) * 1000)::integer else d.delivery_latency_ms end
       from r, agentry.events e
       where d.id = r.id and d.attempt_count = r.attempt and e.id = d.event_id
       returning d.endpoint_id, r.outcome, r.status_code
     ),
     streaks as (
       select s.endpoint_id, ep.org_id, ep.url,
-        case when s.succeeded then null else coalesce(ep.failing_since, now()) end as failing_since,
-        ep.enabled and (s.gone or (not s.succeeded and coalesce(ep.failing_since < now() - interval '5 days', false))) as disable,
+        case when s.succeeded then null else coalesce(ep.failing_since, ${t}) end as failing_since,
+        ep.enabled and (s.gone or (not s.succeeded and coalesce(ep.failing_since < ${t} - interval '5 days', false))) as disable,
         case when s.gone then 'gone' else 'failing' end as reason
       from (select endpoint_id, bool_or(outcome = 'delivered') as succeeded, coalesce(bool_or(status_code = 410), false) as gone
             from settled group by endpoint_id) s
@@ -262,7 +266,7 @@ async function recordBatch(sql: Sql, outcomes: Outcome[]): Promise<void> {
       set failing_since = s.failing_since,
           enabled = ep.enabled and not s.disable,
           disabled_reason = case when s.disable then s.reason else ep.disabled_reason end,
-          disabled_at = case when s.disable then now() else ep.disabled_at end
+          disabled_at = case when s.disable then ${t} else ep.disabled_at end
       from streaks s
       where ep.id = s.endpoint_id and (s.disable or ep.failing_since is distinct from s.failing_since)
       returning ep.id

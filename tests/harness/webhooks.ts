@@ -1,5 +1,12 @@
+import { afterAll, beforeAll } from 'vitest'
+import { closeDatabase, database } from '../../functions/_core/db.ts'
+import type { Transport } from '../../functions/_core/outbound.ts'
+import { dispatchBatch, type DispatchOptions } from '../../functions/webhooks/dispatcher.ts'
 import { generateSecret } from '../../functions/webhooks/signing.ts'
-import { serviceSql, type Tenant } from './tenants.ts'
+import { nodeTransport } from '../../scripts/lib/node-transport.ts'
+import { startApi, type TestApi } from './api.ts'
+import { type Answer, type Receiver, startReceiver } from './receiver.ts'
+import { isolateDatabase, serviceSql, type Tenant } from './tenants.ts'
 
 export interface EndpointOptions {
   url?: string
@@ -32,4 +39,75 @@ export async function createDelivery(t: Tenant, o: EndpointOptions = {}): Promis
     values (${t.org.id}, ${agentId}, 'webhook.test', '{"message":"test"}', ${endpoint.id}) returning id`
   const [delivery] = await sql<{ id: string }[]>`select id from agentry.webhook_deliveries where event_id = ${event.id}`
   return { id: delivery.id, endpointId: endpoint.id }
+}
+
+/** What a webhook test file shares: a database of its own, the receivers it started, and an API if it asked for one. */
+export interface WebhookSuite {
+  /** The file's own database (its dispatchers' work is not another file's). */
+  readonly db: { url: string }
+  /** The API, served on loopback; only when the suite was asked for one. */
+  readonly api: TestApi
+  /** The Node transport, allowed to reach receivers on loopback. */
+  readonly transport: Transport
+  /** A receiver on loopback, closed after the file: by default it answers 200 "ok". */
+  receiver(answer?: Answer | Receiver['answer']): Promise<Receiver>
+  /** Runs dispatcher passes until one claims nothing: everything due has been attempted. Returns how many were claimed. */
+  dispatchAllDue(options?: Partial<DispatchOptions>): Promise<number>
+}
+
+/**
+ * Sets up a webhook test file: its own database before the tests (and an API on it with `api: true`), and
+ * after them the receivers, the API and the database gone. Receivers may be on loopback, as in tests only.
+ */
+export function webhookSuite(o: { api?: boolean } = {}): WebhookSuite {
+  process.env.WEBHOOK_ALLOW_PRIVATE = 'true'
+  let db: Awaited<ReturnType<typeof isolateDatabase>> | undefined
+  let api: TestApi | undefined
+  const receivers: Receiver[] = []
+  const transport = nodeTransport({ allowPrivate: true })
+  beforeAll(async () => {
+    db = await isolateDatabase()
+    if (o.api) api = await startApi()
+  })
+  afterAll(async () => {
+    await Promise.all(receivers.map((r) => r.close()))
+    await api?.close()
+    await closeDatabase()
+    await db?.drop()
+  })
+  return {
+    get db() {
+      if (!db) throw new Error('the database is made before the tests')
+      return db
+    },
+    get api() {
+      if (!api) throw new Error('webhookSuite({ api: true }) serves an API')
+      return api
+    },
+    transport,
+    async receiver(answer) {
+      const r = await startReceiver()
+      if (typeof answer === 'function') r.answer = answer
+      else if (answer) r.answer = () => answer
+      receivers.push(r)
+      return r
+    },
+    async dispatchAllDue(options = {}) {
+      let claimed = 0
+      for (let pass = 0; pass < 20; pass++) {
+        const n = await dispatchBatch(database(), { transport, timeoutMs: 2000, ...options })
+        if (n === 0) return claimed
+        claimed += n
+      }
+      throw new Error('deliveries were still due after 20 dispatcher passes')
+    },
+  }
+}
+
+/** `count` test events addressed to the endpoints in turn, in one statement: one delivery each. */
+export async function queueTestEvents(t: Tenant, endpointIds: string[], count: number): Promise<void> {
+  await serviceSql()`
+    insert into agentry.events (org_id, type, data, endpoint_id)
+    select ${t.org.id}, 'webhook.test', jsonb_build_object('n', g), (${endpointIds}::uuid[])[1 + g % ${endpointIds.length}]
+    from generate_series(1, ${count}) g`
 }
