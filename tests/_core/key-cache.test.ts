@@ -97,12 +97,15 @@ describe('the credential cache', () => {
     const { cache } = cacheWithClock()
     cache.setHearing(true)
     let lookups = 0
+    let answer!: () => void
     const slow = async () => {
       lookups++
-      await new Promise((r) => setTimeout(r, 20))
+      await new Promise<void>((r) => (answer = r))
       return { value: null, answer: 'revoked' }
     }
-    const answers = await Promise.all([cache.load('k', slow), cache.load('k', slow), cache.load('k', slow)])
+    const asked = [cache.load('k', slow), cache.load('k', slow), cache.load('k', slow)]
+    answer()
+    const answers = await Promise.all(asked)
     expect(lookups).toBe(1)
     expect(answers.map((a) => a.answer)).toEqual(['revoked', 'revoked', 'revoked'])
     expect(cache.size).toBe(0)
@@ -131,6 +134,7 @@ describe('the credential change notices', () => {
   it("name a key's revocation, scope and expiry changes, an organisation's limit and a membership, but not usage counts", async () => {
     const t = await createTenant()
     const { id } = await t.keyWithId()
+    const last = await createTenant()
     const notices: string[] = []
     const hearing: boolean[] = []
     const listener = listenForNotices(inject('databaseUrl'))
@@ -146,9 +150,18 @@ describe('the credential change notices', () => {
       const [user] = await sql<{ id: string }[]>`insert into auth.users (id) values (gen_random_uuid()) returning id`
       await sql`insert into agentry.members (org_id, user_id, role) values (${t.org.id}, ${user.id}, 'member')`
       await sql`delete from agentry.api_keys where id = ${id}`
-      await waitUntil(() => notices.length >= 6)
-      await new Promise((r) => setTimeout(r, 200))
-      expect(notices).toEqual([`key:${id}`, `key:${id}`, `key:${id}`, `org:${t.org.id}`, `user:${user.id}`, `key:${id}`])
+      // Notices arrive in commit order: once this last one is heard, every notice of the changes above has been.
+      await sql`update agentry.organisations set rate_limit_per_minute = 78 where id = ${last.org.id}`
+      await waitUntil(() => notices.includes(`org:${last.org.id}`))
+      expect(notices).toEqual([
+        `key:${id}`,
+        `key:${id}`,
+        `key:${id}`,
+        `org:${t.org.id}`,
+        `user:${user.id}`,
+        `key:${id}`,
+        `org:${last.org.id}`,
+      ])
     } finally {
       await listener.stop()
     }
