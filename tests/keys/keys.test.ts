@@ -162,7 +162,7 @@ describe('creating keys', () => {
     }
   })
 
-  it('refuses a key once its expiry passes on the real clock', async () => {
+  it('refuses a key once its expiry passes (the real-time smoke test of key expiry)', async () => {
     const t = await createTenant()
     const expiresAt = new Date(Date.now() + 1000)
     const res = await api.call('POST', '/agent/api-keys', {
