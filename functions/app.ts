@@ -28,6 +28,19 @@ import { registerRestDelete } from './datasets/rest/delete-rows.ts'
 import { registerRestInsert } from './datasets/rest/insert-rows.ts'
 import { registerRestRead } from './datasets/rest/read-rows.ts'
 import { registerRestUpdate } from './datasets/rest/update-rows.ts'
+import { registerCreateBase } from './knowledge/create-base.ts'
+import { registerCreateItem } from './knowledge/create-item.ts'
+import { registerDeleteBase } from './knowledge/delete-base.ts'
+import { registerDeleteEntry } from './knowledge/delete-entry.ts'
+import { registerDeleteItem } from './knowledge/delete-item.ts'
+import { registerGetBase } from './knowledge/get-base.ts'
+import { registerGetItem } from './knowledge/get-item.ts'
+import { registerListBases } from './knowledge/list-bases.ts'
+import { registerListEntries } from './knowledge/list-entries.ts'
+import { registerListItems } from './knowledge/list-items.ts'
+import { registerUpdateBase } from './knowledge/update-base.ts'
+import { registerUpdateItem } from './knowledge/update-item.ts'
+import { registerUploadText } from './knowledge/upload-text.ts'
 import { registerCreateKey } from './keys/create-key.ts'
 import { registerDeleteKey } from './keys/delete-key.ts'
 import { registerGetKey } from './keys/get-key.ts'
@@ -90,6 +103,21 @@ export function createApp() {
   registerDeleteRows(v1)
   registerUpdateRow(v1)
   registerDeleteRow(v1)
+
+  registerListBases(v1)
+  registerCreateBase(v1)
+  registerGetBase(v1)
+  registerUpdateBase(v1)
+  registerDeleteBase(v1)
+  registerListItems(v1)
+  registerCreateItem(v1)
+  registerGetItem(v1)
+  registerUpdateItem(v1)
+  registerDeleteItem(v1)
+  // Connic's shape: an environment's default base, at our paths and at /projects/{org_id}/knowledge/….
+  registerUploadText(v1)
+  registerListEntries(v1)
+  registerDeleteEntry(v1)
 
   // Fixed paths before /webhooks/{id}, which would otherwise take them.
   registerListEventTypes(v1)

@@ -28,8 +28,8 @@ type ResourceOptions<P extends string> = [ParamNames<P>] extends [never]
 
 /** What only the test knows; the method, path and scope come from the route's definition. */
 export type SecurityOptions<P extends string> = ResourceOptions<P> & {
-  /** A query string (without `?`), for routes that need a filter to act. */
-  query?: string
+  /** A query string (without `?`), for routes that need a filter to act; a function makes one naming something of t's. */
+  query?: string | ((t: Tenant) => string | Promise<string>)
   /** The request body; a function makes a fresh one for every request (a unique name, something of t's). */
   body?: unknown | ((t: Tenant) => unknown)
   /** Status a key holding exactly the route's scope gets; the route's declared success status unless set. */
@@ -65,6 +65,12 @@ function fill(template: string, params: Record<string, string>): string {
   })
 }
 
+/** The query string of a request to t's resource, with its `?`, or nothing. */
+async function queryOf(options: { query?: SecurityOptions<string>['query'] }, t: Tenant): Promise<string> {
+  const query = typeof options.query === 'function' ? await options.query(t) : options.query
+  return query ? `?${query}` : ''
+}
+
 /** The error as `{ code, message }` in our codes, whichever surface answered. */
 function errorOf(body: any, wire: SecurityOptions<string>['wire']): { code: string; message: string } {
   if (wire !== 'postgrest') return body.error
@@ -89,7 +95,7 @@ export async function expectNoCrossTenantLeak<const R extends DefinedRoute>(
   const template = (options.wire === 'postgrest' ? '/rest/v1' : '') + route.path
   const { tenant, traces } = await victim()
   const attacker = await createTenant()
-  const path = fill(template, params ? await params(tenant) : {}) + (options.query ? `?${options.query}` : '')
+  const path = fill(template, params ? await params(tenant) : {}) + (await queryOf(options, tenant))
   const body = typeof options.body === 'function' ? await options.body(tenant) : options.body
   const writes = method !== 'GET' && method !== 'HEAD'
   const before = writes ? await rowsOf(tenant.org.id) : undefined
@@ -125,8 +131,7 @@ export function describeSecurity<const R extends DefinedRoute>(route: R, options
   const otherAgentParams = options.otherAgentParams as ParamsFor<string> | undefined
   if (addressesResource && !params) throw new Error(`${method} ${route.path}: say which resource to address (params).`)
 
-  const pathOf = async (t: Tenant, paramsOf = params) =>
-    fill(template, paramsOf ? await paramsOf(t) : {}) + (options.query ? `?${options.query}` : '')
+  const pathOf = async (t: Tenant, paramsOf = params) => fill(template, paramsOf ? await paramsOf(t) : {}) + (await queryOf(options, t))
 
   describe(`${method} ${template}: shared security checks`, () => {
     beforeAll(async () => {

@@ -68,6 +68,21 @@ export async function createVictim(): Promise<Victim> {
     insert into agentry.webhook_attempts (delivery_id, endpoint_id, org_id, attempt, started_at, status_code, latency_ms, response_body)
     values (${delivery.id}, ${endpoint.id}, ${tenant.org.id}, 1, now(), 200, 5, ${marker})`
 
+  // The production environment's default base, linked to the agent, with one entry and its chunk.
+  const [base] = await sql<{ id: string; environment_id: string }[]>`
+    insert into agentry.knowledge_bases (org_id, environment_id, is_default, name, description)
+    select ${tenant.org.id}, id, true, ${`${marker} base`}, ${marker} from agentry.environments
+    where org_id = ${tenant.org.id} and name = 'production'
+    returning id, environment_id`
+  await sql`insert into agentry.knowledge_base_agents (org_id, base_id, agent_id) values (${tenant.org.id}, ${base.id}, ${tenant.agent.id})`
+  const [item] = await sql<{ id: string }[]>`
+    insert into agentry.knowledge_items (org_id, base_id, title, content, text, metadata, namespace, entry_id)
+    values (${tenant.org.id}, ${base.id}, ${`${marker} item`}, ${marker}, ${marker}, ${sql.json({ marker })}, ${marker}, ${marker})
+    returning id`
+  const [chunk] = await sql<{ id: string }[]>`
+    insert into agentry.knowledge_chunks (org_id, base_id, item_id, position, title, text, namespace, content_version)
+    values (${tenant.org.id}, ${base.id}, ${item.id}, 0, ${`${marker} item`}, ${`${marker} chunk`}, ${marker}, 1) returning id`
+
   await sql`
     insert into agentry.audit_log (org_id, key_id, method, path, status, request_id)
     values (${tenant.org.id}, ${key.id}, 'POST', ${`/${marker}`}, 201, ${marker})`
@@ -92,6 +107,9 @@ export async function createVictim(): Promise<Victim> {
       'webhook secret': endpoint.secret,
       'event id': event.id,
       'delivery id': delivery.id,
+      'knowledge base id': base.id,
+      'knowledge item id': item.id,
+      'knowledge chunk id': chunk.id,
     },
   }
 }
