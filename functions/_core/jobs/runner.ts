@@ -141,6 +141,8 @@ function jobPool(sql: Sql, options: JobRunOptions, onSettled: () => void) {
 }
 
 export interface RunningJobRunner {
+  /** Resolves once the runner listens for new jobs and has made its first claim. */
+  ready: Promise<void>
   /** Stops claiming, aborts the jobs in flight (given back to the queue unless they finish) and waits for them. */
   stop(): Promise<void>
 }
@@ -168,6 +170,10 @@ export function startJobRunner(sql: Sql, options: JobRunOptions & { pollMs?: num
   const pruning = setInterval(prune, 3600_000)
   unrefTimer(pruning)
   const listening = sql.listen(jobsChannel, signal)
+  let claimedOnce: () => void = () => {}
+  const ready = new Promise<void>((resolve) => {
+    claimedOnce = resolve
+  })
   const loop = (async () => {
     await listening.catch(onError)
     while (running) {
@@ -181,6 +187,7 @@ export function startJobRunner(sql: Sql, options: JobRunOptions & { pollMs?: num
           onError(error)
         }
       }
+      claimedOnce()
       if (!running) break
       if ((more && pool.inFlight.size < concurrency) || woken) continue
       await new Promise<void>((resolve) => {
@@ -192,8 +199,9 @@ export function startJobRunner(sql: Sql, options: JobRunOptions & { pollMs?: num
       })
       wake = () => {}
     }
-  })()
+  })().finally(() => claimedOnce())
   return {
+    ready,
     async stop() {
       running = false
       clearInterval(pruning)
