@@ -6,14 +6,11 @@
 //
 // A fixed seed and one that changes every run (printed in the test's name): FUZZ_SEED=<seed> replays it.
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startApi, type TestApi } from '../harness/api.ts'
-import { createDataset } from '../harness/datasets.ts'
-import { createTenant } from '../harness/tenants.ts'
+import { describe, expect, it } from 'vitest'
+import { fuzzedDataset, fuzzRuns, fuzzSeeds } from './fuzz-setup.ts'
 
-const runs = Number(process.env.FUZZ_ANSWER_RUNS ?? 300)
+const runs = fuzzRuns('FUZZ_ANSWER_RUNS', 300)
 const fixedSeed = 20261130
-const rotatingSeed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))
 
 type Row = {
   name: string
@@ -144,24 +141,13 @@ function expected(q: Query) {
   return { rows: matching.slice(q.offset, q.offset + q.limit).map(({ name, score }) => ({ name, score })), total: matching.length }
 }
 
-let api: TestApi
-let key: string
-let datasetId: string
-let table: string
-
-beforeAll(async () => {
-  api = await startApi()
-  const t = await createTenant()
-  key = await t.key({ scopes: ['datasets:read'] })
-  const columns = [
-    { name: 'name', type: 'text' as const },
-    { name: 'age', type: 'number' as const },
-    { name: 'ok', type: 'boolean' as const },
-    { name: 'score', type: 'number' as const },
-  ]
-  ;({ id: datasetId, name: table } = await createDataset(t, { name: 'Answers', columns, rows }))
-})
-afterAll(() => api.close())
+const columns = [
+  { name: 'name', type: 'text' as const },
+  { name: 'age', type: 'number' as const },
+  { name: 'ok', type: 'boolean' as const },
+  { name: 'score', type: 'number' as const },
+]
+const target = fuzzedDataset({ name: 'Answers', columns, rows })
 
 /** The answer of one surface to one query: its rows and its exact total. */
 type Ask = (search: string) => Promise<{ rows: unknown; total: number }>
@@ -170,7 +156,7 @@ const surfaces: [string, Ask][] = [
   [
     'GET /datasets/{id}/rows',
     async (search) => {
-      const res = await api.call('GET', `/datasets/${datasetId}/rows?${search}`, { key })
+      const res = await target.api.call('GET', `/datasets/${target.datasetId}/rows?${search}`, { key: target.key })
       expect(res.status, search).toBe(200)
       return { rows: res.body.data.rows, total: res.body.data.total }
     },
@@ -178,7 +164,10 @@ const surfaces: [string, Ask][] = [
   [
     'GET /rest/v1/{table}',
     async (search) => {
-      const res = await api.call('GET', `/rest/v1/${table}?${search}`, { key, headers: { prefer: 'count=exact' } })
+      const res = await target.api.call('GET', `/rest/v1/${target.table}?${search}`, {
+        key: target.key,
+        headers: { prefer: 'count=exact' },
+      })
       // Content-Range: <first>-<last>/<total>, or */<total> for an empty page; a 416 says the total in words.
       const total = Number(
         res.status === 416 ? /there are only (\d+) rows/.exec(res.body.details)?.[1] : res.headers.get('content-range')?.split('/')[1],
@@ -195,8 +184,7 @@ const surfaces: [string, Ask][] = [
 
 describe('random valid row queries answer what plain TypeScript works out over the same rows', () => {
   for (const [surface, ask] of surfaces) {
-    for (const seed of [fixedSeed, rotatingSeed]) {
-      const label = seed === fixedSeed ? `fixed seed ${seed}` : `seed ${seed}: FUZZ_SEED=${seed} replays it`
+    for (const { seed, label } of fuzzSeeds(fixedSeed)) {
       it(`${surface} (${runs} queries, ${label})`, { timeout: 120_000 }, async () => {
         let checked = 0
         await fc.assert(
