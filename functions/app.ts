@@ -41,6 +41,8 @@ import { registerListItems } from './knowledge/list-items.ts'
 import { registerUpdateBase } from './knowledge/update-base.ts'
 import { registerUpdateItem } from './knowledge/update-item.ts'
 import { registerUploadText } from './knowledge/upload-text.ts'
+import { registerQueryBase } from './knowledge/query-base.ts'
+import { registerQueryKnowledge } from './knowledge/query-knowledge.ts'
 import { registerCreateKey } from './keys/create-key.ts'
 import { registerDeleteKey } from './keys/delete-key.ts'
 import { registerGetKey } from './keys/get-key.ts'
@@ -114,10 +116,12 @@ export function createApp() {
   registerGetItem(v1)
   registerUpdateItem(v1)
   registerDeleteItem(v1)
+  registerQueryBase(v1)
   // Connic's shape: an environment's default base, at our paths and at /projects/{org_id}/knowledge/….
   registerUploadText(v1)
   registerListEntries(v1)
   registerDeleteEntry(v1)
+  registerQueryKnowledge(v1)
 
   // Fixed paths before /webhooks/{id}, which would otherwise take them.
   registerListEventTypes(v1)
