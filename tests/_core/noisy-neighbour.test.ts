@@ -47,14 +47,20 @@ describe('a noisy neighbour', () => {
 
     const answers = new Map<string, number>()
     let running = false
+    let refusedThisRound = 0
+    let roundOver: Promise<void> = Promise.resolve()
     // 20 concurrent callers, each sending the next slow query as soon as its last is answered. Refused ones
-    // wait the Retry-After they were given, as clients do, so A keeps every slot it may have busy.
+    // wait the Retry-After they were given, as clients do, so A keeps every slot it may have busy; the end
+    // of a round cuts that wait short.
     const callerOfA = async () => {
       while (running) {
         const res = await callApi(server.base, 'GET', slowQuery, { key: keyA })
         const answer = res.status === 200 ? '200' : `${res.status} ${res.body.error?.code}`
         answers.set(answer, (answers.get(answer) ?? 0) + 1)
-        if (res.status === 429) await sleep(Number(res.headers.get('retry-after')) * 1000)
+        if (res.status === 429) {
+          refusedThisRound++
+          await Promise.race([sleep(Number(res.headers.get('retry-after')) * 1000), roundOver])
+        }
       }
     }
 
@@ -70,10 +76,20 @@ describe('a noisy neighbour', () => {
     for (let round = 0; round < 4; round++) {
       await timeCalls(keyB, cheapRoute, 125, withoutA)
       running = true
+      refusedThisRound = 0
+      let endRound!: () => void
+      roundOver = new Promise((resolve) => (endRound = resolve))
       const callers = Array.from({ length: 20 }, callerOfA)
-      await sleep(1500)
+      // B is timed once A's first burst has settled: its plan's 4 slots each hold a slow query, and the
+      // other 16 callers have been refused and are waiting, as they will be throughout.
+      const deadline = Date.now() + 10_000
+      while (refusedThisRound < 16) {
+        expect(Date.now(), "A's first burst was not refused within 10 s").toBeLessThan(deadline)
+        await sleep(20)
+      }
       await timeCalls(keyB, cheapRoute, 125, withA)
       running = false
+      endRound()
       await Promise.all(callers)
     }
 
