@@ -98,6 +98,9 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
           else send()
         })
       })
+      // Idle connections stay open longer than a busy machine may leave one unused: a dispatcher reusing one
+      // must not be reset and made to try again.
+      server.keepAliveTimeout = 60_000
       server.listen(at, '127.0.0.1', () => {
         port = (server!.address() as AddressInfo).port
         receiver.url = `http://127.0.0.1:${port}${path}`

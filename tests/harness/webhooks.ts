@@ -75,14 +75,22 @@ export function webhookSuite(o: { api?: boolean } = {}): WebhookSuite {
     await closeDatabase()
     await db?.drop()
   })
+  // The API as a handle usable at a file's top level; it answers once the suite has started it.
+  const served = (): TestApi => {
+    if (!api) throw new Error('webhookSuite({ api: true }) serves an API, once its tests start')
+    return api
+  }
   return {
     get db() {
       if (!db) throw new Error('the database is made before the tests')
       return db
     },
-    get api() {
-      if (!api) throw new Error('webhookSuite({ api: true }) serves an API')
-      return api
+    api: {
+      get base() {
+        return served().base
+      },
+      call: (...args) => served().call(...args),
+      close: () => served().close(),
     },
     transport,
     async receiver(answer) {

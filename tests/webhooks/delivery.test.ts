@@ -3,45 +3,26 @@
 import crypto from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { closeDatabase, database } from '../../functions/_core/db.ts'
+import { database } from '../../functions/_core/db.ts'
 import { pruneDeliveryLog, startDispatcher, type RunningDispatcher } from '../../functions/webhooks/dispatcher.ts'
-import { nodeTransport } from '../../scripts/lib/node-transport.ts'
-import { startApi, type TestApi } from '../harness/api.ts'
 import { createDataset } from '../harness/datasets.ts'
-import { startReceiver, type Received, type Receiver } from '../harness/receiver.ts'
-import { createTenant, isolateDatabase, serviceSql, type Tenant } from '../harness/tenants.ts'
-import { createEndpoint } from '../harness/webhooks.ts'
+import type { Received, Receiver } from '../harness/receiver.ts'
+import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
+import { createEndpoint, webhookSuite } from '../harness/webhooks.ts'
 
-process.env.WEBHOOK_ALLOW_PRIVATE = 'true'
-
-let db: Awaited<ReturnType<typeof isolateDatabase>>
-let api: TestApi
+const suite = webhookSuite({ api: true })
+const { api } = suite
 let dispatcher: RunningDispatcher
-const receivers: Receiver[] = []
 
-beforeAll(async () => {
-  db = await isolateDatabase()
-  api = await startApi()
+beforeAll(() => {
   dispatcher = startDispatcher(database(), {
-    transport: nodeTransport({ allowPrivate: true }),
+    transport: suite.transport,
     timeoutMs: 1000,
     pollMs: 100,
     onError: (e) => console.error('dispatcher', e),
   })
 })
-afterAll(async () => {
-  await dispatcher.stop()
-  await Promise.all(receivers.map((r) => r.close()))
-  await api.close()
-  await closeDatabase()
-  await db.drop()
-})
-
-async function receiver(): Promise<Receiver> {
-  const r = await startReceiver()
-  receivers.push(r)
-  return r
-}
+afterAll(() => dispatcher.stop())
 
 /** Subscribes the receiver; by default to row inserts only, so that keys the test makes send nothing. */
 async function subscribe(t: Tenant, r: Receiver, body: Record<string, unknown> = {}): Promise<{ id: string; secret: string }> {
@@ -69,7 +50,7 @@ const deliveryOf = (r: Received) => r.headers['x-agentry-delivery-id'] as string
 describe('delivering events', () => {
   it('POSTs a dataset row change signed both ways: the standardwebhooks library and our HMAC both verify it', async () => {
     const t = await createTenant()
-    const r = await receiver()
+    const r = await suite.receiver()
     const { secret } = await subscribe(t, r, { events: ['dataset.row.*'] })
     const { id: datasetId } = await createDataset(t)
     const key = await t.key()
@@ -98,7 +79,7 @@ describe('delivering events', () => {
 
   it('sends row updates with the previous row, deletes, and the key events', async () => {
     const t = await createTenant()
-    const r = await receiver()
+    const r = await suite.receiver()
     await subscribe(t, r, { events: ['dataset.row.updated', 'dataset.row.deleted', 'api_key.*'] })
     const { id: datasetId } = await createDataset(t, { rows: [{ n: 1 }] })
     const key = await t.key()
@@ -126,8 +107,8 @@ describe('delivering events', () => {
     const a = await createDataset(t)
     const b = await createDataset(t)
     const mine = await createDataset(t, { agent: 'agent' })
-    const filtered = await receiver()
-    const agents = await receiver()
+    const filtered = await suite.receiver()
+    const agents = await suite.receiver()
     const { id: filteredId } = await subscribe(t, filtered, { events: ['dataset.row.created'], filters: { dataset_id: a.id } })
     const agentEndpoint = await api.call('POST', '/webhooks', {
       key: await t.key({ agent: 'agent' }),
@@ -149,7 +130,7 @@ describe('delivering events', () => {
 
   it('signs with both secrets for a day after a rotation', async () => {
     const t = await createTenant()
-    const r = await receiver()
+    const r = await suite.receiver()
     const { id, secret: old } = await subscribe(t, r)
     const key = await t.key()
     const rotated = await api.call('POST', `/webhooks/${id}/rotate-secret`, { key })
@@ -173,7 +154,7 @@ describe('delivering events', () => {
 describe('receivers that do not answer 2xx', () => {
   async function testDelivery(answer: Receiver['answer']) {
     const t = await createTenant()
-    const r = await receiver()
+    const r = await suite.receiver()
     r.answer = answer
     const { id } = await subscribe(t, r)
     const key = await t.key()
@@ -220,9 +201,9 @@ describe('receivers that do not answer 2xx', () => {
 
   it("disables an endpoint that answers 410 Gone at once, and tells the organisation's other endpoints", async () => {
     const t = await createTenant()
-    const witness = await receiver()
+    const witness = await suite.receiver()
     await subscribe(t, witness)
-    const r = await receiver()
+    const r = await suite.receiver()
     r.answer = () => ({ status: 410 })
     const { id: endpointId } = await subscribe(t, r)
     const key = await t.key()
@@ -244,28 +225,12 @@ describe('receivers that do not answer 2xx', () => {
     const d = await settled(key, deliveryId, ['dead'])
     expect(d).toMatchObject({ attempt_count: 11, next_retry_at: null })
   })
-
-  it('disables an endpoint that has failed every delivery for five days', async () => {
-    const { key, endpointId, deliveryId } = await testDelivery(() => ({ status: 500 }))
-    await settled(key, deliveryId, ['failed'])
-    await serviceSql()`update agentry.webhook_endpoints set failing_since = now() - interval '5 days 1 minute' where id = ${endpointId}`
-    await serviceSql()`update agentry.webhook_deliveries set next_attempt_at = now() where id = ${deliveryId}`
-    await settled(key, deliveryId, ['failed'], 10_000).then(async () => {
-      const until = Date.now() + 10_000
-      for (;;) {
-        const e = await api.call('GET', `/webhooks/${endpointId}`, { key })
-        if (!e.body.data.enabled) return expect(e.body.data.disabled_reason).toBe('failing')
-        if (Date.now() > until) throw new Error('the endpoint stayed enabled')
-        await new Promise((res) => setTimeout(res, 100))
-      }
-    })
-  })
 })
 
 describe('the delivery log', () => {
   it('lists deliveries newest first by status and endpoint, pages them, retries one and reports health', async () => {
     const t = await createTenant()
-    const r = await receiver()
+    const r = await suite.receiver()
     let failing = true
     r.answer = () => (failing ? { status: 500 } : { status: 200 })
     const { id: endpointId } = await subscribe(t, r)

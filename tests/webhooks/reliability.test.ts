@@ -3,27 +3,15 @@
 import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { database } from '../../functions/_core/db.ts'
 import { startDispatcher } from '../../functions/webhooks/dispatcher.ts'
-import { database, closeDatabase } from '../../functions/_core/db.ts'
-import { nodeTransport } from '../../scripts/lib/node-transport.ts'
 import { createDataset } from '../harness/datasets.ts'
 import { startWorkerProcess } from '../harness/processes.ts'
-import { startReceiver, type Receiver } from '../harness/receiver.ts'
-import { createTenant, isolateDatabase, serviceSql } from '../harness/tenants.ts'
-import { createEndpoint } from '../harness/webhooks.ts'
+import { createTenant, serviceSql } from '../harness/tenants.ts'
+import { createEndpoint, webhookSuite } from '../harness/webhooks.ts'
 
-let db: Awaited<ReturnType<typeof isolateDatabase>>
-const receivers: Receiver[] = []
-
-beforeAll(async () => {
-  db = await isolateDatabase()
-})
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()))
-  await closeDatabase()
-  await db.drop()
-})
+const suite = webhookSuite()
 
 /** A tenant whose receiver is subscribed to row inserts, and `count` rows inserted: that many deliveries. */
 async function queueDeliveries(count: number, r: { url: string }): Promise<{ endpointId: string }> {
@@ -48,12 +36,6 @@ async function allDelivered(endpointId: string, timeoutMs: number) {
     if (Date.now() > until) throw new Error(`not all delivered: ${JSON.stringify(rows.map((d) => [d.status, d.attempt_count]))}`)
     await new Promise((r) => setTimeout(r, 100))
   }
-}
-
-async function receiver(): Promise<Receiver> {
-  const r = await startReceiver()
-  receivers.push(r)
-  return r
 }
 
 /** The inode of the socket on this machine from local port `port` to `serverPort` (Linux: /proc/net/tcp and tcp6). */
@@ -83,10 +65,11 @@ function socketsOf(pid: number): Set<string> {
 }
 
 describe('at-least-once delivery', () => {
+  // The one retry on the real clock, waiting out the real backoff: queue.test.ts steps the clock for the rest.
   it('delivers every event once the receiver is back, each webhook-id once after deduplication', async () => {
-    const r = await receiver()
+    const r = await suite.receiver()
     await r.down()
-    const dispatcher = startDispatcher(database(), { transport: nodeTransport({ allowPrivate: true }), pollMs: 100, timeoutMs: 2000 })
+    const dispatcher = startDispatcher(database(), { transport: suite.transport, pollMs: 100, timeoutMs: 2000 })
     try {
       const { endpointId } = await queueDeliveries(20, r)
       const until = Date.now() + 10_000
@@ -106,7 +89,7 @@ describe('at-least-once delivery', () => {
   }, 40_000)
 
   it('loses nothing when a dispatcher is killed mid-batch: its deliveries are claimed again after the lease', async () => {
-    const r = await receiver()
+    const r = await suite.receiver()
     r.answer = () => ({ status: 200, delayMs: 1500 })
     const { endpointId } = await queueDeliveries(30, r)
     const settings = {
@@ -116,7 +99,7 @@ describe('at-least-once delivery', () => {
       WEBHOOK_TIMEOUT_MS: '5000',
       WEBHOOK_POLL_MS: '100',
     }
-    const first = await startWorkerProcess(db.url, settings)
+    const first = await startWorkerProcess(suite.db.url, settings)
     await r.waitFor(5)
     await first.kill()
     const inFlight =
@@ -124,7 +107,9 @@ describe('at-least-once delivery', () => {
         'pending' and attempt_count = 1`
     expect(inFlight[0].n).toBeGreaterThan(0)
     r.answer = () => ({ status: 200 })
-    const second = await startWorkerProcess(db.url, settings)
+    // The next dispatcher's clock is already past every lease the first one took (3 s, from before the kill):
+    // the leases run out on the clock, not in a wait.
+    const second = await startWorkerProcess(suite.db.url, { ...settings, AGENTRY_TEST_CLOCK_OFFSET_MS: '3500' })
     try {
       const rows = await allDelivered(endpointId, 30_000)
       expect(rows).toHaveLength(30)
@@ -137,7 +122,7 @@ describe('at-least-once delivery', () => {
 
   it('never lets two dispatchers POST the same attempt of a delivery, while both deliver a share', async () => {
     const settings = { WEBHOOK_BATCH_SIZE: '20', WEBHOOK_POLL_MS: '50' }
-    const workers = await Promise.all([startWorkerProcess(db.url, settings), startWorkerProcess(db.url, settings)])
+    const workers = await Promise.all([startWorkerProcess(suite.db.url, settings), startWorkerProcess(suite.db.url, settings)])
     // Each POST is put down to the worker process whose socket sent it; answers take a little while, so
     // that the work spreads over many claims and both workers, running before anything is queued, race for it.
     const received: { attempt: string; worker: number | undefined }[] = []
@@ -150,6 +135,9 @@ describe('at-least-once delivery', () => {
       req.resume()
       req.on('end', () => setTimeout(() => res.writeHead(200).end('ok'), 20))
     })
+    // Idle connections stay open longer than a busy machine may leave one unused, so that a dispatcher reusing
+    // one is not reset and made to try again.
+    server.keepAliveTimeout = 60_000
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     try {
       const { endpointId } = await queueDeliveries(300, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks` })
