@@ -12,7 +12,8 @@ const usage = `Usage: npm start            (Node)
        npm run start:deno   (the Supabase Edge Function entry, under Deno)
 
 Starts a local PostgreSQL (embedded, in .data/postgres) unless DATABASE_URL is set, applies the migrations,
-makes a demo organisation and key on the first run, and serves the API until Ctrl-C.
+makes a demo organisation and key on the first run, and serves the API (delivering webhooks and running
+background jobs) until Ctrl-C.
 
   DATABASE_URL    the database to use instead of the embedded one
   DB_PORT         the embedded database's port (54322)
@@ -43,13 +44,14 @@ async function main() {
 
   if (useDeno) {
     const stopDeno = await serveWithDeno(databaseUrl)
-    // Deno serves the API; webhooks are delivered from this process.
+    // Deno serves the API; webhooks are delivered and jobs run from this process.
     process.env.DATABASE_URL = databaseUrl
     const dispatcher = await startLocalDispatcher()
+    const jobs = await startLocalJobRunner()
     const { closeDatabase } = await import('../functions/_core/db.ts')
     stopServer = async () => {
       await stopDeno()
-      await dispatcher.stop()
+      await Promise.all([dispatcher.stop(), jobs.stop()])
       await closeDatabase()
     }
   } else {
@@ -92,9 +94,10 @@ async function serveWithNode(databaseUrl: string): Promise<() => Promise<void>> 
     const s = serve({ fetch: app.fetch, hostname: host, port, serverOptions: { maxHeaderSize: maxRequestHeaderBytes } }, () => resolve(s))
   })
   const dispatcher = await startLocalDispatcher()
+  const jobs = await startLocalJobRunner()
   return async () => {
     await new Promise((resolve) => server.close(resolve))
-    await dispatcher.stop()
+    await Promise.all([dispatcher.stop(), jobs.stop()])
     await closeDatabase()
   }
 }
@@ -108,6 +111,17 @@ async function startLocalDispatcher() {
   return startDispatcher(database(), {
     transport: nodeTransport({ allowPrivate: process.env.WEBHOOK_ALLOW_PRIVATE === 'true' }),
     onError: (error) => console.error('webhooks:', error instanceof Error ? error.message : error),
+  })
+}
+
+/** Background jobs (knowledge indexing, …) run in the dev server too; stopping gives running ones back to the queue. */
+async function startLocalJobRunner() {
+  const { database } = await import('../functions/_core/db.ts')
+  const { startJobRunner } = await import('../functions/_core/jobs/runner.ts')
+  const { jobHandlers } = await import('../functions/jobs.ts')
+  return startJobRunner(database(), {
+    handlers: jobHandlers,
+    onError: (error) => console.error('jobs:', error instanceof Error ? error.message : error),
   })
 }
 

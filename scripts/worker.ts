@@ -1,21 +1,27 @@
-// `npm run worker`: the webhook dispatcher as a process of its own, beside any number of others (they share
-// the queue through FOR UPDATE SKIP LOCKED). Needs DATABASE_URL. Settings: WEBHOOK_ALLOW_PRIVATE (false),
+// `npm run worker`: the webhook dispatcher and the job runner as a process of their own, beside any number of
+// others (they share the queues through FOR UPDATE SKIP LOCKED). Needs DATABASE_URL. Settings: JOB_CONCURRENCY
+// (4), JOB_POLL_MS (1000), WEBHOOK_ALLOW_PRIVATE (false),
 // WEBHOOK_BATCH_SIZE (100), WEBHOOK_CONCURRENCY (50), WEBHOOK_ENDPOINT_CONCURRENCY (10),
 // WEBHOOK_ENDPOINT_BURST (50), WEBHOOK_TIMEOUT_MS (15000), WEBHOOK_LEASE_SECONDS (timeout + 60),
-// WEBHOOK_POLL_MS (1000). SIGTERM or SIGINT finish the requests in flight, then stop.
+// WEBHOOK_POLL_MS (1000). SIGTERM or SIGINT finish the requests in flight and give running jobs back, then stop.
 import { closeDatabase, database } from '../functions/_core/db.ts'
 import { readEnv } from '../functions/_core/env.ts'
+import { startJobRunner } from '../functions/_core/jobs/runner.ts'
 import { privateNetworksAllowed } from '../functions/_core/outbound.ts'
 import { unrefTimer } from '../functions/_core/timers.ts'
 import { dropDeletedPartitions } from '../functions/datasets/deleted-partitions.ts'
+import { jobHandlers } from '../functions/jobs.ts'
 import { startDispatcher } from '../functions/webhooks/dispatcher.ts'
 import { nodeTransport } from './lib/node-transport.ts'
 
 const usage = `Usage: npm run worker
 
-Delivers webhooks from the database's queue until SIGTERM or SIGINT, beside any number of other workers.
+Delivers webhooks and runs background jobs (knowledge indexing, …) from the database's queues until SIGTERM
+or SIGINT, beside any number of other workers.
 
   DATABASE_URL                   the database whose webhooks to deliver (or SUPABASE_DB_URL); required
+  JOB_CONCURRENCY                jobs running at once (4); each organisation's plan caps its own
+  JOB_POLL_MS                    how often to look for due jobs besides the queue's notices (1000)
   WEBHOOK_ALLOW_PRIVATE          deliver to private and loopback addresses too (false)
   WEBHOOK_BATCH_SIZE             deliveries claimed at once (100)
   WEBHOOK_CONCURRENCY            requests in flight (50)
@@ -55,16 +61,23 @@ const dispatcher = startDispatcher(database(), {
   pollMs: number('WEBHOOK_POLL_MS'),
   onError: (error) => console.error('worker:', error instanceof Error ? error.message : error),
 })
+const jobs = startJobRunner(database(), {
+  handlers: jobHandlers,
+  concurrency: number('JOB_CONCURRENCY'),
+  pollMs: number('JOB_POLL_MS'),
+  onError: (error) => console.error('jobs:', error instanceof Error ? error.message : error),
+})
 // Deleted datasets' rows that a stopped API process left behind go at start, and every minute after.
 void dropDeletedPartitions(database())
 unrefTimer(setInterval(() => void dropDeletedPartitions(database()), 60_000))
 console.log(`webhook dispatcher running (pid ${process.pid}${allowPrivate ? ', private networks allowed' : ''})`)
+console.log(`job runner running (${Object.keys(jobHandlers).join(', ') || 'no job kinds yet'})`)
 
 let stopping = false
 const stop = async () => {
   if (stopping) return
   stopping = true
-  await dispatcher.stop()
+  await Promise.all([dispatcher.stop(), jobs.stop()])
   await closeDatabase()
   process.exit(0)
 }

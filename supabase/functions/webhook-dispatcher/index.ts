@@ -5,6 +5,7 @@
 import { database } from '../../../functions/_core/db.ts'
 import { readEnv } from '../../../functions/_core/env.ts'
 import { privateNetworksAllowed } from '../../../functions/_core/outbound.ts'
+import { refuseWithoutSecret } from '../../../functions/_core/service-secret.ts'
 import { dispatchBatch } from '../../../functions/webhooks/dispatcher.ts'
 import { denoTransport } from './deno-transport.ts'
 
@@ -12,13 +13,8 @@ const transport = denoTransport({ allowPrivate: privateNetworksAllowed(readEnv) 
 const budgetMs = Number(readEnv('WEBHOOK_DISPATCH_BUDGET_MS') ?? 20_000)
 
 async function handle(request: Request): Promise<Response> {
-  const secret = readEnv('WEBHOOK_DISPATCHER_SECRET')
-  if (!secret || !(await sameText(request.headers.get('authorization') ?? '', `Bearer ${secret}`))) {
-    return Response.json(
-      { error: { message: 'Send the dispatcher secret as "Authorization: Bearer <WEBHOOK_DISPATCHER_SECRET>".', code: 'unauthorized' } },
-      { status: 401 },
-    )
-  }
+  const refused = await refuseWithoutSecret(request, 'WEBHOOK_DISPATCHER_SECRET', 'dispatcher')
+  if (refused) return refused
   const deadline = Date.now() + budgetMs
   let dispatched = 0
   while (Date.now() < deadline) {
@@ -28,20 +24,6 @@ async function handle(request: Request): Promise<Response> {
     if (claimed === 0) break
   }
   return Response.json({ data: { dispatched } })
-}
-
-/**
- * Whether two texts are equal, in a time that says nothing about where they differ: both are hashed, so
- * the bytes compared are of equal length and unrelated to the secret's, and every byte is compared.
- */
-async function sameText(given: string, expected: string): Promise<boolean> {
-  const encoder = new TextEncoder()
-  const [a, b] = await Promise.all(
-    [given, expected].map(async (text) => new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))),
-  )
-  let difference = 0
-  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i]
-  return difference === 0
 }
 
 const port = Deno.env.get('PORT')
