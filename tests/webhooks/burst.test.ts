@@ -2,45 +2,24 @@
 // up to the burst, and is held to its share again as soon as another endpoint has due work. A receiver
 // that hangs mid-burst still leaves a dispatcher room for another endpoint. Real claims, and a real
 // dispatcher with receivers on loopback.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeDatabase, database } from '../../functions/_core/db.ts'
+import { afterEach, describe, expect, it } from 'vitest'
+import { database } from '../../functions/_core/db.ts'
 import { startDispatcher } from '../../functions/webhooks/dispatcher.ts'
 import { claimDueDeliveries, type ClaimOptions } from '../../functions/webhooks/queue.ts'
 import { maxAttempts } from '../../functions/webhooks/schedule.ts'
-import { nodeTransport } from '../../scripts/lib/node-transport.ts'
-import { startReceiver, type Receiver } from '../harness/receiver.ts'
-import { createTenant, isolateDatabase, serviceSql, type Tenant } from '../harness/tenants.ts'
-import { createEndpoint } from '../harness/webhooks.ts'
+import type { Receiver } from '../harness/receiver.ts'
+import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
+import { createEndpoint, queueTestEvents, webhookSuite } from '../harness/webhooks.ts'
 
-let db: Awaited<ReturnType<typeof isolateDatabase>>
-const receivers: Receiver[] = []
+const suite = webhookSuite()
 
-beforeAll(async () => {
-  db = await isolateDatabase()
-})
 // Each test starts from a queue with nothing due and nothing in flight.
 afterEach(async () => {
   await serviceSql()`update agentry.webhook_deliveries set status = 'delivered', locked_until = null where status in ('pending', 'failed')`
 })
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()))
-  await closeDatabase()
-  await db.drop()
-})
 
-async function receiver(delayMs: number): Promise<Receiver> {
-  const r = await startReceiver()
-  r.answer = () => ({ status: 200, body: 'ok', delayMs })
-  receivers.push(r)
-  return r
-}
-
-/** `count` test events addressed to the endpoint, in one statement: one delivery each. */
-async function queue(t: Tenant, endpointId: string, count: number): Promise<void> {
-  await serviceSql()`
-    insert into agentry.events (org_id, type, data, endpoint_id)
-    select ${t.org.id}, 'webhook.test', jsonb_build_object('n', g), ${endpointId}::uuid from generate_series(1, ${count}) g`
-}
+const receiver = (delayMs: number): Promise<Receiver> => suite.receiver({ status: 200, body: 'ok', delayMs })
+const queue = (t: Tenant, endpointId: string, count: number) => queueTestEvents(t, [endpointId], count)
 
 /** Deliveries claimed, per endpoint. */
 async function claim(o: Partial<ClaimOptions> = {}): Promise<Record<string, number>> {
@@ -115,7 +94,7 @@ describe('a dispatcher with one busy endpoint', () => {
     const a = (await createEndpoint(t, { url: hanging.url })).id
     const other = (await createEndpoint(t, { url: fast.url })).id
     await queue(t, a, 300)
-    const dispatcher = startDispatcher(database(), { transport: nodeTransport({ allowPrivate: true }), timeoutMs: 10_000, pollMs: 100 })
+    const dispatcher = startDispatcher(database(), { transport: suite.transport, timeoutMs: 10_000, pollMs: 100 })
     try {
       await waitUntil('the hanging receiver has 30 requests', () => hanging.inFlight >= 30)
       const sent = Date.now()
@@ -137,7 +116,7 @@ describe('a dispatcher with one busy endpoint', () => {
     const second = await receiver(200)
     await endpointWithWork(2000, first.url)
     const b = await endpointWithWork(0, second.url)
-    const dispatcher = startDispatcher(database(), { transport: nodeTransport({ allowPrivate: true }), timeoutMs: 10_000, pollMs: 100 })
+    const dispatcher = startDispatcher(database(), { transport: suite.transport, timeoutMs: 10_000, pollMs: 100 })
     try {
       await waitUntil('the first endpoint bursts past 10', () => first.inFlight > 10)
       await queue(b.tenant, b.id, 2000)

@@ -1,46 +1,20 @@
 // Deleting a webhook endpoint, as documented: the endpoint goes with its secret, its deliveries and their
 // attempts, and it receives nothing more; the organisation's other endpoints keep theirs. Real API, real
 // dispatcher passes with the Node transport, a real receiver on loopback.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { closeDatabase, database } from '../../functions/_core/db.ts'
-import { dispatchBatch } from '../../functions/webhooks/dispatcher.ts'
-import { nodeTransport } from '../../scripts/lib/node-transport.ts'
-import { startApi, type TestApi } from '../harness/api.ts'
-import { startReceiver, type Receiver } from '../harness/receiver.ts'
-import { createTenant, isolateDatabase, serviceSql } from '../harness/tenants.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Receiver } from '../harness/receiver.ts'
+import { createTenant, serviceSql } from '../harness/tenants.ts'
+import { webhookSuite } from '../harness/webhooks.ts'
 
-process.env.WEBHOOK_ALLOW_PRIVATE = 'true'
-
-let db: Awaited<ReturnType<typeof isolateDatabase>>
-let api: TestApi
+const suite = webhookSuite({ api: true })
+const { api } = suite
 let doomedReceiver: Receiver
 let neighbourReceiver: Receiver
-const transport = nodeTransport({ allowPrivate: true })
 
 beforeAll(async () => {
-  db = await isolateDatabase()
-  api = await startApi()
-  doomedReceiver = await startReceiver()
-  neighbourReceiver = await startReceiver()
+  doomedReceiver = await suite.receiver()
+  neighbourReceiver = await suite.receiver()
 })
-afterAll(async () => {
-  await doomedReceiver.close()
-  await neighbourReceiver.close()
-  await api.close()
-  await closeDatabase()
-  await db.drop()
-})
-
-/** Runs dispatcher passes until none claims anything: everything due has been attempted. */
-async function dispatchAllDue(): Promise<number> {
-  let claimed = 0
-  for (let pass = 0; pass < 20; pass++) {
-    const n = await dispatchBatch(database(), { transport, timeoutMs: 2000 })
-    if (n === 0) return claimed
-    claimed += n
-  }
-  throw new Error('deliveries were still due after 20 dispatcher passes')
-}
 
 async function countWhere(table: string, column: string, id: string): Promise<number> {
   const sql = serviceSql()
@@ -64,7 +38,7 @@ describe('deleting a webhook endpoint', () => {
 
     // Before: both endpoints receive, and each has a delivered delivery with an attempt, plus one still queued.
     await createKey()
-    expect(await dispatchAllDue()).toBe(2)
+    expect(await suite.dispatchAllDue()).toBe(2)
     expect(doomedReceiver.received).toHaveLength(1)
     expect(neighbourReceiver.received).toHaveLength(1)
     await createKey()
@@ -92,7 +66,7 @@ describe('deleting a webhook endpoint', () => {
 
     // After: what was queued and what happens next reach the neighbour alone.
     await createKey()
-    expect(await dispatchAllDue()).toBe(2)
+    expect(await suite.dispatchAllDue()).toBe(2)
     expect(doomedReceiver.received).toHaveLength(1)
     expect(neighbourReceiver.received).toHaveLength(3)
     expect(await countWhere('webhook_deliveries', 'endpoint_id', neighbour)).toBe(3)

@@ -2,51 +2,21 @@
 // until the endpoint has answered a delivery with a 2xx, whatever answered is not shown; errors are shown
 // by category only, whatever the raw text the operator keeps. Real API, real dispatcher pass with the Node
 // transport, real receivers on loopback.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { closeDatabase, database } from '../../functions/_core/db.ts'
-import { dispatchBatch } from '../../functions/webhooks/dispatcher.ts'
-import { nodeTransport } from '../../scripts/lib/node-transport.ts'
-import { startApi, type TestApi } from '../harness/api.ts'
-import { startReceiver, type Receiver } from '../harness/receiver.ts'
-import { createTenant, isolateDatabase, serviceSql, type Tenant } from '../harness/tenants.ts'
-import { createDelivery } from '../harness/webhooks.ts'
+import { describe, expect, it } from 'vitest'
+import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
+import { createDelivery, webhookSuite } from '../harness/webhooks.ts'
 
-process.env.WEBHOOK_ALLOW_PRIVATE = 'true'
+const suite = webhookSuite({ api: true })
+const { api } = suite
 
-let db: Awaited<ReturnType<typeof isolateDatabase>>
-let api: TestApi
-const receivers: Receiver[] = []
-const transport = nodeTransport({ allowPrivate: true })
-
-beforeAll(async () => {
-  db = await isolateDatabase()
-  api = await startApi()
-})
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()))
-  await api.close()
-  await closeDatabase()
-  await db.drop()
-})
-
-async function receiver(answer: Receiver['answer']): Promise<Receiver> {
-  const r = await startReceiver()
-  r.answer = answer
-  receivers.push(r)
-  return r
-}
-
-/** Sends a test event to the endpoint, runs dispatcher passes until it is attempted, and returns the delivery as the API shows it. */
+/** Sends a test event to the endpoint, runs dispatcher passes until nothing is due, and returns the delivery as the API shows it. */
 async function testDelivery(key: string, endpointId: string): Promise<any> {
   const sent = await api.call('POST', `/webhooks/${endpointId}/test`, { key })
   expect(sent.status, JSON.stringify(sent.body)).toBe(202)
-  const deliveryId = sent.body.data.delivery_id as string
-  for (let pass = 0; pass < 20; pass++) {
-    await dispatchBatch(database(), { transport, timeoutMs: 1000 })
-    const res = await api.call('GET', `/webhooks/deliveries/${deliveryId}`, { key })
-    if (res.body.data.attempts.length > 0) return res.body.data
-  }
-  throw new Error(`delivery ${deliveryId} was never attempted`)
+  await suite.dispatchAllDue({ timeoutMs: 1000 })
+  const res = await api.call('GET', `/webhooks/deliveries/${sent.body.data.delivery_id}`, { key })
+  expect(res.body.data.attempts.length, 'the delivery was attempted').toBeGreaterThan(0)
+  return res.body.data
 }
 
 async function subscribe(key: string, url: string): Promise<string> {
@@ -63,7 +33,7 @@ describe('an endpoint that has never answered 2xx', () => {
   it('shows the status and a generic error, never the body of the answer; the operator keeps both', async () => {
     const t = await createTenant()
     const key = await t.key()
-    const r = await receiver(() => ({ status: 500, body: '{"internal":"db-primary.internal:5432 password=hunter2"}' }))
+    const r = await suite.receiver(() => ({ status: 500, body: '{"internal":"db-primary.internal:5432 password=hunter2"}' }))
     const d = await testDelivery(key, await subscribe(key, r.url))
     expect(d).toMatchObject({ status: 'failed', last_status_code: 500, last_error: 'Receiver answered 500' })
     expect(d.attempts).toEqual([expect.objectContaining({ status_code: 500, error: 'Receiver answered 500', response_body: null })])
@@ -75,7 +45,11 @@ describe('an endpoint that has never answered 2xx', () => {
   it('says a redirect was not followed without saying where it led', async () => {
     const t = await createTenant()
     const key = await t.key()
-    const r = await receiver(() => ({ status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/' }, body: 'moved' }))
+    const r = await suite.receiver(() => ({
+      status: 302,
+      headers: { location: 'http://169.254.169.254/latest/meta-data/' },
+      body: 'moved',
+    }))
     const d = await testDelivery(key, await subscribe(key, r.url))
     expect(d.last_error).toBe('Redirect (302) not followed')
     expect(d.attempts[0]).toMatchObject({ status_code: 302, error: 'Redirect (302) not followed', response_body: null })
@@ -94,7 +68,7 @@ describe('an endpoint that has never answered 2xx', () => {
   it('says how long it waited for a receiver that did not answer in time', async () => {
     const t = await createTenant()
     const key = await t.key()
-    const r = await receiver(() => ({ status: 200, body: 'late', delayMs: 3000 }))
+    const r = await suite.receiver(() => ({ status: 200, body: 'late', delayMs: 3000 }))
     const d = await testDelivery(key, await subscribe(key, r.url))
     expect(d.attempts[0]).toMatchObject({ status_code: null, error: 'No answer within 1000 ms', response_body: null })
   })
@@ -105,7 +79,7 @@ describe('an endpoint verified by a 2xx answer', () => {
     const t = await createTenant()
     const key = await t.key()
     let answer = { status: 200, body: 'welcome' }
-    const r = await receiver(() => answer)
+    const r = await suite.receiver(() => answer)
     const endpointId = await subscribe(key, r.url)
     const verifiedAt = async () => (await api.call('GET', `/webhooks/${endpointId}`, { key })).body.data.verified_at
     expect(await verifiedAt()).toBeNull()
@@ -122,7 +96,7 @@ describe('an endpoint verified by a 2xx answer', () => {
     answer = { status: 200, body: 'thanks' }
     expect((await testDelivery(key, endpointId)).attempts[0]).toMatchObject({ status_code: 200, response_body: 'thanks' })
 
-    const elsewhere = await receiver(() => ({ status: 500, body: 'an internal page' }))
+    const elsewhere = await suite.receiver(() => ({ status: 500, body: 'an internal page' }))
     const patched = await api.call('PATCH', `/webhooks/${endpointId}`, { key, body: { url: elsewhere.url } })
     expect(patched.status, JSON.stringify(patched.body)).toBe(200)
     expect(patched.body.data.verified_at).toBeNull()
@@ -134,7 +108,7 @@ describe('an endpoint verified by a 2xx answer', () => {
   it('keeps a raw error generic even then', async () => {
     const t = await createTenant()
     const key = await t.key()
-    const r = await receiver(() => ({ status: 200 }))
+    const r = await suite.receiver(() => ({ status: 200 }))
     const endpointId = await subscribe(key, r.url)
     await testDelivery(key, endpointId)
     await r.down()

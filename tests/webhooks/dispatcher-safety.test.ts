@@ -1,34 +1,15 @@
 // What a receiver answers cannot stall the queue: hostile bytes are stored cleaned, an outcome that cannot
 // be stored never holds the others, and a delivery whose last attempt was abandoned does not go round
 // forever. Real dispatcher, Node transport, receivers on loopback, two tenants.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { closeDatabase, database } from '../../functions/_core/db.ts'
+import { describe, expect, it } from 'vitest'
+import { database } from '../../functions/_core/db.ts'
 import { startDispatcher } from '../../functions/webhooks/dispatcher.ts'
 import { abandonedError, claimDueDeliveries, recordOutcomes, unrecordableError, type Outcome } from '../../functions/webhooks/queue.ts'
 import { maxAttempts } from '../../functions/webhooks/schedule.ts'
-import { nodeTransport } from '../../scripts/lib/node-transport.ts'
-import { startReceiver, type Answer, type Receiver } from '../harness/receiver.ts'
-import { createTenant, isolateDatabase, serviceSql } from '../harness/tenants.ts'
-import { createDelivery, createEndpoint } from '../harness/webhooks.ts'
+import { createTenant, serviceSql } from '../harness/tenants.ts'
+import { createDelivery, createEndpoint, queueTestEvents, webhookSuite } from '../harness/webhooks.ts'
 
-let db: Awaited<ReturnType<typeof isolateDatabase>>
-const receivers: Receiver[] = []
-
-beforeAll(async () => {
-  db = await isolateDatabase()
-})
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()))
-  await closeDatabase()
-  await db.drop()
-})
-
-async function receiver(answer: Answer): Promise<Receiver> {
-  const r = await startReceiver()
-  r.answer = () => answer
-  receivers.push(r)
-  return r
-}
+const suite = webhookSuite()
 
 interface DeliveryState {
   id: string
@@ -65,12 +46,12 @@ const final = (d: DeliveryState) => (d.status === 'delivered' || d.status === 'd
 describe('a receiver answering hostile bytes', () => {
   it("holds no other tenant's deliveries, and its own reach a final state with what they answered stored cleaned", async () => {
     const hostile = await createTenant()
-    const nul = await receiver({ status: 200, body: 'a\0b' })
-    const notUtf8 = await receiver({ status: 200, body: new Uint8Array([0x6f, 0x6b, 0xff, 0xfe, 0xc3]) })
-    const huge = await receiver({ status: 200, body: new Uint8Array(10 * 1024 * 1024).fill(0) })
-    const drip = await receiver({ status: 200, drip: { chunk: '\0', everyMs: 100 } })
-    const redirect = await receiver({ status: 302, headers: { location: `http://127.0.0.1:9/${'a'.repeat(8 * 1024)}` } })
-    const controls = await receiver({ status: 500, body: '\x01\x1b[31mred\0\ttab\r\nline\x7f' })
+    const nul = await suite.receiver({ status: 200, body: 'a\0b' })
+    const notUtf8 = await suite.receiver({ status: 200, body: new Uint8Array([0x6f, 0x6b, 0xff, 0xfe, 0xc3]) })
+    const huge = await suite.receiver({ status: 200, body: new Uint8Array(10 * 1024 * 1024).fill(0) })
+    const drip = await suite.receiver({ status: 200, drip: { chunk: '\0', everyMs: 100 } })
+    const redirect = await suite.receiver({ status: 302, headers: { location: `http://127.0.0.1:9/${'a'.repeat(8 * 1024)}` } })
+    const controls = await suite.receiver({ status: 500, body: '\x01\x1b[31mred\0\ttab\r\nline\x7f' })
     const [a, b, c, d, e, f] = await Promise.all(
       [nul, notUtf8, huge, drip, redirect, controls].map((r) => createDelivery(hostile, { url: r.url })),
     )
@@ -79,16 +60,15 @@ describe('a receiver answering hostile bytes', () => {
       any(${[d.id, e.id, f.id]}::uuid[])`
 
     const other = await createTenant()
-    const fast = await receiver({ status: 200, body: 'ok' })
+    const fast = await suite.receiver({ status: 200, body: 'ok' })
     const { id: endpointId } = await createEndpoint(other, { url: fast.url })
-    await serviceSql()`insert into agentry.events (org_id, type, data, endpoint_id)
-      select ${other.org.id}, 'webhook.test', jsonb_build_object('n', g), ${endpointId} from generate_series(1, 20) g`
+    await queueTestEvents(other, [endpointId], 20)
     const others = (await serviceSql()<{ id: string }[]>`select id from agentry.webhook_deliveries where endpoint_id = ${endpointId}`).map(
       (r) => r.id,
     )
 
     const started = Date.now()
-    const dispatcher = startDispatcher(database(), { transport: nodeTransport({ allowPrivate: true }), timeoutMs: 5000, pollMs: 100 })
+    const dispatcher = startDispatcher(database(), { transport: suite.transport, timeoutMs: 5000, pollMs: 100 })
     try {
       await until("the other tenant's deliveries were delivered", 10_000, async () => {
         const rows = await deliveries(others)

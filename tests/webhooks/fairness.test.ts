@@ -2,46 +2,19 @@
 // reads no backlog through, a slow endpoint holds only its own slots, and what is over a plan's cap
 // answers clearly. Real dispatcher, Node transport, receivers on loopback.
 import postgres from 'postgres'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { closeDatabase, database } from '../../functions/_core/db.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { database } from '../../functions/_core/db.ts'
 import { startDispatcher } from '../../functions/webhooks/dispatcher.ts'
 import { claimDueDeliveries } from '../../functions/webhooks/queue.ts'
 import { maxAttempts } from '../../functions/webhooks/schedule.ts'
-import { nodeTransport } from '../../scripts/lib/node-transport.ts'
-import { startApi, type TestApi } from '../harness/api.ts'
-import { startReceiver, type Receiver } from '../harness/receiver.ts'
-import { createTenant, isolateDatabase, serviceSql, type Tenant } from '../harness/tenants.ts'
-import { createEndpoint } from '../harness/webhooks.ts'
+import type { Receiver } from '../harness/receiver.ts'
+import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
+import { createEndpoint, queueTestEvents as queue, webhookSuite } from '../harness/webhooks.ts'
 
-let db: Awaited<ReturnType<typeof isolateDatabase>>
-let api: TestApi
-const receivers: Receiver[] = []
+const suite = webhookSuite({ api: true })
+const { api } = suite
 
-beforeAll(async () => {
-  db = await isolateDatabase()
-  api = await startApi()
-})
-afterAll(async () => {
-  await Promise.all(receivers.map((r) => r.close()))
-  await api.close()
-  await closeDatabase()
-  await db.drop()
-})
-
-async function receiver(delayMs = 0): Promise<Receiver> {
-  const r = await startReceiver()
-  r.answer = () => ({ status: 200, body: 'ok', delayMs })
-  receivers.push(r)
-  return r
-}
-
-/** `count` test events addressed to the endpoints in turn, in one statement: one delivery each. */
-async function queue(t: Tenant, endpointIds: string[], count: number): Promise<void> {
-  await serviceSql()`
-    insert into agentry.events (org_id, type, data, endpoint_id)
-    select ${t.org.id}, 'webhook.test', jsonb_build_object('n', g), (${endpointIds}::uuid[])[1 + g % ${endpointIds.length}]
-    from generate_series(1, ${count}) g`
-}
+const receiver = (delayMs = 0): Promise<Receiver> => suite.receiver({ status: 200, body: 'ok', delayMs })
 
 interface PlanNode {
   'Node Type': string
@@ -88,7 +61,7 @@ describe('a tenant with 10,000 queued deliveries to slow endpoints', () => {
     // The claim as the dispatcher sends it, caught on the wire, then run again under EXPLAIN ANALYZE; both
     // rolled back, so nothing stays leased.
     let claim: { query: string; parameters: unknown[] } | undefined
-    const client = postgres(db.url, {
+    const client = postgres(suite.db.url, {
       max: 1,
       onnotice: () => {},
       debug: (_, query, parameters) => {
@@ -118,7 +91,7 @@ describe('a tenant with 10,000 queued deliveries to slow endpoints', () => {
   })
 
   it("still has another tenant's new event delivered within 2 s, and sends no endpoint more than 10 at once", async () => {
-    const dispatcher = startDispatcher(database(), { transport: nodeTransport({ allowPrivate: true }), timeoutMs: 10_000, pollMs: 100 })
+    const dispatcher = startDispatcher(database(), { transport: suite.transport, timeoutMs: 10_000, pollMs: 100 })
     try {
       const busy = () => slow.reduce((n, r) => n + r.inFlight, 0)
       const deadline = Date.now() + 10_000
