@@ -43,6 +43,7 @@ import { registerUpdateItem } from './knowledge/update-item.ts'
 import { registerUploadText } from './knowledge/upload-text.ts'
 import { registerQueryBase } from './knowledge/query-base.ts'
 import { registerQueryKnowledge } from './knowledge/query-knowledge.ts'
+import { retrieveForAgent } from './knowledge/retrieval.ts'
 import { registerCreateKey } from './keys/create-key.ts'
 import { registerDeleteKey } from './keys/delete-key.ts'
 import { registerGetKey } from './keys/get-key.ts'
@@ -86,7 +87,8 @@ export function createApp() {
   registerGetAgent(v1)
   registerUpdateAgent(v1)
   registerDeleteAgent(v1)
-  registerSendMessage(v1)
+  // Chat searches an agent's knowledge through what it is given here: chat and knowledge import neither other.
+  registerSendMessage(v1, { retriever: retrieveForAgent })
   registerStopGeneration(v1)
   registerListConversations(v1)
   registerGetConversation(v1)

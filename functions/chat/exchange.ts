@@ -7,6 +7,7 @@ import { readEnv } from '../_core/env.ts'
 import { chatProvider } from '../_core/llm/provider.ts'
 import { estimateTokens } from '../_core/llm/tokens.ts'
 import type { ChatProvider, ChatRequest, Usage } from '../_core/llm/types.ts'
+import type { Citation, Passage, Retriever } from '../_core/retrieval.ts'
 import { trackGeneration } from './generations.ts'
 import { findChatAgent, insertMessage, openConversation, recentHistory, recordUsage } from './queries.ts'
 
@@ -29,6 +30,8 @@ export interface Exchange {
   provider: ChatProvider
   request: ChatRequest
   started: number
+  /** The passages the model is given, as the reply cites them (see retrieveContext). */
+  citations: Citation[]
 }
 
 export interface Reply {
@@ -37,6 +40,7 @@ export interface Reply {
   reply: string
   status: 'complete' | 'incomplete'
   model: string
+  citations: Citation[]
   usage: {
     prompt_tokens: number
     completion_tokens: number
@@ -77,6 +81,7 @@ export async function openExchange(tenant: Tenant, input: ExchangeInput): Promis
       messageId: crypto.randomUUID(),
       provider,
       started,
+      citations: [],
       request: {
         model: agent.model ?? provider.defaultModel,
         messages: [
@@ -89,6 +94,50 @@ export async function openExchange(tenant: Tenant, input: ExchangeInput): Promis
       },
     }
   })
+}
+
+/** Passages given to the model per user message, from all the agent's linked knowledge bases together. */
+const passagesPerMessage = 4
+/** A citation shows this much of its passage (the model is given all of it). */
+const citedChars = 500
+
+/**
+ * Finds what the agent's knowledge holds on the user's message and gives it to the model, as the opening
+ * system message (see contextOf), recording it as the reply's citations. Without a retriever, or for an agent
+ * with no linked bases, the request is left as it is.
+ */
+export async function retrieveContext(tenant: Tenant, x: Exchange, retriever: Retriever | undefined, message: string): Promise<void> {
+  if (!retriever) return
+  const passages = await retriever(tenant, x.agentId, message, passagesPerMessage)
+  if (passages.length === 0) return
+  const messages = x.request.messages
+  const context = contextOf(passages)
+  // Appended to the agent's instructions rather than sent as a second system message: the chat templates of
+  // many open models (served by Ollama, vLLM, llama.cpp) accept one system message, and only first.
+  if (messages[0]?.role === 'system') messages[0] = { role: 'system', content: `${messages[0].content}\n\n${context}` }
+  else messages.unshift({ role: 'system', content: context })
+  x.request.passages = passages.map((p) => ({ title: p.title, text: p.text }))
+  x.citations = passages.map(citationOf)
+}
+
+/**
+ * The passages as the model reads them: numbered in the order the reply's citations list them, each under its
+ * title, so the model can name or number its sources and a reader can match a "[2]" in the reply to the second
+ * citation. Kept out of the user's message, which is stored and shown exactly as the user wrote it.
+ */
+function contextOf(passages: Passage[]): string {
+  const listed = passages.map((p, i) => `[${i + 1}] ${p.title?.trim() || 'Untitled'}\n${p.text.trim()}`).join('\n\n')
+  return (
+    'Passages from your knowledge bases that may answer the next message, best first. Use them where they help, ' +
+    'citing them by number like [1]; if they do not hold the answer, say so rather than guess.\n\n' +
+    listed
+  )
+}
+
+function citationOf(p: Passage): Citation {
+  const chars = Array.from(p.text)
+  const text = chars.length > citedChars ? `${chars.slice(0, citedChars).join('')}…` : p.text
+  return { item_id: p.item_id, base_id: p.base_id, title: p.title, chunk_id: p.chunk_id, position: p.position, text, score: p.score }
 }
 
 /**
@@ -140,6 +189,7 @@ export async function generateReply(
       status,
       model,
       usage: counted,
+      citations: x.citations,
     })
     return recordUsage(tx, {
       orgId: tenant.org_id,
@@ -162,6 +212,7 @@ export async function generateReply(
     reply: text,
     status: status === 'complete' ? 'complete' : 'incomplete',
     model,
+    citations: x.citations,
     usage: {
       prompt_tokens: counted.promptTokens,
       completion_tokens: counted.completionTokens,

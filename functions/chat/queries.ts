@@ -1,6 +1,7 @@
 import type { Tx } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import type { ChatMessage, Usage } from '../_core/llm/types.ts'
+import type { Citation } from '../_core/retrieval.ts'
 
 export interface ChatAgent {
   id: string
@@ -85,13 +86,15 @@ export async function insertMessage(
     usage?: Usage
     user?: string
     metadata?: Record<string, unknown>
+    citations?: Citation[]
   },
 ): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
-    insert into agentry.messages (id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, user_ref, metadata)
+    insert into agentry.messages (id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, user_ref, metadata,
+                                  citations)
     values (${m.id ?? crypto.randomUUID()}, ${m.conversationId}, ${m.role}, ${m.content}, ${m.status ?? 'complete'}, ${m.model ?? null},
             ${m.usage?.promptTokens ?? null}, ${m.usage?.completionTokens ?? null}, ${m.user ?? null},
-              ${tx.json((m.metadata ?? {}) as never)})
+              ${tx.json((m.metadata ?? {}) as never)}, ${tx.json((m.citations ?? []) as never)})
     returning id`
   return row.id
 }

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { Citation } from '../_core/retrieval.ts'
 import { idParams } from '../_core/schemas.ts'
 
 export const AgentParams = idParams('Agent', 'agentId')
@@ -37,6 +38,11 @@ export const ChatReply = z
     reply: z.string(),
     status: z.enum(['complete', 'incomplete']).openapi({ description: '`incomplete` when the generation was stopped before its end.' }),
     model: z.string(),
+    citations: z.array(Citation).openapi({
+      description:
+        "The passages of the agent's knowledge bases the model was given for this message, best first, numbered [1], [2] … " +
+        'in its context in this order; empty when the agent has no linked bases or none matched.',
+    }),
     usage: ChatUsage,
     latency_ms: z.number().int(),
   })

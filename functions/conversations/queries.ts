@@ -1,4 +1,5 @@
 import type { Tx } from '../_core/db.ts'
+import type { Citation } from '../_core/retrieval.ts'
 
 export interface ConversationRow {
   id: string
@@ -68,6 +69,7 @@ export interface MessageRow {
   usage: { prompt_tokens: number; completion_tokens: number } | null
   user: string | null
   metadata: Record<string, unknown>
+  citations: Citation[]
   created_at: string
   position: string
 }
@@ -83,7 +85,7 @@ export async function listMessages(
     select id, conversation_id, role, content, status, model,
       case when prompt_tokens is not null then json_build_object('prompt_tokens', prompt_tokens, 'completion_tokens',
         completion_tokens) end as usage,
-      user_ref as "user", metadata, to_json(created_at) #>> '{}' as created_at, seq::text as position
+      user_ref as "user", metadata, citations, to_json(created_at) #>> '{}' as created_at, seq::text as position
     from agentry.messages
     where conversation_id = ${conversationId}
       ${q.cursor ? (newest ? tx`and seq < ${q.cursor}::bigint` : tx`and seq > ${q.cursor}::bigint`) : tx``}

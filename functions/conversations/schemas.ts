@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { Citation } from '../_core/retrieval.ts'
 import { cursorParam, idParams, limitParam } from '../_core/schemas.ts'
 
 export const conversationStatuses = ['open', 'closed', 'archived'] as const
@@ -29,6 +30,9 @@ export const Message = z
     usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int() }).nullable(),
     user: z.string().nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    citations: z
+      .array(Citation)
+      .openapi({ description: "An assistant reply's sources: the knowledge passages it was given. Empty otherwise." }),
     created_at: z.string(),
   })
   .openapi('ConversationMessage')

@@ -10,6 +10,11 @@ export interface ChatRequest {
   messages: ChatMessage[]
   temperature?: number | null
   maxTokens?: number | null
+  /**
+   * The knowledge passages the messages already carry as context, best first, for a model that cannot read
+   * (the offline one); a real model reads them in the messages.
+   */
+  passages?: { title: string | null; text: string }[]
 }
 
 export interface Usage {
