@@ -44,6 +44,8 @@ export interface VectorMatrix {
   readonly dims: number
   /** rows × dims float32, row-major: row r starts at r × dims. Written once, while the base is loaded. */
   readonly values: Float32Array
+  /** Which loop scores it. */
+  readonly kernel: 'simd' | 'plain'
   /** The matrix's size in memory, for the cache's bound. */
   readonly bytes: number
   /** Each row's dot product with `query` (dims long), in a buffer reused by the next call. */
@@ -71,6 +73,7 @@ function simdMatrix(module: WebAssembly.Module, rows: number, dims: number): Vec
     rows,
     dims,
     values,
+    kernel: 'simd',
     bytes,
     dotAll(q) {
       query.set(q)
@@ -87,6 +90,7 @@ function plainMatrix(rows: number, dims: number): VectorMatrix {
     rows,
     dims,
     values,
+    kernel: 'plain',
     bytes: values.byteLength + out.byteLength,
     dotAll(q) {
       const m = values
