@@ -66,6 +66,30 @@ export const eventTypes = [
       required: ['endpoint_id', 'url', 'reason'],
     },
   },
+  {
+    type: 'knowledge.item.indexed',
+    description: "A knowledge item's content was indexed: its chunks are searchable.",
+    schema: {
+      type: 'object',
+      properties: {
+        base_id: uuid,
+        item_id: uuid,
+        content_version: { type: 'integer' },
+        chunks_total: { type: 'integer' },
+        embedding_model: { type: ['string', 'null'], description: 'Null when no embeddings provider is configured.' },
+      },
+      required: ['base_id', 'item_id', 'content_version', 'chunks_total', 'embedding_model'],
+    },
+  },
+  {
+    type: 'knowledge.item.failed',
+    description: 'Indexing a knowledge item failed for good (no attempts left, or the base cannot take its embeddings).',
+    schema: {
+      type: 'object',
+      properties: { base_id: uuid, item_id: uuid, content_version: { type: 'integer' }, error: { type: 'string' } },
+      required: ['base_id', 'item_id', 'content_version', 'error'],
+    },
+  },
 ] as const
 
 export const eventTypeNames: readonly string[] = eventTypes.map((e) => e.type)

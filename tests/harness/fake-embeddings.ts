@@ -20,6 +20,8 @@ export interface FakeEmbeddings {
   failNext(n: number, status?: number, retryAfterSeconds?: number): void
   /** Waits this long before each answer (default 0), so that a test can watch work in flight. */
   delayMs: number
+  /** Answers with numbers even when base64 is asked for, as some servers do (default false). */
+  numbersOnly: boolean
   /** Answers with this model instead (default: the model asked for, or the one given at start). */
   model: string | null
   /** The vector the fake gives `text`, normalised; the same as it would answer. */
@@ -65,7 +67,7 @@ export function fakeVector(text: string, dimensions = 384): Float32Array {
 
 /**
  * A real HTTP server on loopback speaking OpenAI's embeddings API (`POST /v1/embeddings`, input a string
- * or a list of them, and `dimensions`), deterministic (fakeVector), reporting usage as words + inputs tokens; it can be told
+ * or a list of them, `dimensions`, `encoding_format` float or base64), deterministic (fakeVector), reporting usage as words + inputs tokens; it can be told
  * to fail the next requests, with 500s or with 429s and Retry-After, and to answer slowly.
  */
 export async function startFakeEmbeddings(options: FakeEmbeddingsOptions = {}): Promise<FakeEmbeddings> {
@@ -76,6 +78,7 @@ export async function startFakeEmbeddings(options: FakeEmbeddingsOptions = {}): 
     requests: [],
     inputs: 0,
     delayMs: 0,
+    numbersOnly: false,
     model: options.model ?? null,
     failNext(n, status = 500, retryAfterSeconds = 0) {
       failures = { left: n, status, retryAfterSeconds }
@@ -112,13 +115,18 @@ export async function startFakeEmbeddings(options: FakeEmbeddingsOptions = {}): 
         return answer(res, 400, { error: { message: "'input' must be a string or a list of strings", type: 'invalid_request_error' } })
       }
       const texts = inputs as string[]
+      // OpenAI's two encodings: numbers, or float32 little-endian in base64 (what its SDK asks for).
+      const encode = (v: Float32Array) =>
+        body.encoding_format === 'base64' && !fake.numbersOnly
+          ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')
+          : Array.from(v)
       fake.inputs += texts.length
       const tokens = texts.reduce((sum, t) => sum + stems(t).length + 1, 0)
       // As OpenAI's text-embedding-3 models do, `dimensions` asks for shorter vectors.
       const width = Number.isInteger(body.dimensions) && body.dimensions > 0 ? body.dimensions : fake.dimensions
       answer(res, 200, {
         object: 'list',
-        data: texts.map((text, index) => ({ object: 'embedding', index, embedding: Array.from(fakeVector(text, width)) })),
+        data: texts.map((text, index) => ({ object: 'embedding', index, embedding: encode(fakeVector(text, width)) })),
         model: fake.model ?? body.model ?? 'fake-embeddings',
         usage: { prompt_tokens: tokens, total_tokens: tokens },
       })

@@ -14,6 +14,7 @@ beforeEach(() => {
   fake.failNext(0)
   fake.delayMs = 0
   fake.model = null
+  fake.numbersOnly = false
 })
 
 const provider = (extra: Partial<Parameters<typeof openAiEmbeddingsProvider>[0]> = {}) =>
@@ -34,6 +35,15 @@ describe('the embeddings provider', () => {
     for (const v of result.vectors) expect(length(v)).toBeCloseTo(1, 5)
     expect(fake.requests[0].headers.authorization).toBe('Bearer sk-test')
     expect(fake.requests[0].body).toMatchObject({ model: 'text-embedding-3-small', input: ['Cats chase mice.', 'Dogs bark at night.'] })
+  })
+
+  it('asks for base64 and reads a server answering with numbers all the same', async () => {
+    const asked = await provider().embed(['same text'])
+    expect(fake.requests[0].body.encoding_format).toBe('base64')
+    fake.numbersOnly = true
+    const numbers = await provider().embed(['same text'])
+    expect(Array.from(numbers.vectors[0])).toEqual(Array.from(asked.vectors[0]))
+    expect(Array.from(asked.vectors[0])).toEqual(Array.from(fake.vectorOf('same text')))
   })
 
   it('sends at most 96 inputs a request', async () => {
