@@ -37,35 +37,35 @@ export interface ItemFields {
 }
 
 const summaryColumns = (tx: Tx) => tx`
-  i.id, i.base_id, i.title, i.content_type, i.metadata, i.namespace, i.entry_id, i.status, i.chunks_total, i.chunks_done,
-  i.error, i.content_version, to_json(i.indexed_at) #>> '{}' as indexed_at, to_json(i.created_at) #>> '{}' as created_at,
-  to_json(i.updated_at) #>> '{}' as updated_at`
+  id, base_id, title, content_type, metadata, namespace, entry_id, status, chunks_total, chunks_done,
+  error, content_version, to_json(indexed_at) #>> '{}' as indexed_at, to_json(created_at) #>> '{}' as created_at,
+  to_json(updated_at) #>> '{}' as updated_at`
 
-const itemColumns = (tx: Tx) => tx`${summaryColumns(tx)}, i.content, i.text`
+const itemColumns = (tx: Tx) => tx`${summaryColumns(tx)}, content, text`
 
 /** A base's items, newest first, without their content. */
 export function listItems(tx: Tx, baseId: string, q: { limit: number; cursor?: string; namespace?: string; status?: string }) {
   const [at, id] = q.cursor?.split('_') ?? []
   return tx<(ItemSummaryRow & { position: string })[]>`
     select ${summaryColumns(tx)},
-      to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '_' || i.id as position
-    from agentry.knowledge_items i
-    where i.base_id = ${baseId}
-      ${q.namespace ? tx`and i.namespace = ${q.namespace}` : tx``}
-      ${q.status ? tx`and i.status = ${q.status}` : tx``}
-      ${q.cursor ? tx`and (i.created_at, i.id) < (${at}::timestamptz, ${id}::uuid)` : tx``}
-    order by i.created_at desc, i.id desc
+      to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '_' || id as position
+    from agentry.knowledge_items
+    where base_id = ${baseId}
+      ${q.namespace ? tx`and namespace = ${q.namespace}` : tx``}
+      ${q.status ? tx`and status = ${q.status}` : tx``}
+      ${q.cursor ? tx`and (created_at, id) < (${at}::timestamptz, ${id}::uuid)` : tx``}
+    order by created_at desc, id desc
     limit ${q.limit + 1}`
 }
 
 export async function findItem(tx: Tx, baseId: string, id: string): Promise<ItemRow | undefined> {
-  const [row] = await tx<ItemRow[]>`select ${itemColumns(tx)} from agentry.knowledge_items i where i.base_id = ${baseId} and i.id = ${id}`
+  const [row] = await tx<ItemRow[]>`select ${itemColumns(tx)} from agentry.knowledge_items where base_id = ${baseId} and id = ${id}`
   return row
 }
 
 export async function findEntry(tx: Tx, baseId: string, entryId: string): Promise<ItemRow | undefined> {
   const [row] = await tx<ItemRow[]>`
-    select ${itemColumns(tx)} from agentry.knowledge_items i where i.base_id = ${baseId} and i.entry_id = ${entryId}`
+    select ${itemColumns(tx)} from agentry.knowledge_items where base_id = ${baseId} and entry_id = ${entryId}`
   return row
 }
 
@@ -80,7 +80,7 @@ export async function insertItem(tx: Tx, orgId: string, baseId: string, f: ItemF
     text: plainTextOf(f.content, type),
   }
   const [item] = await tx<ItemRow[]>`
-    insert into agentry.knowledge_items as i ${tx(row, ...(Object.keys(row) as never[]))} returning ${itemColumns(tx)}`.catch(
+    insert into agentry.knowledge_items ${tx(row, ...(Object.keys(row) as never[]))} returning ${itemColumns(tx)}`.catch(
     refuseTakenEntry(f.entry_id),
   )
   await queueIndexing(tx, item)
@@ -98,15 +98,15 @@ export async function updateItem(tx: Tx, current: ItemRow, f: ItemFields): Promi
   }
   if (Object.keys(set).length === 0) return current
   const [item] = await tx<ItemRow[]>`
-    update agentry.knowledge_items as i set ${tx(set, ...(Object.keys(set) as never[]))}
-    where i.id = ${current.id} returning ${itemColumns(tx)}`.catch(refuseTakenEntry(f.entry_id))
+    update agentry.knowledge_items set ${tx(set, ...(Object.keys(set) as never[]))}
+    where id = ${current.id} returning ${itemColumns(tx)}`.catch(refuseTakenEntry(f.entry_id))
   if (item.content_version !== current.content_version) await queueIndexing(tx, item)
   return item
 }
 
 export async function deleteItem(tx: Tx, baseId: string, id: string): Promise<ItemRow | undefined> {
   const [row] = await tx<ItemRow[]>`
-    delete from agentry.knowledge_items as i where i.base_id = ${baseId} and i.id = ${id} returning ${itemColumns(tx)}`
+    delete from agentry.knowledge_items where base_id = ${baseId} and id = ${id} returning ${itemColumns(tx)}`
   return row
 }
 

@@ -11,26 +11,46 @@ export function plainTextOf(content: string, type: ContentType): string {
   return tidy(text)
 }
 
-// Elements whose content is not text a reader sees.
-const hiddenElements = /<(script|style|head|template|noscript|svg|iframe|object)\b[^>]*>[\s\S]*?<\/\1\s*>/gi
+// Every pattern below stops at the next delimiter rather than searching the rest of the input, so hostile
+// content (a million unclosed tags) costs linear time: the conversion runs inside the request.
+
 // Elements that start a line of their own.
 const blockElements =
   'address|article|aside|blockquote|dd|details|div|dl|dt|fieldset|figcaption|figure|footer|form|h[1-6]|header|hr|li|main|nav|ol|p|pre|section|summary|table|tbody|thead|tfoot|tr|ul'
-const blockBoundary = new RegExp(`</?(?:${blockElements})\\b[^>]*>`, 'gi')
+const blockBoundary = new RegExp(`</?(?:${blockElements})\\b[^<>]*>`, 'gi')
 
 function htmlToText(html: string): string {
   return decodeEntities(
-    html
-      .replace(/<!--[\s\S]*?-->/g, '')
-      .replace(hiddenElements, '')
+    withoutHiddenParts(html)
       // Whitespace in HTML source is not layout: only elements break lines.
       .replace(/\s+/g, ' ')
       .replace(/<br\s*\/?>/gi, '\n')
       .replace(/<\/(?:td|th)\s*>/gi, ' ')
-      .replace(/<li\b[^>]*>/gi, '\n\n- ')
+      .replace(/<li\b[^<>]*>/gi, '\n\n- ')
       .replace(blockBoundary, '\n\n')
-      .replace(/<\/?[a-zA-Z][^>]*>/g, ''),
+      .replace(/<\/?[a-zA-Z][^<>]*>/g, ''),
   )
+}
+
+// Comments, and elements whose content is not text a reader sees.
+const hiddenStart = /<!--|<(script|style|head|template|noscript|svg|iframe|object)\b[^<>]*>/gi
+
+/** The HTML without its comments and hidden elements; one left open hides the rest, as in a browser. */
+function withoutHiddenParts(html: string): string {
+  const lower = html.toLowerCase()
+  let kept = ''
+  let at = 0
+  hiddenStart.lastIndex = 0
+  for (let start = hiddenStart.exec(html); start; start = hiddenStart.exec(html)) {
+    kept += html.slice(at, start.index)
+    const closing = start[1] ? `</${start[1].toLowerCase()}` : '-->'
+    const close = lower.indexOf(closing, hiddenStart.lastIndex)
+    if (close < 0) return kept
+    const end = start[1] ? lower.indexOf('>', close) : close + 2
+    at = end < 0 ? html.length : end + 1
+    hiddenStart.lastIndex = at
+  }
+  return kept + html.slice(at)
 }
 
 function markdownToText(markdown: string): string {
@@ -49,20 +69,22 @@ function markdownToText(markdown: string): string {
       lines.push('')
       continue
     }
-    lines.push(markdownLine(line))
+    const text = markdownLine(line)
+    if (text !== null) lines.push(text)
   }
   return lines.join('\n')
 }
 
-function markdownLine(line: string): string {
-  // A thematic break, a table's alignment row and a link reference definition carry no text.
+/** The line's text; null for a line that is only syntax (a table's alignment row, a link definition). */
+function markdownLine(line: string): string | null {
+  if (/^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$/.test(line.trim()) && line.includes('|')) return null
+  if (/^\s{0,3}\[[^\]]+\]:\s*\S+/.test(line)) return null
+  // A thematic break or a heading's underline ends a paragraph.
   if (/^\s{0,3}([-*_])(\s*\1){2,}\s*$/.test(line)) return ''
-  if (/^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/.test(line)) return ''
-  if (/^\s{0,3}\[[^\]]+\]:\s*\S+/.test(line)) return ''
   if (/^\s{0,3}(=+|-+)\s*$/.test(line)) return ''
   let text = line
     .replace(/^\s{0,3}#{1,6}\s+/, '')
-    .replace(/\s+#+\s*$/, '')
+    .replace(/\s#+\s*$/, '')
     .replace(/^(\s*>)+\s?/, '')
     .replace(/^(\s*)(?:[-*+]|\d{1,9}[.)])\s+(\[[ xX]\]\s+)?/, '$1')
   if (/^\s*\|.*\|\s*$/.test(text))
@@ -74,15 +96,18 @@ function markdownLine(line: string): string {
       .join(' ')
   return decodeEntities(
     text
-      .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-      .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-      .replace(/\[([^\]]+)\]\[[^\]]*\]/g, '$1')
-      .replace(/<(https?:\/\/[^>\s]+)>/g, '$1')
-      .replace(/`+([^`]+)`+/g, '$1')
-      .replace(/(\*\*|__)(?=\S)(.+?)(?<=\S)\1/g, '$2')
-      .replace(/(\*|_)(?=\S)(.+?)(?<=\S)\1/g, '$2')
-      .replace(/~~(?=\S)(.+?)(?<=\S)~~/g, '$1')
-      .replace(/<\/?[a-zA-Z][^>]*>/g, ''),
+      .replace(/!\[([^[\]]*)\]\([^()]*\)/g, '$1')
+      .replace(/\[([^[\]]+)\]\([^()]*\)/g, '$1')
+      .replace(/\[([^[\]]+)\]\[[^[\]]*\]/g, '$1')
+      .replace(/<(https?:\/\/[^<>\s]+)>/g, '$1')
+      .replace(/`{1,3}([^`]+)`{1,3}/g, '$1')
+      .replace(/\*\*(?=\S)([^*]+?)(?<=\S)\*\*/g, '$1')
+      .replace(/\*(?=\S)([^*]+?)(?<=\S)\*/g, '$1')
+      // Underscores inside words (snake_case) are not emphasis.
+      .replace(/(?<!\w)__(?=\S)([^_]+?)(?<=\S)__(?!\w)/g, '$1')
+      .replace(/(?<!\w)_(?=\S)([^_]+?)(?<=\S)_(?!\w)/g, '$1')
+      .replace(/~~(?=\S)([^~]+?)(?<=\S)~~/g, '$1')
+      .replace(/<\/?[a-zA-Z][^<>]*>/g, ''),
   )
 }
 

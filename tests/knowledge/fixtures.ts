@@ -32,3 +32,16 @@ export function indexingJobsOf(itemId: string) {
     select kind, payload, status, dedupe_key from agentry.jobs where kind = 'knowledge.index_item' and payload ->> 'item_id' = ${itemId}
     order by created_at`
 }
+
+/** An entry of the environment's default base (made if need be), straight in the database. */
+export async function createEntry(t: Tenant, environmentId: string): Promise<{ entry_id: string }> {
+  const sql = serviceSql()
+  await sql`
+    insert into agentry.knowledge_bases (org_id, environment_id, is_default, name)
+    values (${t.org.id}, ${environmentId}, true, 'Environment knowledge')
+    on conflict (org_id, environment_id) where is_default do nothing`
+  const [base] = await sql<{ id: string }[]>`select id from agentry.knowledge_bases where environment_id = ${environmentId} and is_default`
+  const entryId = `entry-${crypto.randomUUID().slice(0, 8)}`
+  await createItem(t, base.id, { entryId })
+  return { entry_id: entryId }
+}
