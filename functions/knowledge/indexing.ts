@@ -15,6 +15,7 @@ import { chunkText } from './chunking.ts'
 import {
   type ChunkRow,
   emitItemEvent,
+  type ItemToIndex,
   failItem,
   findItemToIndex,
   fixBaseEmbeddings,
@@ -28,6 +29,8 @@ export const indexItemKind = 'knowledge.index_item'
 
 /** Chunks embedded per provider call, and so how often progress moves. */
 const batchSize = 96
+/** Provider calls at once for one item, after the first. */
+const batchesInFlight = 4
 
 interface IndexItemPayload {
   item_id: string
@@ -68,25 +71,7 @@ async function indexItem(job: Job, ctx: JobContext, provider: EmbeddingsProvider
   await ctx.progress(0, chunks.length)
   try {
     const rows: ChunkRow[] = chunks.map((c) => ({ text: c.text, tokens: c.tokens, embedding: null, embeddingModel: null }))
-    let embedded: { model: string; dimensions: number } | null = null
-    for (let from = 0; provider && from < rows.length; from += batchSize) {
-      const batch = rows.slice(from, from + batchSize)
-      const result = await provider.embed(
-        batch.map((row) => row.text),
-        signal,
-      )
-      await recordEmbeddingsUsage(sql, { orgId: job.orgId, requestedModel: provider.model, embeddings: result })
-      embedded ??= { model: result.model, dimensions: result.vectors[0].length }
-      // Checked on the first batch, before more is spent on vectors the base could not hold.
-      refuseOtherEmbeddings(item, result.model, result.vectors[0].length)
-      for (const [i, row] of batch.entries()) {
-        row.embedding = result.vectors[i]
-        row.embeddingModel = result.model
-      }
-      const done = from + batch.length
-      await recordChunksDone(sql, job.orgId, item_id, content_version, done)
-      await ctx.progress(done, rows.length)
-    }
+    const embedded = provider ? await embedRows(job, ctx, item, provider, rows) : null
     signal.throwIfAborted()
     await sql.begin(async (tx) => {
       if (embedded) {
@@ -111,7 +96,71 @@ async function indexItem(job: Job, ctx: JobContext, provider: EmbeddingsProvider
   }
 }
 
-/** The base's vectors and these must be of one model and size to be compared; otherwise the item cannot be indexed. */
+/**
+ * Embeds the rows' texts into them: the first batch alone, so that embeddings the base could not hold are
+ * refused before more is spent, then the rest `batchesInFlight` at a time. The item's chunks_done and the
+ * job's progress move as batches land; one failing stops the others.
+ */
+async function embedRows(
+  job: Job,
+  ctx: JobContext,
+  item: ItemToIndex,
+  provider: EmbeddingsProvider,
+  rows: ChunkRow[],
+): Promise<{ model: string; dimensions: number } | null> {
+  const batches: ChunkRow[][] = []
+  for (let from = 0; from < rows.length; from += batchSize) batches.push(rows.slice(from, from + batchSize))
+  if (batches.length === 0) return null
+  const stopping = new AbortController()
+  const signal = AbortSignal.any([ctx.signal, stopping.signal])
+  let embedded: { model: string; dimensions: number } | null = null
+  let done = 0
+  // Written one after another, each with the count at its turn: chunks_done never goes back.
+  let reporting = Promise.resolve()
+  const report = () => {
+    reporting = reporting.then(async () => {
+      const now = done
+      await recordChunksDone(ctx.sql, job.orgId, item.id, item.content_version, now)
+      await ctx.progress(now, rows.length)
+    })
+    return reporting
+  }
+  const embedBatch = async (batch: ChunkRow[]) => {
+    const result = await provider.embed(
+      batch.map((row) => row.text),
+      signal,
+    )
+    await recordEmbeddingsUsage(ctx.sql, { orgId: job.orgId, requestedModel: provider.model, embeddings: result })
+    const dimensions = result.vectors[0].length
+    refuseOtherEmbeddings(item, result.model, dimensions)
+    if (embedded && (embedded.model !== result.model || embedded.dimensions !== dimensions)) {
+      throw new EmbeddingsError('The embeddings provider failed: it answered one item with vectors of two models or sizes', null)
+    }
+    embedded ??= { model: result.model, dimensions }
+    for (const [i, row] of batch.entries()) {
+      row.embedding = result.vectors[i]
+      row.embeddingModel = result.model
+    }
+    done += batch.length
+    await report()
+  }
+  await embedBatch(batches[0])
+  let next = 1
+  let failure: unknown
+  const lane = async () => {
+    try {
+      while (next < batches.length && failure === undefined) await embedBatch(batches[next++])
+    } catch (error) {
+      failure ??= error
+      stopping.abort(error)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(batchesInFlight, batches.length - 1) }, lane))
+  if (failure !== undefined) throw failure
+  return embedded
+}
+
+/** The base's vectors and these must of one model and size to be compared; otherwise the item cannot be indexed. */
 function refuseOtherEmbeddings(
   base: { embedding_model: string | null; embedding_dimensions: number | null },
   model: string,

@@ -104,7 +104,7 @@ describe('indexing a knowledge item', () => {
       return item.status === 'indexing' && item.chunks_done > 0 && item
     }, 'some chunks are embedded')
     expect(midway.chunks_total).toBe(200)
-    expect(midway.chunks_done).toBe(96)
+    expect(midway.chunks_done).toBeLessThan(200) // the first batch of 96 is embedded alone, the rest after it
 
     const ready = await itemReaches(baseId, created.id, 'ready')
     expect(ready).toMatchObject({ chunks_total: 200, chunks_done: 200, error: null })
@@ -120,7 +120,7 @@ describe('indexing a knowledge item', () => {
       expect(chunk.embedding_model).toBe('text-embedding-3-small')
       expect(Array.from(vectorFromBytes(chunk.embedding!))).toEqual(Array.from(fake.vectorOf(chunk.text)))
     }
-    expect(fake.requests.map((r) => r.body.input.length)).toEqual([96, 96, 8])
+    expect(fake.requests.map((r) => r.body.input.length).sort((a, b) => b - a)).toEqual([96, 96, 8])
     expect(fake.requests[0].headers.authorization).toBe('Bearer sk-embeddings')
 
     const base = (await api.call('GET', `/bases/${baseId}`, { key })).body.data
@@ -137,7 +137,7 @@ describe('indexing a knowledge item', () => {
       { provider: string; model: string; prompt_tokens: number; completion_tokens: number; cost_usd: string }[]
     >`
       select provider, model, prompt_tokens, completion_tokens, cost_usd::text from agentry.usage_records
-      where org_id = ${t.org.id} and provider = 'embeddings' order by created_at, prompt_tokens desc`
+      where org_id = ${t.org.id} and provider = 'embeddings' order by prompt_tokens desc`
     // The fake counts a token a word and one an input: 19 words a paragraph.
     expect(usage.map((u) => [u.model, u.prompt_tokens, u.completion_tokens])).toEqual([
       ['text-embedding-3-small', 96 * 20, 0],
