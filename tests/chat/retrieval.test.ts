@@ -103,7 +103,31 @@ describe('an agent linked to knowledge bases', () => {
     const [asked, answered] = listed.body.data
     expect(asked).toMatchObject({ role: 'user', content: question, citations: [] })
     expect(answered).toMatchObject({ role: 'assistant', id: res.body.data.message_id })
+    expect(answered.citations.map((c: any) => c.item_id)).toEqual([billingItems[0], supportItems[0], billingItems[1]])
     expect(answered.citations).toEqual(res.body.data.citations)
+  })
+
+  it('replays the stored citations to a retry with the same Idempotency-Key, streamed, without searching again', async () => {
+    const headers = { 'idempotency-key': `retrieval-${crypto.randomUUID()}` }
+    const first = await knowledge.api.call('POST', `/chat/${t.agent.id}`, { key, headers, body: { message: question } })
+    const searched = knowledge.embeddings.requests.length
+    const res = await fetch(`${knowledge.api.base}/chat/${t.agent.id}`, {
+      method: 'POST',
+      headers: { ...headers, authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ message: question }),
+    })
+    const events = parseEvents(await res.text())
+    expect(events.map((e) => e.event)).toEqual([
+      'message.start',
+      'message.citation',
+      'message.citation',
+      'message.citation',
+      'message.delta',
+      'message.end',
+      'done',
+    ])
+    expect(events.filter((e) => e.event === 'message.citation').map((e) => e.data)).toEqual(first.body.data.citations)
+    expect(knowledge.embeddings.requests.length).toBe(searched)
   })
 
   it('passes nothing on, and cites nothing, when no passage shares a word or enough meaning with the message', async () => {
