@@ -79,6 +79,31 @@ on conflict (base_id) do nothing;
 -- Filters a search may carry: a namespace, and metadata by containment.
 create index if not exists knowledge_chunks_namespace_idx on agentry.knowledge_chunks (base_id, namespace);
 
+-- Keyword ranking, as a security-definer function that applies the tenant rules of knowledge_chunks itself
+-- (the same claims and predicates as its policies in 20261130000012_knowledge.sql): under RLS, PostgreSQL
+-- will not use `tsv @@ query` as a GIN index condition, since the operator is not leakproof, and reads every
+-- chunk of the table instead (455 ms against 1.7 ms bare, at 100k chunks).
+create or replace function agentry.rank_knowledge_chunks(
+  p_base uuid, p_query text, p_limit int, p_namespace text default null, p_metadata jsonb default null
+) returns table (id uuid, rank float8)
+  language sql stable security definer set search_path = ''
+  as $$
+    select c.id, ts_rank_cd(c.tsv, q)::float8 as rank
+    from agentry.knowledge_chunks c, websearch_to_tsquery('english', p_query) q
+    where c.tsv @@ q
+      and c.base_id = p_base
+      and c.org_id = (select agentry.claim_org_id())
+      and ((select agentry.claim_has_scope('knowledge:read')) or (select agentry.claim_has_scope('knowledge:write')))
+      and ((select agentry.claim_agent_id()) is null or c.base_id in (
+        select l.base_id from agentry.knowledge_base_agents l where l.agent_id = (select agentry.claim_agent_id())))
+      and (p_namespace is null or c.namespace = p_namespace)
+      and (p_metadata is null or c.metadata @> p_metadata)
+    order by rank desc, c.id
+    limit p_limit
+  $$;
+revoke execute on function agentry.rank_knowledge_chunks(uuid, text, int, text, jsonb) from public;
+grant execute on function agentry.rank_knowledge_chunks(uuid, text, int, text, jsonb) to authenticated;
+
 -- A stored embedding (float32 little-endian) as real[], decoded bit by bit: each value is exactly the float
 -- the bytes hold, so the pgvector column scores the same vectors as the in-memory search.
 create or replace function agentry.float4_array_of(b bytea) returns real[]

@@ -68,13 +68,18 @@ export async function searchBase(ctx: SearchContext, baseId: string, request: Se
   embedding?.catch(() => {})
 
   const depth = request.mode === 'hybrid' ? fusionDepth(request.limit) : request.limit
+  // Keyword ranking that runs whatever the base holds goes out with the base's lookup, in one round trip.
+  const keywordSurely = request.mode !== 'semantic' || !wantsVectors
   const first = await withTenant(tenant, async (tx) => {
-    const [base] = await findSearchedBase(tx, baseId)
+    const [[base], early] = await Promise.all([
+      findSearchedBase(tx, baseId),
+      keywordSurely ? keywordRanking(tx, baseId, request.query, depth, request.filter) : undefined,
+    ])
     if (!base) throw notFound('Knowledge base')
     const vectorsRun = wantsVectors && base.vectors > 0
     const keywordRuns = !vectorsRun || request.mode === 'hybrid'
     const [keyword, pgvector, candidates] = await Promise.all([
-      keywordRuns ? keywordRanking(tx, base.id, request.query, depth, request.filter) : [],
+      early ?? (keywordRuns ? keywordRanking(tx, base.id, request.query, depth, request.filter) : []),
       vectorsRun ? usesPgvector(tx) : false,
       vectorsRun && hasFilter(request.filter) ? filteredChunkIds(tx, base.id, request.filter) : undefined,
     ])
