@@ -15,7 +15,9 @@ export const KnowledgeBase = z
     embedding_dimensions: z.number().int().nullable(),
     chunk_size: z.number().int().openapi({ description: 'Target chunk size in tokens (estimated as characters / 4).' }),
     chunk_overlap: z.number().int().openapi({ description: 'Tokens a chunk repeats from the one before it.' }),
-    agent_ids: z.array(z.uuid()).openapi({ description: 'The agents that retrieve from this base; their keys may reach it.' }),
+    agent_ids: z.array(z.uuid()).openapi({
+      description: 'The agents that retrieve from this base; their keys may reach it. An agent key is shown its own agent only.',
+    }),
     created_at: z.string(),
     updated_at: z.string(),
   })

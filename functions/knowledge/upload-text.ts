@@ -20,6 +20,7 @@ const declaration = {
   errors: {
     400: 'The body fails validation, or `environment_id` is missing or not a UUID',
     404: 'The environment is not one of your organisation’s',
+    409: 'Another upload made an entry with the same `entry_id` at the same moment; send it again to replace that one',
   },
   responses: {
     200: { description: 'The entry, replaced and queued for indexing', content: { 'application/json': { schema: dataOf(KnowledgeItem) } } },
