@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { withTenant } from '../../functions/_core/db.ts'
 import { vectorToBytes } from '../../functions/_core/embeddings/vectors.ts'
 import { queryBaseRoute } from '../../functions/knowledge/query-base.ts'
 import { queryKnowledgeRoute, queryProjectKnowledgeRoute } from '../../functions/knowledge/query-knowledge.ts'
@@ -326,6 +327,25 @@ describe('tenancy', () => {
     }
     const res = await search(tenant, otherBase.id, { query: 'refund' })
     expect(res.status).toBe(404)
+  })
+
+  it("ranks by keyword in the database only within the caller's organisation, agent links and scopes", async () => {
+    const claims = (over: Partial<{ org_id: string; agent_id: string | null; scopes: string[] }>) => ({
+      role: 'authenticated' as const,
+      sub: null,
+      org_id: tenant.org.id,
+      agent_id: null,
+      key_id: null,
+      scopes: ['knowledge:read'],
+      ...over,
+    })
+    const rank = (c: ReturnType<typeof claims>) =>
+      withTenant(c, (tx) => tx<{ id: string }[]>`select id from agentry.rank_knowledge_chunks(${baseId}, 'refund', 10)`)
+    expect((await rank(claims({}))).map((r) => r.id)).toEqual([ids[0], ids[2]])
+    const other = await createTenant()
+    expect(await rank(claims({ org_id: other.org.id }))).toEqual([])
+    expect(await rank(claims({ agent_id: tenant.agent.id }))).toEqual([])
+    expect(await rank(claims({ scopes: ['chat:write'] }))).toEqual([])
   })
 
   it("answers 404 for an agent key's search of a base not linked to its agent", async () => {
