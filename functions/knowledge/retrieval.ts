@@ -33,14 +33,13 @@ export async function retrieveForAgent(tenant: Tenant, agentId: string, message:
     (tx) => tx<{ base_id: string }[]>`
     select base_id from agentry.knowledge_base_agents where agent_id = ${agentId} order by base_id`,
   )
-  if (links.length === 0) return []
   const query = Array.from(message.trim()).slice(0, maxQueryChars).join('')
+  if (links.length === 0 || query === '') return []
   const ctx: SearchContext = { tenant: asAgent, embeddings: embeddingsFromEnv(readEnv) }
   const found = await Promise.all(links.map((link) => searchLinkedBase(ctx, link.base_id, query)))
   // Every base's passages carry the same kind of score (fused ranks with vectors, keyword ranks without), so
-  // the best of all bases are simply the highest; ties keep the order of the bases.
-  // Equal scores (common with rank fusion: each base's best scores the same) go to the passage closer in meaning,
-  // then to the better keyword match.
+  // the best of all bases are simply the highest. Equal scores (common with rank fusion: each base's best
+  // scores the same) go to the passage closer in meaning, then to the better keyword match.
   return found
     .flat()
     .sort((a, b) => b.passage.score - a.passage.score || b.similarity - a.similarity || b.keyword - a.keyword)
