@@ -13,7 +13,7 @@ import { z } from '@hono/zod-openapi'
 
 const streamExample = [
   'event: message.start\ndata: {"conversation_id":"…","message_id":"…","user_message_id":"…","model":"gpt-4o-mini"}\nid: 1',
-  'event: message.citation\ndata: {"item_id":"…","base_id":"…","title":"Refund policy","chunk_id":"…","position":0,' +
+  'event: citation\ndata: {"item_id":"…","base_id":"…","title":"Refund policy","chunk_id":"…","position":0,' +
     '"text":"Refunds are paid back to the original card within five days.","score":0.0328}\nid: 2',
   'event: message.delta\ndata: {"text":"Refunds take "}\nid: 3',
   'event: message.end\ndata: {"conversation_id":"…","reply":"Refunds take five days [1].","citations":[…],…}\nid: 4',
@@ -31,7 +31,7 @@ export const sendMessageRoute = defineRoute({
     'linked to knowledge bases is first given the passages of those bases that best match the message (hybrid search, ' +
     'the best 4 of all its bases), and the reply lists them as `citations`. With `stream: true` (or ' +
     '`Accept: text/event-stream`) the answer is Server-Sent Events: `message.start` (ids), then one ' +
-    '`message.citation` per citation (a `Citation`, best first) before the first `message.delta` ({ text }), ' +
+    '`citation` per citation (a `Citation`, best first) before the first `message.delta` ({ text }), ' +
     '`message.end` (the reply with its citations, usage and cost), `error` ({ code, message }), then `done`; a ' +
     '`: ping` comment every 15 s. A client that disconnects stops the generation; what was generated is ' +
     'kept as `incomplete`. Send `Idempotency-Key` to make a retry return the stored reply instead of asking again.',
@@ -79,7 +79,7 @@ export const registerSendMessage = (api: Api, options: SendMessageOptions = {}) 
           model: reply.model,
           replayed: true,
         })
-        for (const citation of reply.citations ?? []) await sink.send('message.citation', citation)
+        for (const citation of reply.citations ?? []) await sink.send('citation', citation)
         await sink.send('message.delta', { text: reply.reply })
         await sink.send('message.end', reply)
         await sink.send('done', {})
@@ -129,7 +129,7 @@ export const registerSendMessage = (api: Api, options: SendMessageOptions = {}) 
         // Retrieval runs once the stream has started, so the client hears at once that its message was taken;
         // the citations then come before the first token, as soon as they are known.
         await retrieveContext(tenant, exchange, options.retriever, body.message)
-        for (const citation of exchange.citations) await sink.send('message.citation', citation)
+        for (const citation of exchange.citations) await sink.send('citation', citation)
         const reply = await generateReply(tenant, exchange, (text) => sink.send('message.delta', { text }), sink.signal)
         await remember({ status: 200, body: { data: reply } })
         await sink.send('message.end', reply)

@@ -86,11 +86,11 @@ describe('an agent linked to knowledge bases', () => {
     expect(prompt.at(-1)).toEqual({ role: 'user', content: question })
   })
 
-  it('streams one message.citation event per citation after message.start and before the first delta', async () => {
+  it('streams one citation event per citation after message.start and before the first delta', async () => {
     const events = await streamChat(t.agent.id, question)
     const names = events.map((e) => e.event)
-    expect(names.slice(0, 5)).toEqual(['message.start', 'message.citation', 'message.citation', 'message.citation', 'message.delta'])
-    const cited = events.filter((e) => e.event === 'message.citation').map((e) => e.data)
+    expect(names.slice(0, 5)).toEqual(['message.start', 'citation', 'citation', 'citation', 'message.delta'])
+    const cited = events.filter((e) => e.event === 'citation').map((e) => e.data)
     expect(cited.map((c) => c.item_id)).toEqual([billingItems[0], supportItems[0], billingItems[1]])
     const end = events.find((e) => e.event === 'message.end')!.data
     expect(end.citations).toEqual(cited)
@@ -119,14 +119,14 @@ describe('an agent linked to knowledge bases', () => {
     const events = parseEvents(await res.text())
     expect(events.map((e) => e.event)).toEqual([
       'message.start',
-      'message.citation',
-      'message.citation',
-      'message.citation',
+      'citation',
+      'citation',
+      'citation',
       'message.delta',
       'message.end',
       'done',
     ])
-    expect(events.filter((e) => e.event === 'message.citation').map((e) => e.data)).toEqual(first.body.data.citations)
+    expect(events.filter((e) => e.event === 'citation').map((e) => e.data)).toEqual(first.body.data.citations)
     expect(knowledge.embeddings.requests.length).toBe(searched)
   })
 
@@ -164,7 +164,7 @@ describe('an agent without knowledge bases', () => {
     expect(res.body.data.citations).toEqual([])
     expect(lastPrompt().some((m) => m.content.includes('Passages from your knowledge bases'))).toBe(false)
     const events = await streamChat(t.otherAgent.id, question)
-    expect(events.some((e) => e.event === 'message.citation')).toBe(false)
+    expect(events.some((e) => e.event === 'citation')).toBe(false)
   })
 })
 
