@@ -109,7 +109,7 @@ export async function replaceChunks(tx: Db, orgId: string, item: ItemToIndex, ch
 }
 
 /** Marks the item failed for good with `error`, if its content is still the version that failed. */
-export async function failItem(sql: Sql, orgId: string, itemId: string, version: number, error: string): Promise<boolean> {
+export async function failItem(sql: Db, orgId: string, itemId: string, version: number, error: string): Promise<boolean> {
   const rows = await sql`
     update agentry.knowledge_items set status = 'failed', error = ${error}
     where id = ${itemId} and org_id = ${orgId} and content_version = ${version}`

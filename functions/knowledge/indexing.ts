@@ -55,8 +55,12 @@ export function indexItemJob(embeddings: () => EmbeddingsProvider | null = () =>
     async failed(job, error, { sql }) {
       const { item_id, content_version } = payloadOf(job)
       const item = await findItemToIndex(sql, job.orgId, item_id)
-      if (!item || !(await failItem(sql, job.orgId, item_id, content_version, error))) return
-      await emitItemEvent(sql, job.orgId, 'knowledge.item.failed', { base_id: item.base_id, item_id, content_version, error })
+      if (!item) return
+      // The status and its event commit together: whoever sees the one sees the other.
+      await sql.begin(async (tx) => {
+        if (!(await failItem(tx, job.orgId, item_id, content_version, error))) return
+        await emitItemEvent(tx, job.orgId, 'knowledge.item.failed', { base_id: item.base_id, item_id, content_version, error })
+      })
     },
   }
 }
