@@ -18,6 +18,8 @@ type RouteInput = Omit<RouteConfig, 'middleware' | 'security'> & {
    * a status listed here also replaces the standard wording.
    */
   errors?: RouteErrors
+  /** A POST that only reads (a search with a body): not recorded in the audit log as a write. */
+  readOnly?: true
 }
 
 /** The error statuses any route of this shape can answer, before its own handler runs or whatever it does. */
@@ -63,13 +65,13 @@ function successStatus(responses: RouteConfig['responses']): number {
  * (a body, path parameters, a scope) and those it lists in `errors`, each with the shared schema of its status.
  */
 export function defineRoute<const R extends RouteInput>(input: R) {
-  const { scope, errors, ...route } = input
+  const { scope, errors, readOnly, ...route } = input
   const body = route.request?.body
   // A declared body is required unless the route says otherwise (an optional body may be omitted entirely).
   const bodyRequired = body !== undefined && body.required !== false
   const middleware: MiddlewareHandler<ApiEnv>[] = [authenticate(scope), limitConcurrency]
   // Reads are not audited, and a layer less is a few per cent of a cheap read's CPU.
-  if (route.method !== 'get') middleware.push(recordWrite(successStatus(route.responses)))
+  if (route.method !== 'get' && !readOnly) middleware.push(recordWrite(successStatus(route.responses)))
   if (bodyRequired) middleware.push(requireJson)
   return createRoute({
     ...route,
@@ -78,7 +80,7 @@ export function defineRoute<const R extends RouteInput>(input: R) {
     'x-required-scope': scope ?? 'any',
     middleware,
     responses: { ...documentedErrors({ ...shapeErrors(route, scope, bodyRequired), ...errors }), ...route.responses },
-  } as unknown as Omit<R, 'scope' | 'errors'> & { middleware: MiddlewareHandler<ApiEnv>[] })
+  } as unknown as Omit<R, 'scope' | 'errors' | 'readOnly'> & { middleware: MiddlewareHandler<ApiEnv>[] })
 }
 
 function documentedErrors(errors: RouteErrors): RouteConfig['responses'] {

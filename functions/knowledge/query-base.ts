@@ -11,6 +11,7 @@ export const queryBaseRoute = defineRoute({
   method: 'post',
   path: '/bases/{id}/query',
   scope: 'knowledge:read',
+  readOnly: true,
   tags: ['Knowledge'],
   summary: 'Search a knowledge base',
   description:

@@ -13,6 +13,7 @@ import { EnvironmentQuery, ProjectParams } from './schemas.ts'
 const declaration = {
   method: 'post' as const,
   scope: 'knowledge:read' as const,
+  readOnly: true as const,
   tags: ['Knowledge'],
   summary: "Search an environment's knowledge",
   description:

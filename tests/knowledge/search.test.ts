@@ -240,6 +240,21 @@ describe('hybrid search', () => {
   })
 })
 
+describe('a search is a read', () => {
+  it('leaves no entry in the audit log, at either path', async () => {
+    const t = await createTenant()
+    const base = await createBase(t)
+    await seed(t, base.id, handbook.slice(0, 1))
+    expect((await search(t, base.id, { query: 'refund' })).status).toBe(200)
+    const env = await api.call('POST', `/knowledge/query?environment_id=${await environmentOf(t)}`, {
+      key: await t.key(),
+      body: { query: 'refund' },
+    })
+    expect(env.status).toBe(200)
+    expect(await serviceSql()`select method, path from agentry.audit_log where org_id = ${t.org.id}`).toEqual([])
+  })
+})
+
 describe('filters', () => {
   it('keeps to one namespace in every mode', async () => {
     for (const mode of ['keyword', 'semantic', 'hybrid']) {
