@@ -1,6 +1,6 @@
 // `npm run bench`: what the API costs over the same SQL run bare, side by side in one run, printed as JSON
 // lines: the machine, each measured round, each route's median, the ratios against the targets, and the
-// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat picks):
+// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat,knowledge picks):
 // - keys: GET /agent/api-keys (key check, rate limit and usage counters, then the query in a tenant
 //   transaction under RLS) against a bare Hono route running the same SQL with none of that, and against
 //   a route running it in the same tenant transaction with fixed claims and no key check; with the request
@@ -16,7 +16,11 @@
 // - webhooks: deliveries per second to a loopback receiver with one and two dispatchers, and the latency
 //   from a row's insert to its event reaching the receiver (BENCH_DELIVERIES per run, default 5000);
 // - chat: time to first token and total time of a streamed reply through POST /chat/{agentId} against the
-//   same fake OpenAI-compatible server asked directly (BENCH_CHATS requests each, default 200).
+//   same fake OpenAI-compatible server asked directly (BENCH_CHATS requests each, default 200);
+// - knowledge: one query at a time through POST /bases/{id}/query over 100k chunks of 384 dimensions
+//   (BENCH_CHUNKS) in keyword, semantic and hybrid mode (BENCH_QUERIES each, default 200), the query embedded
+//   by a fake on loopback; against the keyword statement straight from postgres.js and the exact vector
+//   scoring in this process. Vectors are scored in the API process (no pgvector in the embedded server).
 // BENCH_SECONDS sets each measurement's length (default 10), BENCH_ROUNDS the rounds per route (default 2),
 // BENCH_ROWS the dataset's size (default 100000); DATABASE_URL, if set, is used instead of a fresh embedded
 // Postgres and must hold no organisations (the bare keys route lists every key in the database).
@@ -35,6 +39,16 @@ import { createAgent, createOrganisation } from './lib/admin.ts'
 import { bareRowStatements, benchRowsQuery, seedBenchDataset } from './lib/bench-rows.ts'
 import { benchWebhooks } from './lib/bench-webhooks.ts'
 import { benchChat, startBenchModel } from './lib/bench-chat.ts'
+import {
+  bareKeyword,
+  bareVectors,
+  benchDimensions,
+  type BenchBase,
+  type Latency,
+  seedBenchKnowledge,
+  sequentialLatency,
+  startBenchEmbeddings,
+} from './lib/bench-knowledge.ts'
 import { ensureBenchPlan, measureAdmission, measureRevocation, seedColdKeys } from './lib/bench-auth.ts'
 import { freePort, startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
 import { applyMigrations } from './lib/migrations.ts'
@@ -46,12 +60,14 @@ Measures what the API costs over the same SQL run bare, on a fresh embedded Post
 must hold no organisations), and prints JSON lines: each round, each route's median, the ratios against the
 targets. Takes several minutes.
 
-  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat: all of them)
+  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat,knowledge: all of them)
   BENCH_SECONDS          each measurement's length (10)
   BENCH_ROUNDS           rounds per route (2)
   BENCH_ROWS             the rows scenario's dataset size (100000)
   BENCH_DELIVERIES       webhook deliveries per run (5000)
   BENCH_CHATS            streamed replies per route (200)
+  BENCH_CHUNKS           the knowledge scenario's chunks (100000)
+  BENCH_QUERIES          knowledge queries per mode (200)
   BENCH_COLD_CACHE       the cold scenario's credential cache size (100)
   BENCH_REVOCATIONS      revocation trials (20)
   BENCH_ADMISSION_LIMIT  the admission scenario's limit a minute (1200)
@@ -76,10 +92,12 @@ const settings = {
   rows: positive('BENCH_ROWS', 100_000),
   deliveries: positive('BENCH_DELIVERIES', 5000),
   chats: positive('BENCH_CHATS', 200),
+  chunks: positive('BENCH_CHUNKS', 100_000),
+  queries: positive('BENCH_QUERIES', 200),
   coldCache: positive('BENCH_COLD_CACHE', 100),
   revocations: positive('BENCH_REVOCATIONS', 20),
   admissionLimit: positive('BENCH_ADMISSION_LIMIT', 1200),
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat').split(',').map((s) => s.trim()),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat,knowledge').split(',').map((s) => s.trim()),
 }
 const targets = {
   keys: {
@@ -100,6 +118,8 @@ const targets = {
   rows: { api_to_bare_throughput_min: 0.75 },
   webhooks: { deliveries_per_second_min: 1000, latency_p50_ms_max: 50 },
   chat: { added_ttft_ms_max: 15 },
+  // Issue 13: with the in-process fallback (no pgvector), vector and hybrid p50 at 100k chunks of 384 dimensions.
+  knowledge: { vector_p50_ms_max: 50, hybrid_p50_ms_max: 50 },
 }
 
 // autocannon ships no type declarations; this is the part of its API used here.
@@ -175,6 +195,14 @@ async function main(): Promise<number> {
   const seeded = await seed(sql)
   if (database.external) cleanups.push(async () => void (await sql`delete from agentry.organisations where id = ${seeded.orgId}`))
   const dataset = settings.scenarios.includes('rows') ? await seedBenchDataset(sql, seeded.orgId, settings.rows) : null
+
+  const knowledge = settings.scenarios.includes('knowledge') ? await seedBenchKnowledge(sql, seeded.orgId, settings.chunks) : null
+  if (knowledge) {
+    const embeddings = await startBenchEmbeddings()
+    cleanups.push(() => embeddings.close())
+    process.env.EMBEDDINGS_BASE_URL = embeddings.baseUrl
+    process.env.EMBEDDINGS_MODEL = 'bench-embed'
+  }
 
   // The API server is told where the model is when it starts.
   const model = settings.scenarios.includes('chat') ? await startBenchModel() : null
@@ -351,6 +379,8 @@ async function main(): Promise<number> {
     })
   }
 
+  if (knowledge) await benchKnowledgeQueries(sql, api, auth, knowledge)
+
   if (settings.scenarios.includes('webhooks')) {
     const figures = await benchWebhooks(sql, database.url, seeded.orgId, settings.deliveries)
     for (const t of figures.throughput) line({ bench: 'webhooks', measure: 'throughput', ...t })
@@ -383,6 +413,58 @@ async function main(): Promise<number> {
   const failed = measured.some((m) => m.non2xx > 0 || m.errors > 0)
   if (failed) console.error('bench: some requests were not answered with 2xx; the numbers above do not measure the route')
   return failed ? 1 : 0
+}
+
+/** Query latency, one request at a time, in each mode through the API and bare. */
+async function benchKnowledgeQueries(sql: postgres.Sql, api: string, auth: Record<string, string>, base: BenchBase) {
+  const limit = 10
+  const ask = async (mode: string, query: string) => {
+    const res = await fetch(`${api}/bases/${base.id}/query`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ query, mode, limit }),
+    })
+    const body = (await res.json()) as { data?: { search_type: string; results: unknown[] } }
+    if (res.status !== 200 || !body.data) throw new Error(`knowledge query answered ${res.status}: ${JSON.stringify(body)}`)
+    if (body.data.search_type !== mode) throw new Error(`asked for ${mode}, the API ran ${body.data.search_type}`)
+    return body.data.results.length
+  }
+  // The first vector search loads the base's vectors into the API process.
+  const loadStart = performance.now()
+  await ask('semantic', base.queries[0])
+  const cacheLoadMs = Math.round(performance.now() - loadStart)
+  const query = (i: number) => base.queries[i % base.queries.length]
+  const figures: Record<string, Latency> = {}
+  for (const mode of ['keyword', 'semantic', 'hybrid']) {
+    await sequentialLatency(10, (i) => ask(mode, query(i)))
+    figures[mode] = await sequentialLatency(settings.queries, (i) => ask(mode, query(i)))
+    line({ bench: 'knowledge', measure: 'api', mode, chunks: base.chunks, ...figures[mode] })
+  }
+  const keywordBare = await sequentialLatency(settings.queries, async (i) => (await bareKeyword(sql, base.id, query(i), limit)).length)
+  line({ bench: 'knowledge', measure: 'postgres.js', mode: 'keyword', chunks: base.chunks, ...keywordBare })
+  const vectors = await bareVectors(sql, base.id)
+  const vectorBare = await sequentialLatency(settings.queries, async (i) => vectors.nearest(query(i), limit).length)
+  line({ bench: 'knowledge', measure: 'in-process', mode: 'semantic', chunks: base.chunks, ...vectorBare })
+  const [{ pgvector }] = await sql<{ pgvector: boolean }[]>`
+    select exists (select from pg_available_extensions where name = 'vector') as pgvector`
+  line({
+    bench: 'ratio',
+    scenario: 'knowledge',
+    chunks: base.chunks,
+    dimensions: benchDimensions,
+    vector_search: pgvector ? 'pgvector' : 'in-process exact (no pgvector in this PostgreSQL)',
+    cache_load_ms: cacheLoadMs,
+    p50_ms: { keyword: figures.keyword.p50_ms, semantic: figures.semantic.p50_ms, hybrid: figures.hybrid.p50_ms },
+    api_minus_bare_p50_ms: {
+      keyword: Math.round((figures.keyword.p50_ms - keywordBare.p50_ms) * 100) / 100,
+      semantic: Math.round((figures.semantic.p50_ms - vectorBare.p50_ms) * 100) / 100,
+    },
+    targets: targets.knowledge,
+    met: {
+      vector_p50_ms: figures.semantic.p50_ms <= targets.knowledge.vector_p50_ms_max,
+      hybrid_p50_ms: figures.hybrid.p50_ms <= targets.knowledge.hybrid_p50_ms_max,
+    },
+  })
 }
 
 /** Each target measured in turn, round after round, then each one's median. */
