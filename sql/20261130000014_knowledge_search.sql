@@ -79,8 +79,25 @@ on conflict (base_id) do nothing;
 -- Filters a search may carry: a namespace, and metadata by containment.
 create index if not exists knowledge_chunks_namespace_idx on agentry.knowledge_chunks (base_id, namespace);
 
+-- Whether the caller may read a base's chunks: the rules of the knowledge_chunks policies in
+-- 20261130000012_knowledge.sql (the organisation, a knowledge scope, an agent key's links), for the search
+-- functions below, which run as their owner so that PostgreSQL may use the indexes RLS would rule out.
+create or replace function agentry.can_read_knowledge_base(p_base uuid) returns boolean
+  language sql stable security definer set search_path = ''
+  as $$
+    select exists (
+      select from agentry.knowledge_bases b
+      where b.id = p_base
+        and b.org_id = (select agentry.claim_org_id())
+        and ((select agentry.claim_has_scope('knowledge:read')) or (select agentry.claim_has_scope('knowledge:write')))
+        and ((select agentry.claim_agent_id()) is null or b.id in (
+          select l.base_id from agentry.knowledge_base_agents l where l.agent_id = (select agentry.claim_agent_id()))))
+  $$;
+revoke execute on function agentry.can_read_knowledge_base(uuid) from public;
+grant execute on function agentry.can_read_knowledge_base(uuid) to authenticated;
+
 -- Keyword ranking, as a security-definer function that applies the tenant rules of knowledge_chunks itself
--- (the same claims and predicates as its policies in 20261130000012_knowledge.sql): under RLS, PostgreSQL
+-- (can_read_knowledge_base): under RLS, PostgreSQL
 -- will not use `tsv @@ query` as a GIN index condition, since the operator is not leakproof, and reads every
 -- chunk of the table instead (455 ms against 1.7 ms bare, at 100k chunks).
 create or replace function agentry.rank_knowledge_chunks(
@@ -92,10 +109,7 @@ create or replace function agentry.rank_knowledge_chunks(
     from agentry.knowledge_chunks c, websearch_to_tsquery('english', p_query) q
     where c.tsv @@ q
       and c.base_id = p_base
-      and c.org_id = (select agentry.claim_org_id())
-      and ((select agentry.claim_has_scope('knowledge:read')) or (select agentry.claim_has_scope('knowledge:write')))
-      and ((select agentry.claim_agent_id()) is null or c.base_id in (
-        select l.base_id from agentry.knowledge_base_agents l where l.agent_id = (select agentry.claim_agent_id())))
+      and (select agentry.can_read_knowledge_base(p_base))
       and (p_namespace is null or c.namespace = p_namespace)
       and (p_metadata is null or c.metadata @> p_metadata)
     order by rank desc, c.id
@@ -168,18 +182,22 @@ begin
       'knowledge_chunks_vec_' || dims, ext, dims, ext, ext, dims);
   end loop;
 
-  -- The nearest chunks of a base to a query vector, by cosine similarity, as the caller sees them (security
-  -- invoker: RLS applies). The ORDER BY repeats the index expression so the planner can use the HNSW index;
-  -- iterative scans (pgvector 0.8) keep filtered searches from coming back short.
+  -- The nearest chunks of a base to a query vector, by cosine similarity, for a caller who may read the base
+  -- (security definer, as rank_knowledge_chunks: under RLS neither `<=>` nor vector_dims is leakproof, and
+  -- the partial HNSW indexes could not be used). The ORDER BY repeats the index expression so the planner
+  -- can use the HNSW index; iterative scans (pgvector 0.8) keep filtered searches from coming back short.
   execute format($f$
     create or replace function agentry.nearest_knowledge_chunks(
       p_base uuid, p_query real[], p_limit int, p_namespace text default null, p_metadata jsonb default null
     ) returns table (id uuid, similarity float8)
-      language plpgsql stable set search_path = ''
+      language plpgsql stable security definer set search_path = ''
       as $body$
       declare
         d int := cardinality(p_query);
       begin
+        if not agentry.can_read_knowledge_base(p_base) then
+          return;
+        end if;
         begin
           perform set_config('hnsw.iterative_scan', 'strict_order', true);
         exception when others then null;
@@ -195,17 +213,20 @@ begin
       end
       $body$
   $f$, ext);
+  revoke execute on function agentry.nearest_knowledge_chunks(uuid, real[], int, text, jsonb) from public;
   grant execute on function agentry.nearest_knowledge_chunks(uuid, real[], int, text, jsonb) to authenticated;
   execute format($f$
     create or replace function agentry.knowledge_chunk_similarities(p_ids uuid[], p_query real[])
       returns table (id uuid, similarity float8)
-      language sql stable set search_path = ''
+      language sql stable security definer set search_path = ''
       as $body$
         select c.id, 1 - (c.embedding_vec OPERATOR(%1$I.<=>) p_query::%1$I.vector)::float8
         from agentry.knowledge_chunks c
         where c.id = any(p_ids) and %1$I.vector_dims(c.embedding_vec) = cardinality(p_query)
+          and agentry.can_read_knowledge_base(c.base_id)
       $body$
   $f$, ext);
+  revoke execute on function agentry.knowledge_chunk_similarities(uuid[], real[]) from public;
   grant execute on function agentry.knowledge_chunk_similarities(uuid[], real[]) to authenticated;
 end
 $pgvector$;

@@ -17,6 +17,8 @@ const between = (start: string, end: string) => migration.slice(migration.indexO
 const dims = 384
 const baseA = '00000000-0000-4000-8000-00000000000a'
 const baseB = '00000000-0000-4000-8000-00000000000b'
+const orgA = '00000000-0000-4000-8000-0000000000a0'
+const orgB = '00000000-0000-4000-8000-0000000000b0'
 
 function random(seed: number): () => number {
   let s = seed >>> 0
@@ -48,11 +50,20 @@ const chunks: Chunk[] = []
 
 beforeAll(async () => {
   db = new PGlite({ extensions: { vector } })
+  // The tables and claims the block reads, reduced to what it needs: one organisation's credential with the
+  // knowledge scopes, which may read base A and not base B (another organisation's).
   await db.exec(`
     create role authenticated;
     create schema agentry;
+    create table agentry.knowledge_bases (id uuid primary key, org_id uuid not null);
+    create table agentry.knowledge_base_agents (base_id uuid, agent_id uuid);
     create table agentry.knowledge_chunks (
-      id uuid primary key, base_id uuid not null, namespace text, metadata jsonb not null default '{}', embedding bytea);`)
+      id uuid primary key, base_id uuid not null, namespace text, metadata jsonb not null default '{}', embedding bytea);
+    insert into agentry.knowledge_bases values ('${baseA}', '${orgA}'), ('${baseB}', '${orgB}');
+    create function agentry.claim_org_id() returns uuid language sql as $$ select '${orgA}'::uuid $$;
+    create function agentry.claim_agent_id() returns uuid language sql as $$ select null::uuid $$;
+    create function agentry.claim_has_scope(text) returns boolean language sql as $$ select $1 = 'knowledge:read' $$;`)
+  await db.exec(between('create or replace function agentry.can_read_knowledge_base', '-- Keyword ranking'))
   await db.exec(between('create or replace function agentry.float4_array_of', '-- pgvector:begin'))
   const block = between('-- pgvector:begin', '-- pgvector:end')
   await db.exec(block)
@@ -154,6 +165,20 @@ describe('the pgvector search of the migration', () => {
     expect(byMetadata.map((f) => f.id)).toEqual(
       inMemoryNearest(query, 5, (c) => c.base === baseA && c.metadata.lang === 'de').map((e) => e.id),
     )
+  })
+
+  it("finds nothing in a base the caller may not read (another organisation's)", async () => {
+    const { rows } = await db.query('select id from agentry.nearest_knowledge_chunks($1, $2::real[], 10)', [
+      baseB,
+      Array.from(unitVector(random(4))),
+    ])
+    expect(rows).toEqual([])
+    const theirs = chunks.filter((c) => c.base === baseB).slice(0, 2)
+    const scored = await db.query('select id from agentry.knowledge_chunk_similarities($1::uuid[], $2::real[])', [
+      theirs.map((c) => c.id),
+      Array.from(unitVector(random(4))),
+    ])
+    expect(scored.rows).toEqual([])
   })
 
   it('scores chosen chunks for a hybrid answer', async () => {
