@@ -78,6 +78,8 @@ export function defineRoute<const R extends RouteInput>(input: R) {
     request: body ? { ...route.request, body: { ...body, required: bodyRequired } } : route.request,
     security: [{ bearerAuth: scope ? [scope] : [] }],
     'x-required-scope': scope ?? 'any',
+    // A read sent as POST (a search with a body): it changes nothing, so it needs a read scope.
+    ...(readOnly ? { 'x-read-only': true } : {}),
     middleware,
     responses: { ...documentedErrors({ ...shapeErrors(route, scope, bodyRequired), ...errors }), ...route.responses },
   } as unknown as Omit<R, 'scope' | 'errors' | 'readOnly'> & { middleware: MiddlewareHandler<ApiEnv>[] })

@@ -21,10 +21,14 @@ describe('the OpenAPI document', () => {
     expect(operations.map((o) => `${o.method.toUpperCase()} ${o.path}`).sort()).toEqual([
       'DELETE /agent/api-keys/{id}',
       'DELETE /agents/{id}',
+      'DELETE /bases/{id}',
+      'DELETE /bases/{id}/items/{itemId}',
       'DELETE /conversations/{id}',
       'DELETE /datasets/{id}',
       'DELETE /datasets/{id}/rows',
       'DELETE /datasets/{id}/rows/{rowId}',
+      'DELETE /knowledge/entries/{entry_id}',
+      'DELETE /projects/{org_id}/knowledge/entries/{entry_id}',
       'DELETE /webhooks/{id}',
       'GET /agent/api-keys',
       'GET /agent/api-keys/{id}',
@@ -32,13 +36,19 @@ describe('the OpenAPI document', () => {
       'GET /agents',
       'GET /agents/{id}',
       'GET /audit-logs',
+      'GET /bases',
+      'GET /bases/{id}',
+      'GET /bases/{id}/items',
+      'GET /bases/{id}/items/{itemId}',
       'GET /conversations',
       'GET /conversations/{id}',
       'GET /conversations/{id}/messages',
       'GET /datasets',
       'GET /datasets/{id}',
       'GET /datasets/{id}/rows',
+      'GET /knowledge/entries',
       'GET /me',
+      'GET /projects/{org_id}/knowledge/entries',
       'GET /webhooks',
       'GET /webhooks/deliveries',
       'GET /webhooks/deliveries/{id}',
@@ -47,6 +57,8 @@ describe('the OpenAPI document', () => {
       'GET /webhooks/{id}',
       'PATCH /agent/org',
       'PATCH /agents/{id}',
+      'PATCH /bases/{id}',
+      'PATCH /bases/{id}/items/{itemId}',
       'PATCH /conversations/{id}',
       'PATCH /datasets/{id}',
       'PATCH /datasets/{id}/rows',
@@ -55,10 +67,17 @@ describe('the OpenAPI document', () => {
       'POST /agent/api-keys',
       'POST /agent/api-keys/{id}/rotate',
       'POST /agents',
+      'POST /bases',
+      'POST /bases/{id}/items',
+      'POST /bases/{id}/query',
       'POST /chat/{agentId}',
       'POST /chat/{agentId}/stop',
       'POST /datasets',
       'POST /datasets/{id}/rows',
+      'POST /knowledge/query',
+      'POST /knowledge/text',
+      'POST /projects/{org_id}/knowledge/query',
+      'POST /projects/{org_id}/knowledge/text',
       'POST /webhooks',
       'POST /webhooks/deliveries/{id}/retry',
       'POST /webhooks/{id}/recover',
@@ -69,7 +88,8 @@ describe('the OpenAPI document', () => {
       const scope = op['x-required-scope']
       expect(scope, `${method} ${path}`).toBeDefined()
       if (scope !== 'any') {
-        expect(scope).toMatch(method === 'get' ? /:read$/ : /:write$/)
+        // A search sent as POST changes nothing and says so: it needs a read scope.
+        expect(scope).toMatch(method === 'get' || op['x-read-only'] === true ? /:read$/ : /:write$/)
         expect(op.security).toEqual([{ bearerAuth: [scope] }])
       }
       for (const status of ['401', '429', '500']) expect(op.responses[status], `${method} ${path} ${status}`).toBeDefined()
