@@ -21,6 +21,8 @@
 //   (BENCH_CHUNKS) in keyword, semantic and hybrid mode (BENCH_QUERIES each, default 200), the query embedded
 //   by a fake on loopback; against the keyword statement straight from postgres.js and the exact vector
 //   scoring in this process. Vectors are scored in the API process (no pgvector in the embedded server).
+//   Then indexing throughput: BENCH_INDEX_CHUNKS chunks in 10 items, created through the API and indexed by
+//   a job runner against the loopback embeddings fake.
 // BENCH_SECONDS sets each measurement's length (default 10), BENCH_ROUNDS the rounds per route (default 2),
 // BENCH_ROWS the dataset's size (default 100000); DATABASE_URL, if set, is used instead of a fresh embedded
 // Postgres and must hold no organisations (the bare keys route lists every key in the database).
@@ -52,6 +54,8 @@ import {
 import { ensureBenchPlan, measureAdmission, measureRevocation, seedColdKeys } from './lib/bench-auth.ts'
 import { freePort, startLocalPostgres, type LocalPostgres } from './lib/embedded-postgres.ts'
 import { applyMigrations } from './lib/migrations.ts'
+import { startJobRunner } from '../functions/_core/jobs/runner.ts'
+import { jobHandlers } from '../functions/jobs.ts'
 import { cpuSecondsOf, parentOf, serverCpuSeconds } from './lib/process-cpu.ts'
 
 const usage = `Usage: npm run bench
@@ -68,6 +72,7 @@ targets. Takes several minutes.
   BENCH_CHATS            streamed replies per route (200)
   BENCH_CHUNKS           the knowledge scenario's chunks (100000)
   BENCH_QUERIES          knowledge queries per mode (200)
+  BENCH_INDEX_CHUNKS     chunks the knowledge scenario indexes, in 10 items (10000)
   BENCH_COLD_CACHE       the cold scenario's credential cache size (100)
   BENCH_REVOCATIONS      revocation trials (20)
   BENCH_ADMISSION_LIMIT  the admission scenario's limit a minute (1200)
@@ -94,6 +99,7 @@ const settings = {
   chats: positive('BENCH_CHATS', 200),
   chunks: positive('BENCH_CHUNKS', 100_000),
   queries: positive('BENCH_QUERIES', 200),
+  indexChunks: positive('BENCH_INDEX_CHUNKS', 10000),
   coldCache: positive('BENCH_COLD_CACHE', 100),
   revocations: positive('BENCH_REVOCATIONS', 20),
   admissionLimit: positive('BENCH_ADMISSION_LIMIT', 1200),
@@ -120,6 +126,7 @@ const targets = {
   chat: { added_ttft_ms_max: 15 },
   // Issue 13: with the in-process fallback (no pgvector), vector and hybrid p50 at 100k chunks of 384 dimensions.
   knowledge: { vector_p50_ms_max: 50, hybrid_p50_ms_max: 50 },
+  knowledgeIndexing: { chunks_per_second_min: 500 },
 }
 
 // autocannon ships no type declarations; this is the part of its API used here.
@@ -379,7 +386,10 @@ async function main(): Promise<number> {
     })
   }
 
-  if (knowledge) await benchKnowledgeQueries(sql, api, auth, knowledge)
+  if (knowledge) {
+    await benchKnowledgeQueries(sql, api, auth, knowledge)
+    await benchKnowledgeIndexing(sql, api, auth)
+  }
 
   if (settings.scenarios.includes('webhooks')) {
     const figures = await benchWebhooks(sql, database.url, seeded.orgId, settings.deliveries)
@@ -465,6 +475,69 @@ async function benchKnowledgeQueries(sql: postgres.Sql, api: string, auth: Recor
       hybrid_p50_ms: figures.hybrid.p50_ms <= targets.knowledge.hybrid_p50_ms_max,
     },
   })
+}
+
+/**
+ * Indexing throughput: items of one-paragraph chunks created through the API and indexed by a job runner in
+ * this process against the loopback embeddings fake, from the first create to the last item ready.
+ */
+async function benchKnowledgeIndexing(sql: postgres.Sql, api: string, auth: Record<string, string>) {
+  const items = 10
+  const perItem = Math.max(1, Math.round(settings.indexChunks / items))
+  const call = async (path: string, body: unknown) => {
+    const res = await fetch(`${api}${path}`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    const answer = (await res.json()) as { data?: { id: string } }
+    if (res.status !== 201 || !answer.data) throw new Error(`POST ${path} answered ${res.status}: ${JSON.stringify(answer)}`)
+    return answer.data.id
+  }
+  const runner = startJobRunner(sql, { handlers: jobHandlers, pollMs: 100, onError: (e) => console.error('indexing:', e) })
+  try {
+    // Chunks of 50 tokens, one paragraph (about 38 tokens) each.
+    const base = await call('/bases', { name: 'Indexing bench', chunk_size: 50, chunk_overlap: 10 })
+    const started = performance.now()
+    const ids: string[] = []
+    for (let i = 0; i < items; i++)
+      ids.push(await call(`/bases/${base}/items`, { title: `Manual ${i}`, content: benchParagraphs(perItem, i) }))
+    const deadline = Date.now() + 600_000
+    for (;;) {
+      const [{ ready, failed, chunks }] = await sql<{ ready: number; failed: number; chunks: number }[]>`
+        select count(*) filter (where status = 'ready')::int as ready, count(*) filter (where status = 'failed')::int as failed,
+               coalesce(sum(chunks_total) filter (where status = 'ready'), 0)::int as chunks
+        from agentry.knowledge_items where id = any(${ids}::uuid[])`
+      if (failed > 0) throw new Error(`${failed} bench items failed to index`)
+      if (ready === items) {
+        const seconds = (performance.now() - started) / 1000
+        const perSecond = Math.round(chunks / seconds)
+        line({
+          bench: 'ratio',
+          scenario: 'knowledge_indexing',
+          items,
+          chunks,
+          seconds: Math.round(seconds * 100) / 100,
+          chunks_per_second: perSecond,
+          targets: targets.knowledgeIndexing,
+          met: { chunks_per_second: perSecond >= targets.knowledgeIndexing.chunks_per_second_min },
+        })
+        return
+      }
+      if (Date.now() > deadline) throw new Error('the bench items were not indexed within 10 minutes')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  } finally {
+    await runner.stop()
+  }
+}
+
+/** `n` paragraphs of about 38 tokens each. */
+function benchParagraphs(n: number, item: number): string {
+  return Array.from(
+    { length: n },
+    (_, i) => `Section ${item}.${i} covers returns and exchanges. Customers ask how long refunds take and who approves them.`,
+  ).join('\n\n')
 }
 
 /** Each target measured in turn, round after round, then each one's median. */
