@@ -97,6 +97,24 @@ export async function linkAgents(tx: Tx, orgId: string, baseId: string, agentIds
   )
 }
 
+/**
+ * Queues every item of the base for indexing again, in the caller's transaction: each item's version moves on
+ * and one indexing job per item is enqueued, in one statement (sql/20261130000019_knowledge_reindex.sql).
+ * Returns how many items were queued.
+ */
+export async function requeueItems(tx: Tx, baseId: string): Promise<number> {
+  const [row] = await tx<{ requeued: number }[]>`select agentry.requeue_knowledge_base(${baseId}) as requeued`
+  return row.requeued
+}
+
+/** Whether the fields change how the base's items are cut into chunks. */
+export function changesChunking(current: Pick<BaseRow, 'chunk_size' | 'chunk_overlap'>, fields: BaseFields): boolean {
+  return (
+    (fields.chunk_size !== undefined && fields.chunk_size !== current.chunk_size) ||
+    (fields.chunk_overlap !== undefined && fields.chunk_overlap !== current.chunk_overlap)
+  )
+}
+
 /** Whether the base has chunks, which fix its embedding model and dimensions. */
 export async function hasChunks(tx: Tx, baseId: string): Promise<boolean> {
   const [row] = await tx<{ found: boolean }[]>`

@@ -4,8 +4,16 @@ import { withTenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { dataOf } from '../_core/schemas.ts'
-import { hasChunks, linkAgents, refuseOverlap, requireBase, updateBase } from './base-queries.ts'
+import { z } from '@hono/zod-openapi'
+import { changesChunking, hasChunks, linkAgents, refuseOverlap, requeueItems, requireBase, updateBase } from './base-queries.ts'
 import { BaseParams, KnowledgeBase, UpdateBaseBody } from './schemas.ts'
+
+const UpdatedBase = KnowledgeBase.extend({
+  items_requeued: z
+    .number()
+    .int()
+    .openapi({ description: 'Items this change queued for indexing again: all of the base’s when its chunking changed, else 0.' }),
+}).openapi('UpdatedKnowledgeBase')
 
 export const updateBaseRoute = defineRoute({
   method: 'patch',
@@ -14,14 +22,17 @@ export const updateBaseRoute = defineRoute({
   tags: ['Knowledge'],
   summary: 'Update a knowledge base',
   description:
-    'Change its name, description, chunking (applies to items indexed afterwards) or agents (`agent_ids`, the full ' +
-    'list; organisation credentials only). The embedding model and dimensions are fixed once the base has chunks.',
+    'Change its name, description, chunking or agents (`agent_ids`, the full list; organisation credentials only). ' +
+    'A new `chunk_size` or `chunk_overlap` re-indexes the whole base: in the same transaction every item goes back to ' +
+    '`queued` (progress reset, a new `content_version`) with one indexing job each, and `items_requeued` says how many; ' +
+    'the items are chunked with the new settings as the jobs run. Other changes re-index nothing (`items_requeued` is 0). ' +
+    'The embedding model and dimensions are fixed once the base has chunks.',
   request: { params: BaseParams, body: { content: { 'application/json': { schema: UpdateBaseBody } } } },
   errors: {
     404: 'No such knowledge base for this credential, or an agent named in `agent_ids` does not exist',
     409: 'The embedding model or dimensions would change while the base has chunks',
   },
-  responses: { 200: { description: 'The knowledge base', content: { 'application/json': { schema: dataOf(KnowledgeBase) } } } },
+  responses: { 200: { description: 'The knowledge base', content: { 'application/json': { schema: dataOf(UpdatedBase) } } } },
 })
 
 export const registerUpdateBase = (api: Api) =>
@@ -46,7 +57,8 @@ export const registerUpdateBase = (api: Api) =>
       }
       await updateBase(tx, id, fields)
       if (agentIds) await linkAgents(tx, p.orgId, id, agentIds)
-      return requireBase(tx, id)
+      const itemsRequeued = changesChunking(current, fields) ? await requeueItems(tx, id) : 0
+      return { ...(await requireBase(tx, id)), items_requeued: itemsRequeued }
     })
     return c.json({ data: base }, 200)
   })

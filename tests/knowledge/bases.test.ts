@@ -7,7 +7,7 @@ import { updateBaseRoute } from '../../functions/knowledge/update-base.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { describeSecurity } from '../harness/security.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
-import { createBase, createItem } from './fixtures.ts'
+import { createBase, createItem, indexingJobsOf } from './fixtures.ts'
 
 let api: TestApi
 beforeAll(async () => {
@@ -160,6 +160,104 @@ describe('knowledge bases', () => {
     })
     expect(same.status).toBe(200)
     expect(same.body.data).toMatchObject({ name: 'Kept', embedding_model: 'm1', embedding_dimensions: 384 })
+  })
+})
+
+/** The item as its indexing sees it. */
+const stateOf = async (itemId: string) => {
+  const [item] = await serviceSql()<
+    { status: string; content_version: number; chunks_total: number; chunks_done: number; error: string | null }[]
+  >`
+    select status, content_version, chunks_total, chunks_done, error from agentry.knowledge_items where id = ${itemId}`
+  return item
+}
+
+describe('changing a base’s chunking', () => {
+  it('queues every item of the base again, each with one job for its new version, in the same request', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const base = await createBase(t)
+    const [ready, failed, queued] = [await createItem(t, base.id), await createItem(t, base.id), await createItem(t, base.id)]
+    await serviceSql()`
+      update agentry.knowledge_items set status = 'ready', chunks_total = 3, chunks_done = 3, indexed_at = now() where id = ${ready.id}`
+    await serviceSql()`
+      update agentry.knowledge_items set status = 'failed', chunks_total = 3, chunks_done = 1, error = 'The provider refused it'
+      where id = ${failed.id}`
+    // Already waiting for its indexing: it keeps one job, now for the new version.
+    await serviceSql()`
+      select agentry.enqueue_job_for(${t.org.id}, 'knowledge.index_item', ${serviceSql().json({ item_id: queued.id, content_version: 1 })}, ${queued.id})`
+    const elsewhere = await createItem(t, (await createBase(t, { name: 'Other' })).id)
+
+    const res = await api.call('PATCH', `/bases/${base.id}`, { key, body: { chunk_size: 300 } })
+
+    expect(res.status).toBe(200)
+    expect(res.body.data).toMatchObject({ chunk_size: 300, chunk_overlap: 50, items_requeued: 3 })
+    for (const item of [ready, failed, queued]) {
+      expect(await stateOf(item.id)).toEqual({ status: 'queued', content_version: 2, chunks_total: 0, chunks_done: 0, error: null })
+      expect(await indexingJobsOf(item.id)).toEqual([
+        { kind: 'knowledge.index_item', payload: { item_id: item.id, content_version: 2 }, status: 'queued', dedupe_key: item.id },
+      ])
+    }
+    expect(await stateOf(elsewhere.id)).toMatchObject({ status: 'queued', content_version: 1 })
+    expect(await indexingJobsOf(elsewhere.id)).toEqual([])
+  })
+
+  it('queues them again when only the overlap changes, and again at each later change, still one job an item', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const base = await createBase(t)
+    const item = await createItem(t, base.id)
+    expect((await api.call('PATCH', `/bases/${base.id}`, { key, body: { chunk_overlap: 20 } })).body.data.items_requeued).toBe(1)
+    expect(
+      (await api.call('PATCH', `/bases/${base.id}`, { key, body: { chunk_size: 200, chunk_overlap: 30 } })).body.data.items_requeued,
+    ).toBe(1)
+    expect(await stateOf(item.id)).toMatchObject({ status: 'queued', content_version: 3 })
+    expect(await indexingJobsOf(item.id)).toEqual([
+      { kind: 'knowledge.index_item', payload: { item_id: item.id, content_version: 3 }, status: 'queued', dedupe_key: item.id },
+    ])
+  })
+
+  it('queues nothing when the name, description or agents change, or chunking is sent unchanged', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const base = await createBase(t)
+    const item = await createItem(t, base.id)
+    for (const body of [
+      { name: 'Renamed' },
+      { description: 'Policies' },
+      { agent_ids: [t.agent.id] },
+      { chunk_size: 400, chunk_overlap: 50, name: 'Same chunking' },
+    ]) {
+      const res = await api.call('PATCH', `/bases/${base.id}`, { key, body })
+      expect(res.status, JSON.stringify(body)).toBe(200)
+      expect(res.body.data.items_requeued, JSON.stringify(body)).toBe(0)
+    }
+    expect(await stateOf(item.id)).toMatchObject({ content_version: 1 })
+    expect(await indexingJobsOf(item.id)).toEqual([])
+  })
+
+  it('queues nothing when the change is refused', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const base = await createBase(t)
+    const item = await createItem(t, base.id)
+    const res = await api.call('PATCH', `/bases/${base.id}`, {
+      key,
+      body: { chunk_size: 60, agent_ids: [(await createTenant()).agent.id] },
+    })
+    expect(res.status).toBe(404)
+    expect((await api.call('GET', `/bases/${base.id}`, { key })).body.data.chunk_size).toBe(400)
+    expect(await stateOf(item.id)).toMatchObject({ content_version: 1 })
+    expect(await indexingJobsOf(item.id)).toEqual([])
+  })
+
+  it('lets an agent key re-index a base linked to its agent', async () => {
+    const t = await createTenant()
+    const base = await createBase(t, { agents: ['agent'] })
+    const item = await createItem(t, base.id)
+    const res = await api.call('PATCH', `/bases/${base.id}`, { key: await t.key({ agent: 'agent' }), body: { chunk_size: 100 } })
+    expect(res.body.data).toMatchObject({ chunk_size: 100, items_requeued: 1 })
+    expect(await indexingJobsOf(item.id)).toHaveLength(1)
   })
 })
 
