@@ -1,6 +1,7 @@
 // The statements of a knowledge search, each run inside the caller's tenant transaction, so RLS decides which
 // bases and chunks it can reach.
 import type { Tx } from '../_core/db.ts'
+import type { KeywordQuery } from './search-terms.ts'
 
 export interface SearchFilter {
   namespace?: string
@@ -35,14 +36,16 @@ function filtered(tx: Tx, filter: SearchFilter) {
 }
 
 /**
- * Chunks matching the words of `query` (web search syntax), best `ts_rank_cd` first, ties by id; through a
- * function that applies the chunks' tenant rules itself, so the GIN index is used (see the migration).
+ * Chunks matching the words of the query (web search syntax), best `ts_rank_cd` first, ties by id; when fewer
+ * than `limit` match strictly, the rest match any of its terms (`all_terms` false), ranked after. Through a
+ * function that applies the chunks' tenant rules itself, so the GIN index is used (see the migrations).
  */
-export function keywordRanking(tx: Tx, baseId: string, query: string, limit: number, filter: SearchFilter) {
-  return tx<{ id: string; rank: number }[]>`
-    select id, rank from agentry.rank_knowledge_chunks(
-      ${baseId}, ${query}, ${limit}, ${filter.namespace ?? null}::text,
-      ${filter.metadata === undefined ? null : tx.json(filter.metadata as never)}::jsonb)`
+export function keywordRanking(tx: Tx, baseId: string, q: KeywordQuery, limit: number, filter: SearchFilter) {
+  return tx<{ id: string; rank: number; all_terms: boolean }[]>`
+    select id, rank, all_terms from agentry.rank_knowledge_chunks(
+      ${baseId}, ${q.query}, ${q.any}::text, ${q.none}::text, ${limit}, ${filter.namespace ?? null}::text,
+      ${filter.metadata === undefined ? null : tx.json(filter.metadata as never)}::jsonb)
+    order by all_terms desc, rank desc, id`
 }
 
 /** The embedded chunks a filter lets through, for the in-memory search to choose among. */
@@ -80,15 +83,22 @@ export interface FoundChunk {
   position: number
   namespace: string | null
   metadata: Record<string, unknown>
-  /** ts_rank_cd when the chunk matches the query's words, else null. */
+  /** ts_rank_cd of the query when the chunk matches it, else of its terms as alternatives when it holds one, else null. */
   keyword: number | null
 }
 
 /** The chunks an answer shows, with their keyword rank whichever ranking found them. */
-export function foundChunks(tx: Tx, baseId: string, ids: string[], query: string) {
+export function foundChunks(tx: Tx, baseId: string, ids: string[], q: KeywordQuery) {
+  const loose =
+    q.any === null
+      ? tx`null::tsquery`
+      : q.none === null
+        ? tx`websearch_to_tsquery('english', ${q.any})`
+        : tx`(websearch_to_tsquery('english', ${q.any}) && !! websearch_to_tsquery('english', ${q.none}))`
   return tx<FoundChunk[]>`
     select c.id as chunk_id, c.item_id, c.title, c.text, c.position, c.namespace, c.metadata,
-      case when c.tsv @@ q then ts_rank_cd(c.tsv, q)::float8 end as keyword
-    from agentry.knowledge_chunks c, websearch_to_tsquery('english', ${query}) q
+      case when c.tsv @@ q then ts_rank_cd(c.tsv, q)::float8
+           when t.l is not null and c.tsv @@ t.l then ts_rank_cd(c.tsv, t.l)::float8 end as keyword
+    from agentry.knowledge_chunks c, websearch_to_tsquery('english', ${q.query}) q, (select ${loose} as l) t
     where c.base_id = ${baseId} and c.id = any(${ids}::uuid[])`
 }

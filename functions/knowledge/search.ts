@@ -21,6 +21,7 @@ import {
   type SearchFilter,
 } from './search-queries.ts'
 import { fuseRankings, topRows } from './search-ranking.ts'
+import { type KeywordQuery, keywordQueryOf } from './search-terms.ts'
 import { loadBaseVectors, scanNearest, similarities, vectorCache } from './search-vector-cache.ts'
 
 export const searchModes = ['hybrid', 'semantic', 'keyword'] as const
@@ -52,6 +53,16 @@ export function fusionDepth(limit: number): number {
 export interface SearchContext {
   tenant: Tenant
   embeddings: EmbeddingsProvider | null
+  /**
+   * The query's embedding, when the caller has already asked for it (one message searched in several bases
+   * is embedded once): used instead of embedding the query again, and left to the caller to record as usage.
+   */
+  queryEmbedding?: QueryEmbedding | Promise<QueryEmbedding>
+}
+
+/** A search's answer, and which chunks the keyword ranking found holding every term of the query (the others, any). */
+export interface RankedAnswer extends SearchAnswer {
+  allTerms: ReadonlySet<string>
 }
 
 interface VectorHit {
@@ -61,10 +72,18 @@ interface VectorHit {
 
 /** Searches one base the tenant can read; 404 when it cannot. */
 export async function searchBase(ctx: SearchContext, baseId: string, request: SearchRequest): Promise<SearchAnswer> {
+  const { search_type, results } = await rankBase(ctx, baseId, request)
+  return { search_type, results }
+}
+
+/** searchBase, saying also which chunks hold every term of the query. */
+export async function rankBase(ctx: SearchContext, baseId: string, request: SearchRequest): Promise<RankedAnswer> {
   const { tenant, embeddings } = ctx
   const wantsVectors = request.mode !== 'keyword' && embeddings !== null
+  const terms = keywordQueryOf(request.query)
   // The query's embedding is asked for while the database looks the base up.
-  const embedding = wantsVectors ? embedQuery(embeddings, request.query) : null
+  const given = ctx.queryEmbedding === undefined ? undefined : Promise.resolve(ctx.queryEmbedding)
+  const embedding = wantsVectors ? (given ?? embedQuery(embeddings, request.query)) : null
   embedding?.catch(() => {})
 
   const depth = request.mode === 'hybrid' ? fusionDepth(request.limit) : request.limit
@@ -73,20 +92,20 @@ export async function searchBase(ctx: SearchContext, baseId: string, request: Se
   const first = await withTenant(tenant, async (tx) => {
     const [[base], early] = await Promise.all([
       findSearchedBase(tx, baseId),
-      keywordSurely ? keywordRanking(tx, baseId, request.query, depth, request.filter) : undefined,
+      keywordSurely ? keywordRanking(tx, baseId, terms, depth, request.filter) : undefined,
     ])
     if (!base) throw notFound('Knowledge base')
     const vectorsRun = wantsVectors && base.vectors > 0
     const keywordRuns = !vectorsRun || request.mode === 'hybrid'
     const [keyword, pgvector, candidates] = await Promise.all([
-      early ?? (keywordRuns ? keywordRanking(tx, base.id, request.query, depth, request.filter) : []),
+      early ?? (keywordRuns ? keywordRanking(tx, base.id, terms, depth, request.filter) : []),
       vectorsRun ? usesPgvector(tx) : false,
       vectorsRun && hasFilter(request.filter) ? filteredChunkIds(tx, base.id, request.filter) : undefined,
     ])
     return { base, vectorsRun, keyword, pgvector, candidates }
   })
   const { base, keyword } = first
-  if (!first.vectorsRun || !embedding) return answer(tenant, base, request, 'keyword', keyword, [], new Map())
+  if (!first.vectorsRun || !embedding) return answer(tenant, base, request, terms, 'keyword', keyword, [], new Map())
 
   const query = await embedding
   refuseOtherModel(base, query.model)
@@ -112,7 +131,7 @@ export async function searchBase(ctx: SearchContext, baseId: string, request: Se
   }
   for (const hit of hits) vectorScores.set(hit.id, hit.similarity)
   const searchType = request.mode === 'semantic' ? 'semantic' : 'hybrid'
-  return answer(tenant, base, request, searchType, keyword, hits, vectorScores, query)
+  return answer(tenant, base, request, terms, searchType, keyword, hits, vectorScores, given ? undefined : query)
 }
 
 function hasFilter(filter: SearchFilter): boolean {
@@ -132,7 +151,7 @@ async function usesPgvector(tx: Tx): Promise<boolean> {
   return pgvectorChecked
 }
 
-interface QueryEmbedding {
+export interface QueryEmbedding {
   vector: Float32Array
   model: string
   /** The model asked for, and what the provider answered, for the usage ledger. */
@@ -140,7 +159,7 @@ interface QueryEmbedding {
   embeddings: Embeddings
 }
 
-async function embedQuery(provider: EmbeddingsProvider, text: string): Promise<QueryEmbedding> {
+export async function embedQuery(provider: EmbeddingsProvider, text: string): Promise<QueryEmbedding> {
   try {
     const embeddings = await provider.embed([text])
     return { vector: embeddings.vectors[0], model: embeddings.model, requested: provider.model, embeddings }
@@ -211,12 +230,13 @@ async function answer(
   tenant: Tenant,
   base: SearchedBase,
   request: SearchRequest,
+  terms: KeywordQuery,
   searchType: SearchMode,
-  keyword: { id: string; rank: number }[],
+  keyword: { id: string; rank: number; all_terms: boolean }[],
   hits: VectorHit[],
   vectorScores: Map<string, number>,
   embedded?: QueryEmbedding,
-): Promise<SearchAnswer> {
+): Promise<RankedAnswer> {
   const threshold = request.score_threshold
   const keywordScores = new Map(keyword.map((k) => [k.id, k.rank]))
   const passes = (id: string) =>
@@ -235,7 +255,7 @@ async function answer(
   }
   const chosen = ranked.filter(passes).slice(0, request.limit)
   const [rows] = await Promise.all([
-    chosen.length ? withTenant(tenant, (tx) => foundChunks(tx, base.id, chosen, request.query)) : [],
+    chosen.length ? withTenant(tenant, (tx) => foundChunks(tx, base.id, chosen, terms)) : [],
     embedded ? recordQueryEmbedding(tenant, embedded) : undefined,
   ])
   const byId = new Map(rows.map((row) => [row.chunk_id, row]))
@@ -247,14 +267,15 @@ async function answer(
     const { keyword: keywordRank, ...chunk } = row
     results.push({
       ...chunk,
-      scores: { keyword: keywordRank, vector: vectorScores.get(id) ?? null, fused: fused.get(id) ?? null },
+      scores: { keyword: keywordScores.get(id) ?? keywordRank, vector: vectorScores.get(id) ?? null, fused: fused.get(id) ?? null },
     })
   }
-  return { search_type: searchType, results }
+  const allTerms = new Set(keyword.filter((k) => k.all_terms).map((k) => k.id))
+  return { search_type: searchType, results, allTerms }
 }
 
 /** The query's embedding goes in the usage ledger like any other, written as the service (tenants may lack chat:write). */
-async function recordQueryEmbedding(tenant: Tenant, q: QueryEmbedding): Promise<void> {
+export async function recordQueryEmbedding(tenant: Tenant, q: QueryEmbedding): Promise<void> {
   await recordEmbeddingsUsage(database(), {
     orgId: tenant.org_id,
     agentId: tenant.agent_id,

@@ -355,7 +355,7 @@ describe('tenancy', () => {
       ...over,
     })
     const rank = (c: ReturnType<typeof claims>) =>
-      withTenant(c, (tx) => tx<{ id: string }[]>`select id from agentry.rank_knowledge_chunks(${baseId}, 'refund', 10)`)
+      withTenant(c, (tx) => tx<{ id: string }[]>`select id from agentry.rank_knowledge_chunks(${baseId}, 'refund', null, null, 10)`)
     expect((await rank(claims({}))).map((r) => r.id)).toEqual([ids[0], ids[2]])
     const other = await createTenant()
     expect(await rank(claims({ org_id: other.org.id }))).toEqual([])
