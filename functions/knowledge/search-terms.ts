@@ -44,7 +44,7 @@ export function keywordQueryOf(query: string): KeywordQuery {
     }
     if (!term) continue
     const into = negated ? excluded : wanted
-    if (into.size < maxTerms) into.set(term.toLowerCase(), term)
+    if (into.size < maxTerms && !into.has(term.toLowerCase())) into.set(term.toLowerCase(), term)
   }
   return {
     query,

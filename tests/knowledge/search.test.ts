@@ -156,6 +156,41 @@ describe('keyword search', () => {
     expect(res.body.data.results.map((r: any) => r.chunk_id)).toEqual([ids[0]])
   })
 
+  it('ranks the chunks holding every word first, then fills the answer with those holding any of them', async () => {
+    const res = await search(tenant, baseId, { query: 'refund card days', mode: 'keyword' })
+    const found = res.body.data.results
+    // Refund policy holds all three; Returns (refund, days) and Shipping (days) one or two; the rest none.
+    expect(found.map((r: any) => r.chunk_id)).toEqual([ids[0], ...found.slice(1).map((r: any) => r.chunk_id)])
+    expect(new Set(found.slice(1).map((r: any) => r.chunk_id))).toEqual(new Set([ids[1], ids[2]]))
+    const fallback = found.slice(1).map((r: any) => r.scores.keyword)
+    expect(fallback.every((k: number) => k > 0)).toBe(true)
+    expect([...fallback].sort((a, b) => b - a)).toEqual(fallback)
+    expect(Object.keys(found[0]).sort()).toEqual(['chunk_id', 'item_id', 'metadata', 'namespace', 'position', 'scores', 'text', 'title'])
+  })
+
+  it('fills from the words of a question only up to limit, and not at all when enough chunks hold every word', async () => {
+    const one = await search(tenant, baseId, { query: 'refund card days', mode: 'keyword', limit: 1 })
+    expect(one.body.data.results.map((r: any) => r.chunk_id)).toEqual([ids[0]])
+    const two = await search(tenant, baseId, { query: 'refund days', mode: 'keyword', limit: 2 })
+    expect(two.body.data.results.map((r: any) => r.chunk_id).sort()).toEqual([ids[0], ids[2]].sort())
+  })
+
+  it('keeps an excluded word excluded when filling, and a quoted phrase a phrase', async () => {
+    const without = await search(tenant, baseId, { query: 'refund days -card', mode: 'keyword' })
+    expect(without.body.data.results.map((r: any) => r.chunk_id)).toEqual([ids[2], ids[1]])
+    const phrase = await search(tenant, baseId, { query: '"original card" parcels', mode: 'keyword' })
+    expect(phrase.body.data.results.map((r: any) => r.chunk_id).sort()).toEqual([ids[0], ids[1]].sort())
+    const reversed = await search(tenant, baseId, { query: '"card original" parcels', mode: 'keyword' })
+    expect(reversed.body.data.results.map((r: any) => r.chunk_id)).toEqual([ids[1]])
+  })
+
+  it('fills the keyword side of a hybrid search the same way, each chunk keeping the keyword rank it was found with', async () => {
+    const res = await search(tenant, baseId, { query: 'refund card days', limit: 5 })
+    const byId = new Map(res.body.data.results.map((r: any) => [r.chunk_id, r.scores.keyword]))
+    for (const id of [ids[0], ids[1], ids[2]]) expect(byId.get(id)).toBeGreaterThan(0)
+    for (const id of [ids[3], ids[4]]) expect(byId.get(id)).toBeNull()
+  })
+
   it('answers no results for words nothing contains, or only stop words', async () => {
     for (const query of ['zeppelin', 'the and of']) {
       const res = await search(tenant, baseId, { query, mode: 'keyword' })
@@ -354,8 +389,13 @@ describe('tenancy', () => {
       scopes: ['knowledge:read'],
       ...over,
     })
+    // A question no chunk holds in full: every chunk found is found by the fallback on any of its words.
     const rank = (c: ReturnType<typeof claims>) =>
-      withTenant(c, (tx) => tx<{ id: string }[]>`select id from agentry.rank_knowledge_chunks(${baseId}, 'refund', null, null, 10)`)
+      withTenant(
+        c,
+        (tx) => tx<{ id: string }[]>`
+          select id from agentry.rank_knowledge_chunks(${baseId}, 'refund zeppelin', 'refund or zeppelin', null, 10)`,
+      )
     expect((await rank(claims({}))).map((r) => r.id)).toEqual([ids[0], ids[2]])
     const other = await createTenant()
     expect(await rank(claims({ org_id: other.org.id }))).toEqual([])
