@@ -90,6 +90,46 @@ export const eventTypes = [
       required: ['base_id', 'item_id', 'content_version', 'error'],
     },
   },
+  {
+    type: 'message.received',
+    description:
+      'An email arrived in an inbox and was stored in its thread; filter an endpoint by `inbox_id` for one inbox. ' +
+      '`extracted_text` is the new content without quoted history (at most 4,000 characters).',
+    schema: {
+      type: 'object',
+      properties: {
+        inbox_id: uuid,
+        thread_id: uuid,
+        message_id: uuid,
+        message_id_header: { type: 'string', description: 'The Message-ID header, without angle brackets.' },
+        from: { type: 'string', description: "The sender's address, lower-cased." },
+        from_name: { type: ['string', 'null'] },
+        to: { type: 'array', items: { type: 'string' } },
+        cc: { type: 'array', items: { type: 'string' } },
+        subject: { type: 'string' },
+        extracted_text: { type: 'string' },
+        is_auto_reply: {
+          type: 'boolean',
+          description: 'Sent by an automaton (RFC 3834 Auto-Submitted, Precedence: bulk …): do not answer.',
+        },
+        has_attachments: { type: 'boolean' },
+      },
+      required: [
+        'inbox_id',
+        'thread_id',
+        'message_id',
+        'message_id_header',
+        'from',
+        'from_name',
+        'to',
+        'cc',
+        'subject',
+        'extracted_text',
+        'is_auto_reply',
+        'has_attachments',
+      ],
+    },
+  },
 ] as const
 
 export const eventTypeNames: readonly string[] = eventTypes.map((e) => e.type)
