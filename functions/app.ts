@@ -28,6 +28,10 @@ import { registerRestDelete } from './datasets/rest/delete-rows.ts'
 import { registerRestInsert } from './datasets/rest/insert-rows.ts'
 import { registerRestRead } from './datasets/rest/read-rows.ts'
 import { registerRestUpdate } from './datasets/rest/update-rows.ts'
+import { registerDownloadAttachment } from './email/attachments/download-attachment.ts'
+import { registerGetAttachment } from './email/attachments/get-attachment.ts'
+import { registerGetAttachmentUrl } from './email/attachments/get-attachment-url.ts'
+import { registerUploadAttachment, uploadBodyBytes } from './email/attachments/upload-attachment.ts'
 import { registerCreateBase } from './knowledge/create-base.ts'
 import { registerCreateItem } from './knowledge/create-item.ts'
 import { registerDeleteBase } from './knowledge/delete-base.ts'
@@ -140,6 +144,12 @@ export function createApp() {
   registerTestEndpoint(v1)
   registerRecoverEndpoint(v1)
 
+  registerUploadAttachment(v1)
+  registerGetAttachment(v1)
+  registerGetAttachmentUrl(v1)
+  // The link is the credential: no API key, and not an operation of the document (see the route's file).
+  registerDownloadAttachment(v1)
+
   registerDocs(v1)
 
   // The same datasets in PostgREST's wire format, for supabase-js and other PostgREST clients.
@@ -149,7 +159,7 @@ export function createApp() {
   registerRestUpdate(rest)
   registerRestDelete(rest)
 
-  return createServerApp(v1, rest)
+  return createServerApp(v1, rest, { largerBodies: { '/attachments/upload': uploadBodyBytes } })
 }
 
 export const app = createApp()

@@ -25,12 +25,17 @@ export function createApi(): Api {
   })
 }
 
+export interface ServerOptions {
+  /** Routes (paths below /api/v1) whose bodies may be larger than MAX_BODY_BYTES, each with its own cap. */
+  largerBodies?: Record<string, number>
+}
+
 /**
  * The HTTP server's app: request ids, the body size cap, the error envelope, and the API mounted both at
  * /api/v1 (as Supabase hands requests to the function) and at /functions/v1/api/v1 (the same public URL
  * served locally); the PostgREST surface likewise at /api/rest/v1.
  */
-export function createServerApp(v1: Api, rest: Api): Hono<ApiEnv> {
+export function createServerApp(v1: Api, rest: Api, options: ServerOptions = {}): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>()
   const maxBody = Number(readEnv('MAX_BODY_BYTES') ?? 1024 * 1024)
 
@@ -41,16 +46,24 @@ export function createServerApp(v1: Api, rest: Api): Hono<ApiEnv> {
     c.header('x-request-id', requestId)
     await next()
   })
-  const limitBody = bodyLimit({
-    maxSize: maxBody,
-    onError: () => {
-      // Close the connection: the rest of the oversized body is never read, so it cannot be reused.
-      throw new ApiError('payload_too_large', `Request body exceeds the ${maxBody}-byte limit.`, undefined, { Connection: 'close' })
-    },
-  })
+  const limitTo = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        // Close the connection: the rest of the oversized body is never read, so it cannot be reused.
+        throw new ApiError('payload_too_large', `Request body exceeds the ${maxSize}-byte limit.`, undefined, { Connection: 'close' })
+      },
+    })
+  const limitBody = limitTo(maxBody)
+  const largerBodies = new Map(Object.entries(options.largerBodies ?? {}).map(([path, max]) => [path, limitTo(Math.max(max, maxBody))]))
   // No route reads a GET's or HEAD's body, and asking for it makes @hono/node-server build a full Request
   // for every request: a few per cent of a key listing's CPU.
-  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)))
+  app.use('*', (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next()
+    const path = functionPath(c)
+    const larger = largerBodies.size && path.startsWith(apiBasePath) ? largerBodies.get(path.slice(apiBasePath.length)) : undefined
+    return (larger ?? limitBody)(c, next)
+  })
 
   app.route(apiBasePath, v1)
   app.route(gatewayPrefix + apiBasePath, v1)
