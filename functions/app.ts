@@ -32,6 +32,11 @@ import { registerDownloadAttachment } from './email/attachments/download-attachm
 import { registerGetAttachment } from './email/attachments/get-attachment.ts'
 import { registerGetAttachmentUrl } from './email/attachments/get-attachment-url.ts'
 import { registerUploadAttachment, uploadBodyBytes } from './email/attachments/upload-attachment.ts'
+import { registerCreateDomain } from './email/domains/create-domain.ts'
+import { registerGetDomain } from './email/domains/get-domain.ts'
+import { registerGetRecords } from './email/domains/get-records.ts'
+import { registerListDomains } from './email/domains/list-domains.ts'
+import { registerVerifyDomain } from './email/domains/verify-domain.ts'
 import { registerCreateBase } from './knowledge/create-base.ts'
 import { registerCreateItem } from './knowledge/create-item.ts'
 import { registerDeleteBase } from './knowledge/delete-base.ts'
@@ -149,6 +154,12 @@ export function createApp() {
   registerGetAttachmentUrl(v1)
   // The link is the credential: no API key, and not an operation of the document (see the route's file).
   registerDownloadAttachment(v1)
+
+  registerListDomains(v1)
+  registerCreateDomain(v1)
+  registerGetDomain(v1)
+  registerGetRecords(v1)
+  registerVerifyDomain(v1)
 
   registerDocs(v1)
 

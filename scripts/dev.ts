@@ -90,6 +90,10 @@ async function serveWithNode(databaseUrl: string): Promise<() => Promise<void>> 
   const { app } = await import('../functions/app.ts')
   const { closeDatabase } = await import('../functions/_core/db.ts')
   const { maxRequestHeaderBytes } = await import('../functions/_core/postgrest/parse.ts')
+  // Domain verification's DNS on Node (Deno has its own): DNS_SERVER, or the system's servers.
+  const { useResolver } = await import('../functions/email/domains/dns.ts')
+  const { nodeResolver } = await import('./lib/node-resolver.ts')
+  useResolver(nodeResolver())
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: host, port, serverOptions: { maxHeaderSize: maxRequestHeaderBytes } }, () => resolve(s))
   })

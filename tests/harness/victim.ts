@@ -83,6 +83,14 @@ export async function createVictim(): Promise<Victim> {
     insert into agentry.knowledge_chunks (org_id, base_id, item_id, position, title, text, namespace, content_version)
     values (${tenant.org.id}, ${base.id}, ${item.id}, 0, ${`${marker} item`}, ${`${marker} chunk`}, ${marker}, 1) returning id`
 
+  // A custom domain (its DKIM key marked too) and an inbox of the agent's on the shared domain.
+  const [domain] = await sql<{ id: string }[]>`
+    insert into agentry.email_domains (org_id, name, dkim_selector, dkim_private_key, dkim_public_key)
+    values (${tenant.org.id}, ${`${marker}.example.com`}, 'agentry', ${`${marker} private key`}, ${marker}) returning id`
+  const [inbox] = await sql<{ id: string }[]>`
+    insert into agentry.email_inboxes (org_id, domain, local_part, name, agent_id)
+    values (${tenant.org.id}, 'agents.localhost', ${marker}, ${`${marker} inbox`}, ${tenant.agent.id}) returning id`
+
   await sql`
     insert into agentry.audit_log (org_id, key_id, method, path, status, request_id)
     values (${tenant.org.id}, ${key.id}, 'POST', ${`/${marker}`}, 201, ${marker})`
@@ -110,6 +118,8 @@ export async function createVictim(): Promise<Victim> {
       'knowledge base id': base.id,
       'knowledge item id': item.id,
       'knowledge chunk id': chunk.id,
+      'email domain id': domain.id,
+      'inbox id': inbox.id,
     },
   }
 }
