@@ -9,7 +9,11 @@ const query = z
   .min(1, { message: 'Say what to search for.' })
   .max(2000)
   .refine((q) => !hasUnstorableText(q), { message: 'Must not contain NUL characters or unpaired surrogates.' })
-  .openapi({ description: 'Words or a question; keyword search reads it as web search syntax ("quoted phrase", -not, or).' })
+  .openapi({
+    description:
+      'Words or a question; keyword search reads it as web search syntax ("quoted phrase", -not, or). The chunks holding ' +
+      'every term rank first; when they are fewer than asked for, chunks holding any of the terms (and no excluded one) follow.',
+  })
 
 const namespace = z.string().min(1).max(200)
 
@@ -67,7 +71,14 @@ export function searchRequestOf(body: z.infer<typeof QueryBody> | z.infer<typeof
 
 const Scores = z
   .object({
-    keyword: z.number().nullable().openapi({ description: 'ts_rank_cd of the query in the chunk; null when its words do not match.' }),
+    keyword: z
+      .number()
+      .nullable()
+      .openapi({
+        description:
+          'ts_rank_cd of the query in the chunk, or of its terms as alternatives when the chunk holds only some of them; ' +
+          'null when it holds none.',
+      }),
     vector: z.number().nullable().openapi({ description: 'Cosine similarity to the query; null when no vector search ran.' }),
     fused: z.number().nullable().openapi({ description: 'Reciprocal rank fusion score (hybrid only): Σ 1 / (60 + rank).' }),
   })

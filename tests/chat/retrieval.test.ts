@@ -2,8 +2,9 @@
 // (items indexed through the API by a job runner, with the loopback embeddings fake), and its reply cites them,
 // blocking and streamed, and keeps them with the stored message.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { retrieveForAgent } from '../../functions/knowledge/retrieval.ts'
 import { parseEvents, startFakeLlm, type FakeLlm } from '../harness/fake-llm.ts'
-import { createTenant, type Tenant } from '../harness/tenants.ts'
+import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
 import { createLinkedBase, type Doc, indexDocs, indexedKnowledgeSuite } from '../knowledge/recall-indexing.ts'
 
 const knowledge = indexedKnowledgeSuite()
@@ -192,5 +193,64 @@ describe('a chat key without knowledge scopes', () => {
     const res = await knowledge.api.call('POST', `/chat/${t.agent.id}`, { key: chatOnly, body: { message: question } })
     expect(res.status).toBe(200)
     expect(res.body.data.citations.map((c: any) => c.item_id)).toEqual([billingItems[0], supportItems[0], billingItems[1]])
+  })
+})
+
+describe('an agent linked to several bases', () => {
+  const queryEmbeddingsRecorded = async (agentId: string) => {
+    const [row] = await serviceSql()<{ n: number }[]>`
+      select count(*)::int as n from agentry.usage_records where provider = 'embeddings' and agent_id = ${agentId}`
+    return row.n
+  }
+
+  it('embeds the message once for all the bases it searches, and records that one embedding', async () => {
+    const asked = knowledge.embeddings.requests.length
+    const recorded = await queryEmbeddingsRecorded(t.agent.id)
+    const res = await chat(t.agent.id, question)
+    expect(res.body.data.citations.map((c: any) => c.base_id)).toEqual([billingId, supportId, billingId])
+    expect(knowledge.embeddings.requests.slice(asked).map((r) => r.body.input)).toEqual([[question]])
+    expect(await queryEmbeddingsRecorded(t.agent.id)).toBe(recorded + 1)
+  })
+
+  describe('ten of them', () => {
+    let u: Tenant
+    /** The ten bases, in the order they were last updated: the last is the most recent. */
+    let byUpdate: string[]
+    beforeAll(async () => {
+      u = await createTenant()
+      const k = await u.key()
+      const bases: string[] = []
+      for (let i = 0; i < 10; i++) {
+        bases.push(await createLinkedBase(knowledge.api, k, `Billing ${i}`, [u.agent.id]))
+        await indexDocs(knowledge.api, k, bases[i], [billing[0]])
+      }
+      // Updated in an order that is neither the order they were made in nor its reverse.
+      byUpdate = [3, 7, 1, 9, 0, 5, 8, 2, 6, 4].map((i) => bases[i])
+      for (const id of byUpdate) {
+        const res = await knowledge.api.call('PATCH', `/bases/${id}`, { key: k, body: { description: 'Touched' } })
+        expect(res.status).toBe(200)
+      }
+    })
+
+    it('are searched at most CHAT_KNOWLEDGE_MAX_BASES at a time, the most recently updated, with one embedding', async () => {
+      process.env.CHAT_KNOWLEDGE_MAX_BASES = '3'
+      try {
+        const asked = knowledge.embeddings.requests.length
+        const res = await knowledge.api.call('POST', `/chat/${u.agent.id}`, { key: await u.key(), body: { message: question } })
+        expect(res.status).toBe(200)
+        expect(new Set(res.body.data.citations.map((c: any) => c.base_id))).toEqual(new Set(byUpdate.slice(-3)))
+        expect(res.body.data.citations).toHaveLength(3)
+        expect(knowledge.embeddings.requests.length - asked).toBe(1)
+      } finally {
+        delete process.env.CHAT_KNOWLEDGE_MAX_BASES
+      }
+    })
+
+    it('are searched eight at a time by default', async () => {
+      const tenant = { role: 'authenticated' as const, sub: null, org_id: u.org.id, agent_id: null, key_id: null, scopes: ['chat:write'] }
+      const passages = await retrieveForAgent(tenant, u.agent.id, question, 50)
+      expect(passages).toHaveLength(8)
+      expect(new Set(passages.map((p) => p.base_id))).toEqual(new Set(byUpdate.slice(-8)))
+    })
   })
 })

@@ -2,8 +2,9 @@
 // indexed through the API with the deterministic embeddings fake: how often the document that answers a
 // question is among the first three found; and the same for the first three citations of a chat reply. Each
 // figure is printed, and each must stay above a floor the current search meets with a margin, so a change that
-// makes retrieval worse fails here. Measured when written: keyword 0.39 (the query route's keyword mode needs
-// every word of a question to match), semantic 0.89, hybrid 0.89, chat 0.94, chat without embeddings 1.00.
+// makes retrieval worse fails here. Measured: keyword 1.00 (the chunks holding every word of a question first,
+// then those holding any; 0.39 when every word was required), semantic 0.89, hybrid 0.97, chat 0.94, chat
+// without embeddings 1.00.
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createTenant } from '../harness/tenants.ts'
 import { handbook, questions } from './recall-fixture.ts'
@@ -61,7 +62,7 @@ function reported(label: string, missed: string[]) {
 describe('recall@3 on the handbook set', () => {
   it('keyword search finds the answering document often enough', async () => {
     const { recall, missed } = await recallAt3('keyword')
-    expect(recall, `missed: ${missed.join(' | ')}`).toBeGreaterThanOrEqual(0.3)
+    expect(recall, `missed: ${missed.join(' | ')}`).toBeGreaterThanOrEqual(0.9)
   })
 
   it('semantic search finds the answering document often enough', async () => {
@@ -71,15 +72,15 @@ describe('recall@3 on the handbook set', () => {
 
   it('hybrid search finds the answering document often enough', async () => {
     const { recall, missed } = await recallAt3('hybrid')
-    expect(recall, `missed: ${missed.join(' | ')}`).toBeGreaterThanOrEqual(0.8)
+    expect(recall, `missed: ${missed.join(' | ')}`).toBeGreaterThanOrEqual(0.88)
   })
 
-  it("chat's retrieval (the question's words as alternatives, fused with its meaning) finds it often enough", async () => {
+  it("chat's retrieval (the query route's keyword ranking fused with its meaning) finds it often enough", async () => {
     const { recall, missed } = await chatRecallAt3('chat')
     expect(recall, `missed: ${missed.join(' | ')}`).toBeGreaterThanOrEqual(0.85)
   })
 
-  it("chat's retrieval without an embeddings provider (words as alternatives alone) finds it often enough", async () => {
+  it("chat's retrieval without an embeddings provider (the keyword ranking alone) finds it often enough", async () => {
     delete process.env.EMBEDDINGS_BASE_URL
     try {
       const { recall, missed } = await chatRecallAt3('chat, keyword only')
