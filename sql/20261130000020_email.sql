@@ -288,3 +288,14 @@ grant select, delete,
   insert (org_id, agent_id, filename, content_type, size_bytes, sha256, content, content_id)
   on agentry.email_attachments to authenticated;
 grant update (message_id) on agentry.email_attachments to authenticated;
+
+-- The domain an inbox route names, for a key with inbox scopes and none for domains: its id, name and status
+-- when it is the caller's organisation's, else no row.
+create or replace function agentry.claimed_email_domain(p_domain_id uuid) returns table (id uuid, name text, status text)
+  language sql stable security definer set search_path = ''
+  as $$
+    select d.id, d.name, d.status from agentry.email_domains d
+    where d.id = p_domain_id and d.org_id = (select agentry.claim_org_id())
+  $$;
+revoke execute on function agentry.claimed_email_domain(uuid) from public;
+grant execute on function agentry.claimed_email_domain(uuid) to authenticated;
