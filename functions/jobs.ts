@@ -1,8 +1,14 @@
 // The kinds of background job the product runs, by name, as app.ts composes the routes: each runner
 // (`npm start`, `npm run worker`, the Supabase worker function) claims the kinds listed here.
 import type { JobHandlers } from './_core/jobs/types.ts'
+import { sendMessageJob, sendMessageKind } from './email/outbound/delivery.ts'
+import { extractMessageJob, extractMessageKind } from './email/extraction/extract-message.ts'
 import { indexItemJob, indexItemKind } from './knowledge/indexing.ts'
+import { reindexBaseJob, reindexBaseKind } from './knowledge/reindex.ts'
 
 export const jobHandlers: JobHandlers = {
   [indexItemKind]: indexItemJob(),
+  [sendMessageKind]: sendMessageJob(),
+  [extractMessageKind]: extractMessageJob(),
+  [reindexBaseKind]: reindexBaseJob,
 }

@@ -98,13 +98,28 @@ export async function linkAgents(tx: Tx, orgId: string, baseId: string, agentIds
 }
 
 /**
- * Queues every item of the base for indexing again, in the caller's transaction: each item's version moves on
- * and one indexing job per item is enqueued, in one statement (sql/20261130000019_knowledge_reindex.sql).
- * Returns how many items were queued.
+ * Items a PATCH queues again itself, in one statement; a larger base is left to the knowledge.reindex_base
+ * job, since 100,000 items take tens of seconds, too long for a request to hold them (measured in
+ * tests/knowledge/reindex.test.ts).
+ */
+export const requeueInRequestLimit = 5000
+
+/**
+ * Queues every item of the base for indexing again, with one indexing job each (sql/20261130000019_knowledge_reindex.sql):
+ * in the caller's transaction, or, for a base of more than `requeueInRequestLimit` items, by one
+ * knowledge.reindex_base job enqueued in it. Returns how many items are queued again.
  */
 export async function requeueItems(tx: Tx, baseId: string): Promise<number> {
-  const [row] = await tx<{ requeued: number }[]>`select agentry.requeue_knowledge_base(${baseId}) as requeued`
-  return row.requeued
+  const [{ n }] = await tx<{ n: number }[]>`
+    select count(*)::integer as n from (
+      select 1 from agentry.knowledge_items where base_id = ${baseId} limit ${requeueInRequestLimit + 1}) i`
+  if (n <= requeueInRequestLimit) {
+    const [row] = await tx<{ requeued: number }[]>`select agentry.requeue_knowledge_base(${baseId}) as requeued`
+    return row.requeued
+  }
+  await tx`select agentry.enqueue_job('knowledge.reindex_base', ${tx.json({ base_id: baseId })}, ${baseId})`
+  const [all] = await tx<{ n: number }[]>`select count(*)::integer as n from agentry.knowledge_items where base_id = ${baseId}`
+  return all.n
 }
 
 /** Whether the fields change how the base's items are cut into chunks. */

@@ -12,7 +12,7 @@ const UpdatedBase = KnowledgeBase.extend({
   items_requeued: z
     .number()
     .int()
-    .openapi({ description: 'Items this change queued for indexing again: all of the base’s when its chunking changed, else 0.' }),
+    .openapi({ description: 'Items this change queues for indexing again: all of the base’s when its chunking changed, else 0.' }),
 }).openapi('UpdatedKnowledgeBase')
 
 export const updateBaseRoute = defineRoute({
@@ -25,7 +25,9 @@ export const updateBaseRoute = defineRoute({
     'Change its name, description, chunking or agents (`agent_ids`, the full list; organisation credentials only). ' +
     'A new `chunk_size` or `chunk_overlap` re-indexes the whole base: in the same transaction every item goes back to ' +
     '`queued` (progress reset, a new `content_version`) with one indexing job each, and `items_requeued` says how many; ' +
-    'the items are chunked with the new settings as the jobs run. Other changes re-index nothing (`items_requeued` is 0). ' +
+    'the items are chunked with the new settings as the jobs run. A base of more than 5,000 items is queued again by a ' +
+    'background job instead, a batch at a time, shortly after the change commits. Other changes re-index nothing ' +
+    '(`items_requeued` is 0). ' +
     'The embedding model and dimensions are fixed once the base has chunks.',
   request: { params: BaseParams, body: { content: { 'application/json': { schema: UpdateBaseBody } } } },
   errors: {
