@@ -26,7 +26,24 @@ interface ChoiceChunk {
   error?: { message?: string } | string
 }
 
-const providerError = (message: string) => new ApiError('provider_error', `The model provider failed: ${message}`)
+/** A provider's failure; `providerStatus` is the HTTP status it answered with, when it answered one. */
+export class ProviderError extends ApiError {
+  constructor(
+    message: string,
+    readonly providerStatus: number | null = null,
+  ) {
+    super('provider_error', `The model provider failed: ${message}`)
+  }
+}
+
+const providerError = (message: string, status: number | null = null) => new ProviderError(message, status)
+
+/** The request's `response_format`, in the Chat Completions API's words. */
+function responseFormatOf(format: ChatRequest['responseFormat']) {
+  if (!format) return {}
+  if (format.type === 'json_object') return { response_format: { type: 'json_object' } }
+  return { response_format: { type: 'json_schema', json_schema: { name: format.name, schema: format.schema } } }
+}
 
 export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): ChatProvider {
   const url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`
@@ -56,6 +73,7 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Chat
       messages: request.messages,
       ...(request.temperature != null ? { temperature: request.temperature } : {}),
       ...(request.maxTokens != null ? { max_tokens: request.maxTokens } : {}),
+      ...responseFormatOf(request.responseFormat),
       ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
     })
     const headers: Record<string, string> = {
@@ -71,14 +89,14 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Chat
         response = await fetch(url, { method: 'POST', headers, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout })
         if (response.ok) return response
         failure = await errorMessage(response)
-        if (response.status !== 429 && response.status < 500) throw providerError(failure)
+        if (response.status !== 429 && response.status < 500) throw providerError(failure, response.status)
       } catch (error) {
         if (error instanceof ApiError || signal?.aborted) throw error
         failure = (error as Error).name === 'TimeoutError' ? 'no answer in time' : 'unreachable'
         // Network errors name the provider's address, which is the operator's business, not the client's.
         passedOn(failure, null, String((error as Error).cause ?? error))
       }
-      if (attempt >= attempts) throw providerError(failure)
+      if (attempt >= attempts) throw providerError(failure, response?.status ?? null)
       const retryAfter = Number(response?.headers.get('retry-after'))
       const wait = retryAfter > 0 && retryAfter <= 5 ? retryAfter * 1000 : retryBaseMs * 2 ** (attempt - 1) * (0.8 + 0.4 * Math.random())
       await new Promise((resolve) => setTimeout(resolve, wait))

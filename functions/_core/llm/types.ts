@@ -15,6 +15,11 @@ export interface ChatRequest {
    * (the offline one); a real model reads them in the messages.
    */
   passages?: { title: string | null; text: string }[]
+  /**
+   * Asks for a JSON answer: one matching `schema` (structured output), or any JSON object. Providers that
+   * cannot constrain their answer ignore it; the caller parses and checks what comes back either way.
+   */
+  responseFormat?: { type: 'json_schema'; name: string; schema: Record<string, unknown> } | { type: 'json_object' }
 }
 
 export interface Usage {
