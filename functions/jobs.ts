@@ -1,7 +1,6 @@
 // The kinds of background job the product runs, by name, as app.ts composes the routes: each runner
 // (`npm start`, `npm run worker`, the Supabase worker function) claims the kinds listed here.
 import type { JobHandlers } from './_core/jobs/types.ts'
-import { extractMessageJob, extractMessageKind } from './email/extraction/extract-message.ts'
 import { sendMessageJob, sendMessageKind } from './email/outbound/delivery.ts'
 import { extractMessageJob, extractMessageKind } from './email/extraction/extract-message.ts'
 import { indexItemJob, indexItemKind } from './knowledge/indexing.ts'
@@ -9,7 +8,6 @@ import { reindexBaseJob, reindexBaseKind } from './knowledge/reindex.ts'
 
 export const jobHandlers: JobHandlers = {
   [indexItemKind]: indexItemJob(),
-  [extractMessageKind]: extractMessageJob(),
   [sendMessageKind]: sendMessageJob(),
   [extractMessageKind]: extractMessageJob(),
   [reindexBaseKind]: reindexBaseJob,
