@@ -37,6 +37,15 @@ import { registerGetDomain } from './email/domains/get-domain.ts'
 import { registerGetRecords } from './email/domains/get-records.ts'
 import { registerListDomains } from './email/domains/list-domains.ts'
 import { registerVerifyDomain } from './email/domains/verify-domain.ts'
+import { registerListEmailMessages } from './email/messages/list-messages.ts'
+import { registerAddThreadTags } from './email/threads/add-thread-tags.ts'
+import { registerAssignThread } from './email/threads/assign-thread.ts'
+import { registerGetThreadMetadata } from './email/threads/get-thread-metadata.ts'
+import { registerListThreadMessages } from './email/threads/list-thread-messages.ts'
+import { registerListThreads } from './email/threads/list-threads.ts'
+import { registerRemoveThreadTags } from './email/threads/remove-thread-tags.ts'
+import { registerSearchThreads } from './email/threads/search-threads.ts'
+import { registerSetThreadStatus } from './email/threads/set-thread-status.ts'
 import { registerCreateBase } from './knowledge/create-base.ts'
 import { registerCreateItem } from './knowledge/create-item.ts'
 import { registerDeleteBase } from './knowledge/delete-base.ts'
@@ -160,6 +169,16 @@ export function createApp() {
   registerGetDomain(v1)
   registerGetRecords(v1)
   registerVerifyDomain(v1)
+
+  registerListThreads(v1)
+  registerListThreadMessages(v1)
+  registerGetThreadMetadata(v1)
+  registerSetThreadStatus(v1)
+  registerAddThreadTags(v1)
+  registerRemoveThreadTags(v1)
+  registerAssignThread(v1)
+  registerSearchThreads(v1)
+  registerListEmailMessages(v1)
 
   registerDocs(v1)
 
