@@ -44,9 +44,9 @@ create or replace function agentry.any_lexeme_tsquery(p_config regconfig, p_text
     from unnest(to_tsvector(p_config, coalesce(p_text, ''))) v
   $$;
 
--- Thread search by keyword: the threads of one inbox, or of every inbox on a domain, whose messages match the
--- query (subject, sender, new text: the messages' tsv), each ranked by its best message. Threads whose
--- messages hold every term (websearch_to_tsquery) come first; when fewer than p_limit do, the rest are
+-- Thread search by keyword: the threads of one inbox, or of every inbox on a domain (both: that inbox if it is
+-- on that domain, as the listings read them), whose messages match the query (subject, sender, new text: the
+-- messages' tsv), each ranked by its best message. Threads whose messages hold every term (websearch_to_tsquery) come first; when fewer than p_limit do, the rest are
 -- threads matching any of the query's words and none of its excluded ones (all_terms false). rank is
 -- ts_rank_cd normalised as rank / (rank + 1) (normalisation 32), so 0 to 1.
 --
@@ -73,7 +73,9 @@ create or replace function agentry.rank_email_threads(p_inbox uuid, p_domain uui
     inboxes := array(
       select i.id from agentry.email_inboxes i
       where i.org_id = (select agentry.claim_org_id())
-        and (i.id = p_inbox or i.domain_id = p_domain)
+        and (p_inbox is not null or p_domain is not null)
+        and (p_inbox is null or i.id = p_inbox)
+        and (p_domain is null or i.domain_id = p_domain)
         and ((select agentry.claim_agent_id()) is null or i.agent_id = (select agentry.claim_agent_id())));
     if cardinality(inboxes) = 0 then
       return;

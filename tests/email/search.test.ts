@@ -93,9 +93,13 @@ describe('searching threads', () => {
     const domain = await seedDomain(t)
     const a = await mailbox(t, { domain })
     const b = await mailbox(t, { domain })
-    await mailbox(t)
+    const elsewhere = await mailbox(t)
     const res = await api.call('GET', `/search/threads?q=refund&domain_id=${domain.id}`, { key })
     expect(new Set(ids(res))).toEqual(new Set([a.refund, b.refund]))
+    // Both narrow together, as in the listings.
+    const both = (inboxId: string) => api.call('GET', `/search/threads?q=refund&domain_id=${domain.id}&inbox_id=${inboxId}`, { key })
+    expect(ids(await both(a.inbox.id))).toEqual([a.refund])
+    expect(ids(await both(elsewhere.inbox.id))).toEqual([])
   })
 
   it("keeps an agent key to its own inboxes and never shows another organisation's threads", async () => {
