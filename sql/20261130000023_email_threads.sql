@@ -46,9 +46,10 @@ create or replace function agentry.any_lexeme_tsquery(p_config regconfig, p_text
 
 -- Thread search by keyword: the threads of one inbox, or of every inbox on a domain (both: that inbox if it is
 -- on that domain, as the listings read them), whose messages match the query (subject, sender, new text: the
--- messages' tsv), each ranked by its best message. Threads whose messages hold every term (websearch_to_tsquery) come first; when fewer than p_limit do, the rest are
--- threads matching any of the query's words and none of its excluded ones (all_terms false). rank is
--- ts_rank_cd normalised as rank / (rank + 1) (normalisation 32), so 0 to 1.
+-- messages' tsv), each ranked by its best message. Threads whose messages hold every term
+-- (websearch_to_tsquery) come first; when fewer than p_limit do, the rest are threads matching any of the
+-- query's words and none of its excluded ones (all_terms false). rank is ts_rank_cd normalised as
+-- rank / (rank + 1) (normalisation 32), so 0 to 1.
 --
 -- It runs as its owner and applies the tenant rules of email_threads itself (the organisation, threads:read
 -- or threads:write, an agent key's own inboxes): under RLS PostgreSQL will not use `tsv @@ query` as a GIN
