@@ -108,6 +108,15 @@ describe('agents', () => {
     expect(reset.body.data.model).toBeNull()
   })
 
+  it('answers a PATCH that changes nothing with the agent as it was', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const before = (await api.call('GET', `/agents/${t.agent.id}`, { key })).body.data
+    const res = await api.call('PATCH', `/agents/${t.agent.id}`, { key, body: {} })
+    expect(res.status).toBe(200)
+    expect(res.body.data).toEqual(before)
+  })
+
   it('offers exactly the models in AGENT_MODELS when the operator sets it', async () => {
     const t = await createTenant()
     const key = await t.key()

@@ -91,6 +91,17 @@ describe('creating datasets', () => {
     expect(again.body.error).toEqual({ code: 'conflict', message: 'A dataset named "Leads" already exists in this organisation.' })
   })
 
+  it('refuses renaming a dataset to the name of another with 409, and keeps its own name', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    expect((await api.call('POST', '/datasets', { key, body: { name: 'Leads' } })).status).toBe(201)
+    const { id } = (await api.call('POST', '/datasets', { key, body: { name: 'Prospects' } })).body.data
+    const renamed = await api.call('PATCH', `/datasets/${id}`, { key, body: { name: 'Leads' } })
+    expect(renamed.status).toBe(409)
+    expect(renamed.body.error).toEqual({ code: 'conflict', message: 'A dataset named "Leads" already exists in this organisation.' })
+    expect((await api.call('GET', `/datasets/${id}`, { key })).body.data.name).toBe('Prospects')
+  })
+
   it('refuses bad columns with 400 naming the field', async () => {
     const t = await createTenant()
     const key = await t.key()

@@ -277,6 +277,25 @@ describe('the delivery log', () => {
     expect(healthy.body.data[0].latency_p95_ms).toBeCloseTo(percentile(0.95), 6)
   })
 
+  it('refuses to retry a delivery while it is being sent with 409, and leaves it as it was', async () => {
+    const t = await createTenant()
+    const r = await suite.receiver()
+    const { id: endpointId } = await subscribe(t, r)
+    const key = await t.key()
+    const id = (await api.call('POST', `/webhooks/${endpointId}/test`, { key })).body.data.delivery_id
+    await r.waitFor(1)
+    const delivered = await settled(key, id, ['delivered'])
+    // What a dispatcher holds while it sends: the delivery's lease.
+    await serviceSql()`update agentry.webhook_deliveries set locked_until = now() + interval '1 hour' where id = ${id}`
+    const retried = await api.call('POST', `/webhooks/deliveries/${id}/retry`, { key })
+    expect(retried.status).toBe(409)
+    expect(retried.body.error).toEqual({
+      code: 'conflict',
+      message: 'This delivery is being sent right now; retry once the attempt has ended.',
+    })
+    expect((await api.call('GET', `/webhooks/deliveries/${id}`, { key })).body.data).toEqual(delivered)
+  })
+
   it('rejects a bad status, limit or cursor with 400', async () => {
     const t = await createTenant()
     const key = await t.key()
