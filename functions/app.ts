@@ -37,6 +37,18 @@ import { registerGetDomain } from './email/domains/get-domain.ts'
 import { registerGetRecords } from './email/domains/get-records.ts'
 import { registerListDomains } from './email/domains/list-domains.ts'
 import { registerVerifyDomain } from './email/domains/verify-domain.ts'
+import { registerCreateDomainInbox } from './email/inboxes/create-domain-inbox.ts'
+import { registerCreateInbox } from './email/inboxes/create-inbox.ts'
+import { registerDeleteDomainInbox } from './email/inboxes/delete-domain-inbox.ts'
+import { registerDeleteInbox } from './email/inboxes/delete-inbox.ts'
+import { registerGetDomainInbox } from './email/inboxes/get-domain-inbox.ts'
+import { registerGetInbox } from './email/inboxes/get-inbox.ts'
+import { registerListDomainInboxes } from './email/inboxes/list-domain-inboxes.ts'
+import { registerListInboxes } from './email/inboxes/list-inboxes.ts'
+import { registerRemoveExtractionSchema } from './email/inboxes/remove-extraction-schema.ts'
+import { registerSetExtractionSchema } from './email/inboxes/set-extraction-schema.ts'
+import { registerUpdateDomainInbox } from './email/inboxes/update-domain-inbox.ts'
+import { registerUpdateInbox } from './email/inboxes/update-inbox.ts'
 import { registerListEmailMessages } from './email/messages/list-messages.ts'
 import { registerAddThreadTags } from './email/threads/add-thread-tags.ts'
 import { registerAssignThread } from './email/threads/assign-thread.ts'
@@ -169,6 +181,18 @@ export function createApp() {
   registerGetDomain(v1)
   registerGetRecords(v1)
   registerVerifyDomain(v1)
+  registerListInboxes(v1)
+  registerCreateInbox(v1)
+  registerGetInbox(v1)
+  registerUpdateInbox(v1)
+  registerDeleteInbox(v1)
+  registerListDomainInboxes(v1)
+  registerCreateDomainInbox(v1)
+  registerGetDomainInbox(v1)
+  registerUpdateDomainInbox(v1)
+  registerDeleteDomainInbox(v1)
+  registerSetExtractionSchema(v1)
+  registerRemoveExtractionSchema(v1)
 
   registerListThreads(v1)
   registerListThreadMessages(v1)

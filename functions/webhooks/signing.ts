@@ -11,10 +11,8 @@ import { sha256 } from '@noble/hashes/sha2.js'
 const secretPrefix = 'whsec_'
 const encoder = new TextEncoder()
 
-/** A new signing secret: `whsec_` and the base64 of 32 random bytes. */
-export function generateSecret(): string {
-  return secretPrefix + toBase64(crypto.getRandomValues(new Uint8Array(32)))
-}
+// Shared with inboxes, whose `webhook` setting makes an endpoint too.
+export { generateSecret } from '../_core/webhook-endpoints.ts'
 
 export interface SignedMessage {
   eventId: string
