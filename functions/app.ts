@@ -37,6 +37,8 @@ import { registerGetDomain } from './email/domains/get-domain.ts'
 import { registerGetRecords } from './email/domains/get-records.ts'
 import { registerListDomains } from './email/domains/list-domains.ts'
 import { registerVerifyDomain } from './email/domains/verify-domain.ts'
+import { registerListOutbox } from './email/outbound/list-outbox.ts'
+import { registerSendEmail } from './email/outbound/send-message.ts'
 import { registerCreateDomainInbox } from './email/inboxes/create-domain-inbox.ts'
 import { registerCreateInbox } from './email/inboxes/create-inbox.ts'
 import { registerDeleteDomainInbox } from './email/inboxes/delete-domain-inbox.ts'
@@ -181,6 +183,9 @@ export function createApp() {
   registerGetDomain(v1)
   registerGetRecords(v1)
   registerVerifyDomain(v1)
+
+  registerSendEmail(v1)
+  registerListOutbox(v1)
   registerListInboxes(v1)
   registerCreateInbox(v1)
   registerGetInbox(v1)

@@ -130,6 +130,27 @@ export const eventTypes = [
       ],
     },
   },
+  {
+    type: 'message.sent',
+    description:
+      'An email sent through POST /messages/send left: `delivered` to inboxes here, or `sent` (handed to the SMTP relay). ' +
+      'Mail kept in the outbox raises none. Filter an endpoint by `inbox_id` for one inbox.',
+    schema: {
+      type: 'object',
+      properties: {
+        inbox_id: uuid,
+        thread_id: uuid,
+        message_id: uuid,
+        message_id_header: { type: 'string', description: 'The Message-ID header, without angle brackets.' },
+        status: { type: 'string', enum: ['delivered', 'sent'] },
+        from: { type: 'string', description: "The sending inbox's address." },
+        recipients: { type: 'array', items: { type: 'string' }, description: 'To, Cc and Bcc, lower-cased.' },
+        subject: { type: 'string' },
+        sent_at: timestamp,
+      },
+      required: ['inbox_id', 'thread_id', 'message_id', 'message_id_header', 'status', 'from', 'recipients', 'subject', 'sent_at'],
+    },
+  },
 ] as const
 
 export const eventTypeNames: readonly string[] = eventTypes.map((e) => e.type)
