@@ -17,7 +17,8 @@ background jobs) until Ctrl-C.
 
   DATABASE_URL    the database to use instead of the embedded one
   DB_PORT         the embedded database's port (54322)
-  HOST, PORT      where the API listens (127.0.0.1, 54321)`
+  HOST, PORT      where the API listens (127.0.0.1, 54321)
+  SMTP_PORT       where inbound mail is accepted (2525; see npm run smtp -- --help)`
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(usage)
@@ -29,6 +30,7 @@ const dataDir = path.join(root, '.data')
 const useDeno = process.argv.includes('--deno')
 const host = process.env.HOST ?? '127.0.0.1'
 const port = Number(process.env.PORT ?? 54321)
+const smtpPort = Number(process.env.SMTP_PORT ?? 2525)
 
 let postgresServer: LocalPostgres | undefined
 let stopServer: (() => Promise<void>) | undefined
@@ -48,10 +50,11 @@ async function main() {
     process.env.DATABASE_URL = databaseUrl
     const dispatcher = await startLocalDispatcher()
     const jobs = await startLocalJobRunner()
+    const smtp = await startLocalSmtpIngress()
     const { closeDatabase } = await import('../functions/_core/db.ts')
     stopServer = async () => {
       await stopDeno()
-      await Promise.all([dispatcher.stop(), jobs.stop()])
+      await Promise.all([dispatcher.stop(), jobs.stop(), smtp.close()])
       await closeDatabase()
     }
   } else {
@@ -63,6 +66,7 @@ async function main() {
   Agentry is running (${useDeno ? 'Deno' : 'Node'}).
 
   API          ${base}
+  SMTP in      127.0.0.1:${smtpPort} (mail for the inboxes)
   Docs         ${base}/docs
   OpenAPI      ${base}/openapi.json
   Database     ${databaseUrl}
@@ -99,9 +103,10 @@ async function serveWithNode(databaseUrl: string): Promise<() => Promise<void>> 
   })
   const dispatcher = await startLocalDispatcher()
   const jobs = await startLocalJobRunner()
+  const smtp = await startLocalSmtpIngress()
   return async () => {
     await new Promise((resolve) => server.close(resolve))
-    await Promise.all([dispatcher.stop(), jobs.stop()])
+    await Promise.all([dispatcher.stop(), jobs.stop(), smtp.close()])
     await closeDatabase()
   }
 }
@@ -127,6 +132,13 @@ async function startLocalJobRunner() {
     handlers: jobHandlers,
     onError: (error) => console.error('jobs:', error instanceof Error ? error.message : error),
   })
+}
+
+/** Inbound mail for the inboxes, through the same path a provider's webhook takes. */
+async function startLocalSmtpIngress() {
+  const { database } = await import('../functions/_core/db.ts')
+  const { startSmtpIngress, tlsFromEnvironment } = await import('./lib/smtp-ingress.ts')
+  return startSmtpIngress(database(), { host, port: smtpPort, tls: tlsFromEnvironment() })
 }
 
 async function serveWithDeno(databaseUrl: string): Promise<() => Promise<void>> {

@@ -1,0 +1,84 @@
+// The one inbound path: the SMTP ingress, POST /inbound/mime and local delivery between inboxes all hand
+// a raw message here. Each recipient inbox gets its own committed transaction; a caller acknowledges the
+// message (SMTP's 250) only after this returns, so nothing acknowledged is ever lost.
+import type { Sql } from '../../_core/db.ts'
+import { findInboxesByAddress } from './find-inboxes.ts'
+import { MessageTooLarge, maxAttachmentBytes, maxMessageBytes } from './limits.ts'
+import { normalAddress, parseMessage } from './parse-message.ts'
+import { storeInboundMessage } from './store-message.ts'
+import { type AuthVerdicts, checkAuthentication, type DnsResolver, localVerdicts } from './verdicts.ts'
+
+export interface InboundEnvelope {
+  /** MAIL FROM; null for a bounce (`<>`). */
+  from: string | null
+  /** RCPT TO: the inboxes the message is for, whatever its To and Cc say. */
+  to: string[]
+}
+
+export interface InboundMime {
+  raw: Uint8Array
+  envelope: InboundEnvelope
+  /** The SMTP client's IP address (for SPF); unknown behind a provider's webhook. */
+  remoteAddress?: string
+  /** The name the SMTP client gave in EHLO. */
+  helo?: string
+  source: 'smtp' | 'webhook' | 'local'
+}
+
+export interface ReceiveOptions {
+  /** DNS for the SPF, DKIM and DMARC checks (default: the system's resolver). */
+  resolver?: DnsResolver
+}
+
+export interface ReceivedMessage {
+  inboxId: string
+  messageId: string
+  threadId: string
+}
+
+export interface ReceiveResult {
+  /** One entry per recipient inbox; a message the inbox had already is listed with its first copy's ids. */
+  accepted: ReceivedMessage[]
+  /** Envelope recipients that are no active inbox here. */
+  rejected: string[]
+}
+
+export { findInboxesByAddress } from './find-inboxes.ts'
+export { MessageTooLarge } from './limits.ts'
+export { UnreadableMessage } from './parse-message.ts'
+
+/**
+ * Stores a raw message in every inbox among its envelope recipients. Throws MessageTooLarge or
+ * UnreadableMessage (nothing stored) for what must be refused; database failures propagate, and the inboxes
+ * committed before one are kept (a retry finds them by Message-ID and stores nothing twice).
+ */
+export async function receiveMime(sql: Sql, input: InboundMime, options: ReceiveOptions = {}): Promise<ReceiveResult> {
+  const limit = maxMessageBytes()
+  if (input.raw.byteLength > limit) throw new MessageTooLarge(limit)
+  const recipients = [...new Set(input.envelope.to.map(normalAddress))]
+  const inboxes = await findInboxesByAddress(sql, recipients)
+  const known = new Set(inboxes.map((i) => i.address))
+  const rejected = recipients.filter((r) => !known.has(r))
+  if (inboxes.length === 0) return { accepted: [], rejected }
+
+  const message = await parseMessage(input.raw)
+  const auth: AuthVerdicts =
+    input.source === 'local'
+      ? localVerdicts
+      : await checkAuthentication({
+          raw: input.raw,
+          envelopeFrom: input.envelope.from,
+          remoteAddress: input.remoteAddress,
+          helo: input.helo,
+          resolver: options.resolver,
+        })
+  const perAttachment = maxAttachmentBytes()
+  const accepted: ReceivedMessage[] = []
+  for (const inbox of inboxes) {
+    const stored = await sql.begin((tx) =>
+      storeInboundMessage(tx, { inbox, message, auth, raw: input.raw, maxAttachmentBytes: perAttachment }),
+    )
+    accepted.push({ inboxId: stored.inboxId, messageId: stored.messageId, threadId: stored.threadId })
+  }
+  return { accepted, rejected }
+}

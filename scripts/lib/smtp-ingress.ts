@@ -1,0 +1,139 @@
+// The bundled SMTP ingress: mail for this service's inboxes arrives here and goes through receiveMime, the
+// same path a provider's inbound webhook takes. Recipients are checked at RCPT (unknown addresses get 550
+// before any body is sent), the size at MAIL FROM (SIZE=) and again over DATA (552), and a message is
+// acknowledged with 250 only after it is committed: a sender whose connection drops before then retries.
+import { readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { Resolver } from 'node:dns/promises'
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server'
+import type { Sql } from '../../functions/_core/db.ts'
+import { maxMessageBytes } from '../../functions/email/inbound/limits.ts'
+import { findInboxesByAddress, MessageTooLarge, receiveMime, UnreadableMessage } from '../../functions/email/inbound/receive-mime.ts'
+import type { DnsResolver } from '../../functions/email/inbound/verdicts.ts'
+
+export interface SmtpIngressOptions {
+  host?: string
+  /** 0 picks a free port. */
+  port?: number
+  /** SMTP_MAX_BYTES by default (25 MB). */
+  maxBytes?: number
+  /** PEM certificate and key: STARTTLS is offered only with both. */
+  tls?: { cert: string | Buffer; key: string | Buffer } | null
+  /** DNS for the SPF, DKIM and DMARC checks (default: dnsResolver(DNS_SERVER)). */
+  resolver?: DnsResolver
+  /** Hears what went wrong without stopping the ingress. */
+  onError?: (error: unknown) => void
+}
+
+export interface SmtpIngress {
+  port: number
+  close(): Promise<void>
+}
+
+/** SMTP replies carry a code: the sender's MTA reads 4xx as "try again later" and 5xx as "give up". */
+class SmtpReply extends Error {
+  constructor(
+    readonly responseCode: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export async function startSmtpIngress(sql: Sql, options: SmtpIngressOptions = {}): Promise<SmtpIngress> {
+  const maxBytes = options.maxBytes ?? maxMessageBytes()
+  const resolver = options.resolver ?? dnsResolver(process.env.DNS_SERVER || undefined)
+  const onError = options.onError ?? ((error) => console.error('smtp:', error instanceof Error ? error.message : error))
+  const tls = options.tls ?? null
+  const server = new SMTPServer({
+    name: process.env.SMTP_HOSTNAME || 'agentry.localhost',
+    banner: 'Agentry inbound mail',
+    size: maxBytes,
+    authOptional: true,
+    disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    ...(tls ? { key: tls.key, cert: tls.cert } : {}),
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      findInboxesByAddress(sql, [address.address]).then(
+        (found) => callback(found.length > 0 ? null : new SmtpReply(550, `5.1.1 <${address.address}>: no such inbox here`)),
+        (error) => {
+          onError(error)
+          callback(new SmtpReply(451, '4.3.0 Temporary failure looking up the recipient, try again later'))
+        },
+      )
+    },
+    onData(stream, session, callback) {
+      receive(sql, stream, session, { maxBytes, resolver }).then(
+        (note) => callback(null, note),
+        (error) => {
+          if (!(error instanceof SmtpReply)) onError(error)
+          callback(asReply(error))
+        },
+      )
+    },
+  })
+  server.on('error', onError)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 2525, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = server.server.address() as AddressInfo
+  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) }
+}
+
+async function receive(
+  sql: Sql,
+  stream: SMTPServerDataStream,
+  session: SMTPServerSession,
+  o: { maxBytes: number; resolver: DnsResolver },
+): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length
+    // Past the limit the rest is read and dropped: the client must finish DATA before it hears 552.
+    if (size <= o.maxBytes) chunks.push(chunk)
+  }
+  if (stream.sizeExceeded || size > o.maxBytes) throw new SmtpReply(552, `5.3.4 Message exceeds the ${o.maxBytes}-byte limit`)
+  const raw = Buffer.concat(chunks, size)
+  const mailFrom = session.envelope.mailFrom
+  const result = await receiveMime(
+    sql,
+    {
+      raw: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength),
+      envelope: { from: mailFrom ? mailFrom.address : null, to: session.envelope.rcptTo.map((r) => r.address) },
+      remoteAddress: session.remoteAddress,
+      helo: session.hostNameAppearsAs,
+      source: 'smtp',
+    },
+    { resolver: o.resolver },
+  )
+  // An inbox disabled between RCPT and DATA leaves nothing to deliver to.
+  if (result.accepted.length === 0) throw new SmtpReply(550, '5.1.1 No inbox here for any recipient')
+  return `Stored as ${result.accepted.map((a) => a.messageId).join(' ')}`
+}
+
+function asReply(error: unknown): SmtpReply {
+  if (error instanceof SmtpReply) return error
+  if (error instanceof MessageTooLarge) return new SmtpReply(552, `5.3.4 ${error.message}`)
+  if (error instanceof UnreadableMessage) return new SmtpReply(550, '5.6.0 The message could not be parsed as MIME')
+  // Nothing was acknowledged: the sender keeps the message and tries again.
+  return new SmtpReply(451, '4.3.0 Temporary failure storing the message, try again later')
+}
+
+/** mailauth's resolver over node:dns, asking `server` (`host[:port]`) when given, else the system's servers. */
+export function dnsResolver(server?: string): DnsResolver {
+  const dns = new Resolver({ timeout: 3000, tries: 2 })
+  if (server) dns.setServers([server])
+  return (name, type) => dns.resolve(name, type)
+}
+
+/** The certificate and key named by SMTP_TLS_CERT and SMTP_TLS_KEY (file paths), or null unless both are set. */
+export function tlsFromEnvironment(): { cert: Buffer; key: Buffer } | null {
+  const cert = process.env.SMTP_TLS_CERT
+  const key = process.env.SMTP_TLS_KEY
+  return cert && key ? { cert: readFileSync(cert), key: readFileSync(key) } : null
+}
