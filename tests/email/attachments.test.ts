@@ -182,6 +182,17 @@ describe('what an upload refuses', () => {
     expect(count).toBe(0)
   })
 
+  it('takes a body larger than MAX_BODY_BYTES on the upload route alone, up to 14 MiB', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const tooLarge = await api.call('POST', '/attachments/upload', { key, body: { filename: 'x', content: 'A'.repeat(15 * 1024 * 1024) } })
+    expect(tooLarge.status).toBe(413)
+    expect(tooLarge.body.error.message).toBe('Request body exceeds the 14680064-byte limit.')
+    const elsewhere = await api.call('POST', '/agents', { key, body: { name: 'x', description: 'A'.repeat(2 * 1024 * 1024) } })
+    expect(elsewhere.status).toBe(413)
+    expect(elsewhere.body.error.message).toBe('Request body exceeds the 1048576-byte limit.')
+  })
+
   it('accepts a file of exactly 10 MB', async () => {
     const t = await createTenant()
     const uploaded = await upload(t, { bytes: new Uint8Array(10 * 1024 * 1024).fill(7), filename: 'ten.bin' })
