@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { dkimVerify } from 'mailauth/lib/dkim/verify'
 import { SMTPServer } from 'smtp-server'
@@ -60,6 +61,8 @@ afterAll(async () => {
 
 afterEach(() => {
   delete process.env.SMTP_URL
+  delete process.env.EMAIL_SHARED_DKIM_SELECTOR
+  delete process.env.EMAIL_SHARED_DKIM_PRIVATE_KEY
   refuseWith = null
 })
 
@@ -73,6 +76,14 @@ async function sender(options: { domain?: boolean } = {}) {
     values (${t.org.id}, 'https://hooks.example.com/mail', ${['message.*']}, 'whsec_test')`
   return { t, key: await t.key(), box, domain }
 }
+
+/** A DNS resolver answering TXT records from a table, as mailauth asks one; anything else does not exist. */
+const table =
+  (records: Record<string, string>) =>
+  async (name: string, type: string): Promise<string[][]> => {
+    if (type === 'TXT' && records[name]) return [[records[name]]]
+    throw Object.assign(new Error(`no ${type} record for ${name}`), { code: 'ENOTFOUND' })
+  }
 
 const send = (key: string, body: Record<string, unknown>) => api.call('POST', '/messages/send', { key, body })
 
@@ -106,12 +117,7 @@ describe('the email.send_message job', () => {
     expect(mail.to.sort()).toEqual(['audit@remote.example', 'reader@remote.example'])
     expect(headersOf(mail.raw)).not.toContain('audit@remote.example')
     const records: Record<string, string> = { [`${domain!.selector}._domainkey.${domain!.name}`]: `v=DKIM1; k=rsa; p=${domain!.publicKey}` }
-    const verdict = await dkimVerify(mail.raw, {
-      resolver: async (name: string, type: string) => {
-        if (type === 'TXT' && records[name]) return [[records[name]]]
-        throw Object.assign(new Error(`no ${type} record for ${name}`), { code: 'ENOTFOUND' })
-      },
-    } as never)
+    const verdict = await dkimVerify(mail.raw, { resolver: table(records) } as never)
     expect(verdict.results.map((r: any) => [r.signingDomain, r.selector, r.status.result])).toEqual([[domain!.name, 'agentry', 'pass']])
 
     const [event] = await eventsOf(t, 'message.sent')
@@ -132,6 +138,44 @@ describe('the email.send_message job', () => {
     expect(message.status).toBe('sent')
     const mail = received.find((r) => r.raw.includes(message.message_id_header))!
     expect(headersOf(mail.raw)).not.toMatch(/^DKIM-Signature:/im)
+  })
+
+  it('signs mail from the shared domain with EMAIL_SHARED_DKIM_* when they are set', async () => {
+    process.env.SMTP_URL = sinkUrl
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    process.env.EMAIL_SHARED_DKIM_SELECTOR = 'shared'
+    process.env.EMAIL_SHARED_DKIM_PRIVATE_KEY = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+    const { key, box } = await sender()
+    const res = await send(key, { to: 'reader@remote.example', subject: 'Shared', text: 'Hello.', inbox_id: box.id })
+    const message = await settled(res.body.data.message_id)
+    expect(message.status).toBe('sent')
+    const mail = received.find((r) => r.raw.includes(message.message_id_header))!
+    const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64')
+    const verdict = await dkimVerify(mail.raw, {
+      resolver: table({ 'shared._domainkey.agents.localhost': `v=DKIM1; k=rsa; p=${spki}` }),
+    } as never)
+    expect(verdict.results.map((r: any) => [r.signingDomain, r.status.result])).toEqual([['agents.localhost', 'pass']])
+  })
+
+  it('tries again after a passing refusal (4xx) and sends once', async () => {
+    process.env.SMTP_URL = sinkUrl
+    refuseWith = 451
+    const { key, box } = await sender()
+    const res = await send(key, { to: 'busy@remote.example', subject: 'Later', text: 'Hello.', inbox_id: box.id })
+    const messageId = res.body.data.message_id
+    const [job] = await eventually(async () => {
+      const rows = await serviceSql()`
+          select id, status, attempt, last_error from agentry.jobs where payload ->> 'message_id' = ${messageId} and attempt = 1 and status = 'queued'`
+      return rows.length === 1 && rows
+    }, 'the first attempt failed')
+    expect(job.last_error).toMatch(/Mailbox unavailable/)
+    expect((await storedMessage(messageId)).status).toBe('sending')
+    refuseWith = null
+    // The backoff would wait about 5 s: the retry is brought forward instead.
+    await serviceSql()`update agentry.jobs set run_at = now() where id = ${job.id}`
+    const message = await settled(messageId)
+    expect(message.status).toBe('sent')
+    expect(received.filter((r) => r.raw.includes(message.message_id_header))).toHaveLength(1)
   })
 
   it('marks the message failed when the relay refuses it for good (5xx)', async () => {
