@@ -48,6 +48,8 @@ import { registerGetInbox } from './email/inboxes/get-inbox.ts'
 import { registerListDomainInboxes } from './email/inboxes/list-domain-inboxes.ts'
 import { registerListInboxes } from './email/inboxes/list-inboxes.ts'
 import { registerRemoveExtractionSchema } from './email/inboxes/remove-extraction-schema.ts'
+import { registerRemoveInboxExtractionSchema } from './email/inboxes/remove-inbox-extraction-schema.ts'
+import { registerSetInboxExtractionSchema } from './email/inboxes/set-inbox-extraction-schema.ts'
 import { registerSetExtractionSchema } from './email/inboxes/set-extraction-schema.ts'
 import { registerUpdateDomainInbox } from './email/inboxes/update-domain-inbox.ts'
 import { registerUpdateInbox } from './email/inboxes/update-inbox.ts'
@@ -191,6 +193,8 @@ export function createApp() {
   registerGetInbox(v1)
   registerUpdateInbox(v1)
   registerDeleteInbox(v1)
+  registerSetInboxExtractionSchema(v1)
+  registerRemoveInboxExtractionSchema(v1)
   registerListDomainInboxes(v1)
   registerCreateDomainInbox(v1)
   registerGetDomainInbox(v1)

@@ -30,6 +30,7 @@ describe('the OpenAPI document', () => {
       'DELETE /domains/{id}/inboxes/{inboxId}',
       'DELETE /domains/{id}/inboxes/{inboxId}/extraction-schema',
       'DELETE /inboxes/{id}',
+      'DELETE /inboxes/{id}/extraction-schema',
       'DELETE /knowledge/entries/{entry_id}',
       'DELETE /projects/{org_id}/knowledge/entries/{entry_id}',
       'DELETE /threads/{id}/tags',
@@ -110,6 +111,7 @@ describe('the OpenAPI document', () => {
       'POST /webhooks/{id}/test',
       'PUT /domains/{id}/inboxes/{inboxId}',
       'PUT /domains/{id}/inboxes/{inboxId}/extraction-schema',
+      'PUT /inboxes/{id}/extraction-schema',
       'PUT /threads/{id}/assign',
       'PUT /threads/{id}/status',
     ])

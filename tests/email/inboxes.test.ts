@@ -8,7 +8,9 @@ import { getInboxRoute } from '../../functions/email/inboxes/get-inbox.ts'
 import { listDomainInboxesRoute } from '../../functions/email/inboxes/list-domain-inboxes.ts'
 import { listInboxesRoute } from '../../functions/email/inboxes/list-inboxes.ts'
 import { removeExtractionSchemaRoute } from '../../functions/email/inboxes/remove-extraction-schema.ts'
+import { removeInboxExtractionSchemaRoute } from '../../functions/email/inboxes/remove-inbox-extraction-schema.ts'
 import { setExtractionSchemaRoute } from '../../functions/email/inboxes/set-extraction-schema.ts'
+import { setInboxExtractionSchemaRoute } from '../../functions/email/inboxes/set-inbox-extraction-schema.ts'
 import { updateDomainInboxRoute } from '../../functions/email/inboxes/update-domain-inbox.ts'
 import { updateInboxRoute } from '../../functions/email/inboxes/update-inbox.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
@@ -78,7 +80,27 @@ describeSecurity(
 )
 describeSecurity(removeExtractionSchemaRoute, { params: domainInbox('agent'), otherAgentParams: domainInbox('otherAgent') }, () => api)
 
+describeSecurity(
+  setInboxExtractionSchemaRoute,
+  { params: sharedInbox('agent'), otherAgentParams: sharedInbox('otherAgent'), body: schema },
+  () => api,
+)
+describeSecurity(removeInboxExtractionSchemaRoute, { params: sharedInbox('agent'), otherAgentParams: sharedInbox('otherAgent') }, () => api)
+
 describe('inboxes on the shared domain', () => {
+  it("keeps the shared domain's role addresses for the operator", async () => {
+    const t = await createTenant()
+    const res = await api.call('POST', '/inboxes', { key: await t.key(), body: { local_part: 'Postmaster' } })
+    expect(res.status).toBe(409)
+    expect(res.body.error).toEqual({ code: 'conflict', message: 'The address postmaster@agents.localhost is reserved.' })
+    const { id } = await inboxOf(t)
+    const renamed = await api.call('PATCH', `/inboxes/${id}`, { key: await t.key(), body: { local_part: 'abuse' } })
+    expect(renamed.status).toBe(409)
+    const domain = await domainOf(t)
+    const own = await api.call('POST', `/domains/${domain.id}/inboxes`, { key: await t.key(), body: { local_part: 'postmaster' } })
+    expect(own.status).toBe(201)
+  })
+
   it('creates an inbox with no DNS, its local part lower-cased, and gets it back', async () => {
     const t = await createTenant()
     const key = await t.key()
@@ -263,6 +285,16 @@ describe('extraction schemas', () => {
     const off = await api.call('PUT', path, { key, body: { ...body, description: undefined, enabled: false } })
     expect(off.body.data.extraction_schema).toEqual({ ...body, description: null, enabled: false })
     const removed = await api.call('DELETE', path, { key })
+    expect(removed.body.data.extraction_schema).toBeNull()
+  })
+
+  it('sets and removes the schema of a shared-domain inbox by its id alone', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const { id } = await inboxOf(t)
+    const set = await api.call('PUT', `/inboxes/${id}/extraction-schema`, { key, body: schema })
+    expect(set.body.data.extraction_schema).toEqual({ ...schema, description: null, enabled: true })
+    const removed = await api.call('DELETE', `/inboxes/${id}/extraction-schema`, { key })
     expect(removed.body.data.extraction_schema).toBeNull()
   })
 

@@ -4,12 +4,22 @@ import { owningAgent } from '../../_core/agent-ownership.ts'
 import type { Principal } from '../../_core/auth.ts'
 import { type Tenant, withTenant } from '../../_core/db.ts'
 import { readEnv } from '../../_core/env.ts'
+import { ApiError } from '../../_core/errors.ts'
 import { refuseUnreachableUrl } from '../../_core/webhook-endpoints.ts'
 import { sharedDomain } from '../shared-domain.ts'
 import { deleteInbox, type InboxChanges, type InboxRow, insertInbox, requireDomainOf, requireInbox, updateInbox } from './queries.ts'
 import { attachWebhook, detachWebhook, type WebhookSetting } from './webhook.ts'
 
 export type InboxAnswer = InboxRow & { webhook_secret?: string }
+
+// The shared domain's role addresses (RFC 2142, and where DMARC reports go) are the operator's, not a tenant's.
+const reservedOnSharedDomain = new Set(['postmaster', 'abuse', 'hostmaster', 'webmaster', 'mailer-daemon', 'dmarc'])
+
+function refuseReserved(localPart: string | undefined, domain: string) {
+  if (localPart && reservedOnSharedDomain.has(localPart)) {
+    throw new ApiError('conflict', `The address ${localPart}@${domain} is reserved.`)
+  }
+}
 
 /** How a route names an inbox: by id, and under a domain's path also by that domain. */
 export interface InboxAddress {
@@ -28,6 +38,7 @@ export async function createInbox(
   return withTenant(tenant, async (tx) => {
     // A custom domain's inboxes may be made before it is verified; sending from them waits for verification.
     const domain = domainId ? (await requireDomainOf(tx, domainId)).name : sharedDomain(readEnv)
+    if (!domainId) refuseReserved(body.local_part, domain)
     const inbox = await insertInbox(tx, { orgId: p.orgId, domainId, domain, localPart: body.local_part, name: body.name ?? null, agentId })
     if (!body.webhook) return inbox
     const { endpointId, secret } = await attachWebhook(tx, inbox, body.webhook, { orgId: p.orgId, agentId: p.agentId })
@@ -53,6 +64,7 @@ export async function changeInbox(
   return withTenant(tenant, async (tx) => {
     if (at.domainId) await requireDomainOf(tx, at.domainId)
     const inbox = await requireInbox(tx, at.id, { domainId: at.domainId, lock: true })
+    if (!inbox.domain_id) refuseReserved(changes.local_part, inbox.domain)
     let updated = await updateInbox(tx, inbox.id, changes, inbox.domain)
     let secret: string | undefined
     if (webhook) {
