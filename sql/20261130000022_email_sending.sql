@@ -4,8 +4,9 @@
 -- Sends counted per organisation, per hour and per day (UTC windows), one row each: a send takes one from
 -- both in the transaction that queues it, so a refused or rolled-back send counts nothing, and concurrent
 -- sends of one organisation queue on the row's lock for the moment between taking and COMMIT. A count over
--- the organisation's outbound messages would need no table but reads up to a day's messages (100,000 on
--- the enterprise plan) on every send.
+-- the organisation's outbound messages under an advisory lock would need no table, but reads the day's
+-- messages on every send: measured per transaction (median of 100, local PostgreSQL), 3.3 ms at 1,000
+-- messages and 119 ms at 100,000 (the enterprise plan's day), against 5 to 8 ms for these two rows at either.
 create table if not exists agentry.email_send_counts (
   org_id uuid not null references agentry.organisations (id) on delete cascade,
   span text not null check (span in ('hour', 'day')),
