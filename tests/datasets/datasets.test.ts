@@ -299,6 +299,33 @@ describe('deleting a dataset beside other tenants', () => {
   }, 90_000)
 })
 
+describe('sweeping deleted datasets', () => {
+  it('waits its turn while another process sweeps, and a second call meanwhile joins the same sweep', async () => {
+    const t = await createTenant()
+    const dataset = await createDataset(t, { rows: [{ n: 1 }] })
+    await serviceSql()`delete from agentry.datasets where id = ${dataset.id}`
+    expect(await marked(dataset.id)).toBe(true)
+    // Another process's sweep: it holds the sweep lock until released.
+    const other = await serviceSql().reserve()
+    await other`select pg_advisory_lock(hashtext('agentry.deleted_dataset_partitions'))`
+    const errors: unknown[] = []
+    const first = dropDeletedPartitions(serviceSql(), (error) => errors.push(error))
+    const second = dropDeletedPartitions(serviceSql(), (error) => errors.push(error))
+    expect(second).toBe(first)
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(await marked(dataset.id)).toBe(true)
+    } finally {
+      await other`select pg_advisory_unlock(hashtext('agentry.deleted_dataset_partitions'))`
+      other.release()
+    }
+    await first
+    expect(errors).toEqual([])
+    expect(await marked(dataset.id)).toBe(false)
+    expect(await partitionOf(dataset.id)).toEqual({ exists: false, detaching: false })
+  }, 60_000)
+})
+
 describe("the plan's dataset cap", () => {
   let tiny: string
 
