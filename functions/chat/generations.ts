@@ -33,8 +33,6 @@ function hearStops() {
 export interface Generation {
   /** Aborted when someone asks this conversation's generation to stop. */
   signal: AbortSignal
-  /** True once a stop was asked for (as opposed to the client leaving). */
-  readonly stopped: boolean
   done(): void
 }
 
@@ -46,9 +44,6 @@ export function trackGeneration(conversationId: string): Generation {
   running.set(conversationId, set)
   return {
     signal: controller.signal,
-    get stopped() {
-      return controller.signal.aborted
-    },
     done() {
       set.delete(controller)
       if (set.size === 0) running.delete(conversationId)
