@@ -13,6 +13,7 @@ import { registerListConversations } from './conversations/list-conversations.ts
 import { registerListMessages } from './conversations/list-messages.ts'
 import { registerUpdateConversation } from './conversations/update-conversation.ts'
 import { registerListAuditLogs } from './audit/list-audit-logs.ts'
+import { inboundBodyBytes, registerInboundMime } from './email/inbound/inbound-mime-route.ts'
 import { registerCreateDataset } from './datasets/create-dataset.ts'
 import { registerDeleteDataset } from './datasets/delete-dataset.ts'
 import { registerDeleteRow } from './datasets/delete-row.ts'
@@ -213,6 +214,9 @@ export function createApp() {
   registerSearchThreads(v1)
   registerListEmailMessages(v1)
 
+  // Inbound mail from a provider's webhook: a shared secret instead of a key, not an operation of the document.
+  registerInboundMime(v1)
+
   registerDocs(v1)
 
   // The same datasets in PostgREST's wire format, for supabase-js and other PostgREST clients.
@@ -222,7 +226,7 @@ export function createApp() {
   registerRestUpdate(rest)
   registerRestDelete(rest)
 
-  return createServerApp(v1, rest, { largerBodies: { '/attachments/upload': uploadBodyBytes } })
+  return createServerApp(v1, rest, { largerBodies: { '/attachments/upload': uploadBodyBytes, '/inbound/mime': inboundBodyBytes() } })
 }
 
 export const app = createApp()
