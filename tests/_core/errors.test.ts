@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { codesOf, documentedError, errorBody, fromDatabaseError } from '../../functions/_core/errors.ts'
+import { HTTPException } from 'hono/http-exception'
+import { codesOf, documentedError, errorBody, fromDatabaseError, toApiError } from '../../functions/_core/errors.ts'
 import { rotateKeyRoute } from '../../functions/keys/rotate-key.ts'
 import { getMeRoute } from '../../functions/me/get-me.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
@@ -152,5 +153,42 @@ describe('how errors are documented', () => {
     expect((getMeRoute.responses as Record<number, { description: string }>)[400].description).toContain('X-Org-Id')
     // Path parameters, a scope and an optional body (so no 415), and the 409 it lists.
     expect(statuses(rotateKeyRoute)).toEqual([201, 400, 401, 403, 404, 409, 413, 429, 500])
+  })
+})
+
+describe('an error thrown while answering', () => {
+  const answer = (error: unknown, requestId?: string) => {
+    const e = toApiError(error, requestId)
+    return { status: e.status, code: e.code, message: e.message }
+  }
+
+  it("keeps what Hono's own refusals say: too large, malformed or otherwise bad, unauthorized", () => {
+    expect(answer(new HTTPException(413))).toEqual({ status: 413, code: 'payload_too_large', message: 'Request body is too large.' })
+    expect(answer(new HTTPException(400, { message: 'Unexpected end of JSON input' }))).toEqual({
+      status: 400,
+      code: 'bad_request',
+      message: 'Malformed JSON in request body.',
+    })
+    expect(answer(new HTTPException(400, { message: 'Missing boundary' })).message).toBe('Missing boundary')
+    expect(answer(new HTTPException(400)).message).toBe('Bad request.')
+    expect(answer(new HTTPException(401))).toEqual({ status: 401, code: 'unauthorized', message: 'Unauthorized.' })
+    expect(answer(new HTTPException(401, { message: 'No token' })).message).toBe('No token')
+  })
+
+  it('is an internal error naming the request id, or "unknown" without one, and never its own text', () => {
+    const original = console.error
+    console.error = () => {}
+    try {
+      expect(answer(new Error('secret detail'), 'req-1')).toEqual({
+        status: 500,
+        code: 'internal',
+        message: 'Internal error; quote request id req-1 when reporting it.',
+      })
+      expect(answer(new HTTPException(418, { message: 'teapot' })).message).toBe(
+        'Internal error; quote request id unknown when reporting it.',
+      )
+    } finally {
+      console.error = original
+    }
   })
 })
