@@ -42,6 +42,11 @@ const maxAddresses = 500
 const maxReferences = 100
 const maxSubjectChars = 998
 const maxFilenameChars = 255
+/**
+ * The new content kept for reading and search: a message's full text stays in `text`, but the search
+ * index over extracted_text (a tsvector, at most 1 MB) cannot hold hundreds of thousands of distinct words.
+ */
+export const maxExtractedChars = 100_000
 
 export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
   let email: Email
@@ -67,7 +72,7 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
     baseSubject: baseSubject(subject),
     text,
     html: email.html ? clean(email.html) : null,
-    extractedText: extractNewContent(text),
+    extractedText: extractNewContent(text).slice(0, maxExtractedChars),
     isAutoReply: isAutoReply(headers),
     sentAt: validDate(email.date),
     attachments: email.attachments.map((a, i) => ({
@@ -123,7 +128,8 @@ export function normalAddress(address: string): string {
 function validDate(value: string | undefined): Date | null {
   if (!value) return null
   const d = new Date(value)
-  return Number.isNaN(d.getTime()) ? null : d
+  // A date Postgres could not store would make the message unstorable for good.
+  return Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1 || d.getUTCFullYear() > 9999 ? null : d
 }
 
 function bytesOf(content: ArrayBuffer | Uint8Array | string): Uint8Array {

@@ -370,6 +370,16 @@ describe('hostile input', () => {
     expect(stored[3].text).toBe('bodywith NUL\n')
   })
 
+  it('stores a body of hundreds of thousands of distinct words, which no search index could hold whole', async () => {
+    const inbox = await makeInbox(t)
+    const words = Array.from({ length: 400_000 }, (_, i) => `w${i.toString(36)}x`).join(' ')
+    const answer = await sendMail(rig, { from: 'ann@sender.example.test', to: inbox.address, subject: 'Wordy', text: words })
+    expect(answer.response).toMatch(/^250 /)
+    const [m] = await messagesOf(inbox.id)
+    expect(m.text?.trim()).toBe(words)
+    expect(m.extracted_text).toBe(words.slice(0, 100_000))
+  })
+
   it('stores a message without a Message-ID once however often it is resent', async () => {
     const inbox = await makeInbox(t)
     const body = `From: a@sender.example.test\r\nTo: ${inbox.address}\r\nSubject: no id\r\n\r\nsame bytes\r\n`
