@@ -128,6 +128,32 @@ describe('a batch of jobs', () => {
     expect(told).toEqual(['attempt 3 failed'])
   })
 
+  it("tells a job's kind once when the job's last lease ran out in another runner, without running it again", async () => {
+    const t = await createTenant()
+    const kind = kindOfThisTest()
+    const id = await enqueueJobFor(serviceSql(), t.org.id, kind, {}, { maxAttempts: 1 })
+    await claimJobs(serviceSql(), { kinds: [kind], limit: 1, leaseSeconds: 30, worker: 'crashed' })
+    advanceClockForTests(31_000)
+    let runs = 0
+    const told: string[] = []
+    const handlers = {
+      [kind]: {
+        run: async () => {
+          runs++
+        },
+        failed: async (_job: Job, error: string) => {
+          told.push(error)
+        },
+      },
+    }
+    await runJobBatch(pool(), { budgetMs: 20_000, handlers })
+    await eventually(async () => told.length > 0, 'the kind was told')
+    expect(runs).toBe(0)
+    expect(told).toEqual([(await storedJob(id)).last_error])
+    expect(told[0]).toMatch(/lease ran out.*no attempts are left/)
+    expect(await storedJob(id)).toMatchObject({ status: 'failed', attempt: 1 })
+  })
+
   it('aborts a handler whose lease was lost, and records nothing for its attempt', async () => {
     const t = await createTenant()
     const kind = kindOfThisTest()
