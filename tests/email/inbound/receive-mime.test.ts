@@ -298,10 +298,12 @@ describe('the ingress', () => {
     }
   })
 
-  it('writes message.received when an endpoint listens, and nothing when none does', async () => {
+  it('writes message.received when an endpoint listens, delivered to the endpoints whose inbox filter it passes, and nothing when none listens', async () => {
     const listening = await createTenant()
     const endpoint = await createEndpoint(listening, { events: ['message.received'] })
     const inbox = await makeInbox(listening, { agent: true })
+    const forThisInbox = await createEndpoint(listening, { events: ['message.*'], filters: { inbox_id: inbox.id } })
+    const forAnother = await createEndpoint(listening, { events: ['message.*'], filters: { inbox_id: crypto.randomUUID() } })
     const quiet = await makeInbox(t)
     await sendMail(rig, {
       from: 'Ann <ann@sender.example.test>',
@@ -332,8 +334,10 @@ describe('the ingress', () => {
         },
       },
     ])
-    const deliveries = await serviceSql()`select 1 from agentry.webhook_deliveries where endpoint_id = ${endpoint.id}`
-    expect(deliveries).toHaveLength(1)
+    const deliveries = await serviceSql()<{ endpoint_id: string }[]>`
+      select endpoint_id::text from agentry.webhook_deliveries
+      where endpoint_id in (${endpoint.id}, ${forThisInbox.id}, ${forAnother.id}) order by endpoint_id`
+    expect(deliveries.map((d) => d.endpoint_id).sort()).toEqual([endpoint.id, forThisInbox.id].sort())
   })
 
   it('queues extraction for an inbox with an enabled extraction schema, in the same transaction', async () => {
