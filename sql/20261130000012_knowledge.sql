@@ -139,7 +139,6 @@ do $$
 declare
   t record;
   linked text := 'base_id in (select l.base_id from agentry.knowledge_base_agents l where l.agent_id = (select agentry.claim_agent_id()))';
-  tenant text;
 begin
   -- (table, its rule for an agent key)
   for t in
@@ -150,11 +149,7 @@ begin
       ('knowledge_chunks', linked)
     ) as v(table_name, agent_rule)
   loop
-    tenant := format('org_id = (select agentry.claim_org_id()) and ((select agentry.claim_agent_id()) is null or %s)', t.agent_rule);
-    execute format('drop policy if exists %I on agentry.%I', t.table_name || '_tenant', t.table_name);
-    execute format(
-      'create policy %I on agentry.%I as restrictive for all to authenticated using (%s) with check (%s)',
-      t.table_name || '_tenant', t.table_name, tenant, tenant);
+    perform agentry.create_tenant_policy(t.table_name, t.agent_rule);
   end loop;
 end
 $$;
@@ -162,9 +157,6 @@ $$;
 do $$
 declare
   p record;
-  allowed text;
-  scope text;
-  rule text;
   org_credential text := '(select agentry.claim_agent_id()) is null';
 begin
   -- (policy, table, command, scopes any one of which allows it, the command's own rule)
@@ -188,19 +180,7 @@ begin
       ('knowledge_chunks_read', 'knowledge_chunks', 'select', array['knowledge:read', 'knowledge:write'], null)
     ) as v(policy_name, table_name, command, scopes, own_rule)
   loop
-    scope := (
-      select string_agg(format('(select agentry.claim_has_scope(%L))', s), ' or ' order by n)
-      from unnest(p.scopes) with ordinality as u(s, n));
-    allowed := nullif(concat_ws(' and ', '(' || scope || ')', p.own_rule), '');
-    execute format('drop policy if exists %I on agentry.%I', p.policy_name, p.table_name);
-    rule := case p.command
-      when 'select' then format('using (%s)', coalesce(allowed, 'true'))
-      when 'delete' then format('using (%s)', allowed)
-      when 'insert' then format('with check (%s)', allowed)
-      when 'update' then format('using (%s) with check (%s)', allowed, scope)
-    end;
-    execute format('create policy %I on agentry.%I for %s to authenticated %s',
-      p.policy_name, p.table_name, p.command, rule);
+    perform agentry.create_scope_policy(p.policy_name, p.table_name, p.command, p.scopes, p.own_rule);
   end loop;
 end
 $$;

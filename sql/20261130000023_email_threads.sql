@@ -131,16 +131,5 @@ create or replace function agentry.claim_agent_inboxes() returns setof uuid
 revoke execute on function agentry.claim_agent_inboxes() from public;
 grant execute on function agentry.claim_agent_inboxes() to authenticated;
 
-do $$
-declare
-  t text;
-  tenant text := 'org_id = (select agentry.claim_org_id()) and ((select agentry.claim_agent_id()) is null or '
-    'inbox_id in (select agentry.claim_agent_inboxes()))';
-begin
-  foreach t in array array['email_threads', 'email_messages'] loop
-    execute format('drop policy if exists %I on agentry.%I', t || '_tenant', t);
-    execute format('create policy %I on agentry.%I as restrictive for all to authenticated using (%s) with check (%s)',
-      t || '_tenant', t, tenant, tenant);
-  end loop;
-end
-$$;
+select agentry.create_tenant_policy(t, 'inbox_id in (select agentry.claim_agent_inboxes())')
+from unnest(array['email_threads', 'email_messages']) as t;

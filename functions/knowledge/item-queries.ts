@@ -111,7 +111,7 @@ export async function deleteItem(tx: Tx, baseId: string, id: string): Promise<It
 }
 
 /**
- * Enqueues the job that indexes this version of the item (jobs, sql/20261130000011_jobs.sql). Keyed by the
+ * Enqueues the job that indexes this version of the item (jobs, sql/20261130000013_jobs.sql). Keyed by the
  * item, so changes made before indexing starts leave one queued job, which indexes the newest version.
  */
 async function queueIndexing(tx: Tx, item: ItemRow): Promise<void> {

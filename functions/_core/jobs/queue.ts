@@ -1,4 +1,4 @@
-// The job queue's SQL (sql/20261130000011_jobs.sql). Enqueueing runs in a tenant's transaction or on the
+// The job queue's SQL (sql/20261130000013_jobs.sql). Enqueueing runs in a tenant's transaction or on the
 // service connection; everything else is a runner's, on the service connection. Times come from the
 // product's clock (databaseNow: null lets Postgres read its own).
 import { databaseNow } from '../clock.ts'
