@@ -2,7 +2,6 @@
 // given (tests serve their own records); without one, mailauth asks the system's resolver.
 // mailauth is a Node library (Deno runs it through its Node compatibility) and reads a Buffer.
 import { Buffer } from 'node:buffer'
-import { authenticate } from 'mailauth'
 
 /** mailauth's resolver: (name, type) → records, throwing with a DNS error code (ENOTFOUND, ENODATA …). */
 export type DnsResolver = (name: string, type: string) => Promise<unknown>
@@ -43,6 +42,8 @@ export const localVerdicts: AuthVerdicts = {
 }
 
 export async function checkAuthentication(input: VerdictInput): Promise<AuthVerdicts> {
+  // Loaded on first use: mailauth costs an API process about 40 MB, and most never receive mail.
+  const { authenticate } = await import('mailauth')
   const checks = authenticate(Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength), {
     sender: input.envelopeFrom ?? '',
     ip: input.remoteAddress,

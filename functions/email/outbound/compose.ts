@@ -2,7 +2,6 @@
 // node:crypto, node:fs and node:buffer: Node, Deno and Supabase's edge runtime all provide them). Bcc is never written
 // into the message: its recipients are reached through the envelope alone.
 import { Buffer } from 'node:buffer'
-import MailComposer from 'nodemailer/lib/mail-composer'
 import { formatMailbox, type Mailbox } from './addresses.ts'
 
 export interface OutboundMail {
@@ -24,6 +23,8 @@ const listOf = (boxes: Mailbox[]) => (boxes.length ? boxes.map(formatMailbox) : 
 const bracketed = (id: string) => `<${id}>`
 
 export async function composeMime(mail: OutboundMail): Promise<Uint8Array> {
+  // Loaded on first use: nodemailer costs an API process about 15 MB, and most never send mail.
+  const { default: MailComposer } = await import('nodemailer/lib/mail-composer')
   const composer = new MailComposer({
     messageId: bracketed(mail.messageId),
     date: mail.date,

@@ -2,7 +2,6 @@
 // (`smtp://user:pass@host:587`, `smtps://…:465`), with nodemailer's SMTP transport, which needs node:net and
 // node:tls (Node and Deno have both; Supabase's edge runtime blocks outbound ports 25 and 587, so a relay
 // there listens on 465 or another port). Without SMTP_URL there is no relay and such mail stays in the outbox.
-import { createTransport } from 'nodemailer'
 import { Buffer } from 'node:buffer'
 
 export interface DkimKey {
@@ -29,6 +28,8 @@ const addressOf = (a: unknown) => (typeof a === 'string' ? a : ((a as { address?
 
 export function smtpRelay(url: string): Relay {
   return async (mail) => {
+    // Loaded on first use, as compose.ts loads MailComposer: most API processes never send mail.
+    const { createTransport } = await import('nodemailer')
     const transport = createTransport(url)
     try {
       const info = await transport.sendMail({
