@@ -70,8 +70,6 @@ const jobs = startJobRunner(database(), {
 // Deleted datasets' rows that a stopped API process left behind go at start, and every minute after.
 void dropDeletedPartitions(database())
 unrefTimer(setInterval(() => void dropDeletedPartitions(database()), 60_000))
-console.log(`webhook dispatcher running (pid ${process.pid}${allowPrivate ? ', private networks allowed' : ''})`)
-console.log(`job runner running (${Object.keys(jobHandlers).join(', ') || 'no job kinds yet'})`)
 
 let stopping = false
 const stop = async () => {
@@ -83,3 +81,6 @@ const stop = async () => {
 }
 process.on('SIGTERM', () => void stop())
 process.on('SIGINT', () => void stop())
+// Announced once a signal would stop the worker cleanly: whoever waits for these lines may stop it at once.
+console.log(`webhook dispatcher running (pid ${process.pid}${allowPrivate ? ', private networks allowed' : ''})`)
+console.log(`job runner running (${Object.keys(jobHandlers).join(', ') || 'no job kinds yet'})`)
