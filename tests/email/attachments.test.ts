@@ -8,6 +8,7 @@ import { uploadAttachmentRoute } from '../../functions/email/attachments/upload-
 import { startApi, type TestApi } from '../harness/api.ts'
 import { describeSecurity } from '../harness/security.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
+import { seedInbox, seedThread } from './mail.ts'
 
 let api: TestApi
 beforeAll(async () => {
@@ -166,6 +167,43 @@ describe("another organisation's attachment", () => {
     const token = tokenOf((await linkTo(mine, ours.id)).url)
     const res = await fetch(`${api.base}/attachments/${their.id}/download?token=${encodeURIComponent(token)}`)
     expect(res.status).toBe(403)
+  })
+})
+
+describe('an agent key holding attachments:read alone', () => {
+  /** A received message with one attachment, in a fresh inbox of the agent named. */
+  async function receivedAttachment(t: Tenant, agent: 'agent' | 'otherAgent') {
+    const inbox = await seedInbox(t, { agent })
+    const thread = await seedThread(t.org.id, inbox.id, 'Invoice', [
+      {
+        text: 'See attached',
+        at: new Date().toISOString(),
+        attachments: [{ filename: 'invoice.pdf', contentType: 'application/pdf', content: '%PDF' }],
+      },
+    ])
+    return thread.attachmentIds[0]
+  }
+
+  it("reads the attachments of mail received in its agent's own inbox", async () => {
+    const t = await createTenant()
+    const id = await receivedAttachment(t, 'agent')
+    const key = await t.key({ agent: 'agent', scopes: ['attachments:read'] })
+    const got = await api.call('GET', `/attachments/${id}`, { key })
+    expect(got.status, JSON.stringify(got.body)).toBe(200)
+    expect(got.body.data).toMatchObject({ id, filename: 'invoice.pdf', content_type: 'application/pdf', size: 4 })
+    const link = await api.call('GET', `/attachments/${id}/url`, { key })
+    expect(link.status).toBe(200)
+  })
+
+  it("does not find the attachments of mail in another agent's inbox", async () => {
+    const t = await createTenant()
+    const theirs = await receivedAttachment(t, 'otherAgent')
+    const key = await t.key({ agent: 'agent', scopes: ['attachments:read'] })
+    for (const path of [`/attachments/${theirs}`, `/attachments/${theirs}/url`]) {
+      const res = await api.call('GET', path, { key })
+      expect(res.status).toBe(404)
+      expect(res.body.error.code).toBe('not_found')
+    }
   })
 })
 
