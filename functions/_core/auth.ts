@@ -7,7 +7,7 @@ import { verifyUserToken } from './jwt.ts'
 import { hashKey, isKeyShaped, type KeyMode } from './keys.ts'
 import { credentials, rateLeases, requestPathSql, usageCounters, type Credential } from './request-path.ts'
 import type { RateDecision } from './rate-lease.ts'
-import { sections, type Scope } from './scopes.ts'
+import { dataDeleteScope, sections, type Scope } from './scopes.ts'
 import type { ApiEnv } from './server.ts'
 import { isUuid } from './uuid.ts'
 
@@ -116,7 +116,7 @@ function rateLimitHeaders(rl: RateLimitState): Record<string, string> {
 
 // The route scopes a credential may be asked for: checked against its scopes by the database once, when
 // the credential is looked up, so that a cached credential answers any route's scope without asking again.
-const routeScopes: string[] = ['*', '*:read', '*:write', ...sections.flatMap((s) => [`${s}:read`, `${s}:write`])]
+const routeScopes: string[] = ['*', '*:read', '*:write', ...sections.flatMap((s) => [`${s}:read`, `${s}:write`]), dataDeleteScope]
 
 type KeyRow = {
   outcome: 'ok' | 'unknown' | 'revoked' | 'expired'

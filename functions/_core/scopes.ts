@@ -1,6 +1,9 @@
 import { z } from '@hono/zod-openapi'
 
-/** The API's sections; a scope is `<section>:read`, `<section>:write`, `*:read`, `*:write` or `*`. */
+/**
+ * The API's sections; a scope is `<section>:read`, `<section>:write`, `*:read`, `*:write`, `*`, or
+ * `data:delete`.
+ */
 export const sections = [
   'agents',
   'chat',
@@ -23,13 +26,19 @@ export const sections = [
 ] as const
 
 export type Section = (typeof sections)[number]
-export type Scope = `${Section | '*'}:${'read' | 'write'}` | '*'
+/**
+ * Deleting an organisation's data in bulk (functions/data/) is stronger than any write: `*:write` does not
+ * cover it, only `*` or the scope itself (agentry.scope_allows says the same).
+ */
+export const dataDeleteScope = 'data:delete'
 
-const scopePattern = new RegExp(`^(\\*|(\\*|${sections.map((s) => s.replace('-', '\\-')).join('|')}):(read|write))$`)
+export type Scope = `${Section | '*'}:${'read' | 'write'}` | '*' | typeof dataDeleteScope
+
+const scopePattern = new RegExp(`^(\\*|data:delete|(\\*|${sections.map((s) => s.replace('-', '\\-')).join('|')}):(read|write))$`)
 
 export const ScopeSchema = z
   .string()
   .regex(scopePattern, {
-    message: `Unknown scope. Use "<section>:read", "<section>:write", "*:read", "*:write" or "*"; sections: ${sections.join(', ')}.`,
+    message: `Unknown scope. Use "<section>:read", "<section>:write", "*:read", "*:write", "*" or "data:delete"; sections: ${sections.join(', ')}.`,
   })
   .openapi({ example: 'datasets:read' }) as unknown as z.ZodType<Scope>
