@@ -98,7 +98,9 @@ export async function storeRaw(tx: Tx, messageId: string, raw: Uint8Array): Prom
 
 /**
  * The thread's summary after a message left it: counts, the last direction and snippet, participants.
- * Participants are the thread's own plus this message's, lower-cased.
+ * Participants are the thread's own plus this message's, lower-cased. An open thread, or one that needed a
+ * reply, now waits for the other side: the agent has answered once the message is queued, whatever its
+ * delivery later does. A closed thread stays closed (a last word sent after closing it).
  */
 export async function recordOutboundInThread(
   tx: Tx,
@@ -110,6 +112,7 @@ export async function recordOutboundInThread(
       message_count = message_count + 1,
       last_message_at = ${m.at},
       last_direction = 'outbound',
+      status = case when status in ('open', 'needs_reply') then 'waiting' else status end,
       snippet = ${m.snippet},
       has_attachments = has_attachments or ${m.hasAttachments},
       participants = array(select distinct unnest(participants || ${m.participants}::text[]))
