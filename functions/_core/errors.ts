@@ -24,6 +24,7 @@ export const errorCodes = {
   budget_exceeded: 402,
   internal: 500,
   provider_error: 502,
+  service_unavailable: 503,
 } as const
 
 export type ErrorCode = keyof typeof errorCodes
@@ -100,6 +101,7 @@ const schemaNames: Record<ErrorStatus, string> = {
   429: 'TooManyRequestsError',
   500: 'InternalError',
   502: 'BadGatewayError',
+  503: 'ServiceUnavailableError',
 }
 
 /** The codes answered with `status`. */

@@ -14,9 +14,14 @@ import type { RowShape } from '../../functions/_core/postgrest/fields.ts'
 import { selectedColumns } from '../../functions/_core/postgrest/select-order.ts'
 import { maxRequestHeaderBytes } from '../../functions/_core/postgrest/parse.ts'
 import { app } from '../../functions/app.ts'
+import { useResolver } from '../../functions/email/domains/dns.ts'
 import { parseRowRequest, rawQuery } from '../../functions/datasets/row-request.ts'
 import { listKeys } from '../../functions/keys/queries.ts'
 import { bareRowStatements } from './bench-rows.ts'
+import { nodeResolver } from './node-resolver.ts'
+
+// Domain verification asks DNS as `npm start` does.
+useResolver(nodeResolver())
 
 const datasets = new Map<string, RowShape>()
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDomainRoute } from '../../functions/email/domains/create-domain.ts'
-import { useResolver } from '../../functions/email/domains/dns.ts'
+import { currentResolver, useResolver } from '../../functions/email/domains/dns.ts'
 import { getDomainRoute } from '../../functions/email/domains/get-domain.ts'
 import { getRecordsRoute } from '../../functions/email/domains/get-records.ts'
 import { listDomainsRoute } from '../../functions/email/domains/list-domains.ts'
@@ -271,5 +271,37 @@ describe('verifying a domain through real DNS', () => {
     const domain = await createDomain(t)
     const res = await api.call('POST', `/domains/${domain.id}/verify`, { key: await t.key({ agent: 'agent' }) })
     expect(res.status).toBe(403)
+  })
+})
+
+describe('verifying from an entry that injects no resolver', () => {
+  it('loads node:dns itself and asks DNS_SERVER', async () => {
+    const t = await createTenant()
+    const domain = await createDomain(t)
+    publish(domain)
+    useResolver(undefined)
+    process.env.DNS_SERVER = dns.address
+    try {
+      const res = await api.call('POST', `/domains/${domain.id}/verify`, { key: await t.key() })
+      expect(res.status).toBe(200)
+      expect(res.body.data.status).toBe('verified')
+      expect(dns.questions).toContain(`MX ${domain.name}`)
+    } finally {
+      delete process.env.DNS_SERVER
+      useResolver(nodeResolver(dns.address))
+    }
+  })
+
+  it('offers none where the runtime has neither Deno.resolveDns nor node:dns', async () => {
+    useResolver(undefined)
+    try {
+      const none = await currentResolver(
+        () => undefined,
+        () => Promise.reject(new Error('No such module: node:dns/promises')),
+      )
+      expect(none).toBeUndefined()
+    } finally {
+      useResolver(nodeResolver(dns.address))
+    }
   })
 })

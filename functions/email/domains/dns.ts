@@ -1,6 +1,7 @@
 // DNS lookups for domain verification, behind an interface so each runtime supplies its own: Deno has
 // Deno.resolveDns; on Node the server injects a resolver built on node:dns (scripts/lib/node-resolver.ts),
-// as tests do with one pointed at their loopback DNS server. A name with no such records resolves to [].
+// as tests do with one pointed at their loopback DNS server, and an entry that injects none gets node:dns
+// loaded on first use. A name with no such records resolves to [].
 
 export interface MxRecord {
   exchange: string
@@ -15,8 +16,8 @@ export interface Resolver {
 
 let injected: Resolver | undefined
 
-/** The resolver verification uses from now on in this process. */
-export function useResolver(resolver: Resolver): void {
+/** The resolver verification uses from now on in this process (undefined: the runtime's own again). */
+export function useResolver(resolver: Resolver | undefined): void {
   injected = resolver
 }
 
@@ -25,11 +26,38 @@ type DenoDns = {
   errors: { NotFound: new () => Error }
 }
 
-/** The injected resolver, or Deno's own; DNS_SERVER (`host[:port]`) names the server Deno asks. */
-export function currentResolver(readEnv: (name: string) => string | undefined): Resolver | undefined {
+type NodeDns = typeof import('node:dns/promises')
+
+/**
+ * The injected resolver, else Deno's own, else node:dns's (imported when first asked for, so the module
+ * still loads where there is none); undefined when this runtime offers no resolver at all. DNS_SERVER
+ * (`host[:port]`) names the server asked.
+ */
+export async function currentResolver(
+  readEnv: (name: string) => string | undefined,
+  loadNodeDns: () => Promise<NodeDns> = () => import('node:dns/promises'),
+): Promise<Resolver | undefined> {
   if (injected) return injected
   const deno = (globalThis as { Deno?: DenoDns }).Deno
-  return deno ? denoResolver(deno, readEnv('DNS_SERVER')) : undefined
+  if (deno) return denoResolver(deno, readEnv('DNS_SERVER'))
+  const dns = await loadNodeDns().catch(() => undefined)
+  return dns ? nodeDnsResolver(dns, readEnv('DNS_SERVER')) : undefined
+}
+
+const noRecords = new Set(['ENOTFOUND', 'ENODATA'])
+
+function nodeDnsResolver(dns: NodeDns, server: string | undefined): Resolver {
+  const resolver = new dns.Resolver({ timeout: 3000, tries: 2 })
+  if (server) resolver.setServers([server])
+  const orEmpty = <T>(lookup: Promise<T[]>): Promise<T[]> =>
+    lookup.catch((error: { code?: string }) => {
+      if (error.code && noRecords.has(error.code)) return []
+      throw error
+    })
+  return {
+    resolveMx: async (name) => (await orEmpty(resolver.resolveMx(name))).map((mx) => ({ exchange: mx.exchange, priority: mx.priority })),
+    resolveTxt: (name) => orEmpty(resolver.resolveTxt(name)),
+  }
 }
 
 function denoResolver(deno: DenoDns, server: string | undefined): Resolver {

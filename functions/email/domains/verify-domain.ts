@@ -25,6 +25,7 @@ export const verifyDomainRoute = defineRoute({
   errors: {
     403: "The credential lacks the route's scope, or is an agent key",
     409: 'Another organisation has verified this domain name',
+    503: 'This runtime offers no DNS resolver',
   },
   responses: { 200: { description: 'The domain after the check', content: { 'application/json': { schema: dataOf(Domain) } } } },
 })
@@ -36,8 +37,8 @@ export const registerVerifyDomain = (api: Api) =>
     if (p.agentId) throw new ApiError('insufficient_scope', 'An agent key cannot verify domains; use an organisation key.')
     // Read without the audit entry: the write, and its entry, come after the lookups.
     const domain = await withTenant(p.claims, (tx) => requireDomain(tx, id))
-    const resolver = currentResolver(readEnv)
-    if (!resolver) throw new Error('No DNS resolver: the Node server must inject one (useResolver).')
+    const resolver = await currentResolver(readEnv)
+    if (!resolver) throw new ApiError('service_unavailable', 'This server has no DNS resolver to check the records with; try again later.')
     // Looked up outside any transaction: DNS may take seconds, and holds no connection meanwhile.
     const checks = await checkRecords(resolver, expectedRecords(domain, readEnv), new Date())
     const verified = requiredKinds.every((kind) => checks[kind]?.status === 'verified')
