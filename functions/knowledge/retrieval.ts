@@ -10,8 +10,9 @@ import { embeddingsFromEnv } from '../_core/embeddings/provider.ts'
 import { readEnv } from '../_core/env.ts'
 import { ApiError } from '../_core/errors.ts'
 import type { Passage } from '../_core/retrieval.ts'
-import { embedQuery, type QueryEmbedding, type RankedAnswer, rankBase, recordQueryEmbedding, type SearchContext } from './search.ts'
-import { fuseRankings } from './search-ranking.ts'
+import { embedQuery, type QueryEmbedding, recordQueryEmbedding } from '../_core/search/query-embedding.ts'
+import { fuseRankings } from '../_core/search/ranking.ts'
+import { type RankedAnswer, rankBase, type SearchContext } from './search.ts'
 
 /** How much of a message is searched for: a question, not a pasted document. */
 const maxQueryChars = 2000

@@ -1,7 +1,7 @@
 // The statements of a knowledge search, each run inside the caller's tenant transaction, so RLS decides which
 // bases and chunks it can reach.
 import type { Tx } from '../_core/db.ts'
-import type { KeywordQuery } from './search-terms.ts'
+import type { KeywordQuery } from '../_core/search/keyword-terms.ts'
 
 export interface SearchFilter {
   namespace?: string

@@ -2,10 +2,8 @@
 // vector cache or with pgvector where the database has it) or hybrid (both, fused by reciprocal rank). What
 // ran is reported as `search_type`: without an embeddings provider, or in a base with no embeddings, every
 // mode runs as keyword.
-import { database, withTenant, type Tenant, type Tx } from '../_core/db.ts'
-import type { Embeddings, EmbeddingsProvider } from '../_core/embeddings/provider.ts'
-import { EmbeddingsError } from '../_core/embeddings/openai-compatible.ts'
-import { recordEmbeddingsUsage } from '../_core/embeddings/usage.ts'
+import { withTenant, type Tenant, type Tx } from '../_core/db.ts'
+import type { EmbeddingsProvider } from '../_core/embeddings/provider.ts'
 import { readEnv } from '../_core/env.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import {
@@ -20,9 +18,11 @@ import {
   type SearchedBase,
   type SearchFilter,
 } from './search-queries.ts'
-import { fuseRankings, topRows } from './search-ranking.ts'
-import { type KeywordQuery, keywordQueryOf } from './search-terms.ts'
-import { loadBaseVectors, scanNearest, similarities, vectorCache } from './search-vector-cache.ts'
+import { type KeywordQuery, keywordQueryOf } from '../_core/search/keyword-terms.ts'
+import { embedQuery, type QueryEmbedding, recordQueryEmbedding } from '../_core/search/query-embedding.ts'
+import { fusionDepth, fuseRankings, topRows } from '../_core/search/ranking.ts'
+import { similarities } from '../_core/search/vectors.ts'
+import { loadBaseVectors, scanBaseNearest, vectorCache } from './search-vector-cache.ts'
 
 export const searchModes = ['hybrid', 'semantic', 'keyword'] as const
 export type SearchMode = (typeof searchModes)[number]
@@ -43,11 +43,6 @@ export interface SearchResult extends Omit<FoundChunk, 'keyword'> {
 export interface SearchAnswer {
   search_type: SearchMode
   results: SearchResult[]
-}
-
-/** How deep each ranking goes before fusion: deeper than the answer, so a chunk both rank well can win. */
-export function fusionDepth(limit: number): number {
-  return Math.min(200, Math.max(50, limit * 4))
 }
 
 export interface SearchContext {
@@ -161,26 +156,6 @@ async function usesPgvector(tx: Tx): Promise<boolean> {
   return pgvectorChecked
 }
 
-export interface QueryEmbedding {
-  vector: Float32Array
-  model: string
-  /** The model asked for, and what the provider answered, for the usage ledger. */
-  requested: string
-  embeddings: Embeddings
-}
-
-export async function embedQuery(provider: EmbeddingsProvider, text: string): Promise<QueryEmbedding> {
-  try {
-    const embeddings = await provider.embed([text])
-    return { vector: embeddings.vectors[0], model: embeddings.model, requested: provider.model, embeddings }
-  } catch (error) {
-    if (error instanceof EmbeddingsError) {
-      throw new ApiError('provider_error', 'The embeddings provider failed to embed the query; try again, or search with mode "keyword".')
-    }
-    throw error
-  }
-}
-
 /** Vectors of two models cannot be compared: a base indexed with another model is refused, not searched wrongly. */
 function refuseOtherModel(base: SearchedBase, model: string): void {
   const indexed = base.indexed_model ?? base.embedding_model
@@ -207,9 +182,10 @@ async function nearestInMemory(
   if (!cache.fits(base.vectors, query.length)) {
     return withTenant(tenant, async (tx) => {
       const wanted = new Set(keyword.map((k) => k.id))
-      const hits = await scanNearest(tx, base.id, query, depth, only)
+      const hits = await scanBaseNearest(tx, base.id, query, depth, only)
       // Chunks found by keyword alone are scored separately: the scan kept only the best.
-      for (const s of wanted.size ? await scanNearest(tx, base.id, query, wanted.size, wanted) : []) vectorScores.set(s.id, s.similarity)
+      for (const s of wanted.size ? await scanBaseNearest(tx, base.id, query, wanted.size, wanted) : [])
+        vectorScores.set(s.id, s.similarity)
       return hits
     })
   }
@@ -282,14 +258,4 @@ async function answer(
   }
   const allTerms = new Set(keyword.filter((k) => k.all_terms).map((k) => k.id))
   return { search_type: searchType, results, allTerms }
-}
-
-/** The query's embedding goes in the usage ledger like any other, written as the service (tenants may lack chat:write). */
-export async function recordQueryEmbedding(tenant: Tenant, q: QueryEmbedding): Promise<void> {
-  await recordEmbeddingsUsage(database(), {
-    orgId: tenant.org_id,
-    agentId: tenant.agent_id,
-    requestedModel: q.requested,
-    embeddings: q.embeddings,
-  })
 }

@@ -5,9 +5,8 @@
 // vector scoring in this process over the same vectors.
 import type postgres from 'postgres'
 import { vectorToBytes } from '../../functions/_core/embeddings/vectors.ts'
-import { fusionDepth } from '../../functions/knowledge/search.ts'
-import { allocateMatrix } from '../../functions/knowledge/search-matrix.ts'
-import { topRows } from '../../functions/knowledge/search-ranking.ts'
+import { allocateMatrix } from '../../functions/_core/search/matrix.ts'
+import { fusionDepth, topRows } from '../../functions/_core/search/ranking.ts'
 import { fakeVector, startFakeEmbeddings, type FakeEmbeddings } from '../../tests/harness/fake-embeddings.ts'
 
 export const benchDimensions = 384

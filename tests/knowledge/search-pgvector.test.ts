@@ -7,9 +7,9 @@ import { PGlite } from '@electric-sql/pglite'
 import { vector } from '@electric-sql/pglite/vector'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { vectorToBytes } from '../../functions/_core/embeddings/vectors.ts'
-import { allocateMatrix } from '../../functions/knowledge/search-matrix.ts'
-import { topRows } from '../../functions/knowledge/search-ranking.ts'
-import { type BaseVectors, similarities } from '../../functions/knowledge/search-vector-cache.ts'
+import { allocateMatrix } from '../../functions/_core/search/matrix.ts'
+import { topRows } from '../../functions/_core/search/ranking.ts'
+import { type LoadedVectors, similarities } from '../../functions/_core/search/vectors.ts'
 
 const migration = fs.readFileSync(new URL('../../sql/20261130000014_knowledge_search.sql', import.meta.url), 'utf8')
 const between = (start: string, end: string) => migration.slice(migration.indexOf(start), migration.indexOf(end))
@@ -100,7 +100,7 @@ function inMemoryNearest(query: Float32Array, k: number, keep: (c: Chunk) => boo
   })
   const inverseNorms = Float32Array.from(kept, (c) => 1 / Math.hypot(...c.vector))
   const ids = kept.map((c) => c.id)
-  const vectors: BaseVectors = { version: '1', dims, ids, matrix, inverseNorms, rowOf: (id) => ids.indexOf(id) }
+  const vectors: LoadedVectors = { version: '1', dims, ids, matrix, inverseNorms, rowOf: (id) => ids.indexOf(id) }
   const scores = similarities(vectors, query)
   return topRows(scores, k).map((r) => ({ id: ids[r], similarity: scores[r] }))
 }

@@ -1,8 +1,14 @@
-// Choosing the best rows of a scored matrix, and fusing two rankings into one.
+// Choosing the best rows of a scored matrix, and fusing rankings into one: the parts of a hybrid search that
+// do not depend on what is searched (knowledge chunks, email threads).
+
+/** How deep each ranking goes before fusion: deeper than the answer, so what both rank well can win. */
+export function fusionDepth(limit: number): number {
+  return Math.min(200, Math.max(50, limit * 4))
+}
 
 /**
  * The `k` rows with the highest scores, best first; equal scores keep the lower row first (rows are loaded
- * in chunk id order, so ties fall as they do in SQL's `order by distance, id`). `only`, when given, lists
+ * in id order, so ties fall as they do in SQL's `order by distance, id`). `only`, when given, lists
  * the rows that may be chosen. A min-heap of k entries: one pass over the scores, no sort of all of them.
  */
 export function topRows(scores: ArrayLike<number>, k: number, only?: Iterable<number>): number[] {

@@ -1,6 +1,6 @@
 // How a keyword query's terms are read for the fallback on any of them: as websearch_to_tsquery reads them.
 import { describe, expect, it } from 'vitest'
-import { keywordQueryOf } from '../../functions/knowledge/search-terms.ts'
+import { keywordQueryOf } from '../../../functions/_core/search/keyword-terms.ts'
 
 describe('the terms of a keyword query', () => {
   it.each([

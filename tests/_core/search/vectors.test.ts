@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { allocateMatrix, disableSimdKernel } from '../../functions/knowledge/search-matrix.ts'
-import { fuseRankings, topRows } from '../../functions/knowledge/search-ranking.ts'
-import { type BaseVectors, VectorCache } from '../../functions/knowledge/search-vector-cache.ts'
+import { allocateMatrix, disableSimdKernel } from '../../../functions/_core/search/matrix.ts'
+import { fuseRankings, topRows } from '../../../functions/_core/search/ranking.ts'
+import { type LoadedVectors, VectorCache } from '../../../functions/_core/search/vectors.ts'
 
 /** mulberry32: the same numbers every run. */
 function random(seed: number): () => number {
@@ -96,7 +96,7 @@ describe('reciprocal rank fusion', () => {
   })
 })
 
-function vectorsOf(version: string, rows: number, dims = 8): BaseVectors {
+function vectorsOf(version: string, rows: number, dims = 8): LoadedVectors {
   const matrix = allocateMatrix(rows, dims)
   const ids = Array.from({ length: rows }, (_, i) => `chunk-${i}`)
   return { version, dims, ids, matrix, inverseNorms: new Float32Array(rows), rowOf: (id) => ids.indexOf(id) }
