@@ -3,6 +3,7 @@
 import type { JobHandlers } from './_core/jobs/types.ts'
 import { sendMessageJob, sendMessageKind } from './email/outbound/delivery.ts'
 import { extractMessageJob, extractMessageKind } from './email/extraction/extract-message.ts'
+import { embedMessagesJob, embedMessagesKind } from './email/search/embed-messages.ts'
 import { indexItemJob, indexItemKind } from './knowledge/indexing.ts'
 import { reindexBaseJob, reindexBaseKind } from './knowledge/reindex.ts'
 
@@ -10,5 +11,6 @@ export const jobHandlers: JobHandlers = {
   [indexItemKind]: indexItemJob(),
   [sendMessageKind]: sendMessageJob(),
   [extractMessageKind]: extractMessageJob(),
+  [embedMessagesKind]: embedMessagesJob(),
   [reindexBaseKind]: reindexBaseJob,
 }

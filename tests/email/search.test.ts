@@ -1,16 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runJobBatch } from '../../functions/_core/jobs/runner.ts'
+import { embeddedText, embedMessagesKind } from '../../functions/email/search/embed-messages.ts'
 import { searchThreadsRoute } from '../../functions/email/threads/search-threads.ts'
+import { jobHandlers } from '../../functions/jobs.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
+import { type FakeEmbeddings, startFakeEmbeddings } from '../harness/fake-embeddings.ts'
 import { describeSecurity } from '../harness/security.ts'
-import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
+import { createTenant, isolateDatabase, serviceSql, type Tenant } from '../harness/tenants.ts'
 import { inboxOf, markVictimMail, seedDomain, seedInbox, seedThread } from './mail.ts'
 
 let api: TestApi
+let drop: () => Promise<void>
 beforeAll(async () => {
+  // A database of this file's own: the embedding jobs it queues must be run by its runner, with its provider,
+  // not claimed by another file's runner.
+  drop = (await isolateDatabase()).drop
   api = await startApi()
   await markVictimMail()
 })
-afterAll(() => api.close())
+afterAll(async () => {
+  await api.close()
+  await drop()
+})
 
 describeSecurity(searchThreadsRoute, { query: async (t) => `q=hello&inbox_id=${(await inboxOf(t)).inboxId}` }, () => api)
 
@@ -167,3 +178,186 @@ describe('searching threads', () => {
     expect(plans.underPolicies).not.toMatch(/Index Cond: \(tsv @@/)
   })
 })
+
+describe('searching threads by meaning', () => {
+  let fake: FakeEmbeddings
+  beforeAll(async () => {
+    fake = await startFakeEmbeddings()
+    process.env.EMBEDDINGS_BASE_URL = fake.baseUrl
+    process.env.EMBEDDINGS_MODEL = 'fake-embed'
+  })
+  afterAll(async () => {
+    delete process.env.EMBEDDINGS_BASE_URL
+    delete process.env.EMBEDDINGS_MODEL
+    await fake.close()
+  })
+
+  /** Runs the queued jobs (the product's registry) until none is left. */
+  async function runJobs(): Promise<void> {
+    for (let round = 0; round < 10; round++) {
+      const { claimed } = await runJobBatch(serviceSql(), { handlers: jobHandlers, budgetMs: 20_000 })
+      if (claimed === 0) return
+    }
+  }
+
+  const search = (key: string, query: string) => api.call('GET', `/search/threads?${query}`, { key })
+
+  /** An inbox whose one thread says "new" but never "news", beside the shipping and refund threads. */
+  async function launchMailbox(t: Tenant, options: { agent?: 'agent' | 'otherAgent'; domain?: { id: string; name: string } } = {}) {
+    const inbox = await seedInbox(t, options)
+    const launch = await seedThread(t.org.id, inbox.id, 'Product launch', [
+      { from: 'pm@partner.com', text: 'Anything new about the launch date?', at: at(5) },
+    ])
+    const shipping = await seedThread(t.org.id, inbox.id, 'Where is my order?', [
+      { from: 'angry@customer.com', text: 'My shipping is late and I am unhappy with the delivery.', at: at(6) },
+    ])
+    return { inbox, launch: launch.id, shipping: shipping.id }
+  }
+
+  it('finds a thread by meaning alone once its mail is embedded, hybrid by default, with scores from 0 to 1', async () => {
+    const t = await createTenant()
+    const key = await t.key({ scopes: ['threads:read'] })
+    const box = await launchMailbox(t)
+    const q = `q=news&inbox_id=${box.inbox.id}`
+
+    // "news" is not a word of the thread: the words alone find nothing.
+    expect((await search(key, `${q}&mode=keyword`)).body).toEqual({ data: [], search_type: 'keyword' })
+    // The first search by meaning switches the organisation's mail on for embedding; nothing is embedded yet.
+    const first = await search(key, q)
+    expect(first.status).toBe(200)
+    expect(first.body).toEqual({ data: [], search_type: 'hybrid' })
+    await runJobs()
+
+    const [stored] = await serviceSql()<{ n: number; models: string[] }[]>`
+      select count(*)::int as n, array_agg(distinct embedding_model) as models
+      from agentry.email_message_vectors where org_id = ${t.org.id}`
+    expect(stored).toEqual({ n: 2, models: ['fake-embed'] })
+
+    const hybrid = await search(key, q)
+    expect(hybrid.body.search_type).toBe('hybrid')
+    expect(ids(hybrid)).toEqual([box.launch])
+    expect(hybrid.body.data[0]).toMatchObject({ thread_id: box.launch, subject: 'Product launch', message_count: 1 })
+    expect(hybrid.body.data[0].score).toBeGreaterThan(0)
+    expect(hybrid.body.data[0].score).toBeLessThanOrEqual(1)
+
+    const vector = await search(key, `${q}&mode=vector`)
+    expect(vector.body.search_type).toBe('vector')
+    expect(ids(vector)).toEqual([box.launch])
+    const expected = cosine(
+      fake.vectorOf('news'),
+      fake.vectorOf(embeddedText({ subject: 'Product launch', extracted_text: 'Anything new about the launch date?' })),
+    )
+    expect(vector.body.data[0].score).toBeCloseTo(expected, 5)
+
+    // Words and meaning together: the thread both rank first scores 1.
+    const both = await search(key, `q=${encodeURIComponent('shipping delivery')}&inbox_id=${box.inbox.id}`)
+    expect(both.body.search_type).toBe('hybrid')
+    expect(ids(both)).toEqual([box.shipping])
+    expect(both.body.data[0].score).toBe(1)
+  })
+
+  it('embeds mail stored after the switch through a job of its own, and records the usage as embeddings', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const box = await launchMailbox(t)
+    await search(key, `q=news&inbox_id=${box.inbox.id}`)
+    await runJobs()
+    const later = await seedThread(t.org.id, box.inbox.id, 'Press', [{ text: 'Journalists want fresh news from us', at: at(9) }])
+    const queued = await serviceSql()<{ payload: unknown }[]>`
+      select payload from agentry.jobs where org_id = ${t.org.id} and kind = ${embedMessagesKind} and status = 'queued'`
+    expect(queued).toEqual([{ payload: { message_id: later.messageIds[0] } }])
+    await runJobs()
+    expect(new Set(ids(await search(key, `q=news&inbox_id=${box.inbox.id}&mode=vector`)))).toEqual(new Set([box.launch, later.id]))
+    const usage = await serviceSql()<{ provider: string; model: string }[]>`
+      select provider, model from agentry.usage_records where org_id = ${t.org.id} group by provider, model`
+    expect(usage).toEqual([{ provider: 'embeddings', model: 'fake-embed' }])
+  })
+
+  it('queues no embedding for an organisation that never searched by meaning', async () => {
+    const t = await createTenant()
+    const inbox = await seedInbox(t)
+    await seedThread(t.org.id, inbox.id, 'Quiet', [{ text: 'Nobody searches this by meaning', at: at(1) }])
+    const [jobs] = await serviceSql()<{ n: number }[]>`select count(*)::int as n from agentry.jobs where org_id = ${t.org.id}`
+    expect(jobs.n).toBe(0)
+  })
+
+  it('answers by keyword, and says so, on a deployment without an embeddings provider', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const box = await launchMailbox(t)
+    await search(key, `q=news&inbox_id=${box.inbox.id}`)
+    await runJobs()
+    delete process.env.EMBEDDINGS_BASE_URL
+    try {
+      for (const mode of ['hybrid', 'vector', 'keyword']) {
+        expect((await search(key, `q=news&inbox_id=${box.inbox.id}&mode=${mode}`)).body).toEqual({ data: [], search_type: 'keyword' })
+        const shipping = await search(key, `q=shipping&inbox_id=${box.inbox.id}&mode=${mode}`)
+        expect(shipping.body.search_type).toBe('keyword')
+        expect(ids(shipping)).toEqual([box.shipping])
+      }
+    } finally {
+      process.env.EMBEDDINGS_BASE_URL = fake.baseUrl
+    }
+  })
+
+  it("never finds another organisation's or another inbox's threads by meaning, and keeps an agent key to its inboxes", async () => {
+    const t = await createTenant()
+    const domain = await seedDomain(t)
+    const mine = await launchMailbox(t, { agent: 'agent', domain })
+    const theirs = await launchMailbox(t, { agent: 'otherAgent', domain })
+    const elsewhere = await launchMailbox(t)
+    const stranger = await createTenant()
+    const strangers = await launchMailbox(stranger)
+    const orgKey = await t.key({ scopes: ['threads:read'] })
+    const strangerKey = await stranger.key()
+    await search(orgKey, `q=news&domain_id=${domain.id}`)
+    await search(strangerKey, `q=news&inbox_id=${strangers.inbox.id}`)
+    await runJobs()
+
+    for (const mode of ['hybrid', 'vector']) {
+      expect(new Set(ids(await search(orgKey, `q=news&domain_id=${domain.id}&mode=${mode}`)))).toEqual(
+        new Set([mine.launch, theirs.launch]),
+      )
+      expect(ids(await search(orgKey, `q=news&inbox_id=${elsewhere.inbox.id}&mode=${mode}`))).toEqual([elsewhere.launch])
+      // Holding only the scope the route needs: no inboxes:read.
+      const agentKey = await t.key({ agent: 'agent', scopes: ['threads:read'] })
+      expect(ids(await search(agentKey, `q=news&domain_id=${domain.id}&mode=${mode}`))).toEqual([mine.launch])
+      expect(ids(await search(agentKey, `q=news&inbox_id=${theirs.inbox.id}&mode=${mode}`))).toEqual([])
+      expect(ids(await search(strangerKey, `q=news&domain_id=${domain.id}&mode=${mode}`))).toEqual([])
+      expect(ids(await search(strangerKey, `q=news&inbox_id=${mine.inbox.id}&mode=${mode}`))).toEqual([])
+      expect(ids(await search(orgKey, `q=news&inbox_id=${strangers.inbox.id}&mode=${mode}`))).toEqual([])
+    }
+  })
+
+  it('reads message vectors only under the rules of their messages', async () => {
+    const t = await createTenant()
+    const box = await launchMailbox(t, { agent: 'agent' })
+    const other = await launchMailbox(t, { agent: 'otherAgent' })
+    await search(await t.key(), `q=news&inbox_id=${box.inbox.id}`)
+    await runJobs()
+    const visible = async (claims: { agent_id: string | null; scopes: string[] }, orgId = t.org.id) =>
+      serviceSql().begin(async (tx) => {
+        await tx`set local role authenticated`
+        await tx`select set_config('request.jwt.claims', ${JSON.stringify({ role: 'authenticated', sub: null, org_id: orgId, key_id: null, ...claims })}, true)`
+        const rows = await tx<{ inbox_id: string }[]>`select distinct inbox_id from agentry.email_message_vectors`
+        return new Set(rows.map((r) => r.inbox_id))
+      })
+    expect(await visible({ agent_id: null, scopes: ['threads:read'] })).toEqual(new Set([box.inbox.id, other.inbox.id]))
+    expect(await visible({ agent_id: null, scopes: ['messages:read'] })).toEqual(new Set([box.inbox.id, other.inbox.id]))
+    expect(await visible({ agent_id: null, scopes: ['inboxes:read'] })).toEqual(new Set())
+    expect(await visible({ agent_id: t.agent.id, scopes: ['threads:read'] })).toEqual(new Set([box.inbox.id]))
+    expect(await visible({ agent_id: null, scopes: ['threads:read'] }, (await createTenant()).org.id)).toEqual(new Set())
+  })
+})
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0
+  let na = 0
+  let nb = 0
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i]
+    na += a[i] * a[i]
+    nb += b[i] * b[i]
+  }
+  return dot / Math.sqrt(na * nb)
+}

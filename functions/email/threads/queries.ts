@@ -18,7 +18,7 @@ export interface ThreadRow {
 
 export type ThreadMetadataRow = Pick<ThreadRow, 'thread_id' | 'tags' | 'status' | 'assigned_to'>
 
-const threadColumns = (tx: Tx) => tx`
+export const threadColumns = (tx: Tx) => tx`
   t.id as thread_id, t.inbox_id, t.subject, t.message_count, to_json(t.last_message_at) #>> '{}' as last_message_at,
   t.snippet, t.last_direction, t.has_attachments, t.status, t.tags, t.assigned_to, to_json(t.created_at) #>> '{}' as created_at`
 
@@ -85,20 +85,4 @@ export async function removeThreadTags(tx: Tx, id: string, tags: string[]): Prom
     where id = ${id}
     returning id as thread_id, tags, status, assigned_to`
   return row
-}
-
-/**
- * Threads whose messages best match `query`, best first. The ranking (agentry.rank_email_threads) runs as its
- * owner so the GIN index on the messages' text can serve it, and applies the caller's tenant rules itself;
- * the threads are then read under the caller's own policies.
- */
-export async function searchThreads(
-  tx: Tx,
-  q: { q: string; inbox_id?: string; domain_id?: string; limit: number },
-): Promise<(ThreadRow & { score: number })[]> {
-  return tx<(ThreadRow & { score: number })[]>`
-    select ${threadColumns(tx)}, r.rank as score
-    from agentry.rank_email_threads(${q.inbox_id ?? null}::uuid, ${q.domain_id ?? null}::uuid, ${q.q}, ${q.limit}) r
-      join agentry.email_threads t on t.id = r.thread_id
-    order by r.all_terms desc, r.rank desc, t.id`
 }

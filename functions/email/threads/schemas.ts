@@ -72,6 +72,14 @@ export const ThreadSearchQuery = z.object({
   inbox_id: z.uuid().optional(),
   domain_id: z.uuid().optional(),
   limit: limitParam(100, 20),
+  mode: z
+    .enum(['hybrid', 'vector', 'keyword'])
+    .default('hybrid')
+    .openapi({
+      description:
+        '`hybrid` (words and meaning, fused by rank), `vector` (meaning only) or `keyword` (words only). Without an embeddings ' +
+        'provider every mode runs as `keyword`, and `search_type` says so.',
+    }),
 })
 
 export const ThreadMatch = Thread.extend({
@@ -79,10 +87,17 @@ export const ThreadMatch = Thread.extend({
     .number()
     .min(0)
     .max(1)
-    .openapi({ description: "The best matching message's keyword rank r as r / (r + 1): 0 to 1, higher is better." }),
+    .openapi({
+      description:
+        "From 0 to 1, higher is better, comparable within one answer. keyword: the best matching message's rank r as r / (r + 1); " +
+        "vector: the best message's cosine similarity; hybrid: the reciprocal-rank fusion of both rankings, 1 for a thread first in both.",
+    }),
 }).openapi('ThreadMatch')
 
 export const ThreadSearchAnswer = z.object({
   data: z.array(ThreadMatch),
-  search_type: z.enum(['keyword']).openapi({ description: 'What ran: `keyword` (full-text search).' }),
+  search_type: z.enum(['hybrid', 'vector', 'keyword']).openapi({
+    description:
+      'What ran: `hybrid` (full text and meaning), `vector` (meaning) or `keyword` (full text: no embeddings provider, or asked for).',
+  }),
 })
