@@ -55,6 +55,9 @@ import { registerSetExtractionSchema } from './email/inboxes/set-extraction-sche
 import { registerUpdateDomainInbox } from './email/inboxes/update-domain-inbox.ts'
 import { registerUpdateInbox } from './email/inboxes/update-inbox.ts'
 import { registerListEmailMessages } from './email/messages/list-messages.ts'
+import { registerConfirmDeletionRequest } from './data/confirm-deletion-request.ts'
+import { registerCreateDeletionRequest } from './data/create-deletion-request.ts'
+import { registerGetDeletionRequest } from './data/get-deletion-request.ts'
 import { registerAddThreadTags } from './email/threads/add-thread-tags.ts'
 import { registerAssignThread } from './email/threads/assign-thread.ts'
 import { registerGetThreadMetadata } from './email/threads/get-thread-metadata.ts'
@@ -213,6 +216,9 @@ export function createApp() {
   registerAssignThread(v1)
   registerSearchThreads(v1)
   registerListEmailMessages(v1)
+  registerCreateDeletionRequest(v1)
+  registerConfirmDeletionRequest(v1)
+  registerGetDeletionRequest(v1)
 
   // Inbound mail from a provider's webhook: a shared secret instead of a key, not an operation of the document.
   registerInboundMime(v1)

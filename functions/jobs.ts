@@ -4,6 +4,7 @@ import type { JobHandlers } from './_core/jobs/types.ts'
 import { sendMessageJob, sendMessageKind } from './email/outbound/delivery.ts'
 import { extractMessageJob, extractMessageKind } from './email/extraction/extract-message.ts'
 import { embedMessagesJob, embedMessagesKind } from './email/search/embed-messages.ts'
+import { deleteDataJob, deleteDataKind } from './data/deletion-job.ts'
 import { indexItemJob, indexItemKind } from './knowledge/indexing.ts'
 import { reindexBaseJob, reindexBaseKind } from './knowledge/reindex.ts'
 
@@ -13,4 +14,5 @@ export const jobHandlers: JobHandlers = {
   [extractMessageKind]: extractMessageJob(),
   [embedMessagesKind]: embedMessagesJob(),
   [reindexBaseKind]: reindexBaseJob,
+  [deleteDataKind]: deleteDataJob,
 }

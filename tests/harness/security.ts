@@ -40,7 +40,11 @@ export type SecurityOptions<P extends string> = ResourceOptions<P> & {
 
 const postgrestCodes: Record<string, string> = { unauthorized: 'PGRST301', insufficient_scope: '42501', not_found: 'PGRST205' }
 
-const oppositeOf = (scope: string) => (scope.endsWith(':read') ? scope.replace(/:read$/, ':write') : scope.replace(/:write$/, ':read'))
+// A scope that is neither read nor write (data:delete) is stronger than any write: a key with *:write lacks
+// it, and only * covers it.
+const oppositeOf = (scope: string) =>
+  scope.endsWith(':read') ? scope.replace(/:read$/, ':write') : scope.endsWith(':write') ? scope.replace(/:write$/, ':read') : '*:write'
+const wildcardOf = (scope: string) => (scope.endsWith(':read') ? '*:read' : scope.endsWith(':write') ? '*:write' : '*')
 
 /** The scope as the OpenAPI document publishes it (`x-required-scope`); null when any valid credential may call. */
 function scopeOf(route: DefinedRoute): string | null {
@@ -188,11 +192,11 @@ export function describeSecurity<const R extends DefinedRoute>(route: R, options
         })
       })
 
-      it(`admits a key holding exactly "${scope}", and "${scope.split(':')[1] === 'read' ? '*:read' : '*:write'}"`, async () => {
+      it(`admits a key holding exactly "${scope}", and "${wildcardOf(scope)}"`, async () => {
         const t = await createTenant()
         const exact = await send(t, { key: await t.key({ scopes: [scope] }) })
         expect(exact.status, JSON.stringify(exact.body)).toBe(okStatus)
-        const wildcard = await send(t, { key: await t.key({ scopes: [`*:${scope.split(':')[1]}`] }) })
+        const wildcard = await send(t, { key: await t.key({ scopes: [wildcardOf(scope)] }) })
         expect(wildcard.status, JSON.stringify(wildcard.body)).toBe(okStatus)
       })
     } else {

@@ -1,0 +1,107 @@
+// What each deletion scope removes, kind by kind, in the order the job deletes them (children before their
+// parents, so that no delete cascades into rows it did not count).
+//
+// - messages: one inbox's messages (all, or those stored before `before`), their attachments, and the
+//   inbox's threads that have no message left.
+// - inbox: one inbox with its threads, messages and attachments.
+// - organization: all of the organisation's tenant content: email (domains, inboxes, threads, messages,
+//   attachments), knowledge (bases, items, chunks), datasets and their rows, conversations and their
+//   messages, agents (their keys go with them), webhook endpoints with their events, deliveries and attempts,
+//   and stored idempotent answers. It keeps what the organisation needs to go on and to account for itself:
+//   the organisation row, its members and environments, its organisation tokens, the audit log, usage
+//   records (billing; they lose their link to a deleted conversation), the sending counters (else deleting
+//   would reset the hourly and daily sending limits), and the deletion requests themselves, so the caller
+//   can still read the status.
+import type { PendingQuery, Row } from 'postgres'
+import type { Sql } from '../_core/db.ts'
+
+export type DeletionScope = 'organization' | 'inbox' | 'messages'
+
+export interface DeletionTarget {
+  orgId: string
+  scope: DeletionScope
+  inboxId: string | null
+  before: Date | null
+}
+
+/** One kind of record a scope deletes: how to count what is left of it and how to delete a batch of it. */
+export interface RecordKind {
+  kind: string
+  count(sql: Sql, t: DeletionTarget): PendingQuery<Row[]>
+  /** Deletes up to `limit` of the kind's rows in one statement; answers how many went. */
+  deleteBatch(sql: Sql, t: DeletionTarget, limit: number): PendingQuery<Row[]>
+}
+
+type Where = (sql: Sql, t: DeletionTarget) => PendingQuery<Row[]>
+
+/** A kind kept in `table` (rows identified by `key`) whose rows in scope `where` selects. */
+function kind(name: string, table: string, where: Where, key = 'id'): RecordKind {
+  return {
+    kind: name,
+    count: (sql, t) => sql`select count(*)::integer as n from ${sql(`agentry.${table}`)} as r where ${where(sql, t)}`,
+    deleteBatch: (sql, t, limit) => sql`
+      with gone as (
+        delete from ${sql(`agentry.${table}`)} where org_id = ${t.orgId} and ${sql(key)} in (
+          select r.${sql(key)} from ${sql(`agentry.${table}`)} as r where ${where(sql, t)} limit ${limit})
+        returning 1)
+      select count(*)::integer as n from gone`,
+  }
+}
+
+const inOrg: Where = (sql, t) => sql`r.org_id = ${t.orgId}`
+
+/** The inbox's messages the target covers: all, or those stored before `before`. */
+const targetMessages = (sql: Sql, t: DeletionTarget) =>
+  sql`select m.id from agentry.email_messages m where m.org_id = ${t.orgId} and m.inbox_id = ${t.inboxId}
+      ${t.before ? sql`and m.created_at < ${t.before}` : sql``}`
+
+const inboxAttachments: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.message_id in (${targetMessages(sql, t)})`
+const inboxMessages: Where = (sql, t) => sql`r.id in (${targetMessages(sql, t)})`
+/** Threads of the inbox with no message outside the target: empty once the target's messages are gone. */
+const emptiedThreads: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.inbox_id = ${t.inboxId} and not exists (
+  select 1 from agentry.email_messages m where m.thread_id = r.id and m.org_id = ${t.orgId}
+    ${t.before ? sql`and m.created_at >= ${t.before}` : sql`and false`})`
+const theInbox: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.id = ${t.inboxId}`
+
+const messagesKinds = [
+  kind('attachments', 'email_attachments', inboxAttachments),
+  kind('messages', 'email_messages', inboxMessages),
+  kind('threads', 'email_threads', emptiedThreads),
+]
+
+const organizationKinds = [
+  kind('attachments', 'email_attachments', inOrg),
+  kind('messages', 'email_messages', inOrg),
+  kind('threads', 'email_threads', inOrg),
+  kind('inboxes', 'email_inboxes', inOrg),
+  kind('domains', 'email_domains', inOrg),
+  kind('knowledge_chunks', 'knowledge_chunks', inOrg),
+  kind('knowledge_items', 'knowledge_items', inOrg),
+  kind('knowledge_bases', 'knowledge_bases', inOrg),
+  kind('dataset_rows', 'dataset_rows', inOrg),
+  kind('datasets', 'datasets', inOrg),
+  kind('conversation_messages', 'messages', inOrg),
+  kind('conversations', 'conversations', inOrg),
+  kind('webhook_attempts', 'webhook_attempts', inOrg),
+  kind('webhook_deliveries', 'webhook_deliveries', inOrg),
+  kind('events', 'events', inOrg),
+  kind('webhook_endpoints', 'webhook_endpoints', inOrg),
+  kind('idempotent_requests', 'idempotent_requests', inOrg, 'key'),
+  kind('agents', 'agents', inOrg),
+]
+
+export function kindsOf(scope: DeletionScope): RecordKind[] {
+  if (scope === 'organization') return organizationKinds
+  if (scope === 'inbox') return [...messagesKinds, kind('inboxes', 'email_inboxes', theInbox)]
+  return messagesKinds
+}
+
+/** How many records of each kind the target holds now. */
+export async function countRecords(sql: Sql, t: DeletionTarget): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (const k of kindsOf(t.scope)) {
+    const [row] = await k.count(sql, t)
+    counts[k.kind] = row.n as number
+  }
+  return counts
+}

@@ -1,0 +1,60 @@
+import { serviceSql, type Tenant } from '../harness/tenants.ts'
+
+export interface SeededMessage {
+  /** When the message was stored. */
+  at: string
+  /** Which of the inbox's threads it belongs to (0, 1, …). */
+  thread: number
+  attachments?: number
+}
+
+export interface SeededInbox {
+  id: string
+  threadIds: string[]
+  messageIds: string[]
+}
+
+/** An inbox of t's on the shared domain with threads, messages and attachments, made straight in the database. */
+export async function seedInbox(t: Tenant, messages: SeededMessage[]): Promise<SeededInbox> {
+  const sql = serviceSql()
+  const local = `d${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`
+  const [inbox] = await sql<{ id: string }[]>`
+    insert into agentry.email_inboxes (org_id, domain, local_part, name) values (${t.org.id}, 'agents.localhost', ${local}, 'Support')
+    returning id`
+  const threadCount = Math.max(...messages.map((m) => m.thread)) + 1
+  const threadIds: string[] = []
+  for (let i = 0; i < threadCount; i++) {
+    const [thread] = await sql<{ id: string }[]>`
+      insert into agentry.email_threads (org_id, inbox_id, subject, message_count)
+      values (${t.org.id}, ${inbox.id}, ${`Thread ${i}`}, ${messages.filter((m) => m.thread === i).length}) returning id`
+    threadIds.push(thread.id)
+  }
+  const messageIds: string[] = []
+  for (const [n, m] of messages.entries()) {
+    const [message] = await sql<{ id: string }[]>`
+      insert into agentry.email_messages (org_id, inbox_id, thread_id, direction, message_id_header, from_address, subject, status, created_at)
+      values (${t.org.id}, ${inbox.id}, ${threadIds[m.thread]}, 'inbound', ${`${n}.${local}@example.com`}, 'ana@example.com',
+        ${`Message ${n}`}, 'received', ${m.at})
+      returning id`
+    messageIds.push(message.id)
+    for (let a = 0; a < (m.attachments ?? 0); a++) {
+      await sql`
+        insert into agentry.email_attachments (org_id, message_id, filename, size_bytes, sha256, content)
+        values (${t.org.id}, ${message.id}, ${`file-${a}.txt`}, 5, 'x', ${Buffer.from('hello')})`
+    }
+  }
+  return { id: inbox.id, threadIds, messageIds }
+}
+
+/** What is left of the inbox: its messages (ids), threads (id and message count) and attachments. */
+export async function inboxContents(inboxId: string) {
+  const sql = serviceSql()
+  const messages = await sql<{ id: string }[]>`select id from agentry.email_messages where inbox_id = ${inboxId} order by created_at`
+  const threads = await sql<{ id: string; message_count: number }[]>`
+    select id, message_count from agentry.email_threads where inbox_id = ${inboxId} order by subject`
+  const [{ n: attachments }] = await sql<{ n: number }[]>`
+    select count(*)::int as n from agentry.email_attachments a join agentry.email_messages m on m.id = a.message_id
+    where m.inbox_id = ${inboxId}`
+  const [{ n: inboxes }] = await sql<{ n: number }[]>`select count(*)::int as n from agentry.email_inboxes where id = ${inboxId}`
+  return { inboxes, threads, messages: messages.map((m) => m.id), attachments }
+}
