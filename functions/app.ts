@@ -39,6 +39,7 @@ import { registerGetRecords } from './email/domains/get-records.ts'
 import { registerListDomains } from './email/domains/list-domains.ts'
 import { registerVerifyDomain } from './email/domains/verify-domain.ts'
 import { registerListOutbox } from './email/outbound/list-outbox.ts'
+import { registerReleaseOutbox } from './email/outbound/release-outbox.ts'
 import { registerSendEmail } from './email/outbound/send-message.ts'
 import { registerCreateDomainInbox } from './email/inboxes/create-domain-inbox.ts'
 import { registerCreateInbox } from './email/inboxes/create-inbox.ts'
@@ -192,6 +193,7 @@ export function createApp() {
 
   registerSendEmail(v1)
   registerListOutbox(v1)
+  registerReleaseOutbox(v1)
   registerListInboxes(v1)
   registerCreateInbox(v1)
   registerGetInbox(v1)

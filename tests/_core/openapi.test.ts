@@ -106,6 +106,7 @@ describe('the OpenAPI document', () => {
       'POST /knowledge/query',
       'POST /knowledge/text',
       'POST /messages/send',
+      'POST /outbox/release',
       'POST /projects/{org_id}/knowledge/query',
       'POST /projects/{org_id}/knowledge/text',
       'POST /threads/{id}/tags',

@@ -33,3 +33,28 @@ export function listOutbox(tx: Tx, q: { limit: number; cursor?: string; inboxId?
     order by m.created_at desc, m.id desc
     limit ${q.limit + 1}`
 }
+
+/**
+ * Puts outboxed messages back in the queue, oldest first and at most `limit` of them: those named, or all the
+ * caller's. RLS decides whose messages the caller may release (an agent key: its agent's inboxes'); a
+ * message another release took meanwhile is no longer outboxed and is left alone.
+ */
+export function requeueOutboxed(tx: Tx, q: { limit: number; messageIds?: string[] }) {
+  return tx<{ id: string }[]>`
+    update agentry.email_messages set status = 'queued', error = null
+    where id in (
+      select m.id from agentry.email_messages m
+      where m.direction = 'outbound' and m.status = 'outboxed'
+        ${q.messageIds ? tx`and m.id = any(${q.messageIds}::uuid[])` : tx``}
+      order by m.created_at, m.id
+      limit ${q.limit}
+      for update skip locked
+    )
+    returning id`
+}
+
+export async function countOutboxed(tx: Tx): Promise<number> {
+  const [row] = await tx<{ n: number }[]>`
+    select count(*)::int as n from agentry.email_messages where direction = 'outbound' and status = 'outboxed'`
+  return row.n
+}
