@@ -58,7 +58,7 @@ select agentry.create_scope_policy('data_deletion_requests_update', 'data_deleti
 grant select (id, org_id, scope, inbox_id, before, status, preview, done, expires_at, agent_id, key_id, user_id, error,
   created_at, confirmed_at, started_at, completed_at, updated_at)
   on agentry.data_deletion_requests to authenticated;
-grant insert (org_id, scope, inbox_id, before, preview, token_hash, expires_at, agent_id, key_id, user_id)
+grant insert (org_id, scope, inbox_id, before, preview, token_hash, created_at, expires_at, agent_id, key_id, user_id)
   on agentry.data_deletion_requests to authenticated;
 grant update (status, confirmed_at) on agentry.data_deletion_requests to authenticated;
 grant select, insert, update, delete on agentry.data_deletion_requests to service_role;

@@ -62,11 +62,13 @@ export async function insertRequest(tx: Tx, r: NewRequest): Promise<DeletionRequ
   await tx`
     update agentry.data_deletion_requests set status = 'expired'
     where org_id = ${r.orgId} and status = 'pending' and expires_at <= coalesce(${at}::timestamptz, now())`
+  // Made and expiring by the product's clock, which a test may move.
+  const made = now()
   const [row] = await tx`
     insert into agentry.data_deletion_requests
-      (org_id, scope, inbox_id, before, preview, token_hash, expires_at, agent_id, key_id, user_id)
-    values (${r.orgId}, ${r.scope}, ${r.inboxId}, ${r.before}, ${tx.json(r.preview)}, ${r.tokenHash},
-      ${new Date(now() + tokenLifetimeMs)}, ${r.agentId}, ${r.keyId}, ${r.userId})
+      (org_id, scope, inbox_id, before, preview, token_hash, created_at, expires_at, agent_id, key_id, user_id)
+    values (${r.orgId}, ${r.scope}, ${r.inboxId}, ${r.before}, ${tx.json(r.preview)}, ${r.tokenHash}, ${new Date(made)},
+      ${new Date(made + tokenLifetimeMs)}, ${r.agentId}, ${r.keyId}, ${r.userId})
     on conflict (org_id) where status in ('pending', 'confirmed', 'running') do nothing
     returning ${columns(tx)}`
   return row ? toRequest(row) : null

@@ -1,0 +1,310 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { advanceClockForTests, resetClockForTests, stopClockForTests } from '../../functions/_core/clock.ts'
+import { type RunningJobRunner, startJobRunner } from '../../functions/_core/jobs/runner.ts'
+import { hashToken } from '../../functions/data/deletion-queries.ts'
+import { deleteDataJob, deleteDataKind } from '../../functions/data/deletion-job.ts'
+import { eventually, runnerPool } from '../_core/jobs/helpers.ts'
+import { startApi, type TestApi } from '../harness/api.ts'
+import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
+import { createVictim, rowsOf } from '../harness/victim.ts'
+import { inboxContents, seedInbox } from './fixtures.ts'
+
+// A runner of deletion jobs only: no other file enqueues them, so it never takes another file's work.
+let api: TestApi
+let runner: RunningJobRunner
+let runnerSql: ReturnType<typeof runnerPool>
+
+beforeAll(async () => {
+  api = await startApi()
+  runnerSql = runnerPool()
+  runner = startJobRunner(runnerSql, { handlers: { [deleteDataKind]: deleteDataJob }, pollMs: 50, onError: (e) => console.error(e) })
+})
+
+afterAll(async () => {
+  await runner?.stop()
+  await runnerSql?.end()
+  await api?.close()
+})
+
+afterEach(() => resetClockForTests())
+
+const deleterOf = (t: Tenant) => t.key({ scopes: ['data:delete'] })
+
+async function request(key: string, body: Record<string, unknown>) {
+  return api.call('POST', '/data/deletion-request', { key, body })
+}
+
+async function confirm(key: string, id: string, token: string) {
+  return api.call('POST', `/data/deletion-request/${id}/confirm`, { key, body: { confirmation_token: token } })
+}
+
+/** Waits until the request has finished, and answers it as GET shows it. */
+async function finished(key: string, id: string) {
+  return eventually(
+    async () => {
+      const res = await api.call('GET', `/data/deletion-request/${id}`, { key })
+      return ['completed', 'failed'].includes(res.body.data?.status) && res.body.data
+    },
+    'the deletion has finished',
+    60_000,
+  )
+}
+
+describe("deleting an inbox's messages before a date", () => {
+  it('previews exact counts, and once confirmed deletes only the older messages of that inbox and the threads left empty', async () => {
+    const t = await createTenant()
+    const key = await deleterOf(t)
+    const inbox = await seedInbox(t, [
+      { at: '2024-06-01T00:00:00Z', thread: 0, attachments: 2 },
+      { at: '2024-07-01T00:00:00Z', thread: 0 },
+      { at: '2024-08-01T00:00:00Z', thread: 1, attachments: 1 },
+      { at: '2025-03-01T00:00:00Z', thread: 1, attachments: 1 },
+    ])
+    const other = await seedInbox(t, [{ at: '2024-01-01T00:00:00Z', thread: 0, attachments: 1 }])
+
+    const made = await request(key, { scope: 'messages', inbox_id: inbox.id, before: '2025-01-01T00:00:00Z' })
+    expect(made.status, JSON.stringify(made.body)).toBe(201)
+    const data = made.body.data
+    expect(data).toMatchObject({
+      scope: 'messages',
+      inbox_id: inbox.id,
+      before: '2025-01-01T00:00:00.000Z',
+      status: 'pending',
+      preview: { attachments: 3, messages: 3, threads: 1 },
+      done: {},
+    })
+    expect(data.confirmation_token).toMatch(/^dct_[0-9a-f]{64}$/)
+    expect(new Date(data.expires_at).getTime() - new Date(data.created_at).getTime()).toBe(60 * 60 * 1000)
+    // Only the token's hash is kept.
+    const [stored] = await serviceSql()<{ token_hash: Uint8Array }[]>`
+      select token_hash from agentry.data_deletion_requests where id = ${data.id}`
+    expect(Buffer.from(stored.token_hash)).toEqual(Buffer.from(hashToken(data.confirmation_token)))
+    // Nothing goes before the confirmation.
+    expect((await inboxContents(inbox.id)).messages).toHaveLength(4)
+
+    const confirmed = await confirm(key, data.id, data.confirmation_token)
+    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(202)
+    expect(confirmed.body.data.status).toBe('confirmed')
+
+    const done = await finished(key, data.id)
+    expect(done).toMatchObject({ status: 'completed', preview: { attachments: 3, messages: 3, threads: 1 } })
+    expect(done.done).toEqual({ attachments: 3, messages: 3, threads: 1 })
+    expect(done.completed_at).not.toBeNull()
+    expect(await inboxContents(inbox.id)).toEqual({
+      inboxes: 1,
+      threads: [{ id: inbox.threadIds[1], message_count: 1 }],
+      messages: [inbox.messageIds[3]],
+      attachments: 1,
+    })
+    expect(await inboxContents(other.id)).toEqual({
+      inboxes: 1,
+      threads: [{ id: other.threadIds[0], message_count: 1 }],
+      messages: other.messageIds,
+      attachments: 1,
+    })
+  })
+})
+
+describe('deleting an inbox', () => {
+  it('deletes the inbox with its threads, messages and attachments, and no other inbox', async () => {
+    const t = await createTenant()
+    const key = await deleterOf(t)
+    const inbox = await seedInbox(t, [
+      { at: '2024-06-01T00:00:00Z', thread: 0, attachments: 1 },
+      { at: '2025-06-01T00:00:00Z', thread: 1 },
+    ])
+    const other = await seedInbox(t, [{ at: '2024-01-01T00:00:00Z', thread: 0, attachments: 2 }])
+    const made = await request(key, { scope: 'inbox', inbox_id: inbox.id })
+    expect(made.body.data.preview).toEqual({ attachments: 1, messages: 2, threads: 2, inboxes: 1 })
+    expect((await confirm(key, made.body.data.id, made.body.data.confirmation_token)).status).toBe(202)
+    const done = await finished(key, made.body.data.id)
+    expect(done.done).toEqual({ attachments: 1, messages: 2, threads: 2, inboxes: 1 })
+    expect(await inboxContents(inbox.id)).toEqual({ inboxes: 0, threads: [], messages: [], attachments: 0 })
+    expect((await inboxContents(other.id)).attachments).toBe(2)
+    expect((await inboxContents(other.id)).messages).toEqual(other.messageIds)
+  })
+})
+
+/** The tables an organization deletion empties; every other table of the organisation's is kept as it was. */
+const emptied = [
+  'agents',
+  'conversations',
+  'dataset_rows',
+  'datasets',
+  'email_attachments',
+  'email_domains',
+  'email_inboxes',
+  'email_messages',
+  'email_threads',
+  'events',
+  'idempotent_requests',
+  'knowledge_base_agents',
+  'knowledge_bases',
+  'knowledge_chunks',
+  'knowledge_items',
+  'messages',
+  'webhook_attempts',
+  'webhook_deliveries',
+  'webhook_endpoints',
+]
+
+describe("deleting an organisation's data", () => {
+  it("empties every kind of its tenant content, keeps the organisation, its tokens and audit log, and leaves another organisation's data alone", async () => {
+    const { tenant: t } = await createVictim()
+    const { tenant: bystander } = await createVictim()
+    await seedInbox(t, [{ at: '2024-06-01T00:00:00Z', thread: 0, attachments: 1 }])
+    const bystanderRows = await rowsOf(bystander.org.id)
+    const key = await deleterOf(t)
+
+    const made = await request(key, { scope: 'organization' })
+    expect(made.status, JSON.stringify(made.body)).toBe(201)
+    expect(made.body.data.preview).toEqual({
+      attachments: 1,
+      messages: 1,
+      threads: 1,
+      inboxes: 2,
+      domains: 1,
+      knowledge_chunks: 1,
+      knowledge_items: 1,
+      knowledge_bases: 1,
+      dataset_rows: 1,
+      datasets: 1,
+      conversation_messages: 1,
+      conversations: 1,
+      webhook_attempts: 1,
+      webhook_deliveries: 1,
+      events: 1,
+      webhook_endpoints: 1,
+      idempotent_requests: 0,
+      agents: 2,
+    })
+    const before = await rowsOf(t.org.id)
+    const confirmed = await confirm(key, made.body.data.id, made.body.data.confirmation_token)
+    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(202)
+
+    // The caller can still read the status: its organisation token and the request are kept.
+    const done = await finished(key, made.body.data.id)
+    expect(done.status).toBe('completed')
+    expect(done.done).toEqual(made.body.data.preview)
+
+    const after = await rowsOf(t.org.id)
+    for (const table of emptied) expect(after[table], table).toEqual([])
+    expect(after.organisations).toEqual(before.organisations)
+    expect(after.environments).toEqual(before.environments)
+    expect(after.usage_records).toHaveLength(1)
+    expect((after.api_keys as { agent_id: string | null }[]).map((k) => k.agent_id)).toEqual([null, null])
+    expect((after.audit_log as unknown[]).length).toBeGreaterThanOrEqual((before.audit_log as unknown[]).length)
+    expect(after.data_deletion_requests).toHaveLength(1)
+    expect(await rowsOf(bystander.org.id)).toEqual(bystanderRows)
+  })
+
+  it('is recorded in the audit log before any data goes', async () => {
+    const t = await createTenant()
+    const key = await deleterOf(t)
+    await seedInbox(t, [{ at: '2024-06-01T00:00:00Z', thread: 0 }])
+    const made = await request(key, { scope: 'organization' })
+    const id = made.body.data.id
+    expect((await confirm(key, id, made.body.data.confirmation_token)).status).toBe(202)
+    await finished(key, id)
+    const [entry] = await serviceSql()<{ status: number; created_at: Date; started_at: Date }[]>`
+      select a.status, a.created_at, r.started_at from agentry.audit_log a, agentry.data_deletion_requests r
+      where a.org_id = ${t.org.id} and a.method = 'POST' and a.path = ${`/api/v1/data/deletion-request/${id}/confirm`} and r.id = ${id}`
+    expect(entry.status).toBe(202)
+    expect(entry.created_at.getTime()).toBeLessThan(entry.started_at.getTime())
+  })
+
+  it('refuses an agent key: an agent may delete only its own inboxes', async () => {
+    const t = await createTenant()
+    const res = await request(await t.key({ agent: 'agent', scopes: ['data:delete'] }), { scope: 'organization' })
+    expect(res.status).toBe(403)
+    expect(res.body.error.code).toBe('insufficient_scope')
+  })
+})
+
+describe('confirming', () => {
+  it('answers 410 once the token has expired, shows the request as expired, and lets a new one be made', async () => {
+    const t = await createTenant()
+    const key = await deleterOf(t)
+    stopClockForTests(Date.now())
+    const made = await request(key, { scope: 'organization' })
+    advanceClockForTests(60 * 60 * 1000 + 1)
+    const res = await confirm(key, made.body.data.id, made.body.data.confirmation_token)
+    expect(res.status).toBe(410)
+    expect(res.body.error).toEqual({ code: 'gone', message: 'The confirmation token has expired; make a new deletion request.' })
+    expect((await api.call('GET', `/data/deletion-request/${made.body.data.id}`, { key })).body.data.status).toBe('expired')
+    expect((await request(key, { scope: 'organization' })).status).toBe(201)
+  })
+
+  it('answers 401 to a token that is not the request’s, and deletes nothing', async () => {
+    const t = await createTenant()
+    const key = await deleterOf(t)
+    const made = await request(key, { scope: 'organization' })
+    const res = await confirm(key, made.body.data.id, `dct_${'0'.repeat(64)}`)
+    expect(res.status).toBe(401)
+    expect(res.body.error.code).toBe('unauthorized')
+    expect((await api.call('GET', `/data/deletion-request/${made.body.data.id}`, { key })).body.data.status).toBe('pending')
+  })
+
+  it('answers 409 to a second confirmation', async () => {
+    const t = await createTenant()
+    const key = await deleterOf(t)
+    const made = await request(key, { scope: 'organization' })
+    expect((await confirm(key, made.body.data.id, made.body.data.confirmation_token)).status).toBe(202)
+    expect((await confirm(key, made.body.data.id, made.body.data.confirmation_token)).status).toBe(409)
+  })
+})
+
+describe('requesting', () => {
+  it('allows one active request per organisation: a second answers 409 until the first has finished', async () => {
+    const t = await createTenant()
+    const key = await deleterOf(t)
+    const first = await request(key, { scope: 'organization' })
+    const second = await request(key, { scope: 'organization' })
+    expect(second.status).toBe(409)
+    expect(second.body.error.code).toBe('conflict')
+    await confirm(key, first.body.data.id, first.body.data.confirmation_token)
+    await finished(key, first.body.data.id)
+    expect((await request(key, { scope: 'organization' })).status).toBe(201)
+  })
+
+  it('needs data:delete or *: a key with *:write or only another section’s scopes gets 403', async () => {
+    const t = await createTenant()
+    for (const scopes of [['*:write'], ['messages:write', 'inboxes:write']]) {
+      const res = await request(await t.key({ scopes }), { scope: 'organization' })
+      expect(res.status).toBe(403)
+      expect(res.body.error).toEqual({ code: 'insufficient_scope', message: 'This API key lacks the required scope "data:delete".' })
+    }
+    expect((await request(await t.key({ scopes: ['*'] }), { scope: 'organization' })).status).toBe(201)
+  })
+
+  it('issues keys with data:delete through the keys API, and refuses *:delete', async () => {
+    const t = await createTenant()
+    const admin = await t.key({ scopes: ['*'] })
+    const issued = await api.call('POST', '/agent/api-keys', { key: admin, body: { name: 'deleter', scopes: ['data:delete'] } })
+    expect(issued.status, JSON.stringify(issued.body)).toBe(201)
+    const wildcard = await api.call('POST', '/agent/api-keys', { key: admin, body: { name: 'x', scopes: ['*:delete'] } })
+    expect(wildcard.status).toBe(400)
+  })
+
+  it('refuses bad input with 400 and another organisation’s inbox with 404', async () => {
+    const t = await createTenant()
+    const key = await deleterOf(t)
+    const inbox = await seedInbox(t, [{ at: '2024-06-01T00:00:00Z', thread: 0 }])
+    const stranger = await seedInbox(await createTenant(), [{ at: '2024-06-01T00:00:00Z', thread: 0 }])
+    for (const body of [
+      { scope: 'inbox' },
+      { scope: 'messages' },
+      { scope: 'inbox', inbox_id: inbox.id, before: '2025-01-01' },
+      { scope: 'organization', inbox_id: inbox.id },
+      { scope: 'messages', inbox_id: inbox.id, before: 'yesterday' },
+      { scope: 'everything' },
+    ]) {
+      const res = await request(key, body)
+      expect(res.status, JSON.stringify(body)).toBe(400)
+      expect(res.body.error.code).toBe('validation_failed')
+    }
+    const res = await request(key, { scope: 'inbox', inbox_id: stranger.id })
+    expect(res.status).toBe(404)
+    expect(await inboxContents(stranger.id)).toMatchObject({ inboxes: 1, messages: stranger.messageIds })
+  })
+})
