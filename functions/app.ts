@@ -38,6 +38,10 @@ import { registerGetDomain } from './email/domains/get-domain.ts'
 import { registerGetRecords } from './email/domains/get-records.ts'
 import { registerListDomains } from './email/domains/list-domains.ts'
 import { registerVerifyDomain } from './email/domains/verify-domain.ts'
+import { registerGetSummary as registerGetDmarcSummary } from './email/dmarc/get-summary.ts'
+import { registerListReports as registerListDmarcReports } from './email/dmarc/list-reports.ts'
+import { reportBodyBytes } from './email/dmarc/read-body.ts'
+import { registerSubmitReport as registerSubmitDmarcReport } from './email/dmarc/submit-report.ts'
 import { registerListOutbox } from './email/outbound/list-outbox.ts'
 import { registerReleaseOutbox } from './email/outbound/release-outbox.ts'
 import { registerSendEmail } from './email/outbound/send-message.ts'
@@ -190,6 +194,9 @@ export function createApp() {
   registerGetDomain(v1)
   registerGetRecords(v1)
   registerVerifyDomain(v1)
+  registerSubmitDmarcReport(v1)
+  registerListDmarcReports(v1)
+  registerGetDmarcSummary(v1)
 
   registerSendEmail(v1)
   registerListOutbox(v1)
@@ -234,7 +241,9 @@ export function createApp() {
   registerRestUpdate(rest)
   registerRestDelete(rest)
 
-  return createServerApp(v1, rest, { largerBodies: { '/attachments/upload': uploadBodyBytes, '/inbound/mime': inboundBodyBytes() } })
+  return createServerApp(v1, rest, {
+    largerBodies: { '/attachments/upload': uploadBodyBytes, '/inbound/mime': inboundBodyBytes(), '/dmarc/reports': reportBodyBytes },
+  })
 }
 
 export const app = createApp()

@@ -32,6 +32,8 @@ export type SecurityOptions<P extends string> = ResourceOptions<P> & {
   query?: string | ((t: Tenant) => string | Promise<string>)
   /** The request body; a function makes a fresh one for every request (a unique name, something of t's). */
   body?: unknown | ((t: Tenant) => unknown)
+  /** A body sent as is with its content type (an XML document, say) instead of `body` as JSON; fresh for every request. */
+  rawBody?: (t: Tenant) => { body: string; contentType: string } | Promise<{ body: string; contentType: string }>
   /** Status a key holding exactly the route's scope gets; the route's declared success status unless set. */
   okStatus?: number
   /** The PostgREST surface (/rest/v1) answers errors as `{ code, message, details, hint }` with PostgREST's codes. */
@@ -75,6 +77,15 @@ async function queryOf(options: { query?: SecurityOptions<string>['query'] }, t:
   return query ? `?${query}` : ''
 }
 
+/** The request's body as sent: `rawBody` as is with its content type, or else `body` as JSON. */
+async function bodyOf(options: { body?: unknown; rawBody?: SecurityOptions<string>['rawBody'] }, t: Tenant): Promise<CallOptions> {
+  if (options.rawBody) {
+    const raw = await options.rawBody(t)
+    return { rawBody: raw.body, headers: { 'content-type': raw.contentType } }
+  }
+  return { body: typeof options.body === 'function' ? await options.body(t) : options.body }
+}
+
 /** The error as `{ code, message }` in our codes, whichever surface answered. */
 function errorOf(body: any, wire: SecurityOptions<string>['wire']): { code: string; message: string } {
   if (wire !== 'postgrest') return body.error
@@ -100,13 +111,13 @@ export async function expectNoCrossTenantLeak<const R extends DefinedRoute>(
   const { tenant, traces } = await victim()
   const attacker = await createTenant()
   const path = fill(template, params ? await params(tenant) : {}) + (await queryOf(options, tenant))
-  const body = typeof options.body === 'function' ? await options.body(tenant) : options.body
+  const sent = await bodyOf(options, tenant)
   const writes = method !== 'GET' && method !== 'HEAD'
   const before = writes ? await rowsOf(tenant.org.id) : undefined
 
-  const res = await api.call(method, path, { body, key: await attacker.key() })
+  const res = await api.call(method, path, { ...sent, key: await attacker.key() })
 
-  const request = path + JSON.stringify(body ?? null)
+  const request = path + (sent.rawBody ?? JSON.stringify(sent.body ?? null))
   const answer = typeof res.body === 'string' ? res.body : JSON.stringify(res.body)
   const shown = Object.entries(traces)
     .filter(([, value]) => answer.includes(value) && !request.includes(value))
@@ -144,8 +155,12 @@ export function describeSecurity<const R extends DefinedRoute>(route: R, options
     })
 
     const send = async (t: Tenant, callOptions: CallOptions, path?: string) => {
-      const body = typeof options.body === 'function' ? await options.body(t) : options.body
-      return api().call(method, path ?? (await pathOf(t)), { body, ...callOptions })
+      const sent = await bodyOf(options, t)
+      return api().call(method, path ?? (await pathOf(t)), {
+        ...sent,
+        ...callOptions,
+        headers: { ...sent.headers, ...callOptions.headers },
+      })
     }
 
     const expectUnauthorized = (res: { status: number; body: any }, message: RegExp) => {
