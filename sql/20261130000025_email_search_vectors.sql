@@ -56,3 +56,69 @@ revoke execute on function agentry.queue_email_message_embedding() from public;
 drop trigger if exists email_messages_embedding on agentry.email_messages;
 create trigger email_messages_embedding after insert on agentry.email_messages
   for each row execute function agentry.queue_email_message_embedding();
+
+-- Thread search by keyword reads the query's terms as knowledge search does: the alternatives (p_any: `a or
+-- "b c"`, phrases kept) and exclusions (p_none) come from the one reader of web-search syntax both use,
+-- _core/search/keyword-terms.ts, instead of a second reading here (agentry.any_lexeme_tsquery, which split
+-- phrases into words). Otherwise as in 20261130000023_email_threads.sql: the threads of one inbox, or of
+-- every inbox on a domain, those whose messages hold every term first, then when fewer than p_limit do,
+-- those holding any term and no excluded one; rank is ts_rank_cd as rank / (rank + 1), 0 to 1. It runs as
+-- its owner and applies the tenant rules of email_threads itself, so the GIN index on the messages' tsv
+-- serves the match.
+drop function if exists agentry.rank_email_threads(uuid, uuid, text, int);
+drop function if exists agentry.any_lexeme_tsquery(regconfig, text);
+create or replace function agentry.rank_email_threads(
+  p_inbox uuid, p_domain uuid, p_query text, p_any text, p_none text, p_limit int)
+  returns table (thread_id uuid, rank float8, all_terms boolean)
+  language plpgsql stable security definer set search_path = ''
+  as $$
+  #variable_conflict use_column
+  declare
+    strict_q tsquery := websearch_to_tsquery('english', p_query);
+    loose_q tsquery;
+    inboxes uuid[];
+    found_strictly int;
+  begin
+    if p_limit < 1 or not ((select agentry.claim_has_scope('threads:read')) or (select agentry.claim_has_scope('threads:write'))) then
+      return;
+    end if;
+    inboxes := array(
+      select i.id from agentry.email_inboxes i
+      where i.org_id = (select agentry.claim_org_id())
+        and (p_inbox is not null or p_domain is not null)
+        and (p_inbox is null or i.id = p_inbox)
+        and (p_domain is null or i.domain_id = p_domain)
+        and ((select agentry.claim_agent_id()) is null or i.agent_id = (select agentry.claim_agent_id())));
+    if cardinality(inboxes) = 0 then
+      return;
+    end if;
+    return query
+      select m.thread_id, max(ts_rank_cd(m.tsv, strict_q, 32))::float8 as r, true
+      from agentry.email_messages m
+      where m.tsv @@ strict_q and m.inbox_id = any(inboxes)
+      group by m.thread_id
+      order by r desc, m.thread_id
+      limit p_limit;
+    get diagnostics found_strictly = row_count;
+    -- One term or none: the strict query already found every thread the loose one would.
+    if found_strictly >= p_limit or p_any is null then
+      return;
+    end if;
+    loose_q := websearch_to_tsquery('english', p_any);
+    if p_none is not null then
+      loose_q := loose_q && !! websearch_to_tsquery('english', p_none);
+    end if;
+    -- Fewer than p_limit threads matched strictly, so all of them were returned: leaving out every thread
+    -- with a strict match leaves out exactly those.
+    return query
+      select m.thread_id, max(ts_rank_cd(m.tsv, loose_q, 32))::float8 as r, false
+      from agentry.email_messages m
+      where m.tsv @@ loose_q and m.inbox_id = any(inboxes)
+        and not exists (select from agentry.email_messages s where s.thread_id = m.thread_id and s.tsv @@ strict_q)
+      group by m.thread_id
+      order by r desc, m.thread_id
+      limit p_limit - found_strictly;
+  end
+  $$;
+revoke execute on function agentry.rank_email_threads(uuid, uuid, text, text, text, int) from public;
+grant execute on function agentry.rank_email_threads(uuid, uuid, text, text, text, int) to authenticated;

@@ -96,6 +96,9 @@ describe('searching threads', () => {
     expect(ids(await q('refund partnership -proposal'))).toEqual([box.refund])
     // Enough strict matches: no fallback.
     expect(ids(await q('broken refund'))).toEqual([box.refund])
+    // A phrase stays a phrase in the fallback: the refund thread holds both words, but not side by side.
+    expect(ids(await q('"broken refund" partnership'))).toEqual([box.partnership])
+    expect(new Set(ids(await q('"arrived broken" partnership')))).toEqual(new Set([box.refund, box.partnership]))
   })
 
   it('searches every inbox on a domain with domain_id', async () => {

@@ -1,6 +1,7 @@
 // The statements of a thread search by meaning, each run inside the caller's tenant transaction, so the
 // messages' rules (RLS on agentry.email_message_vectors and email_messages) decide what it can reach.
 import type { Tx } from '../../_core/db.ts'
+import { keywordQueryOf } from '../../_core/search/keyword-terms.ts'
 import { vectorBatchRows, type VectorBatches } from '../../_core/search/vectors.ts'
 import { inboxFilter } from '../messages/queries.ts'
 import { type ThreadRow, threadColumns } from '../threads/queries.ts'
@@ -20,11 +21,16 @@ export function threadsOfMessages(tx: Tx, ids: string[]) {
     select m.id, m.thread_id from agentry.email_messages m where m.id = any(${ids}::uuid[])`
 }
 
-/** The keyword ranking of threads (sql/20261130000023_email_threads.sql), without reading the threads. */
+/**
+ * The keyword ranking of threads (sql/20261130000025_email_search_vectors.sql), without reading the threads:
+ * the query's terms read as knowledge search reads them (_core/search/keyword-terms.ts).
+ */
 export function keywordThreadRanking(tx: Tx, q: { q: string; inbox_id?: string; domain_id?: string }, limit: number) {
+  const terms = keywordQueryOf(q.q)
   return tx<{ thread_id: string; rank: number; all_terms: boolean }[]>`
     select r.thread_id, r.rank, r.all_terms
-    from agentry.rank_email_threads(${q.inbox_id ?? null}::uuid, ${q.domain_id ?? null}::uuid, ${q.q}, ${limit}) r
+    from agentry.rank_email_threads(${q.inbox_id ?? null}::uuid, ${q.domain_id ?? null}::uuid, ${terms.query},
+      ${terms.any}::text, ${terms.none}::text, ${limit}) r
     order by r.all_terms desc, r.rank desc, r.thread_id`
 }
 
