@@ -1,4 +1,5 @@
 import { createApi, createServerApp } from './_core/server.ts'
+import { readEnv } from './_core/env.ts'
 import { registerDocs } from './_core/openapi.ts'
 import { registerCreateAgent } from './agents/create-agent.ts'
 import { registerDeleteAgent } from './agents/delete-agent.ts'
@@ -13,6 +14,8 @@ import { registerListConversations } from './conversations/list-conversations.ts
 import { registerListMessages } from './conversations/list-messages.ts'
 import { registerUpdateConversation } from './conversations/update-conversation.ts'
 import { registerListAuditLogs } from './audit/list-audit-logs.ts'
+import { registerAgentRegister } from './auth/agent-register.ts'
+import { registerAgentVerify } from './auth/agent-verify.ts'
 import { inboundBodyBytes, registerInboundMime } from './email/inbound/inbound-mime-route.ts'
 import { registerCreateDataset } from './datasets/create-dataset.ts'
 import { registerDeleteDataset } from './datasets/delete-dataset.ts'
@@ -60,6 +63,7 @@ import { registerSetExtractionSchema } from './email/inboxes/set-extraction-sche
 import { registerUpdateDomainInbox } from './email/inboxes/update-domain-inbox.ts'
 import { registerUpdateInbox } from './email/inboxes/update-inbox.ts'
 import { registerListEmailMessages } from './email/messages/list-messages.ts'
+import { sharedDomain } from './email/shared-domain.ts'
 import { registerConfirmDeletionRequest } from './data/confirm-deletion-request.ts'
 import { registerCreateDeletionRequest } from './data/create-deletion-request.ts'
 import { registerGetDeletionRequest } from './data/get-deletion-request.ts'
@@ -124,6 +128,11 @@ export function createApp() {
   registerDeleteKey(v1)
 
   registerListAuditLogs(v1)
+
+  // An agent signing itself up: no credential; its inbox goes on email's shared domain, handed in here.
+  const agentInboxDomain = { sharedDomain: () => sharedDomain(readEnv) }
+  registerAgentRegister(v1, agentInboxDomain)
+  registerAgentVerify(v1, agentInboxDomain)
 
   registerListAgents(v1)
   registerCreateAgent(v1)

@@ -5,15 +5,29 @@ import { ApiError } from './errors.ts'
 import { failedAuthentications, sourceAddress } from './failed-auth.ts'
 import { verifyUserToken } from './jwt.ts'
 import { hashKey, isKeyShaped, type KeyMode } from './keys.ts'
+import {
+  agentSignatureWindowSeconds,
+  agentTimestampHeader,
+  canonicalAgentRequest,
+  isAgentScheme,
+  parseAgentAuthorization,
+  signedPath,
+  timestampSkewSeconds,
+  verifyAgentSignature,
+} from './agent-signature.ts'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { credentials, rateLeases, requestPathSql, usageCounters, type Credential } from './request-path.ts'
 import type { RateDecision } from './rate-lease.ts'
 import { dataDeleteScope, sections, type Scope } from './scopes.ts'
 import type { ApiEnv } from './server.ts'
 import { isUuid } from './uuid.ts'
 
-/** Who is calling: an API key (organisation token or agent key) or a signed-in dashboard user. */
+/**
+ * Who is calling: an API key (organisation token or agent key), a self-registered agent signing its requests
+ * (agent-signature.ts), or a signed-in dashboard user.
+ */
 export interface Principal {
-  kind: 'org_key' | 'agent_key' | 'user'
+  kind: 'org_key' | 'agent_key' | 'agent_signature' | 'user'
   orgId: string
   orgName: string
   plan: string
@@ -81,7 +95,7 @@ export function authenticate(scope: Scope | null): MiddlewareHandler<ApiEnv> {
     let principal: Principal
     try {
       // A credential this process holds is admitted without a single await: no promise per step.
-      const identified = identify(c.req.header('authorization'), c.req.header('x-org-id'), scope)
+      const identified = identify(c, c.req.header('authorization'), scope)
       principal = identified instanceof Promise ? await identified : identified
     } catch (error) {
       if (error instanceof ApiError && error.code === 'unauthorized') failures.recordFailure(sourceAddress(c))
@@ -96,13 +110,17 @@ export function authenticate(scope: Scope | null): MiddlewareHandler<ApiEnv> {
   }
 }
 
-function identify(header: string | undefined, orgHeader: string | undefined, scope: Scope | null): Principal | Promise<Principal> {
+function identify(c: Context<ApiEnv>, header: string | undefined, scope: Scope | null): Principal | Promise<Principal> {
   if (header === undefined) throw unauthorized('Missing Authorization header: send "Authorization: Bearer <api key>".')
   const match = /^Bearer +(\S+)\s*$/i.exec(header)
-  if (!match) throw unauthorized('Malformed Authorization header: expected "Bearer <api key>".')
+  if (!match) {
+    // Asked only once the header is not Bearer: a key's request pays nothing for the Agent scheme.
+    if (isAgentScheme(header)) return authenticateAgent(c, header, scope)
+    throw unauthorized('Malformed Authorization header: expected "Bearer <api key>".')
+  }
   const token = match[1]
   if (isKeyShaped(token)) return authenticateKey(token, scope)
-  if (jwtShape.test(token)) return authenticateUser(token, orgHeader, scope)
+  if (jwtShape.test(token)) return authenticateUser(token, c.req.header('x-org-id'), scope)
   throw unauthorized(
     /^(pk|ck)_/.test(token)
       ? 'Malformed API key: expected "pk_" or "ck_live_"/"ck_test_" followed by 32 hex characters.'
@@ -243,6 +261,89 @@ function memberCredential(row: MemberRow, userId: string): Credential {
     maxConcurrentRequests: row.max_concurrent_requests,
     allowedScopes: new Set(row.allowed_scopes),
     claims: frozenClaims(userId, row.org_id, null, null, row.scopes),
+  }
+}
+
+type AgentRow = {
+  outcome: 'ok' | 'unknown'
+  org_id: string
+  public_key: Uint8Array
+  scopes: string[]
+  org_name: string
+  plan: string
+  rate_limit: number
+  max_concurrent_requests: number
+  allowed_scopes: string[]
+}
+
+const agentUnauthorized = (message: string) => new ApiError('unauthorized', message, undefined, { 'WWW-Authenticate': 'Agent' })
+
+/**
+ * A self-registered agent's signed request (agent-signature.ts): its timestamp within the window, its
+ * signature over this very request by the agent's registered key, and a signature not seen before. The
+ * agent acts as itself (its id in the claims) with every scope of the organisation it created.
+ */
+async function authenticateAgent(c: Context<ApiEnv>, header: string, scope: Scope | null): Promise<Principal> {
+  const parsed = parseAgentAuthorization(header)
+  if (!parsed) {
+    throw agentUnauthorized('Malformed Authorization header: expected "Agent <agent id>:<base64 Ed25519 signature of the request>".')
+  }
+  const timestamp = c.req.header(agentTimestampHeader)
+  const skew = timestampSkewSeconds(timestamp, now())
+  if (timestamp === undefined || skew === null) {
+    throw agentUnauthorized('A signed request needs the X-Agent-Timestamp header: the unix time, in seconds, it was signed at.')
+  }
+  if (skew > agentSignatureWindowSeconds) {
+    throw agentUnauthorized(
+      `X-Agent-Timestamp is ${Math.round(skew)} s away from the server's clock; a signature is accepted within ${agentSignatureWindowSeconds} s of its timestamp.`,
+    )
+  }
+  const credential = await agentCredential(parsed.agentId)
+  // A clone, so that a route reading the raw request body still can.
+  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? new Uint8Array() : new Uint8Array(await c.req.raw.clone().arrayBuffer())
+  const message = canonicalAgentRequest({ method: c.req.method, path: signedPath(c.req.url), timestamp, body })
+  if (!verifyAgentSignature(message, parsed.signature, credential.publicKey!)) {
+    throw agentUnauthorized(
+      "The signature does not match this request: sign the method, path and query, X-Agent-Timestamp and the body's SHA-256 with the registered key.",
+    )
+  }
+  const expiresAt = new Date((Number(timestamp) + agentSignatureWindowSeconds + 1) * 1000)
+  const [seen] = await requestPathSql()<{ fresh: boolean }[]>`
+    select agentry.record_agent_signature(${sha256(parsed.signature)}, ${expiresAt}, ${databaseNow()}) as fresh`
+  if (!seen.fresh) throw agentUnauthorized('This signature has been used already: sign each request anew, with its own timestamp.')
+  return admit(credential, scope, null)
+}
+
+async function agentCredential(agentId: string): Promise<Credential> {
+  const cacheKey = `a:${agentId}`
+  const cached = credentials().get(cacheKey)
+  if (cached) return cached
+  const { value, answer } = await credentials().load(cacheKey, async () => {
+    const [row] = await requestPathSql()<AgentRow[]>`select * from agentry.verify_agent(${agentId}, ${routeScopes})`
+    return { value: row.outcome === 'ok' ? agentSignatureCredential(agentId, row) : null, answer: row }
+  })
+  if (answer.outcome === 'unknown') throw agentUnauthorized('Unknown agent: no agent with this id has registered a public key.')
+  return value!
+}
+
+function agentSignatureCredential(agentId: string, row: AgentRow): Credential {
+  return {
+    kind: 'agent_signature',
+    orgId: row.org_id,
+    orgName: row.org_name,
+    plan: row.plan,
+    agentId,
+    keyId: null,
+    userId: null,
+    role: null,
+    mode: null,
+    scopes: row.scopes,
+    expiresAt: null,
+    rateLimit: row.rate_limit,
+    maxConcurrentRequests: row.max_concurrent_requests,
+    allowedScopes: new Set(row.allowed_scopes),
+    claims: frozenClaims(null, row.org_id, agentId, null, row.scopes),
+    publicKey: new Uint8Array(row.public_key),
   }
 }
 

@@ -12,7 +12,7 @@ import { UsageCounters } from './usage-counters.ts'
 
 /** A verified credential as cached: everything a principal holds but its rate-limit state. */
 export interface Credential extends CredentialTags {
-  kind: 'org_key' | 'agent_key' | 'user'
+  kind: 'org_key' | 'agent_key' | 'agent_signature' | 'user'
   orgName: string
   agentId: string | null
   role: string | null
@@ -25,6 +25,8 @@ export interface Credential extends CredentialTags {
   /** The route scopes the credential's scopes allow, as agentry.scope_allows judged them. */
   allowedScopes: ReadonlySet<string>
   claims: TenantClaims
+  /** A self-registered agent's Ed25519 public key, which its signed requests are checked against. */
+  publicKey?: Uint8Array
 }
 
 /**

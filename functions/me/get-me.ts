@@ -5,7 +5,7 @@ import { dataOf } from '../_core/schemas.ts'
 
 const Me = z
   .object({
-    credential: z.enum(['org_key', 'agent_key', 'user']),
+    credential: z.enum(['org_key', 'agent_key', 'agent_signature', 'user']),
     org: z.object({ id: z.uuid(), name: z.string(), plan: z.string() }),
     agent_id: z.uuid().nullable(),
     key: z.object({ id: z.uuid(), mode: z.enum(['live', 'test']).nullable(), expires_at: z.string().nullable() }).nullable(),

@@ -92,6 +92,8 @@ describe('the OpenAPI document', () => {
       'POST /agent/api-keys/{id}/rotate',
       'POST /agents',
       'POST /attachments/upload',
+      'POST /auth/agent-register',
+      'POST /auth/agent-verify',
       'POST /bases',
       'POST /bases/{id}/items',
       'POST /bases/{id}/query',
@@ -127,14 +129,17 @@ describe('the OpenAPI document', () => {
     for (const { method, path, op } of operations) {
       const scope = op['x-required-scope']
       expect(scope, `${method} ${path}`).toBeDefined()
-      if (scope !== 'any') {
+      // An agent's registration is open to anyone (it is how an agent gets a credential at all).
+      if (scope === 'none') expect(op.security).toEqual([])
+      else if (scope !== 'any') {
         // A search sent as POST changes nothing and says so: it needs a read scope. Deleting data in bulk
         // needs its own scope, stronger than any write, on every route of /data, its status included.
         if (path.startsWith('/data/')) expect(scope).toBe('data:delete')
         else expect(scope).toMatch(method === 'get' || op['x-read-only'] === true ? /:read$/ : /:write$/)
         expect(op.security).toEqual([{ bearerAuth: [scope] }])
       }
-      for (const status of ['401', '429', '500']) expect(op.responses[status], `${method} ${path} ${status}`).toBeDefined()
+      for (const status of scope === 'none' ? ['500'] : ['401', '429', '500'])
+        expect(op.responses[status], `${method} ${path} ${status}`).toBeDefined()
       for (const [status, response] of Object.entries(op.responses as Record<string, any>).filter(([status]) => Number(status) >= 400)) {
         expect(response.content['application/json'].schema.$ref, `${method} ${path} ${status}`).toMatch(
           /^#\/components\/schemas\/\w+Error$/,

@@ -10,11 +10,13 @@ import { observed } from '../harness/observed.ts'
 type Operations = Record<string, Record<string, unknown>>
 
 /**
- * Operations that need no credential by design, each with why. None today: the document itself
- * (/openapi.json) and the reference page (/docs, its assets) are served beside the routes, not declared as
- * operations in the document, and every declared operation requires a bearer credential.
+ * Operations that need no credential by design, each with why. The document itself (/openapi.json) and the
+ * reference page (/docs, its assets) are served beside the routes, not declared as operations.
  */
-const needsNoCredential: Record<string, string> = {}
+const needsNoCredential: Record<string, string> = {
+  'POST /auth/agent-register': 'how an agent without any credential starts signing itself up (limited per address)',
+  'POST /auth/agent-verify': 'the signature of the challenge is the credential (tests/auth/agent-registration.test.ts)',
+}
 
 let operations: string[]
 beforeAll(async () => {
