@@ -1,6 +1,6 @@
 // `npm run bench`: what the API costs over the same SQL run bare, side by side in one run, printed as JSON
 // lines: the machine, each measured round, each route's median, the ratios against the targets, and the
-// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat,knowledge picks):
+// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email picks):
 // - keys: GET /agent/api-keys (key check, rate limit and usage counters, then the query in a tenant
 //   transaction under RLS) against a bare Hono route running the same SQL with none of that, and against
 //   a route running it in the same tenant transaction with fixed claims and no key check; with the request
@@ -23,6 +23,10 @@
 //   scoring in this process. Vectors are scored in the API process (no pgvector in the embedded server).
 //   Then indexing throughput: BENCH_INDEX_CHUNKS chunks in 10 items, created through the API and indexed by
 //   a job runner against the loopback embeddings fake.
+// - email: inbound through SMTP (BENCH_EMAILS messages, default 2000, over a pooled nodemailer client to the
+//   ingress: parsed, checked, threaded, stored, message.received raised) against the same client to a bare
+//   smtp-server that only reads each message; and sending (BENCH_SENDS, default 500: POST /messages/send and
+//   the job runner relaying to a loopback sink) against the relay's nodemailer client sending straight to it.
 // BENCH_SECONDS sets each measurement's length (default 10), BENCH_ROUNDS the rounds per route (default 2),
 // BENCH_ROWS the dataset's size (default 100000); DATABASE_URL, if set, is used instead of a fresh embedded
 // Postgres and must hold no organisations (the bare keys route lists every key in the database).
@@ -40,6 +44,7 @@ import { revokeKey } from '../functions/keys/queries.ts'
 import { createAgent, createOrganisation } from './lib/admin.ts'
 import { bareRowStatements, benchRowsQuery, seedBenchDataset } from './lib/bench-rows.ts'
 import { benchWebhooks } from './lib/bench-webhooks.ts'
+import { benchEmail } from './lib/bench-email.ts'
 import { benchChat, startBenchModel } from './lib/bench-chat.ts'
 import {
   bareKeyword,
@@ -64,7 +69,7 @@ Measures what the API costs over the same SQL run bare, on a fresh embedded Post
 must hold no organisations), and prints JSON lines: each round, each route's median, the ratios against the
 targets. Takes several minutes.
 
-  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat,knowledge: all of them)
+  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email: all of them)
   BENCH_SECONDS          each measurement's length (10)
   BENCH_ROUNDS           rounds per route (2)
   BENCH_ROWS             the rows scenario's dataset size (100000)
@@ -76,6 +81,8 @@ targets. Takes several minutes.
   BENCH_COLD_CACHE       the cold scenario's credential cache size (100)
   BENCH_REVOCATIONS      revocation trials (20)
   BENCH_ADMISSION_LIMIT  the admission scenario's limit a minute (1200)
+  BENCH_EMAILS           messages the email scenario receives through SMTP (2000)
+  BENCH_SENDS            messages it sends through the API to the sink (500)
   DATABASE_POOL_SIZE     the API server's connections (10)`
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -103,7 +110,11 @@ const settings = {
   coldCache: positive('BENCH_COLD_CACHE', 100),
   revocations: positive('BENCH_REVOCATIONS', 20),
   admissionLimit: positive('BENCH_ADMISSION_LIMIT', 1200),
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat,knowledge').split(',').map((s) => s.trim()),
+  emails: positive('BENCH_EMAILS', 2000),
+  sends: positive('BENCH_SENDS', 500),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email')
+    .split(',')
+    .map((s) => s.trim()),
 }
 const targets = {
   keys: {
@@ -127,6 +138,8 @@ const targets = {
   // Issue 13: with the in-process fallback (no pgvector), vector and hybrid p50 at 100k chunks of 384 dimensions.
   knowledge: { vector_p50_ms_max: 50, hybrid_p50_ms_max: 50 },
   knowledgeIndexing: { chunks_per_second_min: 500 },
+  // Issue 14: messages a second received through SMTP, parsed, threaded, stored and announced.
+  email: { inbound_per_second_min: 200 },
 }
 
 // autocannon ships no type declarations; this is the part of its API used here.
@@ -407,6 +420,25 @@ async function main(): Promise<number> {
       met: {
         deliveries_per_second: best >= targets.webhooks.deliveries_per_second_min,
         latency_p50_ms: figures.latency.p50_ms <= targets.webhooks.latency_p50_ms_max,
+      },
+    })
+  }
+  if (settings.scenarios.includes('email')) {
+    const { inbound, send } = await benchEmail(sql, database.url, api, { received: settings.emails, sent: settings.sends })
+    line({ bench: 'email', measure: 'inbound_smtp', ...inbound })
+    line({ bench: 'email', measure: 'send_to_sink', ...send })
+    line({
+      bench: 'ratio',
+      scenario: 'email',
+      inbound_per_second: inbound.ingress_per_second,
+      inbound_to_bare_smtp: Math.round((inbound.ingress_per_second / inbound.bare_smtp_per_second) * 100) / 100,
+      send_per_second: send.api_per_second,
+      send_to_direct_smtp: Math.round((send.api_per_second / send.direct_per_second) * 100) / 100,
+      targets: targets.email,
+      met: {
+        inbound_per_second: inbound.ingress_per_second >= targets.email.inbound_per_second_min,
+        all_stored_and_announced: inbound.stored === inbound.messages && inbound.events === inbound.messages,
+        all_sent: send.sent === send.messages,
       },
     })
   }
