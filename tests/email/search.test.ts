@@ -276,6 +276,46 @@ describe('searching threads by meaning', () => {
     expect(usage).toEqual([{ provider: 'embeddings', model: 'fake-embed' }])
   })
 
+  it('finishes an embedding job at once, embedding nothing, where no provider is configured', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const box = await launchMailbox(t)
+    await search(key, `q=news&inbox_id=${box.inbox.id}`)
+    const asked = fake.requests.length
+    delete process.env.EMBEDDINGS_BASE_URL
+    try {
+      await runJobs()
+    } finally {
+      process.env.EMBEDDINGS_BASE_URL = fake.baseUrl
+    }
+    const jobs = await serviceSql()<{ status: string }[]>`
+      select status from agentry.jobs where org_id = ${t.org.id} and kind = ${embedMessagesKind}`
+    expect(jobs).toEqual([{ status: 'succeeded' }])
+    const [vectors] = await serviceSql()<{ n: number }[]>`
+      select count(*)::int as n from agentry.email_message_vectors where org_id = ${t.org.id}`
+    expect(vectors.n).toBe(0)
+    // Only the query was embedded, by the search.
+    expect(fake.requests.length).toBe(asked)
+  })
+
+  it('answers hybrid searches by keyword when the provider fails to embed the query, and vector searches with 502', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const box = await launchMailbox(t)
+    fake.failNext(10, 400)
+    try {
+      const hybrid = await search(key, `q=shipping&inbox_id=${box.inbox.id}`)
+      expect(hybrid.status).toBe(200)
+      expect(hybrid.body.search_type).toBe('keyword')
+      expect(ids(hybrid)).toEqual([box.shipping])
+      const vector = await search(key, `q=shipping&inbox_id=${box.inbox.id}&mode=vector`)
+      expect(vector.status).toBe(502)
+      expect(vector.body.error.code).toBe('provider_error')
+    } finally {
+      fake.failNext(0)
+    }
+  })
+
   it('queues no embedding for an organisation that never searched by meaning', async () => {
     const t = await createTenant()
     const inbox = await seedInbox(t)
