@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { advanceClockForTests, resetClockForTests, stopClockForTests } from '../../functions/_core/clock.ts'
 import { type RunningJobRunner, startJobRunner } from '../../functions/_core/jobs/runner.ts'
 import { hashToken } from '../../functions/data/deletion-queries.ts'
-import { deleteDataJob, deleteDataKind } from '../../functions/data/deletion-job.ts'
+import { batchSize, deleteDataJob, deleteDataKind } from '../../functions/data/deletion-job.ts'
 import { eventually, runnerPool } from '../_core/jobs/helpers.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
@@ -102,6 +102,28 @@ describe("deleting an inbox's messages before a date", () => {
       messages: other.messageIds,
       attachments: 1,
     })
+  })
+})
+
+describe('deleting in batches', () => {
+  it(`deletes more than one batch of ${batchSize} messages, recording the job's progress as it goes`, async () => {
+    const t = await createTenant()
+    const key = await deleterOf(t)
+    const inbox = await seedInbox(t, [{ at: '2024-06-01T00:00:00Z', thread: 0 }])
+    const n = batchSize * 2 + 7
+    await serviceSql()`
+      insert into agentry.email_messages (org_id, inbox_id, thread_id, direction, message_id_header, status, created_at)
+      select ${t.org.id}, ${inbox.id}, ${inbox.threadIds[0]}, 'inbound', 'bulk-' || i || '@example.com', 'received', '2024-06-02'
+      from generate_series(1, ${n - 1}::integer) i`
+    const made = await request(key, { scope: 'messages', inbox_id: inbox.id })
+    expect(made.body.data.preview).toEqual({ attachments: 0, messages: n, threads: 1 })
+    expect((await confirm(key, made.body.data.id, made.body.data.confirmation_token)).status).toBe(202)
+    const done = await finished(key, made.body.data.id)
+    expect(done.done).toEqual({ attachments: 0, messages: n, threads: 1 })
+    const [job] = await serviceSql()<{ status: string; progress: { done: number; total: number } }[]>`
+      select status, progress from agentry.jobs where kind = ${deleteDataKind} and payload ->> 'request_id' = ${made.body.data.id}`
+    expect(job).toEqual({ status: 'succeeded', progress: { done: n + 1, total: n + 1 } })
+    expect(await inboxContents(inbox.id)).toEqual({ inboxes: 1, threads: [], messages: [], attachments: 0 })
   })
 })
 
@@ -211,6 +233,21 @@ describe("deleting an organisation's data", () => {
       where a.org_id = ${t.org.id} and a.method = 'POST' and a.path = ${`/api/v1/data/deletion-request/${id}/confirm`} and r.id = ${id}`
     expect(entry.status).toBe(202)
     expect(entry.created_at.getTime()).toBeLessThan(entry.started_at.getTime())
+  })
+
+  it("lets an agent key delete its own agent's inbox, and answers 404 for another agent's", async () => {
+    const t = await createTenant()
+    const key = await t.key({ agent: 'agent', scopes: ['data:delete'] })
+    const own = await seedInbox(t, [{ at: '2024-06-01T00:00:00Z', thread: 0 }])
+    const others = await seedInbox(t, [{ at: '2024-06-01T00:00:00Z', thread: 0 }])
+    await serviceSql()`update agentry.email_inboxes set agent_id = ${t.agent.id} where id = ${own.id}`
+    await serviceSql()`update agentry.email_inboxes set agent_id = ${t.otherAgent.id} where id = ${others.id}`
+    expect((await request(key, { scope: 'inbox', inbox_id: others.id })).status).toBe(404)
+    const made = await request(key, { scope: 'inbox', inbox_id: own.id })
+    expect(made.status, JSON.stringify(made.body)).toBe(201)
+    // Another agent's key does not see the request.
+    const stranger = await t.key({ agent: 'otherAgent', scopes: ['data:delete'] })
+    expect((await api.call('GET', `/data/deletion-request/${made.body.data.id}`, { key: stranger })).status).toBe(404)
   })
 
   it('refuses an agent key: an agent may delete only its own inboxes', async () => {
