@@ -61,6 +61,18 @@ describe('an agent registering itself with an Ed25519 keypair', () => {
     expect(keys.body.data.map((k: { id: string }) => k.id)).toEqual([created.body.data.id])
   })
 
+  it('sends mail from its inbox with a signed request', async () => {
+    const agent = await registerAgent(api)
+    const peer = await registerAgent(api)
+    const inboxes = await signedCall(api, agent, 'GET', '/inboxes')
+    const body = { inbox_id: inboxes.body.data[0].id, to: [peer.inboxEmail], subject: 'Hello', text: 'From one agent to another.' }
+    const sent = await signedCall(api, agent, 'POST', '/messages/send', { body })
+    expect(sent.status).toBe(202)
+    const [queued] = await serviceSql()`select org_id from agentry.email_messages where id = ${sent.body.data.message_id}`
+    expect(queued).toEqual({ org_id: agent.orgId })
+    expect(sent.body.data).toMatchObject({ status: 'queued', accepted: [peer.inboxEmail], rejected: [] })
+  })
+
   it('sees nothing of another organisation', async () => {
     const agent = await registerAgent(api)
     const other = await createTenant()
