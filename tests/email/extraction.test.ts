@@ -32,7 +32,11 @@ beforeEach(() => {
 const model = () => openAiCompatibleProvider({ baseUrl: llm.baseUrl, apiKey: null, defaultModel: 'gpt-4o-mini', attempts: 1 })
 
 /** An inbox with the extraction schema, and one inbound message in it, stored as inbound mail stores it. */
-async function receivedMessage(t: Tenant, text: string, options: { enabled?: boolean; schema?: object; subject?: string } = {}) {
+async function receivedMessage(
+  t: Tenant,
+  text: string,
+  options: { enabled?: boolean; schema?: object; subject?: string; agent?: boolean } = {},
+) {
   const sql = serviceSql()
   const config = {
     name: 'support_ticket',
@@ -41,8 +45,9 @@ async function receivedMessage(t: Tenant, text: string, options: { enabled?: boo
     enabled: options.enabled ?? true,
   }
   const [inbox] = await sql<{ id: string }[]>`
-    insert into agentry.email_inboxes (org_id, domain, local_part, extraction_schema)
-    values (${t.org.id}, 'agents.localhost', ${`support-${crypto.randomUUID().slice(0, 8)}`}, ${sql.json(config as never)})
+    insert into agentry.email_inboxes (org_id, domain, local_part, extraction_schema, agent_id)
+    values (${t.org.id}, 'agents.localhost', ${`support-${crypto.randomUUID().slice(0, 8)}`}, ${sql.json(config as never)},
+      ${options.agent ? t.agent.id : null})
     returning id`
   const [thread] = await sql<{ id: string }[]>`
     insert into agentry.email_threads (org_id, inbox_id, subject) values (${t.org.id}, ${inbox.id}, 'Order 1042') returning id`
@@ -150,6 +155,70 @@ describe('extraction with a model', () => {
     await extractMessageJob(model).run(jobFor(other, id), context())
     expect(llm.requests).toHaveLength(0)
     expect(await extractionOf(id)).toMatchObject({ extracted_data: null, extraction_error: null })
+  })
+})
+
+/** What the usage ledger holds for the message. */
+const usageOf = (messageId: string) =>
+  serviceSql()`
+    select org_id, agent_id, key_id, conversation_id, provider, model, prompt_tokens, completion_tokens, total_tokens, estimated,
+      cost_usd::float8 as cost_usd
+    from agentry.usage_records where message_id = ${messageId}`
+
+describe("extraction's model usage", () => {
+  it("is recorded like chat's: tokens and cost, for the organisation, the inbox's agent and the message", async () => {
+    const t = await createTenant()
+    const id = await receivedMessage(t, 'Order 1042, please hurry.', { agent: true })
+    llm.script = () => ({ reply: '{"order_id":"1042"}', usage: { prompt_tokens: 1000, completion_tokens: 500 } })
+    await extractMessageJob(model).run(jobFor(t, id), context())
+    expect(await usageOf(id)).toEqual([
+      {
+        org_id: t.org.id,
+        agent_id: t.agent.id,
+        key_id: null,
+        conversation_id: null,
+        provider: 'openai-compatible',
+        model: 'gpt-4o-mini',
+        prompt_tokens: 1000,
+        completion_tokens: 500,
+        total_tokens: 1500,
+        estimated: false,
+        // gpt-4o-mini: $0.15 per million prompt tokens, $0.60 per million completion tokens.
+        cost_usd: 0.00045,
+      },
+    ])
+  })
+
+  it('is recorded when the answer breaks the schema: the tokens were spent', async () => {
+    const t = await createTenant()
+    const id = await receivedMessage(t, 'Where is my parcel?')
+    llm.script = () => ({ reply: JSON.stringify({ issue_type: 'lost' }), usage: { prompt_tokens: 40, completion_tokens: 9 } })
+    await extractMessageJob(model).run(jobFor(t, id), context())
+    expect((await extractionOf(id)).extraction_error).toMatch(/does not match the schema/)
+    expect(await usageOf(id)).toMatchObject([{ agent_id: null, prompt_tokens: 40, completion_tokens: 9 }])
+  })
+
+  it('is estimated from the text when the provider reports none', async () => {
+    const t = await createTenant()
+    const id = await receivedMessage(t, 'Order 55 arrived broken.')
+    llm.script = () => ({ reply: '{"order_id":"55"}', usage: false })
+    await extractMessageJob(model).run(jobFor(t, id), context())
+    const [row] = await usageOf(id)
+    expect(row.estimated).toBe(true)
+    expect(row.prompt_tokens).toBeGreaterThan(0)
+    expect(row.completion_tokens).toBeGreaterThan(0)
+  })
+
+  it('is not recorded when the provider refuses the request, or when the rules extract with no model', async () => {
+    const t = await createTenant()
+    const refused = await receivedMessage(t, 'Hello there')
+    llm.script = () => ({ status: 422 })
+    await extractMessageJob(model).run(jobFor(t, refused), context())
+    const byRules = await receivedMessage(t, 'Order ID: 77')
+    await extractMessageJob(() => null).run(jobFor(t, byRules), context())
+    expect((await extractionOf(byRules)).extracted_data).not.toBeNull()
+    expect(await usageOf(refused)).toEqual([])
+    expect(await usageOf(byRules)).toEqual([])
   })
 })
 

@@ -10,10 +10,10 @@ import { PermanentJobError } from '../../_core/jobs/types.ts'
 import { completeJson } from '../../_core/llm/json.ts'
 import { ProviderError } from '../../_core/llm/openai-compatible.ts'
 import { chatProvider } from '../../_core/llm/provider.ts'
-import type { ChatProvider } from '../../_core/llm/types.ts'
+import type { ChatProvider, Completion } from '../../_core/llm/types.ts'
 import { extractByRules } from './rules.ts'
 import { problemsWith } from './schema-check.ts'
-import { findMessageToExtract, type MessageToExtract, storeExtractedData, storeExtractionError } from './queries.ts'
+import { findMessageToExtract, type MessageToExtract, recordExtractionUsage, storeExtractedData, storeExtractionError } from './queries.ts'
 
 export const extractMessageKind = 'email.extract_message'
 
@@ -62,11 +62,27 @@ async function extractMessage(job: Job, ctx: JobContext, provider: ChatProvider 
     return
   }
   const outcome = await askModel(provider, message, config, schema as Record<string, unknown>, text, ctx.signal)
-  if ('data' in outcome) await storeExtractedData(ctx.sql, job.orgId, messageId, outcome.data)
-  else await storeExtractionError(ctx.sql, job.orgId, messageId, outcome.error)
+  // The answer and what it cost are written together: a retry after a crash between them would pay twice
+  // and count once, or count twice.
+  await ctx.sql.begin(async (tx) => {
+    if (outcome.completion) {
+      await recordExtractionUsage(tx, {
+        orgId: job.orgId,
+        agentId: message.agent_id,
+        messageId,
+        provider: provider.name,
+        model: outcome.completion.model,
+        requestedModel: provider.defaultModel,
+        usage: outcome.completion.usage,
+      })
+    }
+    if ('data' in outcome) await storeExtractedData(tx, job.orgId, messageId, outcome.data)
+    else await storeExtractionError(tx, job.orgId, messageId, outcome.error)
+  })
 }
 
-type Outcome = { data: Record<string, unknown> } | { error: string }
+/** What the model gave, with the call that gave it (none when the provider refused the request). */
+type Outcome = ({ data: Record<string, unknown> } | { error: string }) & { completion?: Completion }
 
 async function askModel(
   provider: ChatProvider,
@@ -111,7 +127,11 @@ async function askModel(
     }
     throw error
   }
-  const value = answer.value
+  return { ...checked(schema, answer.value), completion: answer.completion }
+}
+
+/** The model's answer as extracted data, or what is wrong with it. */
+function checked(schema: Record<string, unknown>, value: unknown): { data: Record<string, unknown> } | { error: string } {
   if (value === undefined) return { error: "The model's answer was not JSON." }
   if (!value || typeof value !== 'object' || Array.isArray(value)) return { error: "The model's answer was not a JSON object." }
   let problems: string[]
