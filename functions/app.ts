@@ -45,6 +45,10 @@ import { registerGetSummary as registerGetDmarcSummary } from './email/dmarc/get
 import { registerListReports as registerListDmarcReports } from './email/dmarc/list-reports.ts'
 import { reportBodyBytes } from './email/dmarc/read-body.ts'
 import { registerSubmitReport as registerSubmitDmarcReport } from './email/dmarc/submit-report.ts'
+import { registerDeleteSuppression } from './email/delivery/delete-suppression.ts'
+import { registerGetDeliveryMetrics } from './email/delivery/get-metrics.ts'
+import { registerListDeliveryEvents } from './email/delivery/list-events.ts'
+import { registerListSuppressions } from './email/delivery/list-suppressions.ts'
 import { registerListOutbox } from './email/outbound/list-outbox.ts'
 import { registerReleaseOutbox } from './email/outbound/release-outbox.ts'
 import { registerSendEmail } from './email/outbound/send-message.ts'
@@ -209,6 +213,10 @@ export function createApp() {
 
   registerSendEmail(v1)
   registerListOutbox(v1)
+  registerListDeliveryEvents(v1)
+  registerGetDeliveryMetrics(v1)
+  registerListSuppressions(v1)
+  registerDeleteSuppression(v1)
   registerReleaseOutbox(v1)
   registerListInboxes(v1)
   registerCreateInbox(v1)

@@ -13,10 +13,12 @@ create table if not exists agentry.email_delivery_events (
   event_type text not null check (event_type in ('sent', 'delivered', 'bounced', 'complained', 'failed', 'suppressed')),
   -- What the evidence said: SMTP code and reply, a DSN's status and diagnostic, a feedback report's type.
   detail jsonb not null default '{}',
-  occurred_at timestamptz not null default now(),
+  -- The clock's time, not the transaction's: events written together keep the order they happened in.
+  occurred_at timestamptz not null default clock_timestamp(),
   foreign key (inbox_id, org_id) references agentry.email_inboxes (id, org_id) on delete cascade,
   foreign key (message_id, org_id) references agentry.email_messages (id, org_id) on delete cascade
 );
+alter table agentry.email_delivery_events alter column occurred_at set default clock_timestamp();
 create index if not exists email_delivery_events_inbox_idx on agentry.email_delivery_events (inbox_id, occurred_at desc, id);
 create index if not exists email_delivery_events_message_idx on agentry.email_delivery_events (message_id, occurred_at desc, id);
 create index if not exists email_delivery_events_org_idx on agentry.email_delivery_events (org_id, occurred_at desc, id);

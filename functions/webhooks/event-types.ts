@@ -151,6 +151,50 @@ export const eventTypes = [
       required: ['inbox_id', 'thread_id', 'message_id', 'message_id_header', 'status', 'from', 'recipients', 'subject', 'sent_at'],
     },
   },
+  {
+    type: 'message.delivered',
+    description:
+      'A sent message reached recipients: inboxes here stored it, or a delivery notification came back. One event per ' +
+      'message for local delivery, per recipient for a notification. Filter an endpoint by `inbox_id` for one inbox.',
+    schema: {
+      type: 'object',
+      properties: { inbox_id: uuid, message_id: uuid, recipients: { type: 'array', items: { type: 'string' } } },
+      required: ['inbox_id', 'message_id', 'recipients'],
+    },
+  },
+  {
+    type: 'message.bounced',
+    description:
+      "A recipient's mail came back: the relay refused it (5xx) or a bounce message (DSN) arrived. `permanent` ones put " +
+      "the address on the inbox's suppression list. Filter an endpoint by `inbox_id` for one inbox.",
+    schema: {
+      type: 'object',
+      properties: {
+        inbox_id: uuid,
+        message_id: uuid,
+        recipient: { type: 'string' },
+        permanent: { type: 'boolean' },
+        detail: { type: 'object', description: 'SMTP code and reply, or the DSN status and diagnostic.' },
+      },
+      required: ['inbox_id', 'message_id', 'recipient', 'permanent', 'detail'],
+    },
+  },
+  {
+    type: 'message.complained',
+    description:
+      "A recipient reported a sent message as unwanted (a feedback report arrived); the address goes on the inbox's " +
+      'suppression list. Filter an endpoint by `inbox_id` for one inbox.',
+    schema: {
+      type: 'object',
+      properties: {
+        inbox_id: uuid,
+        message_id: uuid,
+        recipient: { type: 'string' },
+        detail: { type: 'object', description: 'The feedback type and who reported it.' },
+      },
+      required: ['inbox_id', 'message_id', 'recipient', 'detail'],
+    },
+  },
 ] as const
 
 export const eventTypeNames: readonly string[] = eventTypes.map((e) => e.type)

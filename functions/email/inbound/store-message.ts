@@ -4,6 +4,7 @@ import { Buffer } from 'node:buffer'
 import { databaseNow } from '../../_core/clock.ts'
 import type { Db } from '../../_core/db.ts'
 import { enqueueJobFor } from '../../_core/jobs/queue.ts'
+import { recordDeliveryReport } from '../delivery/record-report.ts'
 import type { InboxRecipient } from './find-inboxes.ts'
 import type { ParsedMessage } from './parse-message.ts'
 import { findThread } from './threading.ts'
@@ -85,6 +86,15 @@ export async function storeInboundMessage(tx: Db, input: StoreInput): Promise<St
     where id = ${threadId}`
   if (inbox.extractionEnabled) await enqueueJobFor(tx, inbox.orgId, 'email.extract_message', { message_id: row.id })
   await emitReceived(tx, inbox, { threadId, messageId: row.id, message: m, hasAttachments: kept.length > 0 })
+  // A bounce or feedback report about mail this inbox sent is also kept as a message.
+  await recordDeliveryReport(tx, {
+    orgId: inbox.orgId,
+    inboxId: inbox.id,
+    reportMessageId: row.id,
+    raw: input.raw,
+    parts: m.attachments,
+    inReplyTo: m.inReplyTo,
+  })
   return { inboxId: inbox.id, messageId: row.id, threadId, created: true }
 }
 

@@ -4,6 +4,7 @@
 import type { Tx, TenantClaims } from '../../_core/db.ts'
 import { ApiError } from '../../_core/errors.ts'
 import { enqueueJob } from '../../_core/jobs/queue.ts'
+import { recordSuppressed, suppressedAmong } from '../delivery/suppressed-recipients.ts'
 import { baseSubject } from '../inbound/base-subject.ts'
 import { type Mailbox, parseMailbox } from './addresses.ts'
 import { composeMime } from './compose.ts'
@@ -74,9 +75,19 @@ export async function resolveSender(tx: Tx, body: SendBody): Promise<{ inbox: Se
 export async function queueSend(tx: Tx, claims: TenantClaims, body: SendBody): Promise<QueuedSend> {
   const { inbox, reply } = await resolveSender(tx, body)
   const fromName = (body.from ? parseMailbox(body.from)?.name : null) ?? inbox.name ?? null
-  const to = listOf(body.to)
-  const cc = listOf(body.cc)
-  const bcc = listOf(body.bcc)
+  const asked = [...listOf(body.to), ...listOf(body.cc), ...listOf(body.bcc)].map((b) => b.address)
+  const suppressed = await suppressedAmong(tx, inbox.id, [...new Set(asked)])
+  const left = (boxes: Mailbox[]) => boxes.filter((b) => !suppressed.some((s) => s.address === b.address))
+  const to = left(listOf(body.to))
+  const cc = left(listOf(body.cc))
+  const bcc = left(listOf(body.bcc))
+  if (to.length + cc.length + bcc.length === 0) {
+    throw new ApiError(
+      'unprocessable',
+      `Every recipient is on the sending inbox's suppression list (${suppressed.map((s) => `${s.address}: ${s.reason}`).join(', ')}); ` +
+        'nothing was sent. DELETE /delivery/suppressions/{id} removes an address.',
+    )
+  }
   const replyTo = listOf(body.reply_to)
   const subject = reply ? replySubject(body.subject) : body.subject
   const chain = reply?.last_message_id ? [...reply.last_references, reply.last_message_id] : []
@@ -132,12 +143,20 @@ export async function queueSend(tx: Tx, claims: TenantClaims, body: SendBody): P
     participants: [...new Set([inbox.address, ...addresses(to), ...addresses(cc)])],
     hasAttachments: attachments.length > 0,
   })
+  await recordSuppressed(tx, { orgId: claims.org_id, inboxId: inbox.id, messageId: message.id }, suppressed)
   await enqueueJob(tx, sendMessageKind, { message_id: message.id })
 
   const allowance = await takeSendAllowance(tx)
   if (!allowance.allowed) throw sendingLimitReached(allowance)
   return {
-    result: { message_id: message.id, thread_id: threadId, status: 'queued', accepted: recipients, rejected: [], suppressed: [] },
+    result: {
+      message_id: message.id,
+      thread_id: threadId,
+      status: 'queued',
+      accepted: recipients,
+      rejected: [],
+      suppressed: suppressed.map((s) => s.address),
+    },
     allowance,
   }
 }

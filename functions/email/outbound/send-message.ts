@@ -22,11 +22,14 @@ export const sendEmailRoute = defineRoute({
     'come from the thread and the subject gets one "Re: ". Header fields with a line break are refused. Send ' +
     '`Idempotency-Key` to make a retry answer the first send instead of sending again (kept 24 h). Each send counts ' +
     "against the plan's hourly and daily sending limits, reported in `X-Email-Limit-Hour`, `X-Email-Limit-Hour-Remaining`, " +
-    '`X-Email-Limit-Hour-Reset` and the same for `Day` (reset in Unix seconds); past either, 429 with `Retry-After`.',
+    '`X-Email-Limit-Hour-Reset` and the same for `Day` (reset in Unix seconds); past either, 429 with `Retry-After`. ' +
+    "Recipients on the sending inbox's suppression list (hard bounces and complaints, `GET /delivery/suppressions`) are " +
+    'left out of the message and listed in `suppressed`; when that leaves none, 422 and nothing is queued.',
   request: { body: { content: { 'application/json': { schema: SendBody } } } },
   errors: {
     404: 'No such inbox, domain or thread for this credential',
     409: 'The sending inbox is disabled, or the Idempotency-Key was used for another request or is still being answered',
+    422: "Every recipient is on the sending inbox's suppression list: nothing was sent",
     429: "The organisation's rate limit or the plan's sending limit is reached; see `Retry-After`",
   },
   responses: {

@@ -17,14 +17,48 @@ export interface RelayedMail {
   dkim: DkimKey | null
 }
 
+/** A recipient the relay refused, with its SMTP reply (code null when the relay gave none). */
+export interface RelayRefusal {
+  recipient: string
+  code: number | null
+  response: string
+}
+
 export interface RelayResult {
   accepted: string[]
   rejected: string[]
+  refusals: RelayRefusal[]
 }
 
 export type Relay = (mail: RelayedMail) => Promise<RelayResult>
 
 const addressOf = (a: unknown) => (typeof a === 'string' ? a : ((a as { address?: string })?.address ?? '')).toLowerCase()
+
+interface RecipientError {
+  recipient?: unknown
+  responseCode?: unknown
+  response?: unknown
+  message?: unknown
+}
+
+function refusalsOf(errors: unknown): RelayRefusal[] {
+  if (!Array.isArray(errors)) return []
+  return (errors as RecipientError[]).map((e) => ({
+    recipient: addressOf(e.recipient),
+    code: typeof e.responseCode === 'number' ? e.responseCode : null,
+    response: String(e.response ?? e.message ?? ''),
+  }))
+}
+
+/** Refused recipients without a reply of their own get a refusal saying so. */
+function withRefusals(accepted: unknown[], rejected: unknown[], errors: unknown): RelayResult {
+  const refusals = refusalsOf(errors)
+  const rejectedAddresses = rejected.map(addressOf)
+  for (const recipient of rejectedAddresses) {
+    if (!refusals.some((r) => r.recipient === recipient)) refusals.push({ recipient, code: null, response: 'Refused' })
+  }
+  return { accepted: accepted.map(addressOf), rejected: rejectedAddresses, refusals }
+}
 
 export function smtpRelay(url: string): Relay {
   return async (mail) => {
@@ -37,7 +71,14 @@ export function smtpRelay(url: string): Relay {
         raw: Buffer.from(mail.raw.buffer, mail.raw.byteOffset, mail.raw.byteLength),
         ...(mail.dkim ? { dkim: mail.dkim } : {}),
       })
-      return { accepted: (info.accepted ?? []).map(addressOf), rejected: (info.rejected ?? []).map(addressOf) }
+      return withRefusals(info.accepted ?? [], info.rejected ?? [], (info as { rejectedErrors?: unknown }).rejectedErrors)
+    } catch (error) {
+      // Every recipient refused at RCPT: an answer about recipients, not a failure to reach the relay.
+      const refused = error as { code?: unknown; rejected?: unknown; rejectedErrors?: unknown }
+      if (refused.code === 'EENVELOPE' && Array.isArray(refused.rejected) && refused.rejected.length) {
+        return withRefusals([], refused.rejected, refused.rejectedErrors)
+      }
+      throw error
     } finally {
       transport.close()
     }

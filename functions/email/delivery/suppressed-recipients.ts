@@ -1,0 +1,32 @@
+// The send's side of the suppression list, in the caller's transaction: which recipients the sending inbox
+// no longer mails, and the `suppressed` event recorded for each one left out of a queued message.
+import type { Tx } from '../../_core/db.ts'
+import { recordDeliveryEvent } from './record.ts'
+
+export interface SuppressedRecipient {
+  id: string
+  address: string
+  reason: string
+}
+
+export function suppressedAmong(tx: Tx, inboxId: string, addresses: string[]): Promise<SuppressedRecipient[]> {
+  if (!addresses.length) return Promise.resolve([])
+  return tx<SuppressedRecipient[]>`
+    select id::text, address, reason from agentry.email_suppressions
+    where inbox_id = ${inboxId} and address = any(${addresses.map((a) => a.toLowerCase())}::text[])`
+}
+
+export async function recordSuppressed(
+  tx: Tx,
+  about: { orgId: string; inboxId: string; messageId: string },
+  suppressed: SuppressedRecipient[],
+): Promise<void> {
+  for (const s of suppressed) {
+    await recordDeliveryEvent(tx, {
+      ...about,
+      recipient: s.address,
+      type: 'suppressed',
+      detail: { suppression_id: s.id, reason: s.reason },
+    })
+  }
+}
