@@ -8,6 +8,8 @@ let api: TestApi
 beforeAll(async () => {
   // Every registration in this file comes from loopback: the limit has its own file (agent-register-limit).
   process.env.AGENT_REGISTRATION_LIMIT = '1000'
+  // Refused signed requests count as failed authentications from loopback, like any other credential's.
+  process.env.AUTH_FAILURE_LIMIT = '1000'
   api = await startApi()
 })
 afterAll(() => api.close())
