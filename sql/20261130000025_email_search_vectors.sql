@@ -122,3 +122,53 @@ create or replace function agentry.rank_email_threads(
   $$;
 revoke execute on function agentry.rank_email_threads(uuid, uuid, text, text, text, int) from public;
 grant execute on function agentry.rank_email_threads(uuid, uuid, text, text, text, int) to authenticated;
+
+-- Each inbox's embedded messages as a version the API checks per search, as knowledge bases have
+-- (20261130000014_knowledge_search.sql): the API keeps an inbox's vectors in memory and scores them exactly,
+-- and a copy loaded at version v is current as long as the row still says v. Moved once per statement that
+-- changes the inbox's vectors.
+create table if not exists agentry.email_inbox_vectors (
+  inbox_id uuid primary key references agentry.email_inboxes (id) on delete cascade,
+  org_id uuid not null,
+  version bigint not null default 1,
+  vectors bigint not null default 0 check (vectors >= 0)
+);
+alter table agentry.email_inbox_vectors enable row level security;
+select agentry.create_tenant_policy('email_inbox_vectors', 'inbox_id in (select agentry.claim_agent_inboxes())');
+select agentry.create_scope_policy('email_inbox_vectors_read', 'email_inbox_vectors', 'select',
+  array['messages:read', 'messages:write', 'threads:read']);
+revoke all on agentry.email_inbox_vectors from authenticated;
+grant select on agentry.email_inbox_vectors to authenticated;
+
+create or replace function agentry.note_email_vectors() returns trigger
+  language plpgsql security definer set search_path = ''
+  as $$
+  begin
+    if tg_op = 'INSERT' then
+      insert into agentry.email_inbox_vectors as v (inbox_id, org_id, vectors)
+      select n.inbox_id, n.org_id, count(*) from new_vectors n
+      where exists (select from agentry.email_inboxes i where i.id = n.inbox_id)
+      group by n.inbox_id, n.org_id
+      on conflict (inbox_id) do update set version = v.version + 1, vectors = v.vectors + excluded.vectors;
+    elsif tg_op = 'DELETE' then
+      update agentry.email_inbox_vectors v set version = v.version + 1, vectors = greatest(v.vectors - d.gone, 0)
+      from (select o.inbox_id, count(*) as gone from old_vectors o group by o.inbox_id) d
+      where v.inbox_id = d.inbox_id;
+    else
+      update agentry.email_inbox_vectors v set version = v.version + 1
+      where v.inbox_id in (select n.inbox_id from new_vectors n);
+    end if;
+    return null;
+  end
+  $$;
+revoke execute on function agentry.note_email_vectors() from public;
+
+drop trigger if exists email_message_vectors_insert on agentry.email_message_vectors;
+create trigger email_message_vectors_insert after insert on agentry.email_message_vectors
+  referencing new table as new_vectors for each statement execute function agentry.note_email_vectors();
+drop trigger if exists email_message_vectors_update on agentry.email_message_vectors;
+create trigger email_message_vectors_update after update on agentry.email_message_vectors
+  referencing new table as new_vectors old table as old_vectors for each statement execute function agentry.note_email_vectors();
+drop trigger if exists email_message_vectors_delete on agentry.email_message_vectors;
+create trigger email_message_vectors_delete after delete on agentry.email_message_vectors
+  referencing old table as old_vectors for each statement execute function agentry.note_email_vectors();

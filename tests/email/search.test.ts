@@ -265,6 +265,8 @@ describe('searching threads by meaning', () => {
     const box = await launchMailbox(t)
     await search(key, `q=news&inbox_id=${box.inbox.id}`)
     await runJobs()
+    // The inbox's vectors are now kept in the API's memory, until a change moves their version.
+    expect(ids(await search(key, `q=news&inbox_id=${box.inbox.id}&mode=vector`))).toEqual([box.launch])
     const later = await seedThread(t.org.id, box.inbox.id, 'Press', [{ text: 'Journalists want fresh news from us', at: at(9) }])
     const queued = await serviceSql()<{ payload: unknown }[]>`
       select payload from agentry.jobs where org_id = ${t.org.id} and kind = ${embedMessagesKind} and status = 'queued'`

@@ -15,6 +15,15 @@ export function messageVectorRows(tx: Tx, q: { inbox_id?: string; domain_id?: st
     order by v.message_id`.cursor(vectorBatchRows)
 }
 
+/** The inboxes searched that hold vectors, with the version of their vectors, under the caller's policies. */
+export function inboxVectorVersions(tx: Tx, q: { inbox_id?: string; domain_id?: string }) {
+  return tx<{ inbox_id: string; version: string; vectors: number }[]>`
+    select v.inbox_id, v.version::text as version, v.vectors::int as vectors
+    from agentry.email_inbox_vectors v
+    where v.vectors > 0 ${inboxFilter(tx, 'v', q)}
+    order by v.inbox_id`
+}
+
 /** The thread of each message named. */
 export function threadsOfMessages(tx: Tx, ids: string[]) {
   return tx<{ id: string; thread_id: string }[]>`

@@ -9,10 +9,11 @@ import { readEnv } from '../../_core/env.ts'
 import { ApiError } from '../../_core/errors.ts'
 import { embedQuery, type QueryEmbedding, recordQueryEmbedding } from '../../_core/search/query-embedding.ts'
 import { fusionDepth, fusionK, fuseRankings } from '../../_core/search/ranking.ts'
-import { scanNearest } from '../../_core/search/vectors.ts'
+import { loadVectors, scanNearest, similarities, VectorCache } from '../../_core/search/vectors.ts'
+import { topRows } from '../../_core/search/ranking.ts'
 import type { ThreadRow } from '../threads/queries.ts'
 import { switchOnEmailVectors } from './embed-messages.ts'
-import { keywordThreadRanking, messageVectorRows, threadsByIds, threadsOfMessages } from './search-queries.ts'
+import { inboxVectorVersions, keywordThreadRanking, messageVectorRows, threadsByIds, threadsOfMessages } from './search-queries.ts'
 
 export const threadSearchModes = ['hybrid', 'vector', 'keyword'] as const
 export type ThreadSearchMode = (typeof threadSearchModes)[number]
@@ -60,7 +61,7 @@ export async function searchThreads(tenant: Tenant, embeddings: EmbeddingsProvid
   const data = await withTenant(tenant, async (tx) => {
     const [keyword, nearest] = await Promise.all([
       s.mode === 'hybrid' ? keywordThreadRanking(tx, s, depth) : [],
-      scanNearest(messageVectorRows(tx, s, query.model), query.vector, depth * messagesPerThread),
+      nearestMessages(tx, s, query, depth * messagesPerThread),
     ])
     const close = nearest.filter((n) => n.similarity >= minSimilarity())
     const threadOf = new Map(
@@ -82,6 +83,39 @@ export async function searchThreads(tenant: Tenant, embeddings: EmbeddingsProvid
   })
   await recordQueryEmbedding(tenant, query)
   return { data, search_type: s.mode }
+}
+
+let cache: VectorCache | undefined
+
+/** This process's cache of inboxes' vectors, bounded by EMAIL_VECTOR_CACHE_MB (default 256). */
+function inboxVectorCache(): VectorCache {
+  const mb = Number(readEnv('EMAIL_VECTOR_CACHE_MB') ?? 256)
+  cache ??= new VectorCache((Number.isFinite(mb) && mb >= 0 ? mb : 256) * 1024 * 1024)
+  return cache
+}
+
+/**
+ * The `k` messages closest in meaning, of the inboxes searched: each inbox's vectors kept in this process until
+ * its version moves (one indexed read per search), an inbox too large to keep streamed and scored batch by batch.
+ */
+async function nearestMessages(tx: Tx, s: ThreadSearch, query: QueryEmbedding, k: number): Promise<{ id: string; similarity: number }[]> {
+  const found: { id: string; similarity: number }[] = []
+  for (const inbox of await inboxVectorVersions(tx, s)) {
+    const rows = () => messageVectorRows(tx, { inbox_id: inbox.inbox_id }, query.model)
+    if (!inboxVectorCache().fits(inbox.vectors, query.vector.length)) {
+      found.push(...(await scanNearest(rows(), query.vector, k)))
+      continue
+    }
+    const vectors = await inboxVectorCache().vectorsOf(`${inbox.inbox_id}|${query.model}`, inbox.version, () =>
+      loadVectors(rows(), inbox.vectors),
+    )
+    // Vectors of another size (another EMBEDDINGS_DIMENSIONS) cannot be compared: that inbox is found by keyword.
+    if (!vectors || vectors.dims !== query.vector.length) continue
+    // Nothing awaits between scoring and reading the scores: the buffer is the next search's.
+    const scores = similarities(vectors, query.vector)
+    for (const r of topRows(scores, k)) found.push({ id: vectors.ids[r], similarity: scores[r] })
+  }
+  return found.sort((a, b) => b.similarity - a.similarity || (a.id < b.id ? -1 : 1)).slice(0, k)
 }
 
 function byVector(byMeaning: Map<string, number>): Scored[] {
