@@ -15,7 +15,8 @@ export const listOutboxRoute = defineRoute({
   summary: 'List the outbox',
   description:
     'Messages kept because they are for addresses outside this server and no SMTP relay (`SMTP_URL`) is configured, newest ' +
-    "first; page with `next_cursor`. An agent key sees its own inboxes' messages.",
+    'first; page with `next_cursor`. Once a relay is configured, `POST /outbox/release` sends them. An agent key sees ' +
+    "its own inboxes' messages.",
   request: { query: OutboxQuery },
   responses: {
     200: { description: 'A page of outboxed messages', content: { 'application/json': { schema: cursorPage(OutboxMessage) } } },

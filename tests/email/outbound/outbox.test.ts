@@ -7,7 +7,7 @@ import { jobHandlers } from '../../../functions/jobs.ts'
 import { eventually, runnerPool } from '../../_core/jobs/helpers.ts'
 import { startApi, type TestApi } from '../../harness/api.ts'
 import { describeSecurity } from '../../harness/security.ts'
-import { createTenant, isolateDatabase, type Tenant } from '../../harness/tenants.ts'
+import { createTenant, isolateDatabase, serviceSql, type Tenant } from '../../harness/tenants.ts'
 import { inbox, storedMessage } from './arrange.ts'
 
 // The runner delivers every organisation's queued mail: this file has a database of its own, so it never
@@ -94,6 +94,25 @@ describe('POST /outbox/release', () => {
     expect(relayed[0].to).toEqual(['far@remote.example'])
     const outbox = await api.call('GET', `/outbox?inbox_id=${box.id}`, { key })
     expect(outbox.body.data).toEqual([])
+  })
+
+  it('relays only the remote recipients of mail that was also for an inbox here, which keeps it once', async () => {
+    const { key, box } = await sender()
+    const local = await inbox(await createTenant())
+    const res = await api.call('POST', '/messages/send', {
+      key,
+      body: { inbox_id: box.id, to: [local.address, 'far@remote.example'], subject: 'Mixed company', text: 'Hello both.' },
+    })
+    const id = res.body.data.message_id as string
+    expect((await settled(id)).status).toBe('outboxed')
+    process.env.SMTP_URL = sinkUrl
+    expect((await release(key)).body.data.queued).toBe(1)
+    expect((await settled(id)).status).toBe('sent')
+    const relayed = received.filter((r) => r.raw.includes('Subject: Mixed company'))
+    expect(relayed.map((r) => r.to)).toEqual([['far@remote.example']])
+    const [{ n }] = await serviceSql()<{ n: number }[]>`
+      select count(*)::int as n from agentry.email_messages where inbox_id = ${local.id} and subject = 'Mixed company'`
+    expect(n).toBe(1)
   })
 
   it('puts the mail back in the outbox when there is still no relay', async () => {
