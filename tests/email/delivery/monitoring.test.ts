@@ -8,7 +8,7 @@ import { startApi, type TestApi } from '../../harness/api.ts'
 import { createTenant, isolateDatabase, serviceSql, type Tenant } from '../../harness/tenants.ts'
 import { type InboundRig, sendMail, startInboundRig } from '../inbound/smtp.ts'
 import { inbox, storedMessage } from '../outbound/arrange.ts'
-import { bounceReport, complaintReport } from './reports.ts'
+import { bounceReport, complaintReport } from './report-mail.ts'
 
 // Delivery monitoring from what really happens: a loopback SMTP server stands in for the relay and refuses
 // one address for good; bounce messages and feedback reports come back through the SMTP ingress, sent by
