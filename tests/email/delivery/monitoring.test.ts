@@ -21,6 +21,7 @@ let sink: SMTPServer
 let rig: InboundRig
 const relayed: { to: string[]; raw: Buffer }[] = []
 const refused = 'gone@remote.example'
+const busy = 'busy@remote.example'
 
 let t: Tenant
 let key: string
@@ -36,6 +37,7 @@ beforeAll(async () => {
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onRcptTo(address, _session, callback) {
+      if (address.address === busy) return callback(Object.assign(new Error('4.2.2 Mailbox full, try later'), { responseCode: 452 }))
       if (address.address !== refused) return callback()
       callback(Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 }))
     },
@@ -274,5 +276,30 @@ describe('delivery monitoring', () => {
     const again = await send([refused, 'reader@remote.example'], 'Again')
     expect(again.status).toBe(202)
     expect(again.body.data).toMatchObject({ accepted: [refused], suppressed: ['reader@remote.example'] })
+  })
+
+  it('records failed for a recipient still refused for now (4xx) when the last attempt is over, and suppresses nothing', async () => {
+    const res = await send([busy], 'Busy')
+    const id = res.body.data.message_id
+    const [job] = await eventually(async () => {
+      const rows = await serviceSql()<{ id: string }[]>`
+        select id from agentry.jobs where payload ->> 'message_id' = ${id} and attempt = 1 and status = 'queued'`
+      return rows.length === 1 && rows
+    }, 'the first attempt was refused')
+    expect(await eventsOf(id)).toEqual([])
+    // The last attempt is brought forward instead of waiting out the backoff.
+    await serviceSql()`update agentry.jobs set max_attempts = 2, run_at = now() where id = ${job.id}`
+    // The failed hook marks the message, then records what never left.
+    const events = await eventually(async () => {
+      const e = await eventsOf(id)
+      return e.length > 0 && e
+    }, 'the failure was recorded')
+    expect(events).toEqual([[busy, 'failed']])
+    const message = await storedMessage(id)
+    expect(message.status).toBe('failed')
+    expect(message.error).toMatch(/452/)
+    const [failed] = await serviceSql()<{ detail: any }[]>`select detail from agentry.email_delivery_events where message_id = ${id}`
+    expect(failed.detail.error).toMatch(/Mailbox full/)
+    expect((await suppressions()).map((s) => s.address)).not.toContain(busy)
   })
 })
