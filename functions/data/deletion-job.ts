@@ -2,7 +2,7 @@
 // connection, every statement scoped to the job's organisation. It deletes kind by kind (kinds.ts) in
 // batches of `batchSize` rows, one short statement each, so no transaction holds many rows' locks for long
 // and other work on the same tables goes on between batches; after each batch it records the counts done
-// on the request. A run stops after `sliceMs` and queues the rest as a new job: however large one
+// on the request. A run stops after `defaultSliceMs` and queues the rest as a new job: however large one
 // organisation's deletion, it gives its runner slot back to the queue, which serves the least busy
 // organisations first, instead of keeping it for as long as the deletion takes.
 import type { Sql } from '../_core/db.ts'
@@ -16,7 +16,7 @@ export const deleteDataKind = 'data.delete'
 export const batchSize = 500
 
 /** How long one run deletes before it queues the rest (and lets other organisations' jobs in). */
-const sliceMs = 10_000
+const defaultSliceMs = 10_000
 
 type StoredRequest = {
   id: string
@@ -38,7 +38,7 @@ async function loadRequest(sql: Sql, job: Job): Promise<StoredRequest> {
   return row
 }
 
-async function deleteData(job: Job, ctx: JobContext): Promise<void> {
+async function deleteData(job: Job, ctx: JobContext, sliceMs: number): Promise<void> {
   const { sql } = ctx
   const request = await loadRequest(sql, job)
   if (request.status === 'completed' || request.status === 'failed') return
@@ -65,7 +65,7 @@ async function deleteData(job: Job, ctx: JobContext): Promise<void> {
         await ctx.progress(doneSoFar, Math.max(total, doneSoFar))
       }
       if (n < batchSize) break
-      if (Date.now() - started > sliceMs) {
+      if (Date.now() - started >= sliceMs) {
         await enqueueJobFor(sql, job.orgId, deleteDataKind, { request_id: request.id }, { dedupeKey: request.id })
         return
       }
@@ -83,8 +83,9 @@ async function deleteData(job: Job, ctx: JobContext): Promise<void> {
     where id = ${request.id} and org_id = ${job.orgId}`
 }
 
-export const deleteDataJob: JobKind = {
-  run: deleteData,
+/** The job kind, running `sliceMs` at a time (a test may take a run's turn after every full batch). */
+export const deleteDataJobWith = ({ sliceMs }: { sliceMs: number }): JobKind => ({
+  run: (job, ctx) => deleteData(job, ctx, sliceMs),
   failed: async (job, error, { sql }) => {
     const id = job.payload.request_id
     if (typeof id !== 'string') return
@@ -92,4 +93,6 @@ export const deleteDataJob: JobKind = {
       update agentry.data_deletion_requests set status = 'failed', error = ${error.slice(0, 1000)}, completed_at = now()
       where id = ${id} and org_id = ${job.orgId} and status <> 'completed'`
   },
-}
+})
+
+export const deleteDataJob: JobKind = deleteDataJobWith({ sliceMs: defaultSliceMs })

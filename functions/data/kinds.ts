@@ -1,11 +1,13 @@
-// What each deletion scope removes, kind by kind, in the order the job deletes them (children before their
-// parents, so that no delete cascades into rows it did not count).
+// What each deletion scope removes, kind by kind, in the order the job deletes them: children before their
+// parents, so that each batch removes the rows it counts and only small dependants (named below) go by cascade.
 //
-// - messages: one inbox's messages (all, or those stored before `before`), their attachments, and the
-//   inbox's threads that have no message left.
-// - inbox: one inbox with its threads, messages and attachments.
+// - messages: one inbox's messages (all, or those stored before `before`), their attachments and delivery
+//   events, and the inbox's threads that have no message left. The inbox's suppressions stay: they protect
+//   its sending reputation whatever mail is kept.
+// - inbox: one inbox with its threads, messages, attachments, delivery events and suppressions.
 // - organization: all of the organisation's tenant content: email (domains, inboxes, threads, messages,
-//   attachments), knowledge (bases, items, chunks), datasets and their rows, conversations and their
+//   attachments, delivery events, suppressions; DMARC reports and message embeddings go by cascade with
+//   their domain and message), knowledge (bases, items, chunks), datasets and their rows, conversations and their
 //   messages, agents (their keys go with them), webhook endpoints with their events, deliveries and attempts,
 //   and stored idempotent answers. It keeps what the organisation needs to go on and to account for itself:
 //   the organisation row, its members and environments, its organisation tokens, the audit log, usage
@@ -63,14 +65,20 @@ const emptiedThreads: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.inbox_
     ${t.before ? sql`and m.created_at >= ${t.before}` : sql`and false`})`
 const theInbox: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.id = ${t.inboxId}`
 
+const inboxDeliveryEvents: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.message_id in (${targetMessages(sql, t)})`
+const inboxSuppressions: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.inbox_id = ${t.inboxId}`
+
 const messagesKinds = [
   kind('attachments', 'email_attachments', inboxAttachments),
+  kind('delivery_events', 'email_delivery_events', inboxDeliveryEvents),
   kind('messages', 'email_messages', inboxMessages),
   kind('threads', 'email_threads', emptiedThreads),
 ]
 
 const organizationKinds = [
   kind('attachments', 'email_attachments', inOrg),
+  kind('delivery_events', 'email_delivery_events', inOrg),
+  kind('suppressions', 'email_suppressions', inOrg),
   kind('messages', 'email_messages', inOrg),
   kind('threads', 'email_threads', inOrg),
   kind('inboxes', 'email_inboxes', inOrg),
@@ -92,7 +100,9 @@ const organizationKinds = [
 
 export function kindsOf(scope: DeletionScope): RecordKind[] {
   if (scope === 'organization') return organizationKinds
-  if (scope === 'inbox') return [...messagesKinds, kind('inboxes', 'email_inboxes', theInbox)]
+  if (scope === 'inbox') {
+    return [...messagesKinds, kind('suppressions', 'email_suppressions', inboxSuppressions), kind('inboxes', 'email_inboxes', theInbox)]
+  }
   return messagesKinds
 }
 

@@ -2,14 +2,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { advanceClockForTests, resetClockForTests, stopClockForTests } from '../../functions/_core/clock.ts'
 import { type RunningJobRunner, startJobRunner } from '../../functions/_core/jobs/runner.ts'
 import { hashToken } from '../../functions/data/deletion-queries.ts'
-import { batchSize, deleteDataJob, deleteDataKind } from '../../functions/data/deletion-job.ts'
+import { batchSize, deleteDataJobWith, deleteDataKind } from '../../functions/data/deletion-job.ts'
 import { eventually, runnerPool } from '../_core/jobs/helpers.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
 import { createVictim, rowsOf } from '../harness/victim.ts'
-import { inboxContents, seedInbox } from './fixtures.ts'
+import { inboxContents, seedDelivery, seedInbox } from './fixtures.ts'
 
-// A runner of deletion jobs only: no other file enqueues them, so it never takes another file's work.
+// A runner of deletion jobs only: no other file enqueues them, so it never takes another file's work. Each
+// run gives its turn back after one full batch, so every deletion larger than a batch goes through several jobs.
 let api: TestApi
 let runner: RunningJobRunner
 let runnerSql: ReturnType<typeof runnerPool>
@@ -17,7 +18,11 @@ let runnerSql: ReturnType<typeof runnerPool>
 beforeAll(async () => {
   api = await startApi()
   runnerSql = runnerPool()
-  runner = startJobRunner(runnerSql, { handlers: { [deleteDataKind]: deleteDataJob }, pollMs: 50, onError: (e) => console.error(e) })
+  runner = startJobRunner(runnerSql, {
+    handlers: { [deleteDataKind]: deleteDataJobWith({ sliceMs: 0 }) },
+    pollMs: 50,
+    onError: (e) => console.error(e),
+  })
 })
 
 afterAll(async () => {
@@ -61,6 +66,8 @@ describe("deleting an inbox's messages before a date", () => {
       { at: '2025-03-01T00:00:00Z', thread: 1, attachments: 1 },
     ])
     const other = await seedInbox(t, [{ at: '2024-01-01T00:00:00Z', thread: 0, attachments: 1 }])
+    await seedDelivery(t, inbox.id, inbox.messageIds[0])
+    await seedDelivery(t, other.id, other.messageIds[0])
 
     const made = await request(key, { scope: 'messages', inbox_id: inbox.id, before: '2025-01-01T00:00:00Z' })
     expect(made.status, JSON.stringify(made.body)).toBe(201)
@@ -70,7 +77,7 @@ describe("deleting an inbox's messages before a date", () => {
       inbox_id: inbox.id,
       before: '2025-01-01T00:00:00.000Z',
       status: 'pending',
-      preview: { attachments: 3, messages: 3, threads: 1 },
+      preview: { attachments: 3, delivery_events: 1, messages: 3, threads: 1 },
       done: {},
     })
     expect(data.confirmation_token).toMatch(/^dct_[0-9a-f]{64}$/)
@@ -87,26 +94,31 @@ describe("deleting an inbox's messages before a date", () => {
     expect(confirmed.body.data.status).toBe('confirmed')
 
     const done = await finished(key, data.id)
-    expect(done).toMatchObject({ status: 'completed', preview: { attachments: 3, messages: 3, threads: 1 } })
-    expect(done.done).toEqual({ attachments: 3, messages: 3, threads: 1 })
+    expect(done).toMatchObject({ status: 'completed', preview: { attachments: 3, delivery_events: 1, messages: 3, threads: 1 } })
+    expect(done.done).toEqual({ attachments: 3, delivery_events: 1, messages: 3, threads: 1 })
     expect(done.completed_at).not.toBeNull()
     expect(await inboxContents(inbox.id)).toEqual({
       inboxes: 1,
       threads: [{ id: inbox.threadIds[1], message_count: 1 }],
       messages: [inbox.messageIds[3]],
       attachments: 1,
+      deliveryEvents: 0,
+      // A suppression protects the inbox's sending whatever mail is kept.
+      suppressions: 1,
     })
     expect(await inboxContents(other.id)).toEqual({
       inboxes: 1,
       threads: [{ id: other.threadIds[0], message_count: 1 }],
       messages: other.messageIds,
       attachments: 1,
+      deliveryEvents: 1,
+      suppressions: 1,
     })
   })
 })
 
 describe('deleting in batches', () => {
-  it(`deletes more than one batch of ${batchSize} messages, recording the job's progress as it goes`, async () => {
+  it(`deletes more than one batch of ${batchSize} messages, a batch a run, recording the progress as it goes`, async () => {
     const t = await createTenant()
     const key = await deleterOf(t)
     const inbox = await seedInbox(t, [{ at: '2024-06-01T00:00:00Z', thread: 0 }])
@@ -116,14 +128,27 @@ describe('deleting in batches', () => {
       select ${t.org.id}, ${inbox.id}, ${inbox.threadIds[0]}, 'inbound', 'bulk-' || i || '@example.com', 'received', '2024-06-02'
       from generate_series(1, ${n - 1}::integer) i`
     const made = await request(key, { scope: 'messages', inbox_id: inbox.id })
-    expect(made.body.data.preview).toEqual({ attachments: 0, messages: n, threads: 1 })
+    expect(made.body.data.preview).toEqual({ attachments: 0, delivery_events: 0, messages: n, threads: 1 })
     expect((await confirm(key, made.body.data.id, made.body.data.confirmation_token)).status).toBe(202)
     const done = await finished(key, made.body.data.id)
-    expect(done.done).toEqual({ attachments: 0, messages: n, threads: 1 })
-    const [job] = await serviceSql()<{ status: string; progress: { done: number; total: number } }[]>`
-      select status, progress from agentry.jobs where kind = ${deleteDataKind} and payload ->> 'request_id' = ${made.body.data.id}`
-    expect(job).toEqual({ status: 'succeeded', progress: { done: n + 1, total: n + 1 } })
-    expect(await inboxContents(inbox.id)).toEqual({ inboxes: 1, threads: [], messages: [], attachments: 0 })
+    expect(done.done).toEqual({ attachments: 0, delivery_events: 0, messages: n, threads: 1 })
+    // Two full batches of messages, each ending its job's run; the third run deletes the rest and the thread.
+    const jobs = await serviceSql()<{ status: string; progress: { done: number; total: number } }[]>`
+      select status, progress from agentry.jobs where kind = ${deleteDataKind} and payload ->> 'request_id' = ${made.body.data.id}
+      order by created_at`
+    expect(jobs).toEqual([
+      { status: 'succeeded', progress: { done: batchSize, total: n + 1 } },
+      { status: 'succeeded', progress: { done: 2 * batchSize, total: n + 1 } },
+      { status: 'succeeded', progress: { done: n + 1, total: n + 1 } },
+    ])
+    expect(await inboxContents(inbox.id)).toEqual({
+      inboxes: 1,
+      threads: [],
+      messages: [],
+      attachments: 0,
+      deliveryEvents: 0,
+      suppressions: 0,
+    })
   })
 })
 
@@ -136,14 +161,23 @@ describe('deleting an inbox', () => {
       { at: '2025-06-01T00:00:00Z', thread: 1 },
     ])
     const other = await seedInbox(t, [{ at: '2024-01-01T00:00:00Z', thread: 0, attachments: 2 }])
+    await seedDelivery(t, inbox.id, inbox.messageIds[1])
+    await seedDelivery(t, other.id, other.messageIds[0])
     const made = await request(key, { scope: 'inbox', inbox_id: inbox.id })
-    expect(made.body.data.preview).toEqual({ attachments: 1, messages: 2, threads: 2, inboxes: 1 })
+    const everything = { attachments: 1, delivery_events: 1, messages: 2, threads: 2, suppressions: 1, inboxes: 1 }
+    expect(made.body.data.preview).toEqual(everything)
     expect((await confirm(key, made.body.data.id, made.body.data.confirmation_token)).status).toBe(202)
     const done = await finished(key, made.body.data.id)
-    expect(done.done).toEqual({ attachments: 1, messages: 2, threads: 2, inboxes: 1 })
-    expect(await inboxContents(inbox.id)).toEqual({ inboxes: 0, threads: [], messages: [], attachments: 0 })
-    expect((await inboxContents(other.id)).attachments).toBe(2)
-    expect((await inboxContents(other.id)).messages).toEqual(other.messageIds)
+    expect(done.done).toEqual(everything)
+    expect(await inboxContents(inbox.id)).toEqual({
+      inboxes: 0,
+      threads: [],
+      messages: [],
+      attachments: 0,
+      deliveryEvents: 0,
+      suppressions: 0,
+    })
+    expect(await inboxContents(other.id)).toMatchObject({ attachments: 2, messages: other.messageIds, deliveryEvents: 1, suppressions: 1 })
   })
 })
 
@@ -154,9 +188,11 @@ const emptied = [
   'dataset_rows',
   'datasets',
   'email_attachments',
+  'email_delivery_events',
   'email_domains',
   'email_inboxes',
   'email_messages',
+  'email_suppressions',
   'email_threads',
   'events',
   'idempotent_requests',
@@ -174,7 +210,8 @@ describe("deleting an organisation's data", () => {
   it("empties every kind of its tenant content, keeps the organisation, its tokens and audit log, and leaves another organisation's data alone", async () => {
     const { tenant: t } = await createVictim()
     const { tenant: bystander } = await createVictim()
-    await seedInbox(t, [{ at: '2024-06-01T00:00:00Z', thread: 0, attachments: 1 }])
+    const inbox = await seedInbox(t, [{ at: '2024-06-01T00:00:00Z', thread: 0, attachments: 1 }])
+    await seedDelivery(t, inbox.id, inbox.messageIds[0])
     const bystanderRows = await rowsOf(bystander.org.id)
     const key = await deleterOf(t)
 
@@ -182,6 +219,8 @@ describe("deleting an organisation's data", () => {
     expect(made.status, JSON.stringify(made.body)).toBe(201)
     expect(made.body.data.preview).toEqual({
       attachments: 1,
+      delivery_events: 1,
+      suppressions: 1,
       messages: 1,
       threads: 1,
       inboxes: 2,
@@ -210,7 +249,25 @@ describe("deleting an organisation's data", () => {
     expect(done.done).toEqual(made.body.data.preview)
 
     const after = await rowsOf(t.org.id)
-    for (const table of emptied) expect(after[table], table).toEqual([])
+    for (const table of emptied) {
+      expect((before[table] as unknown[]).length + (table === 'idempotent_requests' ? 1 : 0), `${table} before`).toBeGreaterThan(0)
+      expect(after[table], table).toEqual([])
+    }
+    // Whatever else holds the organisation's rows, a table added later included, is emptied too unless kept on purpose.
+    const kept = [
+      'api_keys',
+      'audit_log',
+      'data_deletion_requests',
+      'email_send_counts',
+      'environments',
+      'jobs',
+      'members',
+      // The organisation's rate-limit window: deleting data does not hand it a fresh one.
+      'rate_limits',
+      'usage_records',
+    ]
+    for (const [table, rows] of Object.entries(after))
+      if (!kept.includes(table) && table !== 'organisations') expect(rows, table).toEqual([])
     expect(after.organisations).toEqual(before.organisations)
     expect(after.environments).toEqual(before.environments)
     expect(after.usage_records).toHaveLength(1)

@@ -46,6 +46,17 @@ export async function seedInbox(t: Tenant, messages: SeededMessage[]): Promise<S
   return { id: inbox.id, threadIds, messageIds }
 }
 
+/** A delivery event of the message's and a suppression of the inbox's, each made straight in the database. */
+export async function seedDelivery(t: Tenant, inboxId: string, messageId: string): Promise<void> {
+  const sql = serviceSql()
+  await sql`
+    insert into agentry.email_delivery_events (org_id, inbox_id, message_id, recipient, event_type)
+    values (${t.org.id}, ${inboxId}, ${messageId}, 'bob@example.com', 'bounced')`
+  await sql`
+    insert into agentry.email_suppressions (org_id, inbox_id, address, reason, source_message_id)
+    values (${t.org.id}, ${inboxId}, 'bob@example.com', 'hard_bounce', ${messageId})`
+}
+
 /** What is left of the inbox: its messages (ids), threads (id and message count) and attachments. */
 export async function inboxContents(inboxId: string) {
   const sql = serviceSql()
@@ -56,5 +67,9 @@ export async function inboxContents(inboxId: string) {
     select count(*)::int as n from agentry.email_attachments a join agentry.email_messages m on m.id = a.message_id
     where m.inbox_id = ${inboxId}`
   const [{ n: inboxes }] = await sql<{ n: number }[]>`select count(*)::int as n from agentry.email_inboxes where id = ${inboxId}`
-  return { inboxes, threads, messages: messages.map((m) => m.id), attachments }
+  const [{ n: deliveryEvents }] = await sql<{ n: number }[]>`
+    select count(*)::int as n from agentry.email_delivery_events where inbox_id = ${inboxId}`
+  const [{ n: suppressions }] = await sql<{ n: number }[]>`
+    select count(*)::int as n from agentry.email_suppressions where inbox_id = ${inboxId}`
+  return { inboxes, threads, messages: messages.map((m) => m.id), attachments, deliveryEvents, suppressions }
 }
