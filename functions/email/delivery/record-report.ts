@@ -16,6 +16,8 @@ export interface ReceivedReport {
 }
 
 export async function recordDeliveryReport(tx: Db, received: ReceivedReport): Promise<DeliveryReport | null> {
+  // Most mail is no report: a report has a part of its own kind, found without reading the raw bytes.
+  if (!received.parts.some((p) => /^message\/((global-)?delivery-status|feedback-report)$/i.test(p.contentType))) return null
   const report = readDeliveryReport(received.raw, received.parts, received.inReplyTo)
   if (!report?.originalMessageId) return null
   const [original] = await tx<{ id: string; recipients: string[] }[]>`
