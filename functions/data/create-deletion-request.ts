@@ -53,6 +53,7 @@ export const registerCreateDeletionRequest = (api: Api) =>
       inboxId: body.inbox_id ?? null,
       before: body.before === undefined ? null : new Date(body.before),
     }
+    if (target.before && Number.isNaN(target.before.getTime())) throw new ApiError('validation_failed', 'before: not a calendar date.')
     // Counted as the service, scoped to the organisation: data:delete alone reads none of the records it deletes.
     const sql = database()
     if (target.inboxId && !(await inboxExists(sql, p.orgId, target.inboxId, p.agentId))) throw notFound('Inbox')

@@ -391,6 +391,8 @@ describe('requesting', () => {
       { scope: 'inbox', inbox_id: inbox.id, before: '2025-01-01' },
       { scope: 'organization', inbox_id: inbox.id },
       { scope: 'messages', inbox_id: inbox.id, before: 'yesterday' },
+      { scope: 'messages', inbox_id: inbox.id, before: '2025-02-30' },
+      { scope: 'messages', inbox_id: inbox.id, before: '2025-02-30T00:00:00Z' },
       { scope: 'everything' },
     ]) {
       const res = await request(key, body)
