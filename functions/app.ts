@@ -67,10 +67,10 @@ import { registerSetExtractionSchema } from './email/inboxes/set-extraction-sche
 import { registerUpdateDomainInbox } from './email/inboxes/update-domain-inbox.ts'
 import { registerUpdateInbox } from './email/inboxes/update-inbox.ts'
 import { registerListEmailMessages } from './email/messages/list-messages.ts'
-import { sharedDomain } from './email/shared-domain.ts'
 import { registerConfirmDeletionRequest } from './data/confirm-deletion-request.ts'
 import { registerCreateDeletionRequest } from './data/create-deletion-request.ts'
 import { registerGetDeletionRequest } from './data/get-deletion-request.ts'
+import { sharedDomain } from './email/shared-domain.ts'
 import { registerAddThreadTags } from './email/threads/add-thread-tags.ts'
 import { registerAssignThread } from './email/threads/assign-thread.ts'
 import { registerGetThreadMetadata } from './email/threads/get-thread-metadata.ts'
@@ -213,11 +213,11 @@ export function createApp() {
 
   registerSendEmail(v1)
   registerListOutbox(v1)
+  registerReleaseOutbox(v1)
   registerListDeliveryEvents(v1)
   registerGetDeliveryMetrics(v1)
   registerListSuppressions(v1)
   registerDeleteSuppression(v1)
-  registerReleaseOutbox(v1)
   registerListInboxes(v1)
   registerCreateInbox(v1)
   registerGetInbox(v1)
