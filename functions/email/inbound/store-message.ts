@@ -81,7 +81,7 @@ export async function storeInboundMessage(tx: Db, input: StoreInput): Promise<St
       snippet = ${snippetOf(m)},
       has_attachments = has_attachments or ${kept.length > 0},
       participants = (select coalesce(array_agg(distinct p), '{}') from unnest(participants || ${people}::text[]) as p)[1:${maxParticipants}],
-      status = case when status = 'closed' then 'needs_reply' else status end,
+      status = case when status = 'closed' or (status = 'waiting' and not ${m.isAutoReply}) then 'needs_reply' else status end,
       updated_at = coalesce(${at}::timestamptz, now())
     where id = ${threadId}`
   if (inbox.extractionEnabled) await enqueueJobFor(tx, inbox.orgId, 'email.extract_message', { message_id: row.id })

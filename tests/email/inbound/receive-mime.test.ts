@@ -209,6 +209,30 @@ describe('threading', () => {
     })
     expect(await threadOf(a.thread_id)).toMatchObject({ status: 'needs_reply', message_count: 2 })
   })
+  it('moves a thread waiting for an answer to needs_reply when the answer arrives, but not for an auto-reply', async () => {
+    const inbox = await makeInbox(t)
+    const first = id()
+    await sendMail(rig, { from: 'ann@sender.example.test', to: inbox.address, subject: 'Quote', text: 'a', messageId: `<${first}>` })
+    const [a] = await messagesOf(inbox.id)
+    await serviceSql()`update agentry.email_threads set status = 'waiting' where id = ${a.thread_id}`
+    await sendMail(rig, {
+      from: 'ann@sender.example.test',
+      to: inbox.address,
+      subject: 'Automatic reply: Quote',
+      text: 'I am away',
+      inReplyTo: `<${first}>`,
+      headers: { 'Auto-Submitted': 'auto-replied' },
+    })
+    expect(await threadOf(a.thread_id)).toMatchObject({ status: 'waiting', message_count: 2 })
+    await sendMail(rig, {
+      from: 'ann@sender.example.test',
+      to: inbox.address,
+      subject: 'Re: Quote',
+      text: 'Yes please',
+      inReplyTo: `<${first}>`,
+    })
+    expect(await threadOf(a.thread_id)).toMatchObject({ status: 'needs_reply', message_count: 3 })
+  })
 })
 
 describe('attachments', () => {
