@@ -22,6 +22,7 @@ export const searchThreadsRoute = defineRoute({
     'from its first search by meaning on, by a background job, so new mail is found by meaning a moment after it arrives. ' +
     'Without a provider every search is by keyword, and `search_type` says which ran.',
   request: { query: ThreadSearchQuery },
+  errors: { 502: 'A `vector` search whose query the embeddings provider failed to embed' },
   responses: { 200: { description: 'The matching threads', content: { 'application/json': { schema: ThreadSearchAnswer } } } },
 })
 
