@@ -34,6 +34,11 @@ const key = {
   required: ['id', 'name', 'prefix', 'scopes', 'status', 'created_at'],
 }
 const keyEvent = { type: 'object', properties: { key }, required: ['key'] }
+const runEvent = {
+  type: 'object',
+  properties: { run_id: uuid, agent_id: uuid, status: { type: 'string', enum: ['completed', 'failed'] } },
+  required: ['run_id', 'agent_id', 'status'],
+}
 
 export const eventTypes = [
   { type: 'dataset.row.created', description: 'A row was inserted into a dataset.', schema: rowEvent() },
@@ -193,6 +198,35 @@ export const eventTypes = [
         detail: { type: 'object', description: 'The feedback type and who reported it.' },
       },
       required: ['inbox_id', 'message_id', 'recipient', 'detail'],
+    },
+  },
+  {
+    type: 'run.completed',
+    description: 'An agent run completed; GET /runs/{run_id} has its output, steps and usage.',
+    schema: runEvent,
+  },
+  {
+    type: 'run.failed',
+    description: "An agent run failed; GET /runs/{run_id} has its `last_error` ({ code, message }).",
+    schema: runEvent,
+  },
+  {
+    type: 'budget.threshold',
+    description:
+      'What a budget has spent in its current period reached 50, 80 or 100 % of its limit; each is sent once per ' +
+      'budget and period. `agent_id` is null for the organisation\'s budget.',
+    schema: {
+      type: 'object',
+      properties: {
+        budget_id: uuid,
+        agent_id: { type: ['string', 'null'], format: 'uuid' },
+        period: { type: 'string', enum: ['day', 'month'] },
+        period_start: { type: 'string', format: 'date', description: 'The first day (UTC) of the period.' },
+        percent: { type: 'integer', enum: [50, 80, 100] },
+        spent_usd: { type: 'number' },
+        limit_usd: { type: 'number' },
+      },
+      required: ['budget_id', 'agent_id', 'period', 'period_start', 'percent', 'spent_usd', 'limit_usd'],
     },
   },
 ] as const
