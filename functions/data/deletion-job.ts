@@ -15,6 +15,10 @@ export const deleteDataKind = 'data.delete'
 /** Rows deleted per statement. */
 export const batchSize = 500
 
+// As the sending and receiving paths keep them on a thread.
+const snippetChars = 200
+const maxParticipants = 200
+
 /** How long one run deletes before it queues the rest (and lets other organisations' jobs in). */
 const defaultSliceMs = 10_000
 
@@ -71,16 +75,45 @@ async function deleteData(job: Job, ctx: JobContext, sliceMs: number): Promise<v
       }
     }
   }
-  if (request.scope === 'messages') {
-    // Threads that keep some messages count only what is left.
-    await sql`
-      update agentry.email_threads t
-      set message_count = (select count(*) from agentry.email_messages m where m.thread_id = t.id and m.org_id = ${job.orgId})
-      where t.org_id = ${job.orgId} and t.inbox_id = ${request.inbox_id}`
-  }
+  if (request.scope === 'messages') await summariseKeptThreads(sql, job.orgId, request.inbox_id!)
   await sql`
     update agentry.data_deletion_requests set status = 'completed', completed_at = now()
     where id = ${request.id} and org_id = ${job.orgId}`
+}
+
+/**
+ * Threads that keep some messages show only what is left: their count, last message (time, direction and
+ * snippet, taken as the sending and receiving paths take them), attachments and participants. Threads the
+ * deletion emptied are gone already.
+ */
+async function summariseKeptThreads(sql: Sql, orgId: string, inboxId: string): Promise<void> {
+  await sql`
+    update agentry.email_threads t set
+      message_count = kept.message_count,
+      last_message_at = kept.last_message_at,
+      last_direction = kept.last_direction,
+      snippet = kept.snippet,
+      has_attachments = kept.has_attachments,
+      participants = kept.participants
+    from (
+      select t2.id,
+        (select count(*) from agentry.email_messages m where m.thread_id = t2.id and m.org_id = ${orgId})::integer as message_count,
+        last.created_at as last_message_at,
+        last.direction as last_direction,
+        left(trim(regexp_replace(coalesce(nullif(last.extracted_text, ''), nullif(last.text, ''),
+          regexp_replace(coalesce(last.html, ''), '<[^>]*>', ' ', 'g')), '[[:space:]]+', ' ', 'g')), ${snippetChars}) as snippet,
+        exists (select 1 from agentry.email_attachments a join agentry.email_messages m on m.id = a.message_id
+          where m.thread_id = t2.id and m.org_id = ${orgId} and a.org_id = ${orgId}) as has_attachments,
+        array(select distinct lower(p) from agentry.email_messages m,
+            unnest(array[m.from_address] || m.to_addresses || m.cc_addresses) as p
+          where m.thread_id = t2.id and m.org_id = ${orgId} and p <> '' order by 1 limit ${maxParticipants}) as participants
+      from agentry.email_threads t2
+      cross join lateral (
+        select m.created_at, m.direction, m.extracted_text, m.text, m.html from agentry.email_messages m
+        where m.thread_id = t2.id and m.org_id = ${orgId} order by m.created_at desc, m.id desc limit 1) as last
+      where t2.org_id = ${orgId} and t2.inbox_id = ${inboxId}
+    ) as kept
+    where t.id = kept.id`
 }
 
 /** The job kind, running `sliceMs` at a time (a test may take a run's turn after every full batch). */

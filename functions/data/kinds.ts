@@ -1,15 +1,19 @@
 // What each deletion scope removes, kind by kind, in the order the job deletes them: children before their
-// parents, so that each batch removes the rows it counts and only small dependants (named below) go by cascade.
+// parents, so that each batch removes the rows it counts. Every kind of record that goes is counted and
+// deleted as a kind of its own; only bookkeeping goes by cascade: the vector version counters of an inbox or
+// knowledge base, and a knowledge base's links to agents.
 //
-// - messages: one inbox's messages (all, or those stored before `before`), their attachments and delivery
-//   events, and the inbox's threads that have no message left. The inbox's suppressions stay: they protect
-//   its sending reputation whatever mail is kept.
-// - inbox: one inbox with its threads, messages, attachments, delivery events and suppressions.
-// - organization: all of the organisation's tenant content: email (domains, inboxes, threads, messages,
-//   attachments, delivery events, suppressions; DMARC reports and message embeddings go by cascade with
-//   their domain and message), knowledge (bases, items, chunks), datasets and their rows, conversations and their
-//   messages, agents (their keys go with them), webhook endpoints with their events, deliveries and attempts,
-//   and stored idempotent answers. It keeps what the organisation needs to go on and to account for itself:
+// - messages: one inbox's messages (all, or those stored before `before`), their attachments, delivery
+//   events and search embeddings, and the inbox's threads that have no message left; the threads that keep
+//   some messages are summarised again from what is left (count, last message time and direction, snippet,
+//   attachments, participants). The inbox's suppressions stay: they protect its sending reputation whatever
+//   mail is kept.
+// - inbox: one inbox with its threads, messages, attachments, delivery events, embeddings and suppressions.
+// - organization: all of the organisation's tenant content: email (domains with their DMARC reports and
+//   records, inboxes, threads, messages, attachments, delivery events, suppressions, message embeddings),
+//   knowledge (bases, items, chunks), datasets and their rows, conversations and their messages, agents with
+//   their Ed25519 public keys, webhook endpoints with their events, deliveries and attempts, and stored
+//   idempotent answers. It keeps what the organisation needs to go on and to account for itself:
 //   the organisation row, its members and environments, its organisation tokens, the audit log, usage
 //   records (billing; they lose their link to a deleted conversation), the sending counters (else deleting
 //   would reset the hourly and daily sending limits), and the deletion requests themselves, so the caller
@@ -66,11 +70,13 @@ const emptiedThreads: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.inbox_
 const theInbox: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.id = ${t.inboxId}`
 
 const inboxDeliveryEvents: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.message_id in (${targetMessages(sql, t)})`
+const inboxMessageVectors: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.message_id in (${targetMessages(sql, t)})`
 const inboxSuppressions: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.inbox_id = ${t.inboxId}`
 
 const messagesKinds = [
   kind('attachments', 'email_attachments', inboxAttachments),
   kind('delivery_events', 'email_delivery_events', inboxDeliveryEvents),
+  kind('message_vectors', 'email_message_vectors', inboxMessageVectors, 'message_id'),
   kind('messages', 'email_messages', inboxMessages),
   kind('threads', 'email_threads', emptiedThreads),
 ]
@@ -79,9 +85,12 @@ const organizationKinds = [
   kind('attachments', 'email_attachments', inOrg),
   kind('delivery_events', 'email_delivery_events', inOrg),
   kind('suppressions', 'email_suppressions', inOrg),
+  kind('message_vectors', 'email_message_vectors', inOrg, 'message_id'),
   kind('messages', 'email_messages', inOrg),
   kind('threads', 'email_threads', inOrg),
   kind('inboxes', 'email_inboxes', inOrg),
+  kind('dmarc_records', 'dmarc_records', inOrg),
+  kind('dmarc_reports', 'dmarc_reports', inOrg),
   kind('domains', 'email_domains', inOrg),
   kind('knowledge_chunks', 'knowledge_chunks', inOrg),
   kind('knowledge_items', 'knowledge_items', inOrg),
@@ -95,6 +104,7 @@ const organizationKinds = [
   kind('events', 'events', inOrg),
   kind('webhook_endpoints', 'webhook_endpoints', inOrg),
   kind('idempotent_requests', 'idempotent_requests', inOrg, 'key'),
+  kind('agent_public_keys', 'agent_public_keys', inOrg, 'agent_id'),
   kind('agents', 'agents', inOrg),
 ]
 

@@ -7,7 +7,7 @@ import { eventually, runnerPool } from '../_core/jobs/helpers.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
 import { createVictim, rowsOf } from '../harness/victim.ts'
-import { inboxContents, seedDelivery, seedInbox } from './fixtures.ts'
+import { inboxContents, seedAgentKey, seedDelivery, seedDmarcReport, seedInbox, seedMessageVector } from './fixtures.ts'
 
 // A runner of deletion jobs only: no other file enqueues them, so it never takes another file's work. Each
 // run gives its turn back after one full batch, so every deletion larger than a batch goes through several jobs.
@@ -68,6 +68,9 @@ describe("deleting an inbox's messages before a date", () => {
     const other = await seedInbox(t, [{ at: '2024-01-01T00:00:00Z', thread: 0, attachments: 1 }])
     await seedDelivery(t, inbox.id, inbox.messageIds[0])
     await seedDelivery(t, other.id, other.messageIds[0])
+    await seedMessageVector(t, inbox.id, inbox.messageIds[0])
+    await seedMessageVector(t, inbox.id, inbox.messageIds[3])
+    await seedMessageVector(t, other.id, other.messageIds[0])
 
     const made = await request(key, { scope: 'messages', inbox_id: inbox.id, before: '2025-01-01T00:00:00Z' })
     expect(made.status, JSON.stringify(made.body)).toBe(201)
@@ -77,7 +80,7 @@ describe("deleting an inbox's messages before a date", () => {
       inbox_id: inbox.id,
       before: '2025-01-01T00:00:00.000Z',
       status: 'pending',
-      preview: { attachments: 3, delivery_events: 1, messages: 3, threads: 1 },
+      preview: { attachments: 3, delivery_events: 1, message_vectors: 1, messages: 3, threads: 1 },
       done: {},
     })
     expect(data.confirmation_token).toMatch(/^dct_[0-9a-f]{64}$/)
@@ -94,8 +97,9 @@ describe("deleting an inbox's messages before a date", () => {
     expect(confirmed.body.data.status).toBe('confirmed')
 
     const done = await finished(key, data.id)
-    expect(done).toMatchObject({ status: 'completed', preview: { attachments: 3, delivery_events: 1, messages: 3, threads: 1 } })
-    expect(done.done).toEqual({ attachments: 3, delivery_events: 1, messages: 3, threads: 1 })
+    const counts = { attachments: 3, delivery_events: 1, message_vectors: 1, messages: 3, threads: 1 }
+    expect(done).toMatchObject({ status: 'completed', preview: counts })
+    expect(done.done).toEqual(counts)
     expect(done.completed_at).not.toBeNull()
     expect(await inboxContents(inbox.id)).toEqual({
       inboxes: 1,
@@ -114,8 +118,46 @@ describe("deleting an inbox's messages before a date", () => {
       deliveryEvents: 1,
       suppressions: 1,
     })
+    expect(await vectorsOf(inbox.id)).toEqual([inbox.messageIds[3]])
+    expect(await vectorsOf(other.id)).toEqual(other.messageIds)
+  })
+
+  it('summarises a thread that keeps some messages from what is left: count, last message, snippet, attachments, participants', async () => {
+    const t = await createTenant()
+    const key = await deleterOf(t)
+    const inbox = await seedInbox(t, [
+      { at: '2024-06-01T00:00:00Z', thread: 0, attachments: 1, from: 'old@example.com', text: 'Old news' },
+      { at: '2025-03-01T00:00:00Z', thread: 0, from: 'new@example.com', text: '  Fresh\n  words  ' },
+    ])
+    // What the thread showed while the old message was in it.
+    await serviceSql()`
+      update agentry.email_threads set snippet = 'Old news', has_attachments = true, last_message_at = '2024-06-01',
+        last_direction = 'outbound', participants = '{old@example.com,new@example.com}'
+      where id = ${inbox.threadIds[0]}`
+    const made = await request(key, { scope: 'messages', inbox_id: inbox.id, before: '2025-01-01T00:00:00Z' })
+    expect((await confirm(key, made.body.data.id, made.body.data.confirmation_token)).status).toBe(202)
+    expect((await finished(key, made.body.data.id)).status).toBe('completed')
+    const [thread] = await serviceSql()`
+      select message_count, last_message_at, last_direction, snippet, has_attachments, participants
+      from agentry.email_threads where id = ${inbox.threadIds[0]}`
+    expect(thread).toEqual({
+      message_count: 1,
+      last_message_at: new Date('2025-03-01T00:00:00Z'),
+      last_direction: 'inbound',
+      snippet: 'Fresh words',
+      has_attachments: false,
+      participants: ['new@example.com'],
+    })
   })
 })
+
+/** The messages of the inbox that keep a search embedding. */
+async function vectorsOf(inboxId: string): Promise<string[]> {
+  const rows = await serviceSql()<{ message_id: string }[]>`
+    select v.message_id from agentry.email_message_vectors v join agentry.email_messages m on m.id = v.message_id
+    where v.inbox_id = ${inboxId} order by m.created_at`
+  return rows.map((r) => r.message_id)
+}
 
 describe('deleting in batches', () => {
   it(`deletes more than one batch of ${batchSize} messages, a batch a run, recording the progress as it goes`, async () => {
@@ -128,10 +170,10 @@ describe('deleting in batches', () => {
       select ${t.org.id}, ${inbox.id}, ${inbox.threadIds[0]}, 'inbound', 'bulk-' || i || '@example.com', 'received', '2024-06-02'
       from generate_series(1, ${n - 1}::integer) i`
     const made = await request(key, { scope: 'messages', inbox_id: inbox.id })
-    expect(made.body.data.preview).toEqual({ attachments: 0, delivery_events: 0, messages: n, threads: 1 })
+    expect(made.body.data.preview).toEqual({ attachments: 0, delivery_events: 0, message_vectors: 0, messages: n, threads: 1 })
     expect((await confirm(key, made.body.data.id, made.body.data.confirmation_token)).status).toBe(202)
     const done = await finished(key, made.body.data.id)
-    expect(done.done).toEqual({ attachments: 0, delivery_events: 0, messages: n, threads: 1 })
+    expect(done.done).toEqual({ attachments: 0, delivery_events: 0, message_vectors: 0, messages: n, threads: 1 })
     // Two full batches of messages, each ending its job's run; the third run deletes the rest and the thread.
     const jobs = await serviceSql()<{ status: string; progress: { done: number; total: number } }[]>`
       select status, progress from agentry.jobs where kind = ${deleteDataKind} and payload ->> 'request_id' = ${made.body.data.id}
@@ -163,8 +205,10 @@ describe('deleting an inbox', () => {
     const other = await seedInbox(t, [{ at: '2024-01-01T00:00:00Z', thread: 0, attachments: 2 }])
     await seedDelivery(t, inbox.id, inbox.messageIds[1])
     await seedDelivery(t, other.id, other.messageIds[0])
+    await seedMessageVector(t, inbox.id, inbox.messageIds[1])
+    await seedMessageVector(t, other.id, other.messageIds[0])
     const made = await request(key, { scope: 'inbox', inbox_id: inbox.id })
-    const everything = { attachments: 1, delivery_events: 1, messages: 2, threads: 2, suppressions: 1, inboxes: 1 }
+    const everything = { attachments: 1, delivery_events: 1, message_vectors: 1, messages: 2, threads: 2, suppressions: 1, inboxes: 1 }
     expect(made.body.data.preview).toEqual(everything)
     expect((await confirm(key, made.body.data.id, made.body.data.confirmation_token)).status).toBe(202)
     const done = await finished(key, made.body.data.id)
@@ -178,19 +222,25 @@ describe('deleting an inbox', () => {
       suppressions: 0,
     })
     expect(await inboxContents(other.id)).toMatchObject({ attachments: 2, messages: other.messageIds, deliveryEvents: 1, suppressions: 1 })
+    expect(await vectorsOf(inbox.id)).toEqual([])
+    expect(await vectorsOf(other.id)).toEqual(other.messageIds)
   })
 })
 
 /** The tables an organization deletion empties; every other table of the organisation's is kept as it was. */
 const emptied = [
+  'agent_public_keys',
   'agents',
   'conversations',
   'dataset_rows',
   'datasets',
+  'dmarc_records',
+  'dmarc_reports',
   'email_attachments',
   'email_delivery_events',
   'email_domains',
   'email_inboxes',
+  'email_message_vectors',
   'email_messages',
   'email_suppressions',
   'email_threads',
@@ -212,6 +262,13 @@ describe("deleting an organisation's data", () => {
     const { tenant: bystander } = await createVictim()
     const inbox = await seedInbox(t, [{ at: '2024-06-01T00:00:00Z', thread: 0, attachments: 1 }])
     await seedDelivery(t, inbox.id, inbox.messageIds[0])
+    await seedMessageVector(t, inbox.id, inbox.messageIds[0])
+    await seedDmarcReport(t)
+    await seedAgentKey(t, t.agent.id)
+    const bystanderInbox = await seedInbox(bystander, [{ at: '2024-06-01T00:00:00Z', thread: 0 }])
+    await seedMessageVector(bystander, bystanderInbox.id, bystanderInbox.messageIds[0])
+    await seedDmarcReport(bystander)
+    await seedAgentKey(bystander, bystander.agent.id)
     const bystanderRows = await rowsOf(bystander.org.id)
     const key = await deleterOf(t)
 
@@ -221,9 +278,12 @@ describe("deleting an organisation's data", () => {
       attachments: 1,
       delivery_events: 1,
       suppressions: 1,
+      message_vectors: 1,
       messages: 1,
       threads: 1,
       inboxes: 2,
+      dmarc_records: 1,
+      dmarc_reports: 1,
       domains: 1,
       knowledge_chunks: 1,
       knowledge_items: 1,
@@ -237,6 +297,7 @@ describe("deleting an organisation's data", () => {
       events: 1,
       webhook_endpoints: 1,
       idempotent_requests: 0,
+      agent_public_keys: 1,
       agents: 2,
     })
     const before = await rowsOf(t.org.id)

@@ -6,6 +6,8 @@ export interface SeededMessage {
   /** Which of the inbox's threads it belongs to (0, 1, …). */
   thread: number
   attachments?: number
+  from?: string
+  text?: string
 }
 
 export interface SeededInbox {
@@ -32,9 +34,10 @@ export async function seedInbox(t: Tenant, messages: SeededMessage[]): Promise<S
   const messageIds: string[] = []
   for (const [n, m] of messages.entries()) {
     const [message] = await sql<{ id: string }[]>`
-      insert into agentry.email_messages (org_id, inbox_id, thread_id, direction, message_id_header, from_address, subject, status, created_at)
-      values (${t.org.id}, ${inbox.id}, ${threadIds[m.thread]}, 'inbound', ${`${n}.${local}@example.com`}, 'ana@example.com',
-        ${`Message ${n}`}, 'received', ${m.at})
+      insert into agentry.email_messages (org_id, inbox_id, thread_id, direction, message_id_header, from_address, subject, text,
+        status, created_at)
+      values (${t.org.id}, ${inbox.id}, ${threadIds[m.thread]}, 'inbound', ${`${n}.${local}@example.com`}, ${m.from ?? 'ana@example.com'},
+        ${`Message ${n}`}, ${m.text ?? null}, 'received', ${m.at})
       returning id`
     messageIds.push(message.id)
     for (let a = 0; a < (m.attachments ?? 0); a++) {
@@ -72,4 +75,31 @@ export async function inboxContents(inboxId: string) {
   const [{ n: suppressions }] = await sql<{ n: number }[]>`
     select count(*)::int as n from agentry.email_suppressions where inbox_id = ${inboxId}`
   return { inboxes, threads, messages: messages.map((m) => m.id), attachments, deliveryEvents, suppressions }
+}
+
+/** A search embedding of the message, as the embedding job writes one, made straight in the database. */
+export async function seedMessageVector(t: Tenant, inboxId: string, messageId: string): Promise<void> {
+  await serviceSql()`
+    insert into agentry.email_message_vectors (message_id, org_id, inbox_id, embedding, embedding_model)
+    values (${messageId}, ${t.org.id}, ${inboxId}, ${Buffer.alloc(16)}, 'test-model')`
+}
+
+/** A DMARC aggregate report with one record about the organisation's first domain, made straight in the database. */
+export async function seedDmarcReport(t: Tenant): Promise<void> {
+  const sql = serviceSql()
+  const [domain] = await sql<{ id: string; domain: string }[]>`
+    select id, name as domain from agentry.email_domains where org_id = ${t.org.id} order by created_at limit 1`
+  const [report] = await sql<{ id: string }[]>`
+    insert into agentry.dmarc_reports (org_id, domain_id, policy_domain, org_name, report_id, date_begin, date_end, record_count, message_count)
+    values (${t.org.id}, ${domain.id}, ${domain.domain}, 'receiver.example', ${crypto.randomUUID()}, '2025-01-01', '2025-01-02', 1, 3)
+    returning id`
+  await sql`
+    insert into agentry.dmarc_records (org_id, report_id, source_ip, count, disposition, dkim, spf, header_from)
+    values (${t.org.id}, ${report.id}, '192.0.2.1', 3, 'none', 'pass', 'pass', ${domain.domain})`
+}
+
+/** An Ed25519 public key of the agent's, as self-registration keeps one, made straight in the database. */
+export async function seedAgentKey(t: Tenant, agentId: string): Promise<void> {
+  await serviceSql()`
+    insert into agentry.agent_public_keys (agent_id, org_id, public_key) values (${agentId}, ${t.org.id}, ${Buffer.alloc(32, 7)})`
 }
