@@ -43,7 +43,7 @@ function shapeErrors(route: RouteConfig, scope: Scope | null, bodyRequired: bool
   return errors
 }
 
-const requireJson: MiddlewareHandler<ApiEnv> = async (c, next) => {
+export const requireJson: MiddlewareHandler<ApiEnv> = async (c, next) => {
   const type = c.req.header('content-type')
   if (!type || !/^application\/(?:[\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
     throw new ApiError('unsupported_media_type', 'Send the request body as JSON with "Content-Type: application/json".')

@@ -7,6 +7,7 @@ import { sourceAddress } from '../_core/failed-auth.ts'
 import { now } from '../_core/clock.ts'
 import { decodeBase64 } from '../_core/agent-signature.ts'
 import { dataOf } from '../_core/schemas.ts'
+import { requireJson } from '../_core/route.ts'
 import type { Api } from '../_core/server.ts'
 import { AgentRegisterBody, AgentSignup } from './schemas.ts'
 import { registrationAttempts } from './signup-limit.ts'
@@ -23,12 +24,14 @@ export const agentRegisterRoute = createRoute({
     `within ${signupLifetimeSeconds} s. The slug is checked here and again when the signup completes.`,
   security: [],
   'x-required-scope': 'none',
+  middleware: [requireJson],
   request: { body: { required: true, content: { 'application/json': { schema: AgentRegisterBody } } } },
   responses: {
     201: { description: 'The signup token and the challenge to sign', content: { 'application/json': { schema: dataOf(AgentSignup) } } },
     400: documentedError(400, 'The body is malformed, the slug is not a slug, or the public key is not 32 bytes in base64'),
     409: documentedError(409, 'An organisation or a shared-domain inbox already has this slug'),
     413: documentedError(413, 'The request body is too large'),
+    415: documentedError(415, 'The body is missing or not sent as JSON'),
     429: documentedError(429, 'Too many registrations from this address; see `Retry-After`'),
     500: documentedError(500, 'Unexpected server error; no details are exposed'),
   },

@@ -7,6 +7,7 @@ import { database } from '../_core/db.ts'
 import { ApiError, documentedError } from '../_core/errors.ts'
 import { decodeBase64, verifyAgentSignature } from '../_core/agent-signature.ts'
 import { dataOf } from '../_core/schemas.ts'
+import { requireJson } from '../_core/route.ts'
 import type { Api } from '../_core/server.ts'
 import { AgentVerifyBody, RegisteredAgent } from './schemas.ts'
 import { signupTokenHash } from './signup-token.ts'
@@ -23,6 +24,7 @@ export const agentVerifyRoute = createRoute({
     '(see the authentication section of the docs).',
   security: [],
   'x-required-scope': 'none',
+  middleware: [requireJson],
   request: { body: { required: true, content: { 'application/json': { schema: AgentVerifyBody } } } },
   responses: {
     201: { description: 'The new agent, organisation and inbox', content: { 'application/json': { schema: dataOf(RegisteredAgent) } } },
@@ -32,6 +34,7 @@ export const agentVerifyRoute = createRoute({
     409: documentedError(409, 'The signup was completed already, or its slug was taken meanwhile'),
     410: documentedError(410, 'The signup expired; register again'),
     413: documentedError(413, 'The request body is too large'),
+    415: documentedError(415, 'The body is missing or not sent as JSON'),
     500: documentedError(500, 'Unexpected server error; no details are exposed'),
   },
 })

@@ -168,6 +168,17 @@ describe('an agent registering itself with an Ed25519 keypair', () => {
     expect(slug.status).toBe(400)
     expect(slug.body.error.message).toContain('lower-case letters, digits or hyphens')
   })
+
+  it('answers 415 to a body not sent as JSON, on both calls', async () => {
+    for (const path of ['/auth/agent-register', '/auth/agent-verify']) {
+      const res = await api.call('POST', path, {
+        rawBody: JSON.stringify(registration(newAgentKeys())),
+        headers: { 'content-type': 'text/plain' },
+      })
+      expect(res.status, path).toBe(415)
+      expect(res.body.error.code, path).toBe('unsupported_media_type')
+    }
+  })
 })
 
 describe("an agent's signed request", () => {
