@@ -1,5 +1,8 @@
 // The send's side of the suppression list, in the caller's transaction: which recipients the sending inbox
 // no longer mails, and the `suppressed` event recorded for each one left out of a queued message.
+// A send whose every recipient is suppressed records no event: it is refused with 422 before any message
+// exists, and an event belongs to a message (its history, its metrics). The 422 names each address and
+// why; the audit log keeps the refused call with its status.
 import type { Tx } from '../../_core/db.ts'
 import { recordDeliveryEvent } from './record.ts'
 
