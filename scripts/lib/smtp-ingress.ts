@@ -8,6 +8,8 @@ import { Resolver } from 'node:dns/promises'
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server'
 import type { Sql } from '../../functions/_core/db.ts'
 import { maxMessageBytes } from '../../functions/email/inbound/limits.ts'
+import type { InboxRecipient } from '../../functions/email/inbound/find-inboxes.ts'
+import { normalAddress } from '../../functions/email/inbound/parse-message.ts'
 import { findInboxesByAddress, MessageTooLarge, receiveMime, UnreadableMessage } from '../../functions/email/inbound/receive-mime.ts'
 import type { DnsResolver } from '../../functions/email/inbound/verdicts.ts'
 
@@ -40,6 +42,31 @@ class SmtpReply extends Error {
   }
 }
 
+/**
+ * How long a connection reuses an inbox it found at RCPT: a client sending many messages to one inbox asks
+ * the database once, not per message. Storing checks the inbox is still active, so an inbox disabled
+ * meanwhile still gets nothing (550 after DATA instead of at RCPT).
+ */
+const sessionInboxMs = 10_000
+
+/** The inboxes each connection has found, by address. */
+const foundInboxes = new WeakMap<SMTPServerSession, Map<string, { inbox: InboxRecipient; at: number }>>()
+
+async function findInbox(sql: Sql, session: SMTPServerSession, address: string): Promise<InboxRecipient | null> {
+  const wanted = normalAddress(address)
+  let found = foundInboxes.get(session)
+  const known = found?.get(wanted)
+  if (known && performance.now() - known.at < sessionInboxMs) return known.inbox
+  const [inbox] = await findInboxesByAddress(sql, [wanted])
+  if (!inbox) return null
+  if (!found) {
+    found = new Map()
+    foundInboxes.set(session, found)
+  }
+  found.set(wanted, { inbox, at: performance.now() })
+  return inbox
+}
+
 export async function startSmtpIngress(sql: Sql, options: SmtpIngressOptions = {}): Promise<SmtpIngress> {
   const maxBytes = options.maxBytes ?? maxMessageBytes()
   const resolver = options.resolver ?? dnsResolver(process.env.DNS_SERVER || undefined)
@@ -53,9 +80,9 @@ export async function startSmtpIngress(sql: Sql, options: SmtpIngressOptions = {
     disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     ...(tls ? { key: tls.key, cert: tls.cert } : {}),
     logger: false,
-    onRcptTo(address, _session, callback) {
-      findInboxesByAddress(sql, [address.address]).then(
-        (found) => callback(found.length > 0 ? null : new SmtpReply(550, `5.1.1 <${address.address}>: no such inbox here`)),
+    onRcptTo(address, session, callback) {
+      findInbox(sql, session, address.address).then(
+        (found) => callback(found ? null : new SmtpReply(550, `5.1.1 <${address.address}>: no such inbox here`)),
         (error) => {
           onError(error)
           callback(new SmtpReply(451, '4.3.0 Temporary failure looking up the recipient, try again later'))
@@ -100,6 +127,8 @@ async function receive(
   if (stream.sizeExceeded || size > o.maxBytes) throw new SmtpReply(552, `5.3.4 Message exceeds the ${o.maxBytes}-byte limit`)
   const raw = Buffer.concat(chunks, size)
   const mailFrom = session.envelope.mailFrom
+  const found = foundInboxes.get(session)
+  const inboxes = session.envelope.rcptTo.flatMap((r) => found?.get(normalAddress(r.address))?.inbox ?? [])
   const result = await receiveMime(
     sql,
     {
@@ -109,7 +138,7 @@ async function receive(
       helo: session.hostNameAppearsAs,
       source: 'smtp',
     },
-    { resolver: o.resolver },
+    { resolver: o.resolver, inboxes },
   )
   // An inbox disabled between RCPT and DATA leaves nothing to deliver to.
   if (result.accepted.length === 0) throw new SmtpReply(550, '5.1.1 No inbox here for any recipient')

@@ -2,10 +2,10 @@
 // a raw message here. Each recipient inbox gets its own committed transaction; a caller acknowledges the
 // message (SMTP's 250) only after this returns, so nothing acknowledged is ever lost.
 import type { Sql } from '../../_core/db.ts'
-import { findInboxesByAddress } from './find-inboxes.ts'
+import { findInboxesByAddress, type InboxRecipient } from './find-inboxes.ts'
 import { MessageTooLarge, maxAttachmentBytes, maxMessageBytes } from './limits.ts'
 import { normalAddress, parseMessage } from './parse-message.ts'
-import { storeInboundMessage } from './store-message.ts'
+import { needsTransaction, storeInboundMessage } from './store-message.ts'
 import { type AuthVerdicts, checkAuthentication, type DnsResolver, localVerdicts } from './verdicts.ts'
 
 export interface InboundEnvelope {
@@ -28,6 +28,11 @@ export interface InboundMime {
 export interface ReceiveOptions {
   /** DNS for the SPF, DKIM and DMARC checks (default: the system's resolver). */
   resolver?: DnsResolver
+  /**
+   * The envelope recipients' inboxes as the caller already found them (the SMTP ingress, at RCPT), so they
+   * are not looked up twice. Storing checks each is still active.
+   */
+  inboxes?: InboxRecipient[]
 }
 
 export interface ReceivedMessage {
@@ -56,7 +61,10 @@ export async function receiveMime(sql: Sql, input: InboundMime, options: Receive
   const limit = maxMessageBytes()
   if (input.raw.byteLength > limit) throw new MessageTooLarge(limit)
   const recipients = [...new Set(input.envelope.to.map(normalAddress))]
-  const inboxes = await findInboxesByAddress(sql, recipients)
+  const wanted = new Set(recipients)
+  const inboxes = options.inboxes
+    ? [...new Map(options.inboxes.filter((i) => wanted.has(i.address)).map((i) => [i.id, i])).values()]
+    : await findInboxesByAddress(sql, recipients)
   const known = new Set(inboxes.map((i) => i.address))
   const rejected = recipients.filter((r) => !known.has(r))
   if (inboxes.length === 0) return { accepted: [], rejected }
@@ -75,10 +83,14 @@ export async function receiveMime(sql: Sql, input: InboundMime, options: Receive
   const perAttachment = maxAttachmentBytes()
   const accepted: ReceivedMessage[] = []
   for (const inbox of inboxes) {
-    const stored = await sql.begin((tx) =>
-      storeInboundMessage(tx, { inbox, message, auth, raw: input.raw, maxAttachmentBytes: perAttachment }),
-    )
-    accepted.push({ inboxId: stored.inboxId, messageId: stored.messageId, threadId: stored.threadId })
+    const store = { inbox, message, auth, raw: input.raw, maxAttachmentBytes: perAttachment }
+    // Without attachments storing is one statement, committed on its own.
+    const stored = needsTransaction(message)
+      ? await sql.begin((tx) => storeInboundMessage(tx, store))
+      : await storeInboundMessage(sql, store)
+    if (stored) accepted.push({ inboxId: stored.inboxId, messageId: stored.messageId, threadId: stored.threadId })
+    // Disabled since it was found: nothing stored for it.
+    else rejected.push(inbox.address)
   }
   return { accepted, rejected }
 }

@@ -41,9 +41,16 @@ export const localVerdicts: AuthVerdicts = {
   reason: 'Delivered locally from another inbox of this service: no network hop to check.',
 }
 
+// Loaded on first use: mailauth costs an API process about 40 MB, and most never receive mail. Kept once
+// loaded: an import() per message still costs a module resolution each time.
+let mailauth: Promise<typeof import('mailauth')> | undefined
+
 export async function checkAuthentication(input: VerdictInput): Promise<AuthVerdicts> {
-  // Loaded on first use: mailauth costs an API process about 40 MB, and most never receive mail.
-  const { authenticate } = await import('mailauth')
+  mailauth ??= import('mailauth').catch((error) => {
+    mailauth = undefined
+    throw error
+  })
+  const { authenticate } = await mailauth
   const checks = authenticate(Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength), {
     sender: input.envelopeFrom ?? '',
     ip: input.remoteAddress,
