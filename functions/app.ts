@@ -79,6 +79,15 @@ import { registerListThreads } from './email/threads/list-threads.ts'
 import { registerRemoveThreadTags } from './email/threads/remove-thread-tags.ts'
 import { registerSearchThreads } from './email/threads/search-threads.ts'
 import { registerSetThreadStatus } from './email/threads/set-thread-status.ts'
+import { registerCreateDeployment } from './deployments/create-deployment.ts'
+import { registerGetDeployment } from './deployments/get-deployment.ts'
+import { registerListDeployments } from './deployments/list-deployments.ts'
+import { registerRollbackDeployment } from './deployments/rollback-deployment.ts'
+import { registerCreateJudge } from './judges/create-judge.ts'
+import { registerDeleteJudge } from './judges/delete-judge.ts'
+import { registerGetJudge } from './judges/get-judge.ts'
+import { registerListJudges } from './judges/list-judges.ts'
+import { registerListRunJudgements } from './judges/list-run-judgements.ts'
 import { registerCreateBase } from './knowledge/create-base.ts'
 import { registerCreateItem } from './knowledge/create-item.ts'
 import { registerDeleteBase } from './knowledge/delete-base.ts'
@@ -151,6 +160,16 @@ export function createApp() {
   registerUpdateConversation(v1)
   registerDeleteConversation(v1)
   registerListMessages(v1)
+
+  registerListJudges(v1)
+  registerCreateJudge(v1)
+  registerGetJudge(v1)
+  registerDeleteJudge(v1)
+  registerListRunJudgements(v1)
+  registerListDeployments(v1)
+  registerCreateDeployment(v1)
+  registerGetDeployment(v1)
+  registerRollbackDeployment(v1)
 
   registerListDatasets(v1)
   registerCreateDataset(v1)

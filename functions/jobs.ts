@@ -6,6 +6,7 @@ import { extractMessageJob, extractMessageKind } from './email/extraction/extrac
 import { embedMessagesJob, embedMessagesKind } from './email/search/embed-messages.ts'
 import { deleteDataJob, deleteDataKind } from './data/deletion-job.ts'
 import { indexItemJob, indexItemKind } from './knowledge/indexing.ts'
+import { judgeRunJob, judgeRunKind } from './judges/judge-run.ts'
 import { reindexBaseJob, reindexBaseKind } from './knowledge/reindex.ts'
 
 export const jobHandlers: JobHandlers = {
@@ -15,4 +16,5 @@ export const jobHandlers: JobHandlers = {
   [embedMessagesKind]: embedMessagesJob(),
   [reindexBaseKind]: reindexBaseJob,
   [deleteDataKind]: deleteDataJob,
+  [judgeRunKind]: judgeRunJob(),
 }
