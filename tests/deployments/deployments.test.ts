@@ -83,6 +83,19 @@ describe('deployments', () => {
     expect(environments.map((e) => e.name)).toEqual(['development', 'production', 'staging'])
   })
 
+  it('gives deployments made at once distinct versions and leaves exactly one active', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const made = await Promise.all(
+      // Four: the free plan's cap on requests in flight.
+      Array.from({ length: 4 }, () => api.call('POST', '/deployments', { key, body: { agent_id: t.agent.id } })),
+    )
+    expect(made.map((r) => r.status)).toEqual([201, 201, 201, 201])
+    expect(made.map((r) => r.body.data.version).sort()).toEqual([1, 2, 3, 4])
+    const stored = await serviceSql()`select version from agentry.deployments where agent_id = ${t.agent.id} and active`
+    expect(stored).toEqual([{ version: 4 }])
+  })
+
   it('pages newest first', async () => {
     const t = await createTenant()
     const key = await t.key()
