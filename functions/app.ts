@@ -14,6 +14,7 @@ import { registerListConversations } from './conversations/list-conversations.ts
 import { registerListMessages } from './conversations/list-messages.ts'
 import { registerUpdateConversation } from './conversations/update-conversation.ts'
 import { registerListAuditLogs } from './audit/list-audit-logs.ts'
+import { registerVerifyAuditLogs } from './audit/verify-audit-logs.ts'
 import { registerAgentRegister } from './auth/agent-register.ts'
 import { registerAgentVerify } from './auth/agent-verify.ts'
 import { inboundBodyBytes, registerInboundMime } from './email/inbound/inbound-mime-route.ts'
@@ -141,6 +142,7 @@ export function createApp() {
   registerDeleteKey(v1)
 
   registerListAuditLogs(v1)
+  registerVerifyAuditLogs(v1)
 
   // An agent signing itself up: no credential; its inbox goes on email's shared domain, handed in here.
   const agentInboxDomain = { sharedDomain: () => sharedDomain(readEnv) }

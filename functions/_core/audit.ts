@@ -6,9 +6,9 @@ import { functionPath, type ApiEnv } from './server.ts'
  * Records every write made through the API (defineRoute attaches this to every route but GET ones): who (key,
  * user, agent), what (method and path) and how it ended (status). A write that changes something is recorded
  * by its request's first tenant transaction, in that transaction (withTenant), with `successStatus`, the
- * status the route answers when it succeeds; if the answer turns out otherwise the entry is corrected after
- * it. A write refused before any tenant transaction committed (a bad request, a missing scope, a conflict) is
- * recorded after the answer.
+ * status the route answers when it succeeds; if the answer turns out otherwise a correction naming the entry is
+ * appended after it, as the log is append-only (listings show the corrected status). A write refused before
+ * any tenant transaction committed (a bad request, a missing scope, a conflict) is recorded after the answer.
  */
 export function recordWrite(successStatus: number): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
@@ -24,7 +24,9 @@ export function recordWrite(successStatus: number): MiddlewareHandler<ApiEnv> {
         ? database()`
             insert into agentry.audit_log (org_id, key_id, user_id, agent_id, method, path, status, request_id)
             values (${p.orgId}, ${p.keyId}, ${p.userId}, ${p.agentId}, ${write.method}, ${write.path}, ${status}, ${write.requestId})`
-        : database()`update agentry.audit_log set status = ${status} where id = ${write.entryId}`
+        : database()`
+            insert into agentry.audit_log (org_id, key_id, user_id, agent_id, method, path, status, request_id, corrects)
+            values (${p.orgId}, ${p.keyId}, ${p.userId}, ${p.agentId}, ${write.method}, ${write.path}, ${status}, ${write.requestId}, ${write.entryId})`
     await recorded.catch((error) => console.error(`[${write.requestId}] audit log write failed`, error))
   }
 }

@@ -45,6 +45,7 @@ describe('the OpenAPI document', () => {
       'GET /attachments/{id}',
       'GET /attachments/{id}/url',
       'GET /audit-logs',
+      'GET /audit-logs/verify',
       'GET /bases',
       'GET /bases/{id}',
       'GET /bases/{id}/items',

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listAuditLogsRoute } from '../../functions/audit/list-audit-logs.ts'
+import { verifyAuditLogsRoute } from '../../functions/audit/verify-audit-logs.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { describeSecurity } from '../harness/security.ts'
 import { createTenant, serviceSql } from '../harness/tenants.ts'
@@ -11,6 +12,7 @@ beforeAll(async () => {
 afterAll(() => api.close())
 
 describeSecurity(listAuditLogsRoute, {}, () => api)
+describeSecurity(verifyAuditLogsRoute, {}, () => api)
 
 describe('the audit log', () => {
   it('lists every write made through the API, newest first, with who made it and how it ended', async () => {
@@ -113,13 +115,33 @@ describe('an audit entry and the change it records', () => {
     expect(entries).toEqual([{ method: 'POST', path: '/api/v1/agents', status: 201, request_id: recorded.headers.get('x-request-id') }])
   })
 
-  it('is corrected after the answer when the route answers other than its success status', async () => {
+  it('is recorded once, with its answer, when the route answers otherwise before anything commits', async () => {
     const t = await createTenant()
     const key = await t.key()
-    // Deleting a key that does not exist runs the tenant transaction, finds nothing and answers 404.
+    // Deleting a key that does not exist finds nothing and answers 404: its transaction rolls back.
     const missing = await api.call('DELETE', '/agent/api-keys/00000000-0000-4000-8000-000000000000', { key })
     expect(missing.status).toBe(404)
     const entries = await serviceSql()<{ status: number }[]>`select status from agentry.audit_log where org_id = ${t.org.id}`
     expect(entries).toEqual([{ status: 404 }])
+  })
+
+  it('is corrected by an appended correction, never rewritten, when a committed write answers other than its success status', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    const [env] = await serviceSql()<{ id: string }[]>`select id from agentry.environments where org_id = ${t.org.id} order by name limit 1`
+    // Uploading text answers 200 when it replaces an entry and 201 when it makes one: the entry is written as 200.
+    const made = await api.call('POST', `/knowledge/text?environment_id=${env.id}`, {
+      key,
+      body: { content: 'Refunds take five days.', namespace: 'docs' },
+    })
+    expect(made.status).toBe(201)
+    const entries = await serviceSql()<{ id: string; status: number; corrects: string | null }[]>`
+      select id::text, status, corrects::text from agentry.audit_log where org_id = ${t.org.id} order by id`
+    expect(entries.map((e) => [e.status, e.corrects])).toEqual([
+      [200, null],
+      [201, entries[0].id],
+    ])
+    const listed = await api.call('GET', '/audit-logs', { key })
+    expect(listed.body.data.map((e: { id: string; status: number }) => [e.id, e.status])).toEqual([[entries[0].id, 201]])
   })
 })
