@@ -113,6 +113,11 @@ import { registerRotateKey } from './keys/rotate-key.ts'
 import { registerGetMe } from './me/get-me.ts'
 import { registerGetOrg } from './org/get-org.ts'
 import { registerUpdateOrg } from './org/update-org.ts'
+import { registerCancelRun } from './runs/cancel-run.ts'
+import { registerGetRun } from './runs/get-run.ts'
+import { registerListRuns } from './runs/list-runs.ts'
+import { registerRunEvents } from './runs/run-events.ts'
+import { registerTriggerRun } from './runs/trigger-run.ts'
 import { registerCreateEndpoint } from './webhooks/create-endpoint.ts'
 import { registerDeleteEndpoint } from './webhooks/delete-endpoint.ts'
 import { registerEndpointHealth } from './webhooks/endpoint-health.ts'
@@ -201,6 +206,13 @@ export function createApp() {
   registerListEntries(v1)
   registerDeleteEntry(v1)
   registerQueryKnowledge(v1)
+
+  // Runs, at our paths and at Connic's (/projects/{org_id}/agents/{agent_name}/trigger, /projects/{org_id}/runs/{run_id}).
+  registerTriggerRun(v1)
+  registerListRuns(v1)
+  registerGetRun(v1)
+  registerCancelRun(v1)
+  registerRunEvents(v1)
 
   // Fixed paths before /webhooks/{id}, which would otherwise take them.
   registerListEventTypes(v1)

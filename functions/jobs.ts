@@ -8,6 +8,7 @@ import { deleteDataJob, deleteDataKind } from './data/deletion-job.ts'
 import { indexItemJob, indexItemKind } from './knowledge/indexing.ts'
 import { judgeRunJob, judgeRunKind } from './judges/judge-run.ts'
 import { reindexBaseJob, reindexBaseKind } from './knowledge/reindex.ts'
+import { executeRunJob, executeRunKind } from './runs/execute.ts'
 
 export const jobHandlers: JobHandlers = {
   [indexItemKind]: indexItemJob(),
@@ -16,5 +17,6 @@ export const jobHandlers: JobHandlers = {
   [embedMessagesKind]: embedMessagesJob(),
   [reindexBaseKind]: reindexBaseJob,
   [deleteDataKind]: deleteDataJob,
+  [executeRunKind]: executeRunJob(),
   [judgeRunKind]: judgeRunJob(),
 }

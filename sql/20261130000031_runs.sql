@@ -191,7 +191,9 @@ begin
       ('runs_insert', 'runs', 'insert', array['runs:write'], null),
       ('runs_update', 'runs', 'update', array['runs:write'], null),
       ('run_steps_read', 'run_steps', 'select', array['runs:read', 'runs:write'], null),
-      ('run_events_read', 'run_events', 'select', array['runs:read', 'runs:write'], null)
+      ('run_events_read', 'run_events', 'select', array['runs:read', 'runs:write'], null),
+      -- Triggering a run reads the agent it names, as chatting does.
+      ('agents_read', 'agents', 'select', array['agents:read', 'agents:write', 'chat:write', 'runs:write'], null)
     ) as v(policy_name, table_name, command, scopes, own_rule)
   loop
     perform agentry.create_scope_policy(p.policy_name, p.table_name, p.command, p.scopes, p.own_rule);

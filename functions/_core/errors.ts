@@ -122,7 +122,12 @@ export function errorBody(status: ErrorStatus): z.ZodType {
     const error = z.object({ message: z.string(), code: z.enum(codesOf(status) as [ErrorCode, ...ErrorCode[]]) })
     // Invalid input also names each offending field.
     const detailed = status === 400 ? error.extend({ fields: z.array(FieldProblem).optional() }) : error
-    body = z.object({ error: detailed }).openapi(schemaNames[status])
+    body = z
+      .object({
+        error: detailed,
+        detail: z.string().optional().openapi({ description: "On Connic's paths (/projects/{org_id}/…): the error's message." }),
+      })
+      .openapi(schemaNames[status])
     errorBodies.set(status, body)
   }
   return body
@@ -299,10 +304,14 @@ export function toApiError(err: unknown, requestId: string | undefined): ApiErro
   return new ApiError('internal', `Internal error; quote request id ${requestId ?? 'unknown'} when reporting it.`)
 }
 
-/** The error's response: our envelope, or PostgREST's shape for a request to the PostgREST surface. */
-export function errorResponse(c: Context, error: ApiError | PostgrestError, onPostgrestSurface: boolean): Response {
+/**
+ * The error's response: our envelope, or PostgREST's shape for a request to the PostgREST surface. On
+ * Connic's paths (`withDetail`) the envelope also carries the message as `detail`, where Connic's clients read it.
+ */
+export function errorResponse(c: Context, error: ApiError | PostgrestError, onPostgrestSurface: boolean, withDetail = false): Response {
   if (error instanceof ApiError) for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value)
   const wire = error instanceof PostgrestError ? error : onPostgrestSurface ? asPostgrestError(error) : error
   if (wire instanceof PostgrestError) c.header('Proxy-Status', `PostgREST; error=${wire.code}`)
-  return c.json(wire.toJSON(), wire.status as ContentfulStatusCode)
+  const body = withDetail && wire instanceof ApiError ? { ...wire.toJSON(), detail: wire.message } : wire.toJSON()
+  return c.json(body, wire.status as ContentfulStatusCode)
 }

@@ -71,10 +71,15 @@ export function createServerApp(v1: Api, rest: Api, options: ServerOptions = {})
   app.route(gatewayPrefix + restBasePath, rest)
 
   app.notFound((c) =>
-    errorResponse(c, new ApiError('not_found', `No route matches ${c.req.method} ${new URL(c.req.url).pathname}.`), onPostgrestSurface(c)),
+    errorResponse(
+      c,
+      new ApiError('not_found', `No route matches ${c.req.method} ${new URL(c.req.url).pathname}.`),
+      onPostgrestSurface(c),
+      onConnicPath(c),
+    ),
   )
   app.onError((err, c) =>
-    errorResponse(c, err instanceof PostgrestError ? err : toApiError(err, c.get('requestId')), onPostgrestSurface(c)),
+    errorResponse(c, err instanceof PostgrestError ? err : toApiError(err, c.get('requestId')), onPostgrestSurface(c), onConnicPath(c)),
   )
   return app
 }
@@ -82,6 +87,11 @@ export function createServerApp(v1: Api, rest: Api, options: ServerOptions = {})
 /** The request's path as the function sees it on Supabase (`/api/…`), whichever URL it came in by. */
 export function functionPath(c: Context): string {
   return c.req.path.startsWith(gatewayPrefix) ? c.req.path.slice(gatewayPrefix.length) : c.req.path
+}
+
+/** Connic's paths (/projects/{org_id}/…), whose errors also carry `detail`. */
+function onConnicPath(c: Context): boolean {
+  return functionPath(c).startsWith(`${apiBasePath}/projects/`)
 }
 
 /** Requests to the PostgREST surface get their errors in PostgREST's shape. */

@@ -4,7 +4,8 @@ import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
 
 export interface EventSink {
-  send(event: string, data: unknown): Promise<void>
+  /** `id`: the event's own id, for a stream a client resumes with Last-Event-ID (default: 1, 2, 3 …). */
+  send(event: string, data: unknown, id?: string): Promise<void>
   /** Aborted when the client disconnects. */
   signal: AbortSignal
 }
@@ -20,9 +21,10 @@ export function eventStream(c: Context, produce: (sink: EventSink) => Promise<vo
     try {
       await produce({
         signal: gone.signal,
-        send: async (event, data) => {
+        send: async (event, data, own) => {
           if (gone.signal.aborted) return
-          await stream.writeSSE({ event, data: JSON.stringify(data), id: String(++id) }).catch(() => gone.abort())
+          ++id
+          await stream.writeSSE({ event, data: JSON.stringify(data), id: own ?? String(id) }).catch(() => gone.abort())
         },
       })
     } finally {

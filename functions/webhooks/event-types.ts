@@ -207,14 +207,14 @@ export const eventTypes = [
   },
   {
     type: 'run.failed',
-    description: "An agent run failed; GET /runs/{run_id} has its `last_error` ({ code, message }).",
+    description: 'An agent run failed; GET /runs/{run_id} has its `last_error` ({ code, message }).',
     schema: runEvent,
   },
   {
     type: 'budget.threshold',
     description:
       'What a budget has spent in its current period reached 50, 80 or 100 % of its limit; each is sent once per ' +
-      'budget and period. `agent_id` is null for the organisation\'s budget.',
+      "budget and period. `agent_id` is null for the organisation's budget.",
     schema: {
       type: 'object',
       properties: {

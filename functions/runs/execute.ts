@@ -1,0 +1,221 @@
+// The job that executes a run (`runs.execute` { run_id }): queued → in_progress → completed | failed, one
+// model call a step, each step's usage written to the ledger with the run. The run's status is re-read
+// before every step, so a cancel stops it there; a run left queued past its expires_at is expired instead.
+// It runs on the service connection, scoping every statement to the job's organisation itself.
+import { assertWithinBudget } from '../_core/budgets.ts'
+import { databaseNow } from '../_core/clock.ts'
+import type { Sql } from '../_core/db.ts'
+import { ApiError } from '../_core/errors.ts'
+import type { Job, JobContext, JobKind } from '../_core/jobs/types.ts'
+import { chatProvider } from '../_core/llm/provider.ts'
+import { estimateTokens } from '../_core/llm/tokens.ts'
+import type { ChatProvider, ChatRequest, Completion, Usage } from '../_core/llm/types.ts'
+import { executeRunKind } from './queries.ts'
+
+export { executeRunKind }
+
+interface Configuration {
+  model: string | null
+  instructions: string | null
+  temperature: number | null
+  max_output_tokens: number | null
+}
+
+interface RunToExecute {
+  id: string
+  agent_id: string
+  status: string
+  message: string
+  input: unknown
+  configuration: Configuration
+  expired: boolean
+}
+
+interface RunError {
+  code: string
+  message: string
+}
+
+export function executeRunJob(provider: () => ChatProvider = chatProvider): JobKind {
+  return {
+    run: (job, ctx) => executeRun(job, ctx, provider()),
+    // The job gave up (its runner kept stopping): the run must not stay in progress for ever.
+    async failed(job, _error, { sql }) {
+      const runId = runIdOf(job)
+      if (!runId) return
+      await finish(sql, job.orgId, runId, 'failed', {
+        last_error: { code: 'internal', message: 'The run could not be executed; trigger it again.' },
+      })
+    },
+  }
+}
+
+function runIdOf(job: Job): string | null {
+  const id = job.payload.run_id
+  return typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id) ? id : null
+}
+
+async function executeRun(job: Job, ctx: JobContext, provider: ChatProvider): Promise<void> {
+  const { sql } = ctx
+  const runId = runIdOf(job)
+  if (!runId) return
+  const run = await loadRun(sql, job.orgId, runId)
+  if (!run || (run.status !== 'queued' && run.status !== 'in_progress')) return
+  if (run.status === 'queued') {
+    if (run.expired) {
+      await sql`
+        update agentry.runs set status = 'expired',
+          last_error = ${sql.json({ code: 'expired', message: 'The run waited in the queue longer than its time to live.' })}
+        where id = ${run.id} and org_id = ${job.orgId} and status = 'queued'`
+      return
+    }
+    const [started] = await sql`
+      update agentry.runs set status = 'in_progress' where id = ${run.id} and org_id = ${job.orgId} and status = 'queued' returning id`
+    if (!started) return
+  }
+  const began = Date.now()
+  const request = requestOf(run, provider)
+  const totals = { prompt: 0, completion: 0, cost: 0 as number | null }
+  // One model call today; tool calls will make more steps, each checked the same way first.
+  const seq = (await lastSeq(sql, run.id)) + 1
+  if (!(await stillRunning(sql, job.orgId, run.id))) return
+  try {
+    await assertWithinBudget(sql, { orgId: job.orgId, agentId: run.agent_id })
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'budget_exceeded') {
+      await finish(sql, job.orgId, run.id, 'failed', { output: null, last_error: { code: error.code, message: error.message } })
+      return
+    }
+    throw error
+  }
+  const step = await callModel(sql, job.orgId, run, seq, provider, request, ctx.signal)
+  if (step.error) {
+    await finish(sql, job.orgId, run.id, 'failed', { output: null, last_error: step.error, usage: usageOf(totals, began) })
+    return
+  }
+  totals.prompt += step.completion.usage.promptTokens
+  totals.completion += step.completion.usage.completionTokens
+  totals.cost = step.cost
+  const output = step.completion.text
+  await finish(sql, job.orgId, run.id, 'completed', { output, usage: usageOf(totals, began), cost_usd: totals.cost })
+}
+
+async function loadRun(sql: Sql, orgId: string, runId: string): Promise<RunToExecute | undefined> {
+  const [run] = await sql<RunToExecute[]>`
+    select id, agent_id, status, message, input, configuration,
+           coalesce(expires_at <= coalesce(${databaseNow()}::timestamptz, now()), false) as expired
+    from agentry.runs where id = ${runId} and org_id = ${orgId}`
+  return run
+}
+
+async function lastSeq(sql: Sql, runId: string): Promise<number> {
+  const [row] = await sql<{ seq: number }[]>`select coalesce(max(seq), 0)::int as seq from agentry.run_steps where run_id = ${runId}`
+  return row.seq
+}
+
+async function stillRunning(sql: Sql, orgId: string, runId: string): Promise<boolean> {
+  const [row] = await sql<{ status: string }[]>`select status from agentry.runs where id = ${runId} and org_id = ${orgId}`
+  return row?.status === 'in_progress'
+}
+
+function requestOf(run: RunToExecute, provider: ChatProvider): ChatRequest {
+  const c = run.configuration
+  const input = run.input === null || run.input === undefined ? '' : `\n\nInput (JSON):\n${JSON.stringify(run.input)}`
+  return {
+    model: c.model ?? provider.defaultModel,
+    messages: [
+      ...(c.instructions ? [{ role: 'system' as const, content: c.instructions }] : []),
+      { role: 'user' as const, content: run.message + input },
+    ],
+    temperature: c.temperature,
+    maxTokens: c.max_output_tokens,
+  }
+}
+
+type StepOutcome = { error: null; completion: Completion; cost: number | null } | { error: RunError }
+
+/** One model call as a step: opened, then closed with its output and usage (ledger row included) or its error. */
+async function callModel(
+  sql: Sql,
+  orgId: string,
+  run: RunToExecute,
+  seq: number,
+  provider: ChatProvider,
+  request: ChatRequest,
+  signal: AbortSignal,
+): Promise<StepOutcome> {
+  await sql`
+    insert into agentry.run_steps (run_id, org_id, agent_id, seq, kind, model)
+    values (${run.id}, ${orgId}, ${run.agent_id}, ${seq}, 'model_call', ${request.model})`
+  // Streamed, so that a provider that fails part-way still leaves what it wrote on the step.
+  let text = ''
+  let model = request.model
+  let reported: Usage | null = null
+  try {
+    for await (const event of provider.stream(request, signal)) {
+      if (event.type === 'delta') text += event.text
+      else {
+        model = event.model
+        reported = event.usage
+      }
+    }
+  } catch (thrown) {
+    if (signal.aborted) throw thrown
+    const error: RunError =
+      thrown instanceof ApiError
+        ? { code: thrown.code, message: thrown.message }
+        : { code: 'provider_error', message: 'The model provider failed.' }
+    await sql`
+      update agentry.run_steps set status = 'failed', output = ${text || null}, error = ${sql.json(error as never)}, completed_at = now()
+      where run_id = ${run.id} and seq = ${seq}`
+    return { error }
+  }
+  const usage: Usage = reported ?? {
+    promptTokens: estimateTokens(request.messages.map((m) => m.content).join('\n')),
+    completionTokens: estimateTokens(text),
+    estimated: true,
+  }
+  const completion: Completion = { text, model, usage }
+  const cost = await sql.begin(async (tx) => {
+    const [row] = await tx<{ cost_usd: number | null }[]>`
+      insert into agentry.usage_records (org_id, agent_id, run_id, provider, model, prompt_tokens, completion_tokens, estimated, cost_usd)
+      values (${orgId}, ${run.agent_id}, ${run.id}, ${provider.name}, ${completion.model}, ${usage.promptTokens},
+              ${usage.completionTokens}, ${usage.estimated},
+              coalesce(agentry.usage_cost(${completion.model}, ${usage.promptTokens}, ${usage.completionTokens}),
+                       agentry.usage_cost(${request.model}, ${usage.promptTokens}, ${usage.completionTokens})))
+      returning cost_usd::float8 as cost_usd`
+    const stepUsage = { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cost_usd: row.cost_usd }
+    await tx`
+      update agentry.run_steps set status = 'completed', model = ${completion.model}, output = ${completion.text},
+        usage = ${tx.json(stepUsage)}, completed_at = now()
+      where run_id = ${run.id} and seq = ${seq}`
+    return row.cost_usd
+  })
+  return { error: null, completion, cost }
+}
+
+function usageOf(t: { prompt: number; completion: number; cost: number | null }, began: number) {
+  return {
+    prompt_tokens: t.prompt,
+    completion_tokens: t.completion,
+    total_tokens: t.prompt + t.completion,
+    total_price: t.cost === null ? null : t.cost.toFixed(8),
+    currency: 'USD',
+    latency: (Date.now() - began) / 1000,
+  }
+}
+
+/** Ends a run still in progress (or queued); a run cancelled meanwhile keeps its cancellation. */
+async function finish(
+  sql: Sql,
+  orgId: string,
+  runId: string,
+  status: 'completed' | 'failed',
+  f: { output?: string | null; last_error?: RunError; usage?: Record<string, unknown>; cost_usd?: number | null },
+): Promise<void> {
+  await sql`
+    update agentry.runs set status = ${status}, output = ${f.output ?? null},
+      last_error = ${f.last_error ? sql.json(f.last_error as never) : null}, usage = ${f.usage ? sql.json(f.usage as never) : null},
+      cost_usd = ${f.cost_usd ?? null}
+    where id = ${runId} and org_id = ${orgId} and status in ('queued', 'in_progress')`
+}
