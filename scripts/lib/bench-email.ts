@@ -6,8 +6,9 @@
 //   DNS answers "no such record" at once, so SPF, DKIM and DMARC cost their lookups' handling, not a network.
 // - send: BENCH_SENDS POST /messages/send through the API and the job runner relaying to SMTP_URL, a local
 //   smtp-server that discards, timed from the first request until the sink has accepted every message;
-//   against the relay's own nodemailer client sending the same number straight to the sink, as many at once
-//   as the runner runs jobs.
+//   against a nodemailer client pooled as the relay's is sending the same number straight to the sink, as
+//   many at once as the runner runs jobs.
+import { readdirSync, readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import nodemailer from 'nodemailer'
 import type Mail from 'nodemailer/lib/mailer'
@@ -27,6 +28,8 @@ export interface EmailFigures {
     bare_smtp_per_second: number
     ingress_process_cpu_ms_per_message: number
     bare_process_cpu_ms_per_message: number
+    /** The database server's CPU a message while the ingress ran (null when it runs on another machine). */
+    database_cpu_ms_per_message: number | null
     stored: number
     events: number
     threads: number
@@ -122,6 +125,35 @@ async function sendPooled(port: number, to: string, run: string, count: number):
   return { rate: count / ((performance.now() - started) / 1000), cpuMs: (used.user + used.system) / 1000 / count }
 }
 
+/** One process's CPU time in ms from /proc, and its parent, or null when it is not on this machine. */
+function processCpu(pid: string): { ms: number; parent: string } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // utime, stime and those of reaped children (the backends that have ended), in clock ticks of 10 ms.
+    return { ms: (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10, parent: f[1] }
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The CPU the database server has used so far (its postmaster and every backend and worker), in ms; null
+ * when the server is not a process of this machine. Other databases on the machine are not counted.
+ */
+async function databaseCpuMs(sql: postgres.Sql): Promise<number | null> {
+  const [{ pid }] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`
+  const postmaster = processCpu(String(pid))?.parent
+  if (!postmaster) return null
+  let ms = 0
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const p = processCpu(entry)
+    if (p && (entry === postmaster || p.parent === postmaster)) ms += p.ms
+  }
+  return ms
+}
+
 async function benchInbound(sql: postgres.Sql, databaseUrl: string, emails: number) {
   const org = await seedEmailOrganisation(sql, 'bench-inbound')
   const ingressSql = postgres(databaseUrl, { max: 10, onnotice: () => {} })
@@ -132,7 +164,9 @@ async function benchInbound(sql: postgres.Sql, databaseUrl: string, emails: numb
     await sendPooled(bare.port, org.inbox.address, 'warmup', warmup)
     await sendPooled(ingress.port, org.inbox.address, 'warmup', warmup)
     const bareRun = await sendPooled(bare.port, org.inbox.address, 'bare', emails)
+    const databaseBefore = await databaseCpuMs(sql)
     const ingressRun = await sendPooled(ingress.port, org.inbox.address, 'run', emails)
+    const databaseAfter = await databaseCpuMs(sql)
     const [counts] = await sql<{ stored: number; events: number; threads: number }[]>`
       select (select count(*)::int from agentry.email_messages where inbox_id = ${org.inbox.id}) as stored,
              (select count(*)::int from agentry.events where org_id = ${org.orgId} and type = 'message.received') as events,
@@ -143,6 +177,8 @@ async function benchInbound(sql: postgres.Sql, databaseUrl: string, emails: numb
       bare_smtp_per_second: Math.round(bareRun.rate),
       ingress_process_cpu_ms_per_message: Math.round(ingressRun.cpuMs * 100) / 100,
       bare_process_cpu_ms_per_message: Math.round(bareRun.cpuMs * 100) / 100,
+      database_cpu_ms_per_message:
+        databaseBefore === null || databaseAfter === null ? null : Math.round(((databaseAfter - databaseBefore) / emails) * 100) / 100,
       stored: counts.stored - warmup,
       events: counts.events - warmup,
       threads: counts.threads,
@@ -166,23 +202,23 @@ async function benchSend(sql: postgres.Sql, databaseUrl: string, api: string, em
   process.env.SMTP_URL = sinkUrl
   const runner = startJobRunner(runnerSql, { handlers: jobHandlers, concurrency, pollMs: 50, onError: (e) => console.error('jobs:', e) })
   try {
-    // Straight to the sink with the relay's client: a transport per message, `concurrency` at a time.
+    // Straight to the sink with a client like the relay's (a pool of 4 connections), `concurrency` at a time.
     const raw = Buffer.from(`From: ${org.inbox.address}\r\nTo: reader@remote.example\r\nSubject: Direct\r\n\r\n${body}`)
     let next = 0
+    const direct = nodemailer.createTransport({ url: sinkUrl, pool: true, maxConnections: 4, maxMessages: 100 } as never)
     const directStarted = performance.now()
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < emails) {
-          const i = next++
-          const transport = nodemailer.createTransport(sinkUrl)
-          try {
-            await transport.sendMail({ envelope: { from: org.inbox.address, to: [`direct${i}@remote.example`] }, raw })
-          } finally {
-            transport.close()
+    try {
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < emails) {
+            const i = next++
+            await direct.sendMail({ envelope: { from: org.inbox.address, to: [`direct${i}@remote.example`] }, raw })
           }
-        }
-      }),
-    )
+        }),
+      )
+    } finally {
+      direct.close()
+    }
     const directRate = emails / ((performance.now() - directStarted) / 1000)
 
     const requestedAt = new Map<string, number>()

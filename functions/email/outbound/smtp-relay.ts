@@ -60,11 +60,30 @@ function withRefusals(accepted: unknown[], rejected: unknown[], errors: unknown)
   return { accepted: accepted.map(addressOf), rejected: rejectedAddresses, refusals }
 }
 
+/**
+ * One pooled transport per relay URL, shared by every send of the process: a connection per message paid the
+ * relay's greeting, EHLO (and TLS, AUTH) each time. Idle connections close after a short while, so a process
+ * with nothing left to send is not held open by them.
+ */
+const pools = new Map<string, Promise<Transporter>>()
+type Transporter = import('nodemailer').Transporter
+
+function pooledTransport(url: string): Promise<Transporter> {
+  let pool = pools.get(url)
+  if (!pool) {
+    // Loaded on first use, as compose.ts loads MailComposer: most API processes never send mail.
+    pool = import('nodemailer').then(({ createTransport }) =>
+      createTransport({ url, pool: true, maxConnections: 4, maxMessages: 100, idleTimeout: 2000 } as never),
+    )
+    pool.catch(() => pools.delete(url))
+    pools.set(url, pool)
+  }
+  return pool
+}
+
 export function smtpRelay(url: string): Relay {
   return async (mail) => {
-    // Loaded on first use, as compose.ts loads MailComposer: most API processes never send mail.
-    const { createTransport } = await import('nodemailer')
-    const transport = createTransport(url)
+    const transport = await pooledTransport(url)
     try {
       const info = await transport.sendMail({
         envelope: { from: mail.envelopeFrom, to: mail.to },
@@ -79,8 +98,6 @@ export function smtpRelay(url: string): Relay {
         return withRefusals([], refused.rejected, refused.rejectedErrors)
       }
       throw error
-    } finally {
-      transport.close()
     }
   }
 }
