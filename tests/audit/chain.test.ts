@@ -175,6 +175,7 @@ describe('the audit log hash chain', () => {
         await released
       })
       await holding
+      await others`select 1`
       const started = performance.now()
       await insert(others, b)
       const unrelated = performance.now() - started
