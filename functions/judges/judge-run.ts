@@ -1,9 +1,12 @@
 // The job that judges a completed run (kind `runs.judge`, payload { run_id }), enqueued by a trigger when a
 // run of an agent with judges completes (sql/20261130000033_judges_deployments.sql). Each judge not yet heard
 // writes one judgement: a rule judge offline, a model judge by asking the configured model provider for
-// `{ score, reasoning }`, its call counted in the usage ledger with the run. The run itself is never touched:
-// a judge that cannot score says why in its judgement. Only a provider down or unreachable is tried again.
+// `{ score, reasoning }`, its call counted in the usage ledger with the run and refused once a budget is
+// spent. The run itself is never touched: a judge that cannot score says why in its judgement. Only a
+// provider down or unreachable is tried again.
+import { assertWithinBudget } from '../_core/budgets.ts'
 import { readEnv } from '../_core/env.ts'
+import { ApiError } from '../_core/errors.ts'
 import type { Job, JobKind } from '../_core/jobs/types.ts'
 import { PermanentJobError } from '../_core/jobs/types.ts'
 import { completeJson } from '../_core/llm/json.ts'
@@ -107,6 +110,13 @@ async function judgeByModel(
   const unscored = (code: string, message: string) =>
     storeJudgement(sql, { orgId, run, judge, score: null, reasoning: null, error: { code, message }, usage: null })
   if (!provider) return unscored('no_model_provider', 'No model provider is configured (LLM_BASE_URL), so a model judge cannot score.')
+  // A judge's call is a model call like the run's own: a spent budget refuses it, and the judgement says so.
+  try {
+    await assertWithinBudget(sql, { orgId, agentId: run.agent_id })
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'budget_exceeded') return unscored('budget_exceeded', error.message)
+    throw error
+  }
   const model = judge.model ?? provider.defaultModel
   let answer: Awaited<ReturnType<typeof completeJson>>
   try {

@@ -252,6 +252,23 @@ describe('judging a completed run', () => {
     expect(await judgingJobs(runId)).toEqual([{ status: 'succeeded' }])
   })
 
+  it("refuses a model judge's call once the agent's budget is spent, and still scores the rules", async () => {
+    const t = await createTenant()
+    const { key, polite, greets } = await judgedAgent(t)
+    await serviceSql()`insert into agentry.budgets (org_id, agent_id, period, limit_usd) values (${t.org.id}, ${t.agent.id}, 'day', 0.01)`
+    await serviceSql()`
+      insert into agentry.usage_records (org_id, agent_id, provider, model, prompt_tokens, completion_tokens, cost_usd)
+      values (${t.org.id}, ${t.agent.id}, 'openai-compatible', 'gpt-4o', 1000, 1000, 0.02)`
+    const runId = await runOf(t)
+    await finish(runId, 'completed', 'Hello')
+    await runJudging()
+    expect(llm.requests).toHaveLength(0)
+    const res = await api.call('GET', `/runs/${runId}/judgements`, { key })
+    const byJudge = Object.fromEntries(res.body.data.map((j: { judge_id: string }) => [j.judge_id, j]))
+    expect(byJudge[polite]).toMatchObject({ score: null, passed: null, usage: null, error: { code: 'budget_exceeded' } })
+    expect(byJudge[greets]).toMatchObject({ score: 1, passed: true })
+  })
+
   it('records a model answer that is no verdict as such, with what the call cost', async () => {
     const t = await createTenant()
     const { key, polite } = await judgedAgent(t)
