@@ -20,8 +20,9 @@ export const agentVerifyRoute = createRoute({
   description:
     'No credential: the signature is one. Checks `signature`, the base64 Ed25519 signature of the challenge from ' +
     'POST /auth/agent-register, against the registered public key, then creates the organisation (free plan), the ' +
-    'agent and its inbox. From then on the agent signs its requests: `Authorization: Agent <agentId>:<signature>` ' +
-    '(see the authentication section of the docs).',
+    'agent and its inbox. From then on the agent signs its requests: `Authorization: Agent <agentId>:<signature>` and ' +
+    '`X-Agent-Timestamp: <unix seconds>`, the signature being over the five lines `AGENTRY-AGENT-V1`, the method, the ' +
+    'path and query below the function (`/v1/…`), the timestamp and the hex SHA-256 of the body, joined by `\\n`.',
   security: [],
   'x-required-scope': 'none',
   middleware: [requireJson],

@@ -18,7 +18,10 @@ export const createDeletionRequestRoute = defineRoute({
     'Counts what the scope holds now, per kind of record, and answers with a confirmation token valid for one hour; ' +
     'nothing is deleted until the request is confirmed. One request per organisation may be active (pending, ' +
     'confirmed or running) at a time. Needs `data:delete` or `*` (an owner or admin); `*:write` is not enough. ' +
-    "An agent key may delete only its own agent's inboxes and messages.",
+    "An agent key may delete only its own agent's inboxes and messages. `messages` deletes an inbox's messages (all, or " +
+    'those stored before `before`) with their attachments, delivery events and embeddings, and the threads left empty; ' +
+    '`inbox` the inbox with all its mail and suppressions; `organization` all tenant content, keeping the organisation, ' +
+    'its members, environments and organisation tokens, the audit log, usage records and the deletion requests.',
   request: { body: { content: { 'application/json': { schema: CreateDeletionRequestBody } } } },
   errors: {
     403: 'The credential lacks `data:delete`, or an agent key asks for the organization scope',

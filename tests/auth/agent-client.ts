@@ -1,5 +1,5 @@
 // An agent as a test sees it: a real Ed25519 keypair (tweetnacl), registering itself and signing requests
-// exactly as docs/authentication.md tells a client to.
+// exactly as the README's "Agents that register themselves" tells a client to.
 import { createHash } from 'node:crypto'
 import nacl from 'tweetnacl'
 import type { ApiResponse, TestApi } from '../harness/api.ts'

@@ -111,7 +111,38 @@ function gunzip(bytes: Uint8Array, cap: number): Uint8Array {
   })
   feed(stream, bytes, 'gzip data')
   if (!ended) throw new UnpackError('The gzip data ends early: it is truncated.')
-  return out.bytes()
+  // The inflater may end a stream cut inside its last block without a word: the trailer's size and CRC-32
+  // (RFC 1952 §2.3) say whether all of it arrived intact.
+  const xml = out.bytes()
+  if (bytes.byteLength < 18) throw new UnpackError('The gzip data ends early: it is truncated.')
+  const trailer = new DataView(bytes.buffer, bytes.byteOffset + bytes.byteLength - 8, 8)
+  if (trailer.getUint32(4, true) !== xml.byteLength % 2 ** 32) throw new UnpackError('The gzip data ends early: it is truncated.')
+  if (trailer.getUint32(0, true) !== crc32(xml)) throw new UnpackError('The gzip data is corrupt: its CRC-32 does not match.')
+  return xml
+}
+
+let crcTable: Uint32Array | null = null
+
+/** CRC-32 as gzip and zip record it for their contents. */
+function crc32(bytes: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256)
+    for (let n = 0; n < 256; n++) {
+      let c = n
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+      crcTable[n] = c >>> 0
+    }
+  }
+  let c = 0xffffffff
+  for (let i = 0; i < bytes.byteLength; i++) c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8)
+  return (c ^ 0xffffffff) >>> 0
+}
+
+/** The file's content as its directory entry describes it (size and CRC-32), or what is wrong with it. */
+function checked(file: ZipEntry, xml: Uint8Array): Uint8Array {
+  if (xml.byteLength !== file.size) throw new UnpackError('The zip data ends early: it is truncated.')
+  if (crc32(xml) !== file.crc) throw new UnpackError('The zip is corrupt: its file does not match its CRC-32.')
+  return xml
 }
 
 // Offsets and signatures of the zip format (APPNOTE.TXT §4.3).
@@ -124,6 +155,9 @@ interface ZipEntry {
   method: number
   flags: number
   compressedSize: number
+  /** The uncompressed size and CRC-32 the directory records. */
+  size: number
+  crc: number
   localHeaderOffset: number
 }
 
@@ -149,7 +183,7 @@ function unzipOne(bytes: Uint8Array, cap: number): Uint8Array {
   if (start + file.compressedSize > bytes.byteLength) throw new UnpackError('The zip is truncated.')
   if (file.method === 0) {
     if (data.byteLength > cap) throw overCap(cap)
-    return data
+    return checked(file, data)
   }
   if (file.method !== 8)
     throw new UnpackError(`The zip's file is compressed with method ${file.method}; only deflate (8) and stored (0) are read.`)
@@ -161,7 +195,7 @@ function unzipOne(bytes: Uint8Array, cap: number): Uint8Array {
   })
   feed(stream, data, 'zip data')
   if (!ended) throw new UnpackError('The zip data ends early: it is truncated.')
-  return out.bytes()
+  return checked(file, out.bytes())
 }
 
 /** The central directory's entries, found from its end record (which may follow a comment of up to 64 KB). */
@@ -192,6 +226,8 @@ function zipEntries(bytes: Uint8Array): { total: number; entries: ZipEntry[] } {
       flags: view.getUint16(at + 8, true),
       method: view.getUint16(at + 10, true),
       compressedSize,
+      size: view.getUint32(at + 24, true),
+      crc: view.getUint32(at + 16, true),
       localHeaderOffset: view.getUint32(at + 42, true),
       name: new TextDecoder().decode(bytes.subarray(at + 46, at + 46 + nameLength)),
     })
