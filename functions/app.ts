@@ -17,6 +17,10 @@ import { registerListAuditLogs } from './audit/list-audit-logs.ts'
 import { registerVerifyAuditLogs } from './audit/verify-audit-logs.ts'
 import { registerAgentRegister } from './auth/agent-register.ts'
 import { registerAgentVerify } from './auth/agent-verify.ts'
+import { registerDeleteBudget } from './budgets/delete-budget.ts'
+import { registerListBudgets } from './budgets/list-budgets.ts'
+import { registerPutBudget } from './budgets/put-budget.ts'
+import { registerGetCosts } from './costs/get-costs.ts'
 import { inboundBodyBytes, registerInboundMime } from './email/inbound/inbound-mime-route.ts'
 import { registerCreateDataset } from './datasets/create-dataset.ts'
 import { registerDeleteDataset } from './datasets/delete-dataset.ts'
@@ -213,6 +217,12 @@ export function createApp() {
   registerGetRun(v1)
   registerCancelRun(v1)
   registerRunEvents(v1)
+
+  // What the model calls cost, and the limits every model call is checked against first.
+  registerGetCosts(v1)
+  registerListBudgets(v1)
+  registerPutBudget(v1)
+  registerDeleteBudget(v1)
 
   // Fixed paths before /webhooks/{id}, which would otherwise take them.
   registerListEventTypes(v1)

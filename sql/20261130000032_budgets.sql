@@ -1,4 +1,4 @@
--- Budgets: a spending limit per organisation or per agent, per UTC day or month, checked before every model
+-- Costs and budgets. Budgets: a spending limit per organisation or per agent, per UTC day or month, checked before every model
 -- call (functions/_core/budgets.ts). What was spent is kept as running totals beside the usage ledger, by a
 -- trigger on agentry.usage_records, so that every caller of a model (chat, embeddings, extraction, runs) is
 -- counted without code of its own and the check before a call is one indexed lookup, not a scan of the ledger.
@@ -56,6 +56,29 @@ create table if not exists agentry.budget_thresholds (
 );
 alter table agentry.budget_thresholds enable row level security;
 
+-- The usage ledger summed per UTC day, agent, model and key: what GET /costs reads, so that a dashboard's
+-- month or year is a few hundred rows, not a scan of every call. Kept by the same trigger; the ledger is
+-- append-only, so sums only grow.
+create table if not exists agentry.usage_daily (
+  org_id uuid not null references agentry.organisations (id) on delete cascade,
+  day date not null,
+  agent_id uuid,
+  model text not null,
+  key_id uuid,
+  calls bigint not null,
+  prompt_tokens bigint not null,
+  completion_tokens bigint not null,
+  -- The calls of known cost only; those of unknown cost (cost_usd null in the ledger) are counted apart.
+  cost_usd numeric not null,
+  unpriced_calls bigint not null,
+  constraint usage_daily_key unique nulls not distinct (org_id, day, agent_id, model, key_id)
+);
+alter table agentry.usage_daily enable row level security;
+-- Read as the ledger is read (usage_records_read): an agent key sees its own agent's rows only.
+select agentry.create_tenant_policy('usage_daily', 'agent_id = (select agentry.claim_agent_id())');
+select agentry.create_scope_policy('usage_daily_read', 'usage_daily', 'select', array['runs:read', 'chat:write']);
+grant select on agentry.usage_daily to authenticated;
+
 create or replace function agentry.budget_period_start(p_period text, p_at timestamptz) returns date
   language sql immutable set search_path = ''
   as $$
@@ -69,6 +92,20 @@ create or replace function agentry.count_spend() returns trigger
   language plpgsql security definer set search_path = ''
   as $$
   begin
+    insert into agentry.usage_daily as d
+      (org_id, day, agent_id, model, key_id, calls, prompt_tokens, completion_tokens, cost_usd, unpriced_calls)
+    select org_id, (created_at at time zone 'UTC')::date, agent_id, model, key_id, count(*), sum(prompt_tokens),
+           sum(completion_tokens), coalesce(sum(cost_usd), 0), count(*) filter (where cost_usd is null)
+    from inserted
+    group by 1, 2, 3, 4, 5
+    order by 1, 2, 3, 4, 5
+    on conflict (org_id, day, agent_id, model, key_id) do update set
+      calls = d.calls + excluded.calls,
+      prompt_tokens = d.prompt_tokens + excluded.prompt_tokens,
+      completion_tokens = d.completion_tokens + excluded.completion_tokens,
+      cost_usd = d.cost_usd + excluded.cost_usd,
+      unpriced_calls = d.unpriced_calls + excluded.unpriced_calls;
+
     with spent as (
       select s.org_id, s.agent_id, p.period, agentry.budget_period_start(p.period, s.created_at) as period_start,
              sum(s.cost_usd) as cost
@@ -160,3 +197,29 @@ create or replace function agentry.budget_spend(p_now timestamptz default null)
   $$;
 revoke execute on function agentry.budget_spend(timestamptz) from public;
 grant execute on function agentry.budget_spend(timestamptz) to authenticated;
+
+-- The calls recorded before this migration, counted once: only into tables still empty.
+do $$
+begin
+  if not exists (select 1 from agentry.usage_daily) then
+    insert into agentry.usage_daily
+      (org_id, day, agent_id, model, key_id, calls, prompt_tokens, completion_tokens, cost_usd, unpriced_calls)
+    select org_id, (created_at at time zone 'UTC')::date, agent_id, model, key_id, count(*), sum(prompt_tokens),
+           sum(completion_tokens), coalesce(sum(cost_usd), 0), count(*) filter (where cost_usd is null)
+    from agentry.usage_records group by 1, 2, 3, 4, 5;
+  end if;
+  if not exists (select 1 from agentry.spend_totals) then
+    insert into agentry.spend_totals (org_id, agent_id, period, period_start, spent_usd)
+    select s.org_id, s.agent_id, p.period, agentry.budget_period_start(p.period, s.created_at), sum(s.cost_usd)
+    from (
+      select org_id, coalesce(agent_id, '00000000-0000-0000-0000-000000000000'::uuid) as agent_id, created_at, cost_usd
+      from agentry.usage_records where cost_usd > 0
+      union all
+      select org_id, '00000000-0000-0000-0000-000000000000'::uuid, created_at, cost_usd
+      from agentry.usage_records where cost_usd > 0 and agent_id is not null
+    ) s
+    cross join (values ('day'), ('month')) as p(period)
+    group by 1, 2, 3, 4;
+  end if;
+end
+$$;

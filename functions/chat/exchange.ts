@@ -1,7 +1,8 @@
 // One exchange with an agent: the user's message is stored, the model answers (streamed internally in both
 // modes, so a stop or a client leaving keeps what was generated so far), and the reply and its usage are
 // stored. The model call happens outside any transaction: no connection is held while a model thinks.
-import { withTenant, type Tenant } from '../_core/db.ts'
+import { assertWithinBudget } from '../_core/budgets.ts'
+import { database, withTenant, type Tenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { readEnv } from '../_core/env.ts'
 import { chatProvider } from '../_core/llm/provider.ts'
@@ -32,6 +33,8 @@ export interface Exchange {
   started: number
   /** The passages the model is given, as the reply cites them (see retrieveContext). */
   citations: Citation[]
+  /** True when a model was called for this exchange after its budget check (retrieval): check again first. */
+  recheckBudget?: boolean
 }
 
 export interface Reply {
@@ -57,7 +60,11 @@ export async function openExchange(tenant: Tenant, input: ExchangeInput): Promis
   const started = Date.now()
   const provider = chatProvider()
   return withTenant(tenant, async (tx) => {
+    // Asked in the same round trip as the agent: a spent budget refuses the chat before anything is stored.
+    const withinBudget = assertWithinBudget(tx, { orgId: tenant.org_id, agentId: input.agentId })
+    withinBudget.catch(() => {})
     const agent = await findChatAgent(tx, input.agentId)
+    await withinBudget
     const conversation = await openConversation(tx, {
       orgId: tenant.org_id,
       agentId: agent.id,
@@ -118,6 +125,8 @@ export async function retrieveContext(tenant: Tenant, x: Exchange, retriever: Re
   else messages.unshift({ role: 'system', content: context })
   x.request.passages = passages.map((p) => ({ title: p.title, text: p.text }))
   x.citations = passages.map(citationOf)
+  // Finding them may have embedded the message, a billed call of its own since the budget was checked.
+  x.recheckBudget = true
 }
 
 /**
@@ -151,6 +160,7 @@ export async function generateReply(
   onDelta: (text: string) => Promise<void> | void,
   signal?: AbortSignal,
 ): Promise<Reply> {
+  if (x.recheckBudget) await assertWithinBudget(database(), { orgId: tenant.org_id, agentId: x.agentId })
   const generation = trackGeneration(x.conversationId)
   const abort = signal ? AbortSignal.any([signal, generation.signal]) : generation.signal
   let text = ''

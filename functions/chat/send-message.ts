@@ -37,6 +37,7 @@ export const sendMessageRoute = defineRoute({
     'kept as `incomplete`. Send `Idempotency-Key` to make a retry return the stored reply instead of asking again.',
   request: { params: AgentParams, body: { content: { 'application/json': { schema: ChatBody } } } },
   errors: {
+    402: "The organisation's or the agent's budget for this period is spent (`budget_exceeded`); a stream already started ends with an `error` event of that code instead",
     409: 'The agent is paused, the conversation closed, or the Idempotency-Key was used for another request or is still being answered',
     502: 'The model provider failed, with its message',
   },
