@@ -72,6 +72,12 @@ async function executeRun(job: Job, ctx: JobContext, provider: ChatProvider): Pr
     const [started] = await sql`
       update agentry.runs set status = 'in_progress' where id = ${run.id} and org_id = ${job.orgId} and status = 'queued' returning id`
     if (!started) return
+  } else {
+    // An earlier attempt's runner stopped mid-step: that step will never finish, and the run goes on after it.
+    await sql`
+      update agentry.run_steps set status = 'failed', completed_at = now(),
+        error = ${sql.json({ code: 'interrupted', message: 'The worker executing this step stopped; the run was resumed.' })}
+      where run_id = ${run.id} and status = 'in_progress'`
   }
   const began = Date.now()
   const request = requestOf(run, provider)

@@ -183,6 +183,22 @@ describe('triggering a run', () => {
   })
 })
 
+describe('a run whose worker stopped mid-step', () => {
+  it('is resumed by the retried job: the interrupted step is marked failed and a new step completes the run', async () => {
+    const queued = await trigger()
+    await serviceSql()`update agentry.runs set status = 'in_progress' where id = ${queued.id}`
+    await serviceSql()`
+      insert into agentry.run_steps (run_id, org_id, agent_id, seq, model) values (${queued.id}, ${t.org.id}, ${t.agent.id}, 1, 'gpt-4o-mini')`
+    await executeRuns()
+    const run = await getRun(queued.id)
+    expect(run.status).toBe('completed')
+    expect(run.steps.map((s: { seq: number; status: string; error: unknown }) => [s.seq, s.status, s.error])).toEqual([
+      [1, 'failed', { code: 'interrupted', message: 'The worker executing this step stopped; the run was resumed.' }],
+      [2, 'completed', null],
+    ])
+  })
+})
+
 describe('Idempotency-Key on a trigger', () => {
   it('answers a retry with the same run, and a different body with the same key with 409', async () => {
     const headers = { 'idempotency-key': `trigger-${crypto.randomUUID()}` }
