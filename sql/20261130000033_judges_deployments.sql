@@ -32,6 +32,14 @@ create or replace function agentry.deployments_prepare() returns trigger
   language plpgsql security definer set search_path = ''
   as $$
 begin
+  -- Before anything of the agent's is touched: it must be the deploying organisation's, and an agent key's own
+  -- (the foreign key and the tenant policy would say so only after this function has run).
+  if not exists (select 1 from agentry.agents a where a.id = new.agent_id and a.org_id = new.org_id) then
+    raise exception 'No such agent in the organisation' using errcode = '23503';
+  end if;
+  if agentry.claim_agent_id() is not null and agentry.claim_agent_id() <> new.agent_id then
+    raise exception 'An agent key deploys its own agent only' using errcode = '42501';
+  end if;
   perform pg_advisory_xact_lock(hashtext('agentry.deployments'), hashtext(new.agent_id::text || '/' || new.environment));
   select coalesce(max(d.version), 0) + 1 into new.version
     from agentry.deployments d where d.agent_id = new.agent_id and d.environment = new.environment;

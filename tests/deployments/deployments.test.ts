@@ -144,9 +144,12 @@ describe('deployments', () => {
     const foreign = await api.call('POST', '/deployments', { key, body: { agent_id: other.agent.id } })
     expect(foreign.status).toBe(404)
     expect(foreign.body.error).toEqual({ code: 'not_found', message: 'Agent not found.' })
+    const siblingDeployment = await deploymentOf(t, 'otherAgent')
     const agentKey = await t.key({ agent: 'agent' })
     const sibling = await api.call('POST', '/deployments', { key: agentKey, body: { agent_id: t.otherAgent.id } })
     expect(sibling.status).toBe(404)
+    const [stillActive] = await serviceSql()`select active from agentry.deployments where id = ${siblingDeployment}`
+    expect(stillActive.active).toBe(true)
     const own = await api.call('POST', '/deployments', { key: agentKey, body: { agent_id: t.agent.id } })
     expect(own.status).toBe(201)
     const badName = await api.call('POST', '/deployments', { key, body: { agent_id: t.agent.id, environment: 'Prod Env' } })
