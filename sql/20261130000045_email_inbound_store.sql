@@ -90,7 +90,10 @@ create or replace function agentry.store_inbound_message(
     insert into agentry.events (org_id, agent_id, type, data)
     select v_inbox.org_id, v_inbox.agent_id, 'message.received',
       (p_message -> 'event') || jsonb_build_object('inbox_id', p_inbox_id, 'thread_id', v_thread, 'message_id', v_id)
-    where v_inbox.org_id in (select agentry.orgs_listening('message.received'));
+    -- As agentry.orgs_listening decides, asked of this organisation's endpoints alone.
+    where exists (
+      select from agentry.webhook_endpoints ep
+      where ep.org_id = v_inbox.org_id and ep.enabled and agentry.event_matches(ep.events, 'message.received'));
 
     return query select v_id, v_thread, true;
   end
