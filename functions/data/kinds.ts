@@ -15,9 +15,9 @@
 //   their Ed25519 public keys, webhook endpoints with their events, deliveries and attempts, and stored
 //   idempotent answers. It keeps what the organisation needs to go on and to account for itself:
 //   the organisation row, its members and environments, its organisation tokens, the audit log, usage
-//   records (billing; they lose their link to a deleted conversation), the sending counters (else deleting
-//   would reset the hourly and daily sending limits), and the deletion requests themselves, so the caller
-//   can still read the status.
+//   records and their daily sums (billing; they lose their link to a deleted conversation), the sending
+//   counters (else deleting would reset the hourly and daily sending limits), and the deletion requests
+//   themselves, so the caller can still read the status.
 import type { PendingQuery, Row } from 'postgres'
 import type { Sql } from '../_core/db.ts'
 

@@ -325,6 +325,8 @@ describe("deleting an organisation's data", () => {
       'members',
       // The organisation's rate-limit window: deleting data does not hand it a fresh one.
       'rate_limits',
+      // Billing: the usage ledger and its daily sums.
+      'usage_daily',
       'usage_records',
     ]
     for (const [table, rows] of Object.entries(after))
