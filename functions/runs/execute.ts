@@ -10,9 +10,13 @@ import type { Job, JobContext, JobKind } from '../_core/jobs/types.ts'
 import { chatProvider } from '../_core/llm/provider.ts'
 import { estimateTokens } from '../_core/llm/tokens.ts'
 import type { ChatProvider, ChatRequest, Completion, Usage } from '../_core/llm/types.ts'
+import { unrefTimer } from '../_core/timers.ts'
 import { executeRunKind } from './queries.ts'
 
 export { executeRunKind }
+
+/** How often a model call under way checks whether its run was cancelled. */
+const cancelCheckMs = 500
 
 interface Configuration {
   model: string | null
@@ -153,29 +157,50 @@ async function callModel(
   await sql`
     insert into agentry.run_steps (run_id, org_id, agent_id, seq, kind, model)
     values (${run.id}, ${orgId}, ${run.agent_id}, ${seq}, 'model_call', ${request.model})`
-  // Streamed, so that a provider that fails part-way still leaves what it wrote on the step.
+  // Streamed, so that a provider that fails part-way still leaves what it wrote on the step; watched, so that
+  // a cancel stops the call it lands in rather than waiting for it to end.
+  const cancel = new AbortController()
+  const watching = setInterval(() => {
+    stillRunning(sql, orgId, run.id).then(
+      (running) => running || cancel.abort(),
+      () => {},
+    )
+  }, cancelCheckMs)
+  unrefTimer(watching)
+  const abort = AbortSignal.any([signal, cancel.signal])
   let text = ''
   let model = request.model
   let reported: Usage | null = null
+  let failure: RunError | null = null
   try {
-    for await (const event of provider.stream(request, signal)) {
+    for await (const event of provider.stream(request, abort)) {
       if (event.type === 'delta') text += event.text
       else {
         model = event.model
         reported = event.usage
       }
+      if (abort.aborted) break
     }
   } catch (thrown) {
     if (signal.aborted) throw thrown
-    const error: RunError =
-      thrown instanceof ApiError
-        ? { code: thrown.code, message: thrown.message }
-        : { code: 'provider_error', message: 'The model provider failed.' }
-    await sql`
-      update agentry.run_steps set status = 'failed', output = ${text || null}, error = ${sql.json(error as never)}, completed_at = now()
-      where run_id = ${run.id} and seq = ${seq}`
-    return { error }
+    if (!cancel.signal.aborted) {
+      failure =
+        thrown instanceof ApiError
+          ? { code: thrown.code, message: thrown.message }
+          : { code: 'provider_error', message: 'The model provider failed.' }
+    }
+  } finally {
+    clearInterval(watching)
   }
+  if (signal.aborted) throw new Error('The runner stopped during the model call')
+  if (cancel.signal.aborted) failure = { code: 'cancelled', message: 'The run was cancelled during this model call.' }
+  if (failure && !cancel.signal.aborted) {
+    await sql`
+      update agentry.run_steps set status = 'failed', output = ${text || null}, error = ${sql.json(failure as never)}, completed_at = now()
+      where run_id = ${run.id} and seq = ${seq}`
+    return { error: failure }
+  }
+  // A call cut short by a cancel was still paid for: its usage is estimated and recorded all the same.
   const usage: Usage = reported ?? {
     promptTokens: estimateTokens(request.messages.map((m) => m.content).join('\n')),
     completionTokens: estimateTokens(text),
@@ -192,11 +217,12 @@ async function callModel(
       returning cost_usd::float8 as cost_usd`
     const stepUsage = { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cost_usd: row.cost_usd }
     await tx`
-      update agentry.run_steps set status = 'completed', model = ${completion.model}, output = ${completion.text},
-        usage = ${tx.json(stepUsage)}, completed_at = now()
+      update agentry.run_steps set status = ${failure ? 'failed' : 'completed'}, model = ${completion.model}, output = ${text || null},
+        usage = ${tx.json(stepUsage)}, error = ${failure ? tx.json(failure as never) : null}, completed_at = now()
       where run_id = ${run.id} and seq = ${seq}`
     return row.cost_usd
   })
+  if (failure) return { error: failure }
   return { error: null, completion, cost }
 }
 

@@ -231,22 +231,36 @@ describe('cancelling a run', () => {
     expect(again.body.error.code).toBe('conflict')
   })
 
-  it('keeps a run cancelled while its model call was under way cancelled, recording the call it paid for', async () => {
+  it('stops a model call under way when its run is cancelled, keeping what it wrote and recording what it cost', async () => {
     const queued = await trigger()
-    // The cancel lands while the model is answering: the fake model sends it before it replies.
-    let cancelled: Promise<unknown> = Promise.resolve()
+    const words = Array.from({ length: 20 }, (_, i) => `word${i} `)
+    // Slow enough (6 s in all) that the cancel, sent once the model has been asked, lands mid-answer.
+    let asked: () => void = () => {}
+    const modelAsked = new Promise<void>((resolve) => {
+      asked = resolve
+    })
     llm.script = () => {
-      cancelled = serviceSql()`update agentry.runs set status = 'cancelled' where id = ${queued.id}`.execute()
-      return { reply: 'Too late for this.', chunkDelayMs: 200 }
+      asked()
+      return { chunks: words, chunkDelayMs: 300 }
     }
-    await executeRuns()
-    await cancelled
+    const executing = executeRuns()
+    await modelAsked
+    const cancel = await api.call('POST', `/runs/${queued.id}/cancel`, { key })
+    expect(cancel.status).toBe(200)
+    const started = Date.now()
+    await executing
+    expect(Date.now() - started).toBeLessThan(4_500)
     const run = await getRun(queued.id)
     expect(run.status).toBe('cancelled')
     expect(run.output).toBeNull()
-    expect(run.steps.map((s: { status: string }) => s.status)).toEqual(['completed'])
-    const [{ count }] = await serviceSql()`select count(*)::int as count from agentry.usage_records where run_id = ${queued.id}`
-    expect(count).toBe(1)
+    expect(run.steps).toHaveLength(1)
+    const [step] = run.steps
+    expect(step.status).toBe('failed')
+    expect(step.error).toEqual({ code: 'cancelled', message: 'The run was cancelled during this model call.' })
+    expect(words.join('').startsWith(step.output ?? '')).toBe(true)
+    expect((step.output ?? '').length).toBeLessThan(words.join('').length)
+    const ledger = await serviceSql()`select estimated from agentry.usage_records where run_id = ${queued.id}`
+    expect(ledger).toEqual([{ estimated: true }])
   })
 
   it('answers 409 for a completed run', async () => {
