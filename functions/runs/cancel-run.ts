@@ -13,8 +13,8 @@ export const cancelRunRoute = defineRoute({
   tags: ['Runs'],
   summary: 'Cancel a run',
   description:
-    'A queued run is never started; a running one stops before its next step (a model call already under way ' +
-    'finishes, and its usage is recorded). The run is `cancelled` from now on.',
+    'A queued run is never started; a running one is stopped, its model call under way cut short within a second ' +
+    '(the step keeps what was written, and the usage is recorded). The run is `cancelled` from now on.',
   request: { params: RunParams },
   errors: { 409: 'The run has finished already (completed, failed, cancelled or expired)' },
   responses: { 200: { description: 'The cancelled run', content: { 'application/json': { schema: dataOf(Run) } } } },
