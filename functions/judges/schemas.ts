@@ -2,34 +2,44 @@ import { z } from '@hono/zod-openapi'
 import { cursorParam, idParams, limitParam } from '../_core/schemas.ts'
 import { isUsableSchema } from './schema-check.ts'
 
-const regexRule = z.strictObject({
-  regex: z
-    .string()
-    .min(1)
-    .max(1000)
-    .refine(
-      (source) => {
-        try {
-          new RegExp(source, 'u')
-          return true
-        } catch {
-          return false
-        }
-      },
-      { message: 'The regex is not a valid regular expression.' },
-    )
-    .openapi({ description: 'A JavaScript regular expression (Unicode mode); the run passes when its output matches.' }),
-})
+/** A group whose last element repeats, itself followed by a repetition. */
+const nestedRepetition = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})\??\)(?:[+*]|\{\d+,\d*\})/
 
-const schemaRule = z.strictObject({
-  json_schema: z
-    .record(z.string(), z.unknown())
-    .refine((s) => JSON.stringify(s).length <= 65536, { message: 'The schema is larger than 64 KiB.', abort: true })
-    .refine(isUsableSchema, { message: 'The json_schema is not a usable JSON Schema.' })
-    .openapi({ type: 'object', description: 'The run passes when its output is JSON conforming to this schema.' }),
-})
+const regex = z
+  .string()
+  .min(1)
+  .max(1000)
+  .refine(
+    (source) => {
+      try {
+        new RegExp(source, 'u')
+        return true
+      } catch {
+        return false
+      }
+    },
+    { message: 'The regex is not a valid regular expression.', abort: true },
+  )
+  // A repeated group that itself repeats ((a+)+, (a*)*) can take exponential time on a near miss, and a rule
+  // runs in the shared job runner, which has no way to stop a regular expression once it is running.
+  .refine((source) => !nestedRepetition.test(source), {
+    message:
+      'The regex repeats a group that itself repeats (such as (a+)+), which can take exponential time: write it without the nesting.',
+  })
+  .openapi({ description: 'A JavaScript regular expression (Unicode mode); the run passes when its output matches.' })
 
-export const JudgeRule = z.union([regexRule, schemaRule]).openapi('JudgeRule')
+const jsonSchema = z
+  .record(z.string(), z.unknown())
+  .refine((s) => JSON.stringify(s).length <= 65536, { message: 'The schema is larger than 64 KiB.', abort: true })
+  .refine(isUsableSchema, { message: 'The json_schema is not a usable JSON Schema.' })
+  .openapi({ type: 'object', description: 'The run passes when its output is JSON conforming to this schema.' })
+
+export const JudgeRule = z
+  .strictObject({ regex: regex.optional(), json_schema: jsonSchema.optional() })
+  .refine((rule) => (rule.regex === undefined) !== (rule.json_schema === undefined), {
+    message: 'A rule is either { "regex": … } or { "json_schema": … }.',
+  })
+  .openapi('JudgeRule')
 
 export const Judge = z
   .object({

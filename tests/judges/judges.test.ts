@@ -129,7 +129,10 @@ describe('judges', () => {
       [{ ...base, kind: 'rule' }, /rule: A rule judge needs a rule/],
       [{ ...base, kind: 'rule', rule: { regex: 'x' }, rubric: 'r' }, /rubric: A rule judge is scored offline/],
       [{ ...base, kind: 'rule', rule: { regex: '(' } }, /not a valid regular expression/],
+      [{ ...base, kind: 'rule', rule: { regex: '^(a+)+$' } }, /repeats a group that itself repeats/],
+      [{ ...base, kind: 'rule', rule: { regex: '(\\w*?)*x' } }, /repeats a group that itself repeats/],
       [{ ...base, kind: 'rule', rule: { json_schema: { $ref: '#/nowhere' } } }, /not a usable JSON Schema/],
+      [{ ...base, kind: 'rule', rule: { regex: 'x', json_schema: { type: 'object' } } }, /A rule is either/],
       [{ ...base, kind: 'rule', rule: { regex: 'x' }, threshold: 1.5 }, /threshold/],
     ]
     for (const [body, message] of refusals) {
