@@ -1,6 +1,6 @@
 // `npm run bench`: what the API costs over the same SQL run bare, side by side in one run, printed as JSON
 // lines: the machine, each measured round, each route's median, the ratios against the targets, and the
-// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email picks):
+// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs picks):
 // - keys: GET /agent/api-keys (key check, rate limit and usage counters, then the query in a tenant
 //   transaction under RLS) against a bare Hono route running the same SQL with none of that, and against
 //   a route running it in the same tenant transaction with fixed claims and no key check; with the request
@@ -27,6 +27,8 @@
 //   ingress: parsed, checked, threaded, stored, message.received raised) against the same client to a bare
 //   smtp-server that only reads each message; and sending (BENCH_SENDS, default 500: POST /messages/send and
 //   the job runner relaying to a loopback sink) against the relay's nodemailer client sending straight to it.
+// - costs: GET /costs?group_by=day over BENCH_USAGE_RECORDS model calls against the same sums bare, and a
+//   chat's time to first token with budgets set against none (scripts/lib/bench-costs.ts).
 // BENCH_SECONDS sets each measurement's length (default 10), BENCH_ROUNDS the rounds per route (default 2),
 // BENCH_ROWS the dataset's size (default 100000); DATABASE_URL, if set, is used instead of a fresh embedded
 // Postgres and must hold no organisations (the bare keys route lists every key in the database).
@@ -46,6 +48,7 @@ import { bareRowStatements, benchRowsQuery, seedBenchDataset } from './lib/bench
 import { benchWebhooks } from './lib/bench-webhooks.ts'
 import { benchEmail } from './lib/bench-email.ts'
 import { benchChat, startBenchModel } from './lib/bench-chat.ts'
+import { benchBudgetCheck, benchCosts, seedBenchUsage } from './lib/bench-costs.ts'
 import {
   bareKeyword,
   bareVectors,
@@ -69,7 +72,7 @@ Measures what the API costs over the same SQL run bare, on a fresh embedded Post
 must hold no organisations), and prints JSON lines: each round, each route's median, the ratios against the
 targets. Takes several minutes.
 
-  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email: all of them)
+  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs: all of them)
   BENCH_SECONDS          each measurement's length (10)
   BENCH_ROUNDS           rounds per route (2)
   BENCH_ROWS             the rows scenario's dataset size (100000)
@@ -83,6 +86,7 @@ targets. Takes several minutes.
   BENCH_ADMISSION_LIMIT  the admission scenario's limit a minute (1200)
   BENCH_EMAILS           messages the email scenario receives through SMTP (2000)
   BENCH_SENDS            messages it sends through the API to the sink (500)
+  BENCH_USAGE_RECORDS    the costs scenario's usage records (1000000)
   DATABASE_POOL_SIZE     the API server's connections (10)`
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -111,8 +115,9 @@ const settings = {
   revocations: positive('BENCH_REVOCATIONS', 20),
   admissionLimit: positive('BENCH_ADMISSION_LIMIT', 1200),
   emails: positive('BENCH_EMAILS', 2000),
+  usageRecords: positive('BENCH_USAGE_RECORDS', 1_000_000),
   sends: positive('BENCH_SENDS', 500),
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email')
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs')
     .split(',')
     .map((s) => s.trim()),
 }
@@ -140,6 +145,8 @@ const targets = {
   knowledgeIndexing: { chunks_per_second_min: 500 },
   // Issue 14: messages a second received through SMTP, parsed, threaded, stored and announced.
   email: { inbound_per_second_min: 200 },
+  // Issue 16: GET /costs?group_by=day over 1M usage records, and what budgets add to a chat's first token.
+  costs: { p50_ms_max: 100, budget_added_ttft_ms_max: 2 },
 }
 
 // autocannon ships no type declarations; this is the part of its API used here.
@@ -225,11 +232,18 @@ async function main(): Promise<number> {
   }
 
   // The API server is told where the model is when it starts.
-  const model = settings.scenarios.includes('chat') ? await startBenchModel() : null
+  const model = settings.scenarios.includes('chat') || settings.scenarios.includes('costs') ? await startBenchModel() : null
   if (model) {
     cleanups.push(() => model.close())
     process.env.LLM_BASE_URL = model.baseUrl
     process.env.LLM_MODEL = 'bench'
+  }
+  let usageSeedSeconds = 0
+  if (settings.scenarios.includes('costs')) {
+    const agentIds = (await sql<{ id: string }[]>`select id from agentry.agents where org_id = ${seeded.orgId} order by created_at`).map(
+      (a) => a.id,
+    )
+    usageSeedSeconds = await seedBenchUsage(sql, seeded.orgId, agentIds, settings.usageRecords)
   }
   const server = await startServer(database.url, { BENCH_ORG_ID: seeded.orgId, BENCH_KEY_ID: seeded.keyId })
   cleanups.push(() => stopServer(server.child))
@@ -385,7 +399,7 @@ async function main(): Promise<number> {
 
   // Memory is the server's under the two HTTP loads above; the chat and webhook runs below are sequential.
   const rss = memory.stop()
-  if (model) {
+  if (model && settings.scenarios.includes('chat')) {
     const [agent] = await sql<{ id: string }[]>`select id from agentry.agents where org_id = ${seeded.orgId} order by created_at limit 1`
     const figures = await benchChat(api, seeded.key, agent.id, model.baseUrl, settings.chats)
     line({ bench: 'chat', measure: 'direct', ...figures.direct, requests: figures.requests })
@@ -396,6 +410,34 @@ async function main(): Promise<number> {
       added_ttft_p50_ms: figures.added_ttft_p50_ms,
       targets: targets.chat,
       met: { added_ttft_ms: figures.added_ttft_p50_ms <= targets.chat.added_ttft_ms_max },
+    })
+  }
+
+  if (model && settings.scenarios.includes('costs')) {
+    const costs = await benchCosts(sql, api, seeded.key, seeded.orgId, settings.queries)
+    line({
+      bench: 'costs',
+      measure: 'api',
+      ...costs.api,
+      days: costs.days,
+      usage_records: settings.usageRecords,
+      seed_seconds: usageSeedSeconds,
+    })
+    line({ bench: 'costs', measure: 'bare_daily_sums', ...costs.bare_daily_sums })
+    line({ bench: 'costs', measure: 'bare_ledger', ...costs.bare_ledger })
+    const [agent] = await sql<{ id: string }[]>`select id from agentry.agents where org_id = ${seeded.orgId} order by created_at limit 1`
+    const budgets = await benchBudgetCheck(sql, api, seeded.key, seeded.orgId, agent.id, model.baseUrl, settings.chats)
+    line({ bench: 'budgets', ...budgets })
+    line({
+      bench: 'ratio',
+      scenario: 'costs',
+      api_p50_ms: costs.api.p50_ms,
+      budget_added_ttft_p50_ms: budgets.added_ttft_p50_ms,
+      targets: targets.costs,
+      met: {
+        p50_ms: costs.api.p50_ms <= targets.costs.p50_ms_max,
+        budget_added_ttft_ms: budgets.added_ttft_p50_ms <= targets.costs.budget_added_ttft_ms_max,
+      },
     })
   }
 
