@@ -84,6 +84,46 @@ describe('the SMTP ingress', () => {
     expect((await messagesOf(inbox.id)).map((m) => m.subject)).toEqual([subject])
   })
 
+  it('stores nothing for an inbox disabled after a connection found it, answering 550 after the body', async () => {
+    const inbox = await makeInbox(t)
+    // One connection for every message, so the second reuses the inbox its connection found for the first.
+    const client = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: rig.ingress.port,
+      secure: false,
+      ignoreTLS: true,
+      pool: true,
+      maxConnections: 1,
+    })
+    const mail = (subject: string) => ({
+      from: 'ann@sender.example.test',
+      to: inbox.address,
+      subject,
+      text: 'hello',
+      messageId: `<${crypto.randomUUID()}@x.test>`,
+    })
+    try {
+      await client.sendMail(mail('before'))
+      await serviceSql()`update agentry.email_inboxes set status = 'disabled' where id = ${inbox.id}`
+      const refused = await client.sendMail(mail('after')).then(
+        () => undefined,
+        (e: { responseCode?: number; command?: string }) => e,
+      )
+      expect(refused?.responseCode).toBe(550)
+      expect(refused?.command).toBe('DATA')
+    } finally {
+      client.close()
+    }
+    expect((await messagesOf(inbox.id)).map((m) => m.subject)).toEqual(['before'])
+    // A new connection is refused at RCPT, before sending the body.
+    const fresh = await sendMail(rig, mail('later')).then(
+      () => undefined,
+      (e: { responseCode?: number; command?: string }) => e,
+    )
+    expect(fresh?.responseCode).toBe(550)
+    expect(fresh?.command).toBe('RCPT TO')
+  })
+
   it('does not offer STARTTLS without a certificate', async () => {
     const greeting = await ehlo(rig.ingress.port)
     expect(greeting).toMatch(/^250[- ]SIZE 26214400/m)
