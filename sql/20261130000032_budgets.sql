@@ -173,7 +173,8 @@ create or replace function agentry.budget_refusal(p_org_id uuid, p_agent_id uuid
     where b.org_id = p_org_id
       and (b.agent_id is null or b.agent_id = p_agent_id)
       and t.spent_usd >= b.limit_usd
-      and (agentry.claim_org_id() is null or agentry.claim_org_id() = p_org_id)
+      -- A tenant (role authenticated, claims or none) asks about its own organisation only; the service asks about any.
+      and (current_setting('role') <> 'authenticated' or agentry.claim_org_id() is not distinct from p_org_id)
     order by b.agent_id nulls first, b.period
     limit 1
   $$;

@@ -106,5 +106,17 @@ describe('assertWithinBudget', () => {
       return tx`select * from agentry.budget_refusal(${other.org.id}, null)`
     })
     expect(rows).toHaveLength(0)
+    const unclaimed = await sql.begin(async (tx) => {
+      await tx.unsafe('set local role authenticated')
+      return tx`select * from agentry.budget_refusal(${other.org.id}, null)`
+    })
+    expect(unclaimed).toHaveLength(0)
+    const own = await sql.begin(async (tx) => {
+      await tx.unsafe(
+        `set local role authenticated; set local request.jwt.claims = '${JSON.stringify({ org_id: other.org.id, scopes: ['chat:write'] })}'`,
+      )
+      return tx`select period from agentry.budget_refusal(${other.org.id}, null)`
+    })
+    expect(own).toEqual([{ period: 'day' }])
   })
 })
