@@ -1,3 +1,4 @@
+import { readCappedBody } from '../../_core/capped-body.ts'
 import { ApiError } from '../../_core/errors.ts'
 import { type Encoding, sniff } from './unpack.ts'
 
@@ -20,7 +21,7 @@ export async function readReportBody(request: Request): Promise<{ bytes: Uint8Ar
   if (!declared && !genericTypes.has(type)) {
     throw new ApiError('unsupported_media_type', 'Send the report as application/xml, application/gzip or application/zip.')
   }
-  const bytes = await readCapped(request)
+  const bytes = await readCappedBody(request, reportBodyBytes, tooLarge)
   if (bytes.byteLength === 0) throw new ApiError('bad_request', 'The body is empty: send the aggregate report.')
   const sniffed = sniff(bytes)
   if (declared === 'gzip' || declared === 'zip') {
@@ -31,32 +32,6 @@ export async function readReportBody(request: Request): Promise<{ bytes: Uint8Ar
   const encoding = sniffed ?? declared
   if (!encoding) throw new ApiError('bad_request', 'The body is neither XML nor gzip nor zip data.')
   return { bytes, encoding }
-}
-
-async function readCapped(request: Request): Promise<Uint8Array> {
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-  if (declared > reportBodyBytes) throw tooLarge()
-  if (!request.body) return new Uint8Array()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  const reader = request.body.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > reportBodyBytes) {
-      await reader.cancel().catch(() => {})
-      throw tooLarge()
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return bytes
 }
 
 function tooLarge(): ApiError {

@@ -3,6 +3,7 @@
 // is a service holding INBOUND_SECRET (checked in constant time), and the body may be far larger than the
 // API's 1 MB cap (the server lets this path through up to inboundBodyBytes; the route bounds it exactly).
 import type { Api } from '../../_core/server.ts'
+import { readCappedBody } from '../../_core/capped-body.ts'
 import { database } from '../../_core/db.ts'
 import { ApiError } from '../../_core/errors.ts'
 import { refuseWithoutSecret } from '../../_core/service-secret.ts'
@@ -55,7 +56,7 @@ async function readSubmission(request: Request): Promise<Submission> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase()
   if (type === 'application/json') {
     // Base64 is a third larger than what it carries.
-    const body = parseJson(await readCapped(request, inboundBodyBytes(), limit))
+    const body = parseJson(await readCappedBody(request, inboundBodyBytes(), () => tooLarge(limit)))
     const raw = decodeBase64(body.raw_base64, limit)
     const to = body.envelope?.to
     const from = body.envelope?.from
@@ -65,7 +66,7 @@ async function readSubmission(request: Request): Promise<Submission> {
   if (type !== 'message/rfc822' && type !== 'text/plain' && type !== 'application/octet-stream') {
     throw new ApiError('unsupported_media_type', 'Send the message as message/rfc822, or JSON { raw_base64, envelope }.')
   }
-  const raw = await readCapped(request, limit, limit)
+  const raw = await readCappedBody(request, limit, () => tooLarge(limit))
   const url = new URL(request.url)
   const to = url.searchParams.getAll('to')
   return { raw, envelope: { from: url.searchParams.get('from'), to: to.length ? to : await headerRecipients(raw) } }
@@ -79,32 +80,6 @@ async function headerRecipients(raw: Uint8Array): Promise<string[]> {
     if (error instanceof UnreadableMessage) throw new ApiError('bad_request', error.message.slice(0, 500))
     throw error
   }
-}
-
-async function readCapped(request: Request, cap: number, limit: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-  if (declared > cap) throw tooLarge(limit)
-  if (!request.body) return new Uint8Array()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  const reader = request.body.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > cap) {
-      await reader.cancel().catch(() => {})
-      throw tooLarge(limit)
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return bytes
 }
 
 function tooLarge(limit: number): ApiError {
