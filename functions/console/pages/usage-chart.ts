@@ -122,12 +122,12 @@ export function stackedBarSvg(chart: StackedChart): string {
 
 const f = (n: number) => String(Math.round(n * 10) / 10)
 
-/** The key to the colours, as a list beside the chart. */
+/** The key to the colours, as a list beside the chart (swatches drawn as SVG: the console's policy forbids inline styles). */
 export function chartLegend(chart: StackedChart): string {
   if (chart.series.length < 2) return ''
   const items = chart.series.map(
     (s, i) =>
-      `<li><span class="swatch" style="background:${seriesColours[i % seriesColours.length]}" aria-hidden="true"></span>${escapeXml(s.name)}</li>`,
+      `<li><svg class="swatch" width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="${seriesColours[i % seriesColours.length]}"/></svg>${escapeXml(s.name)}</li>`,
   )
   return `<ul class="legend" aria-label="${escapeXml(`${chart.title}: key`)}">${items.join('')}</ul>`
 }
