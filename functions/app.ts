@@ -1,6 +1,7 @@
 import { createApi, createServerApp } from './_core/server.ts'
 import { readEnv } from './_core/env.ts'
 import { registerDocs } from './_core/openapi.ts'
+import { registerConsole } from './console/register-console.tsx'
 import { registerCreateAgent } from './agents/create-agent.ts'
 import { registerDeleteAgent } from './agents/delete-agent.ts'
 import { registerGetAgent } from './agents/get-agent.ts'
@@ -293,6 +294,8 @@ export function createApp() {
   registerInboundMime(v1)
 
   registerDocs(v1)
+  // The web console: pages whose scripts call the API above with the signed-in credential; not operations.
+  registerConsole(v1)
 
   // The same datasets in PostgREST's wire format, for supabase-js and other PostgREST clients.
   const rest = createApi()
