@@ -17,6 +17,7 @@ export const errorCodes = {
   row_not_found: 404,
   conflict: 409,
   gone: 410,
+  upgrade_required: 426,
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,
