@@ -410,6 +410,9 @@ async function main(): Promise<number> {
       matching_rows: page.total,
       api_to_bare: ratio(m.api, m.bare),
       api_to_plain: ratio(m.api, m.plain),
+      // CPU per request (API process + database): on a machine shared with other work, the steadier view.
+      cpu_us_per_request: { bare: cpuOf(m.bare), plain: cpuOf(m.plain), api: cpuOf(m.api) },
+      load_average: loadAverage(),
       bare_to_postgres_js: ratio(m.bare, m['postgres.js']),
       api_to_postgres_js: ratio(m.api, m['postgres.js']),
       targets: targets.rows,
@@ -434,10 +437,10 @@ async function main(): Promise<number> {
     }
     for (const size of settings.growthSizes) {
       const figures = await benchRowsGrowth(sql, api, auth, claims, size, settings.growthQueries)
-      line({ bench: 'rows_growth', query: benchRowsQuery, queries: settings.growthQueries, ...figures })
+      line({ bench: 'rows_growth', query: benchRowsQuery, queries: settings.growthQueries, ...figures, load_average: loadAverage() })
     }
     const writes = await benchRowWrites(api, auth, settings.writeRows)
-    line({ bench: 'rows_writes', route: 'POST /datasets/{id}/rows', ...writes })
+    line({ bench: 'rows_writes', route: 'POST /datasets/{id}/rows', ...writes, load_average: loadAverage() })
   }
   if (model && settings.scenarios.includes('chat')) {
     const [agent] = await sql<{ id: string }[]>`select id from agentry.agents where org_id = ${seeded.orgId} order by created_at limit 1`
@@ -993,6 +996,11 @@ function rounded(m: Measurement) {
     server_cpu_us: m.server_cpu_us,
     db_cpu_us: m.db_cpu_us,
   }
+}
+
+/** The machine's load over 1, 5 and 15 minutes: the figures of a run on a busy machine read with it. */
+function loadAverage(): number[] {
+  return os.loadavg().map((n) => Math.round(n * 100) / 100)
 }
 
 function round4(n: number): number {
