@@ -81,7 +81,9 @@ function h(tag, attributes = {}, ...children) {
     else if (value === true) element.setAttribute(name, "");
     else if (value !== false && value !== null && value !== void 0) element.setAttribute(name, String(value));
   }
-  element.append(...children.filter((c) => c !== null && c !== void 0 && c !== false).map(String));
+  for (const child of children) {
+    if (child !== null && child !== void 0 && child !== false) element.append(typeof child === "number" ? String(child) : child);
+  }
   return element;
 }
 function byId(id) {
@@ -360,7 +362,9 @@ function h(tag, attributes = {}, ...children) {
     else if (value === true) element.setAttribute(name, "");
     else if (value !== false && value !== null && value !== void 0) element.setAttribute(name, String(value));
   }
-  element.append(...children.filter((c) => c !== null && c !== void 0 && c !== false).map(String));
+  for (const child of children) {
+    if (child !== null && child !== void 0 && child !== false) element.append(typeof child === "number" ? String(child) : child);
+  }
   return element;
 }
 function byId(id) {
@@ -589,7 +593,9 @@ function h(tag, attributes = {}, ...children) {
     else if (value === true) element.setAttribute(name, "");
     else if (value !== false && value !== null && value !== void 0) element.setAttribute(name, String(value));
   }
-  element.append(...children.filter((c) => c !== null && c !== void 0 && c !== false).map(String));
+  for (const child of children) {
+    if (child !== null && child !== void 0 && child !== false) element.append(typeof child === "number" ? String(child) : child);
+  }
   return element;
 }
 function byId(id) {

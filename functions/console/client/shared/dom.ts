@@ -16,7 +16,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     else if (value === true) element.setAttribute(name, '')
     else if (value !== false && value !== null && value !== undefined) element.setAttribute(name, String(value))
   }
-  element.append(...children.filter((c): c is Node | string | number => c !== null && c !== undefined && c !== false).map(String))
+  for (const child of children) {
+    if (child !== null && child !== undefined && child !== false) element.append(typeof child === 'number' ? String(child) : child)
+  }
   return element
 }
 
