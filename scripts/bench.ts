@@ -1,6 +1,6 @@
 // `npm run bench`: what the API costs over the same SQL run bare, side by side in one run, printed as JSON
 // lines: the machine, each measured round, each route's median, the ratios against the targets, and the
-// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs picks):
+// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs,runs picks):
 // - keys: GET /agent/api-keys (key check, rate limit and usage counters, then the query in a tenant
 //   transaction under RLS) against a bare Hono route running the same SQL with none of that, and against
 //   a route running it in the same tenant transaction with fixed claims and no key check; with the request
@@ -33,6 +33,10 @@
 //   the job runner relaying to a loopback sink) against the relay's nodemailer client sending straight to it.
 // - costs: GET /costs?group_by=day over BENCH_USAGE_RECORDS model calls against the same sums bare, and a
 //   chat's time to first token with budgets set against none (scripts/lib/bench-costs.ts).
+// - runs: BENCH_RUNS runs (default 2000) triggered through POST /agents/{id}/trigger and executed by
+//   BENCH_RUN_WORKERS `npm run worker` processes (JOB_CONCURRENCY BENCH_RUN_CONCURRENCY each) against the loopback
+//   model fake: runs a second from the first trigger to the last completed, queued→completed p50/p99, the
+//   share not completed, and each process's CPU a run (scripts/lib/bench-runs.ts).
 // BENCH_SECONDS sets each measurement's length (default 10), BENCH_ROUNDS the rounds per route (default 2),
 // BENCH_ROWS the dataset's size (default 100000); DATABASE_URL, if set, is used instead of a fresh embedded
 // Postgres and must hold no organisations (the bare keys route lists every key in the database).
@@ -55,6 +59,7 @@ import { benchWebhooks } from './lib/bench-webhooks.ts'
 import { benchEmail } from './lib/bench-email.ts'
 import { benchChat, startBenchModel } from './lib/bench-chat.ts'
 import { benchBudgetCheck, benchCosts, seedBenchUsage } from './lib/bench-costs.ts'
+import { benchRuns } from './lib/bench-runs.ts'
 import {
   bareKeyword,
   bareVectors,
@@ -78,7 +83,7 @@ Measures what the API costs over the same SQL run bare, on a fresh embedded Post
 must hold no organisations), and prints JSON lines: each round, each route's median, the ratios against the
 targets. Takes several minutes.
 
-  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs: all of them)
+  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs,runs: all of them)
   BENCH_SECONDS          each measurement's length (10)
   BENCH_ROUNDS           rounds per route (2)
   BENCH_ROWS             the rows scenario's dataset size (100000)
@@ -96,6 +101,9 @@ targets. Takes several minutes.
   BENCH_EMAILS           messages the email scenario receives through SMTP (2000)
   BENCH_SENDS            messages it sends through the API to the sink (500)
   BENCH_USAGE_RECORDS    the costs scenario's usage records (1000000)
+  BENCH_RUNS             runs the runs scenario triggers (2000)
+  BENCH_RUN_WORKERS      worker processes executing them (1)
+  BENCH_RUN_CONCURRENCY  each worker's JOB_CONCURRENCY (16)
   DATABASE_POOL_SIZE     the API server's connections (10)`
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -133,7 +141,10 @@ const settings = {
   emails: positive('BENCH_EMAILS', 2000),
   usageRecords: positive('BENCH_USAGE_RECORDS', 1_000_000),
   sends: positive('BENCH_SENDS', 500),
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs')
+  runs: positive('BENCH_RUNS', 2000),
+  runWorkers: positive('BENCH_RUN_WORKERS', 1),
+  runConcurrency: positive('BENCH_RUN_CONCURRENCY', 16),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs,runs')
     .split(',')
     .map((s) => s.trim()),
 }
@@ -164,6 +175,8 @@ const targets = {
   email: { inbound_per_second_min: 200 },
   // Issue 16: GET /costs?group_by=day over 1M usage records, and what budgets add to a chat's first token.
   costs: { p50_ms_max: 100, budget_added_ttft_ms_max: 2 },
+  // Issue 16: runs triggered through the API and executed by the job runner, end to end.
+  runs: { runs_per_second_min: 200 },
 }
 
 // autocannon ships no type declarations; this is the part of its API used here.
@@ -247,7 +260,7 @@ async function main(): Promise<number> {
   }
 
   // The API server is told where the model is when it starts.
-  const model = settings.scenarios.includes('chat') || settings.scenarios.includes('costs') ? await startBenchModel() : null
+  const model = ['chat', 'costs', 'runs'].some((s) => settings.scenarios.includes(s)) ? await startBenchModel() : null
   if (model) {
     cleanups.push(() => model.close())
     process.env.LLM_BASE_URL = model.baseUrl
@@ -481,6 +494,29 @@ async function main(): Promise<number> {
         p50_ms: costs.api.p50_ms <= targets.costs.p50_ms_max,
         budget_added_ttft_ms: budgets.added_ttft_p50_ms <= targets.costs.budget_added_ttft_ms_max,
       },
+    })
+  }
+
+  if (model && settings.scenarios.includes('runs')) {
+    const [agent] = await sql<{ id: string }[]>`select id from agentry.agents where org_id = ${seeded.orgId} order by created_at limit 1`
+    const runs = await benchRuns(
+      sql,
+      database.url,
+      api,
+      seeded.key,
+      seeded.orgId,
+      agent.id,
+      { runs: settings.runs, workers: settings.runWorkers, concurrency: settings.runConcurrency, clients: settings.connections },
+      watched,
+    )
+    line({ bench: 'runs', ...runs })
+    line({
+      bench: 'ratio',
+      scenario: 'runs',
+      runs_per_second: runs.runs_per_second,
+      load_average: runs.load_average,
+      targets: targets.runs,
+      met: { runs_per_second: runs.runs_per_second >= targets.runs.runs_per_second_min && runs.not_completed_share === 0 },
     })
   }
 
