@@ -1,11 +1,12 @@
 import http from 'node:http'
 import { SignJWT } from 'jose'
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { localIssuer } from '../../functions/_core/jwt.ts'
 import { consolePages } from '../../functions/console/register-console.tsx'
 import { addMember } from '../../scripts/lib/admin.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
+import { startDenoEntry } from '../harness/deno.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
 import { desktop, hasChromium, launchBrowser, openTab, phone, screenshot, seriousViolations, signIn, waitUntilShown } from './browser.ts'
 
@@ -110,6 +111,26 @@ describe('the console over HTTP', () => {
       delete process.env.AGENTRY_CONSOLE_DEV_KEY
     }
   })
+})
+
+describe('the console under Deno, as the Edge Function', () => {
+  it('renders the same pages and serves the same scripts at the path Supabase hands the function', async () => {
+    const entry = await startDenoEntry('supabase/functions/api/index.ts', { DATABASE_URL: inject('databaseUrl') }, async (at) => {
+      if (!(await fetch(`${at}/api/v1/openapi.json`)).ok) throw new Error('not ready')
+    })
+    try {
+      const page = await fetch(`${entry.origin}/api/v1/console/tokens`)
+      expect(page.status).toBe(200)
+      const html = await page.text()
+      expect(html).toContain('<h1>API tokens</h1>')
+      expect(html).toContain('src="/api/v1/console/assets/tokens.js"')
+      expect(html).toContain('data-api-base="/api/v1"')
+      const script = await fetch(`${entry.origin}/api/v1/console/assets/tokens.js`)
+      expect(await script.text()).toBe(await (await fetch(`${consoleBase}/assets/tokens.js`)).text())
+    } finally {
+      await entry.stop()
+    }
+  }, 120_000)
 })
 
 describe.skipIf(!hasChromium)('the console in a browser', () => {
