@@ -11,11 +11,15 @@ export const dataPageStyles = `
 .filter-actions { display: flex; flex-wrap: wrap; gap: .75rem; align-items: flex-end; }
 .total { font-weight: 600; margin: 1rem 0 .5rem; }
 .pager { display: flex; align-items: center; gap: .75rem; margin: .75rem 0 1.25rem; }
+/* A hidden button (a write action the credential may not use, a page link at the end) stays hidden. */
+.button[hidden] { display: none; }
 .snippets { margin-top: 1rem; }
 .snippets h2 { margin-top: 0; font-size: 1.125rem; }
 .snippets h3 { font-size: 1rem; margin: .75rem 0 .25rem; }
-.snippet { background: var(--ink); color: #f9fafb; padding: .75rem; border-radius: .375rem; overflow-x: auto; margin: 0; }
+.snippet { background: var(--ink); color: #f9fafb; padding: .75rem; border-radius: .375rem; overflow-x: auto; }
+.snippet pre { margin: 0; }
 .snippet code { color: inherit; white-space: pre; }
+.filter-row .label-text { display: block; font-weight: 600; }
 .endpoint-list { list-style: none; margin: 0 0 1.5rem; padding: 0; display: grid; gap: .75rem; }
 .endpoint-head { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; justify-content: space-between; }
 .endpoint-head h3 { margin: 0; font-size: 1rem; word-break: break-all; }

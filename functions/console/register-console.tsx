@@ -9,9 +9,23 @@ import { signInPage } from './pages/sign-in.tsx'
 import { tokensPage } from './pages/tokens.tsx'
 import { authSettings } from './settings.ts'
 import { consoleStyles } from './styles.ts'
+import { dataPageStyles } from './data-pages-styles.ts'
+import { datasetPage } from './pages/dataset.tsx'
+import { datasetsPage } from './pages/datasets.tsx'
+import { usagePage } from './pages/usage.tsx'
+import { webhooksPage } from './pages/webhooks.tsx'
 
 /** The console's pages, in navigation order. A new page is declared in pages/ and listed here. */
-export const consolePages: ConsolePage[] = [signInPage, tokensPage, agentsPage, agentPage]
+export const consolePages: ConsolePage[] = [
+  signInPage,
+  tokensPage,
+  agentsPage,
+  agentPage,
+  datasetsPage,
+  datasetPage,
+  webhooksPage,
+  usagePage,
+]
 
 /**
  * The web console at /console: server-rendered pages and their scripts, served by the API so it runs wherever the
@@ -36,7 +50,7 @@ export function registerConsole(v1: Api) {
       return c.html(html, 200, pageHeaders())
     })
   }
-  v1.get('/console/assets/console.css', (c) => c.body(consoleStyles, 200, assetHeaders('text/css; charset=utf-8')))
+  v1.get('/console/assets/console.css', (c) => c.body(consoleStyles + dataPageStyles, 200, assetHeaders('text/css; charset=utf-8')))
   v1.get('/console/assets/:name{[a-z0-9-]+\\.js}', (c) => {
     const script = consoleScripts[c.req.param('name').slice(0, -3)]
     if (script === undefined) return c.notFound()
