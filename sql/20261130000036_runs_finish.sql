@@ -156,3 +156,36 @@ grant execute on function agentry.budget_spend(timestamptz) to authenticated;
 -- The job runners prune the audit log past its retention every hour (agentry.prune_audit_log): by its age
 -- across every organisation, which no other index serves.
 create index if not exists audit_log_created_idx on agentry.audit_log (created_at);
+
+-- A past day's usage gets no more calls (the ledger is stamped as it is written): its shards are folded into
+-- shard 0 by the job runners' hourly sweep, so GET /costs over months reads one row a key and day, as before
+-- the totals were sharded. In one statement: a reader sees the shards or their sum, never both or neither.
+create or replace function agentry.fold_usage_shards(p_before date default null) returns bigint
+  language plpgsql security definer set search_path = ''
+  as $$
+  declare
+    folded bigint;
+  begin
+    with moved as (
+      delete from agentry.usage_daily
+      where day < coalesce(p_before, (now() at time zone 'UTC')::date) and shard <> 0
+      returning org_id, day, agent_id, model, key_id, calls, prompt_tokens, completion_tokens, cost_usd, unpriced_calls
+    )
+    insert into agentry.usage_daily as d
+      (org_id, day, agent_id, model, key_id, shard, calls, prompt_tokens, completion_tokens, cost_usd, unpriced_calls)
+    select org_id, day, agent_id, model, key_id, 0, sum(calls), sum(prompt_tokens), sum(completion_tokens), sum(cost_usd),
+           sum(unpriced_calls)
+    from moved
+    group by 1, 2, 3, 4, 5
+    order by 1, 2, 3, 4, 5
+    on conflict (org_id, day, agent_id, model, key_id, shard) do update set
+      calls = d.calls + excluded.calls,
+      prompt_tokens = d.prompt_tokens + excluded.prompt_tokens,
+      completion_tokens = d.completion_tokens + excluded.completion_tokens,
+      cost_usd = d.cost_usd + excluded.cost_usd,
+      unpriced_calls = d.unpriced_calls + excluded.unpriced_calls;
+    get diagnostics folded = row_count;
+    return folded;
+  end $$;
+revoke execute on function agentry.fold_usage_shards(date) from public;
+grant execute on function agentry.fold_usage_shards(date) to service_role;
