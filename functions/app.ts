@@ -126,6 +126,8 @@ import { registerTriggerRun } from './runs/trigger-run.ts'
 import { registerCreateEndpoint } from './webhooks/create-endpoint.ts'
 import { registerDeleteEndpoint } from './webhooks/delete-endpoint.ts'
 import { registerEndpointHealth } from './webhooks/endpoint-health.ts'
+import { registerEventsSocket } from './events/events-socket.ts'
+import { registerStreamEvents } from './events/stream-events.ts'
 import { registerGetDelivery } from './webhooks/get-delivery.ts'
 import { registerGetEndpoint } from './webhooks/get-endpoint.ts'
 import { registerListDeliveries } from './webhooks/list-deliveries.ts'
@@ -239,6 +241,9 @@ export function createApp() {
   registerRotateSecret(v1)
   registerTestEndpoint(v1)
   registerRecoverEndpoint(v1)
+  // The same events live, for agents with no public URL to receive webhooks at.
+  registerStreamEvents(v1)
+  registerEventsSocket(v1)
 
   registerUploadAttachment(v1)
   registerGetAttachment(v1)

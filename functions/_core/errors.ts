@@ -100,6 +100,7 @@ const schemaNames: Record<ErrorStatus, string> = {
   410: 'GoneError',
   413: 'PayloadTooLargeError',
   415: 'UnsupportedMediaTypeError',
+  426: 'UpgradeRequiredError',
   422: 'UnprocessableEntityError',
   429: 'TooManyRequestsError',
   500: 'InternalError',
