@@ -102,8 +102,13 @@ async function serveWithNode(databaseUrl: string): Promise<() => Promise<void>> 
   const { useResolver } = await import('../functions/email/domains/dns.ts')
   const { nodeResolver } = await import('./lib/node-resolver.ts')
   useResolver(nodeResolver())
+  // The event stream's WebSocket route on Node.
+  const { nodeWebSockets } = await import('./lib/node-websocket.ts')
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port, serverOptions: { maxHeaderSize: maxRequestHeaderBytes } }, () => resolve(s))
+    const s = serve(
+      { fetch: app.fetch, hostname: host, port, serverOptions: { maxHeaderSize: maxRequestHeaderBytes }, websocket: nodeWebSockets() },
+      () => resolve(s),
+    )
   })
   const dispatcher = await startLocalDispatcher()
   const jobs = await startLocalJobRunner()
