@@ -74,7 +74,12 @@ async function currentSession() {
     });
     if (!response.ok) return session;
     const renewed = await response.json();
-    const next = { ...session, credential: renewed.access_token, refreshToken: renewed.refresh_token, expiresAt: renewed.expires_at };
+    const next = {
+      ...session,
+      credential: renewed.access_token,
+      refreshToken: renewed.refresh_token,
+      expiresAt: renewed.expires_at
+    };
     saveSession(next);
     return next;
   } catch {
@@ -376,7 +381,12 @@ async function currentSession() {
     });
     if (!response.ok) return session;
     const renewed = await response.json();
-    const next = { ...session, credential: renewed.access_token, refreshToken: renewed.refresh_token, expiresAt: renewed.expires_at };
+    const next = {
+      ...session,
+      credential: renewed.access_token,
+      refreshToken: renewed.refresh_token,
+      expiresAt: renewed.expires_at
+    };
     saveSession(next);
     return next;
   } catch {
@@ -638,7 +648,12 @@ async function currentSession() {
     });
     if (!response.ok) return session;
     const renewed = await response.json();
-    const next = { ...session, credential: renewed.access_token, refreshToken: renewed.refresh_token, expiresAt: renewed.expires_at };
+    const next = {
+      ...session,
+      credential: renewed.access_token,
+      refreshToken: renewed.refresh_token,
+      expiresAt: renewed.expires_at
+    };
     saveSession(next);
     return next;
   } catch {
@@ -918,7 +933,12 @@ async function currentSession() {
     });
     if (!response.ok) return session;
     const renewed = await response.json();
-    const next = { ...session, credential: renewed.access_token, refreshToken: renewed.refresh_token, expiresAt: renewed.expires_at };
+    const next = {
+      ...session,
+      credential: renewed.access_token,
+      refreshToken: renewed.refresh_token,
+      expiresAt: renewed.expires_at
+    };
     saveSession(next);
     return next;
   } catch {
@@ -1171,7 +1191,12 @@ async function currentSession() {
     });
     if (!response.ok) return session;
     const renewed = await response.json();
-    const next = { ...session, credential: renewed.access_token, refreshToken: renewed.refresh_token, expiresAt: renewed.expires_at };
+    const next = {
+      ...session,
+      credential: renewed.access_token,
+      refreshToken: renewed.refresh_token,
+      expiresAt: renewed.expires_at
+    };
     saveSession(next);
     return next;
   } catch {
@@ -1656,7 +1681,12 @@ async function currentSession() {
     });
     if (!response.ok) return session;
     const renewed = await response.json();
-    const next = { ...session, credential: renewed.access_token, refreshToken: renewed.refresh_token, expiresAt: renewed.expires_at };
+    const next = {
+      ...session,
+      credential: renewed.access_token,
+      refreshToken: renewed.refresh_token,
+      expiresAt: renewed.expires_at
+    };
     saveSession(next);
     return next;
   } catch {
@@ -1886,7 +1916,12 @@ async function currentSession() {
     });
     if (!response.ok) return session;
     const renewed = await response.json();
-    const next = { ...session, credential: renewed.access_token, refreshToken: renewed.refresh_token, expiresAt: renewed.expires_at };
+    const next = {
+      ...session,
+      credential: renewed.access_token,
+      refreshToken: renewed.refresh_token,
+      expiresAt: renewed.expires_at
+    };
     saveSession(next);
     return next;
   } catch {

@@ -14,10 +14,15 @@ const password = 'correct horse battery staple'
 
 /**
  * A stand-in for the project's Supabase Auth (GoTrue) on loopback: its password grant, with the CORS a browser
- * needs to call it from the console's origin, issuing access tokens signed with the project's JWT secret.
+ * needs to call it from the console's origin, issuing access tokens signed with the project's
+ * JWT secret, and its refresh-token grant.
  */
-async function startAuthServer(users: Map<string, string>): Promise<{ url: string; close: () => Promise<void>; apikeys: string[] }> {
+async function startAuthServer(
+  users: Map<string, string>,
+): Promise<{ url: string; close: () => Promise<void>; apikeys: string[]; grants: string[] }> {
   const apikeys: string[] = []
+  const grants: string[] = []
+  const refreshTokens = new Map<string, string>()
   const server = http.createServer((req, res) => {
     const cors = {
       'access-control-allow-origin': req.headers.origin ?? '*',
@@ -29,14 +34,17 @@ async function startAuthServer(users: Map<string, string>): Promise<{ url: strin
     req.on('data', (chunk) => (body += chunk))
     req.on('end', async () => {
       apikeys.push(String(req.headers.apikey))
-      const { email, password: given } = JSON.parse(body || '{}')
-      const userId = users.get(`${email}\n${given}`)
-      if (req.url !== '/auth/v1/token?grant_type=password' || !userId) {
+      const sent = JSON.parse(body || '{}')
+      grants.push(String(req.url))
+      const refreshed = req.url === '/auth/v1/token?grant_type=refresh_token' ? refreshTokens.get(sent.refresh_token) : undefined
+      const userId = req.url === '/auth/v1/token?grant_type=password' ? users.get(`${sent.email}\n${sent.password}`) : refreshed
+      if (!userId) {
         res.writeHead(400, { ...cors, 'content-type': 'application/json' })
         return void res.end(JSON.stringify({ error: 'invalid_grant', error_description: 'Invalid login credentials' }))
       }
-      const expiresAt = Math.floor(Date.now() / 1000) + 3600
-      const accessToken = await new SignJWT({ role: 'authenticated', email })
+      // The first access token is about to expire, so that the console has to renew it at once.
+      const expiresAt = Math.floor(Date.now() / 1000) + (refreshed ? 3600 : 30)
+      const accessToken = await new SignJWT({ role: 'authenticated' })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(userId)
         .setAudience('authenticated')
@@ -44,15 +52,23 @@ async function startAuthServer(users: Map<string, string>): Promise<{ url: strin
         .setIssuedAt()
         .setExpirationTime(expiresAt)
         .sign(new TextEncoder().encode(secret))
+      const refreshToken = `r${refreshTokens.size + 1}`
+      refreshTokens.set(refreshToken, userId)
       res.writeHead(200, { ...cors, 'content-type': 'application/json' })
       res.end(
-        JSON.stringify({ access_token: accessToken, token_type: 'bearer', expires_in: 3600, expires_at: expiresAt, refresh_token: 'r1' }),
+        JSON.stringify({
+          access_token: accessToken,
+          token_type: 'bearer',
+          expires_in: expiresAt - Date.now() / 1000,
+          expires_at: expiresAt,
+          refresh_token: refreshToken,
+        }),
       )
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  return { url, apikeys, close: () => new Promise((resolve) => server.close(() => resolve())) }
+  return { url, apikeys, grants, close: () => new Promise((resolve) => server.close(() => resolve())) }
 }
 
 let api: TestApi
@@ -82,7 +98,7 @@ afterAll(async () => {
 })
 
 describe.skipIf(!hasChromium)('signing in to the console with an email and password', () => {
-  it("signs in against the project's Auth and works with the user's access token", async () => {
+  it("signs in against the project's Auth and renews the user's access token before it expires", async () => {
     const { page, context } = await openTab(browser)
     try {
       await page.goto(`${api.base}/console/sign-in`)
@@ -96,10 +112,17 @@ describe.skipIf(!hasChromium)('signing in to the console with an email and passw
       await page.waitForURL((url) => url.pathname.endsWith('/console/tokens'))
       await waitUntilShown(page)
       expect(await page.locator('#who-org').textContent()).toBe(`${tenant.org.name} · admin`)
-      expect(auth.apikeys).toEqual([anonKey, anonKey])
+      // The first access token had less than a minute left: the console renewed it before calling the API with it.
+      expect(auth.grants).toEqual([
+        '/auth/v1/token?grant_type=password',
+        '/auth/v1/token?grant_type=password',
+        '/auth/v1/token?grant_type=refresh_token',
+      ])
+      expect(auth.apikeys).toEqual([anonKey, anonKey, anonKey])
       const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('agentry.console.session')))!)
-      expect(session).toMatchObject({ orgId: tenant.org.id, refreshToken: 'r1' })
-      expect(session.credential.split('.')).toHaveLength(3)
+      expect(session).toMatchObject({ orgId: tenant.org.id, refreshToken: 'r2', auth: { url: auth.url, anonKey } })
+      expect(session.expiresAt - Date.now() / 1000).toBeGreaterThan(3000)
+      expect((await api.call('GET', '/me', { key: session.credential })).body.data.user.role).toBe('admin')
     } finally {
       await context.close()
     }

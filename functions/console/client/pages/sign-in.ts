@@ -62,6 +62,7 @@ emailForm?.addEventListener('submit', async (event) => {
       credential: body.access_token,
       refreshToken: body.refresh_token,
       expiresAt: typeof body.expires_at === 'number' ? body.expires_at : undefined,
+      auth: { url: authUrl!, anonKey: anonKey! },
       orgId: org || undefined,
     })
   } catch {

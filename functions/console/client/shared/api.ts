@@ -1,4 +1,4 @@
-import { clearSession, readSession, type Session } from './session.ts'
+import { clearSession, readSession, saveSession, type Session } from './session.ts'
 import { settings, signInUrl } from './settings.ts'
 
 /** An error answer of the API, `{ error: { message, code } }`, with its status. */
@@ -34,7 +34,7 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
 
 /** The same call, answering the raw Response (for streams, and for bodies that are not `{ data }`). */
 export async function apiFetch(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Response> {
-  const headers: Record<string, string> = { ...authHeaders(), ...extraHeaders }
+  const headers: Record<string, string> = { ...authHeaders(await currentSession()), ...extraHeaders }
   if (body !== undefined) headers['content-type'] = 'application/json'
   const response = await fetch(settings.apiBase + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
   if (response.ok) return response
@@ -44,6 +44,32 @@ export async function apiFetch(method: string, path: string, body?: unknown, ext
     location.assign(signInUrl())
   }
   throw failure
+}
+
+/** Renews a Supabase Auth session's access token in its last minute (Auth's refresh-token grant); keys never expire here. */
+async function currentSession(): Promise<Session | null> {
+  const session = readSession()
+  if (!session?.refreshToken || !session.auth || !session.expiresAt || session.expiresAt - Date.now() / 1000 > 60) return session
+  try {
+    const response = await fetch(`${session.auth.url}/auth/v1/token?grant_type=refresh_token`, {
+      method: 'POST',
+      headers: { apikey: session.auth.anonKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: session.refreshToken }),
+    })
+    if (!response.ok) return session
+    const renewed = await response.json()
+    const next: Session = {
+      ...session,
+      credential: renewed.access_token,
+      refreshToken: renewed.refresh_token,
+      expiresAt: renewed.expires_at,
+    }
+    saveSession(next)
+    return next
+  } catch {
+    // Auth unreachable: the current token is tried, and a 401 sends the user to sign in again.
+    return session
+  }
 }
 
 async function failureOf(response: Response): Promise<ApiFailure> {

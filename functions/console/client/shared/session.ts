@@ -9,6 +9,8 @@ export interface Session {
   /** A Supabase Auth session's refresh token and expiry (seconds since the epoch), to renew the access token. */
   refreshToken?: string
   expiresAt?: number
+  /** Where it was issued: the project's URL and anon key (public values), to renew it at. */
+  auth?: { url: string; anonKey: string }
 }
 
 const storageKey = 'agentry.console.session'
