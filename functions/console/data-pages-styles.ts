@@ -1,7 +1,8 @@
 // The datasets, webhooks and usage pages' additions to the console's stylesheet (styles.ts), in its colours.
 export const dataPageStyles = `
 .inline-form { display: flex; flex-wrap: wrap; align-items: flex-end; gap: .75rem; }
-.field.inline { margin-bottom: 0; }
+.field.inline { margin-bottom: 0; min-width: 0; max-width: 100%; }
+.inline-form select, .filter-actions select { max-width: 100%; }
 .field.inline label { display: block; }
 .filter-bar h2 { margin-top: 0; font-size: 1.125rem; }
 .filter-list { list-style: none; margin: 0 0 .75rem; padding: 0; display: grid; gap: .5rem; }
