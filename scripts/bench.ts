@@ -1,6 +1,6 @@
 // `npm run bench`: what the API costs over the same SQL run bare, side by side in one run, printed as JSON
 // lines: the machine, each measured round, each route's median, the ratios against the targets, and the
-// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs,runs picks):
+// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs,runs,events picks):
 // - keys: GET /agent/api-keys (key check, rate limit and usage counters, then the query in a tenant
 //   transaction under RLS) against a bare Hono route running the same SQL with none of that, and against
 //   a route running it in the same tenant transaction with fixed claims and no key check; with the request
@@ -37,6 +37,8 @@
 //   BENCH_RUN_WORKERS `npm run worker` processes (JOB_CONCURRENCY BENCH_RUN_CONCURRENCY each) against the loopback
 //   model fake: runs a second from the first trigger to the last completed, queued→completed p50/p99, the
 //   share not completed, and each process's CPU a run (scripts/lib/bench-runs.ts).
+// - events: BENCH_EVENT_CLIENTS SSE clients (default 1000) on GET /events/stream each receiving BENCH_EVENT_COUNT
+//   rows inserted on another connection: insert-to-receipt p50/p99/max and the server's memory (scripts/lib/bench-events.ts).
 // BENCH_SECONDS sets each measurement's length (default 10), BENCH_ROUNDS the rounds per route (default 2),
 // BENCH_ROWS the dataset's size (default 100000); DATABASE_URL, if set, is used instead of a fresh embedded
 // Postgres and must hold no organisations (the bare keys route lists every key in the database).
@@ -56,6 +58,7 @@ import { createAgent, createOrganisation } from './lib/admin.ts'
 import { bareRowStatements, benchRowsQuery, copyToPlainTable, seedBenchDataset } from './lib/bench-rows.ts'
 import { benchRowsGrowth, benchRowWrites } from './lib/bench-rows-growth.ts'
 import { benchWebhooks } from './lib/bench-webhooks.ts'
+import { benchEvents } from './lib/bench-events.ts'
 import { benchEmail } from './lib/bench-email.ts'
 import { benchChat, startBenchModel } from './lib/bench-chat.ts'
 import { benchBudgetCheck, benchCosts, seedBenchUsage } from './lib/bench-costs.ts'
@@ -83,7 +86,7 @@ Measures what the API costs over the same SQL run bare, on a fresh embedded Post
 must hold no organisations), and prints JSON lines: each round, each route's median, the ratios against the
 targets. Takes several minutes.
 
-  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs,runs: all of them)
+  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs,runs,events: all of them)
   BENCH_SECONDS          each measurement's length (10)
   BENCH_ROUNDS           rounds per route (2)
   BENCH_ROWS             the rows scenario's dataset size (100000)
@@ -104,6 +107,8 @@ targets. Takes several minutes.
   BENCH_RUNS             runs the runs scenario triggers (2000)
   BENCH_RUN_WORKERS      worker processes executing them (1)
   BENCH_RUN_CONCURRENCY  each worker's JOB_CONCURRENCY (16)
+  BENCH_EVENT_CLIENTS    SSE clients the events scenario connects (1000)
+  BENCH_EVENT_COUNT      events each of them receives (20)
   DATABASE_POOL_SIZE     the API server's connections (10)`
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -141,10 +146,12 @@ const settings = {
   emails: positive('BENCH_EMAILS', 2000),
   usageRecords: positive('BENCH_USAGE_RECORDS', 1_000_000),
   sends: positive('BENCH_SENDS', 500),
+  eventClients: positive('BENCH_EVENT_CLIENTS', 1000),
+  eventCount: positive('BENCH_EVENT_COUNT', 20),
   runs: positive('BENCH_RUNS', 2000),
   runWorkers: positive('BENCH_RUN_WORKERS', 1),
   runConcurrency: positive('BENCH_RUN_CONCURRENCY', 16),
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs,runs')
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs,runs,events')
     .split(',')
     .map((s) => s.trim()),
 }
@@ -167,6 +174,8 @@ const targets = {
   // Issue 17: through the API, at least 0.6× a bare route running PostgREST's SQL on a plain table.
   rows: { api_to_bare_throughput_min: 0.75, api_to_plain_throughput_min: 0.6 },
   webhooks: { deliveries_per_second_min: 1000, latency_p50_ms_max: 50 },
+  // Issue 19: 1,000 connected SSE clients each receive an event within 200 ms (p99) of its insert.
+  events: { latency_p99_ms_max: 200 },
   chat: { added_ttft_ms_max: 15 },
   // Issue 13: with the in-process fallback (no pgvector), vector and hybrid p50 at 100k chunks of 384 dimensions.
   knowledge: { vector_p50_ms_max: 50, hybrid_p50_ms_max: 50 },
@@ -523,6 +532,21 @@ async function main(): Promise<number> {
   if (knowledge) {
     await benchKnowledgeQueries(sql, api, auth, knowledge)
     await benchKnowledgeIndexing(sql, api, auth)
+  }
+
+  if (settings.scenarios.includes('events')) {
+    const figures = await benchEvents(sql, database.url, settings.eventClients, settings.eventCount)
+    line({ bench: 'events', measure: 'insert_to_receipt', ...figures })
+    line({
+      bench: 'ratio',
+      scenario: 'events',
+      clients: figures.clients,
+      latency_p99_ms: figures.latency_ms.p99,
+      missed: figures.missed,
+      server_rss_mb: figures.server_rss_mb,
+      targets: targets.events,
+      met: { latency_p99_ms: figures.latency_ms.p99 <= targets.events.latency_p99_ms_max && figures.missed === 0 },
+    })
   }
 
   if (settings.scenarios.includes('webhooks')) {
