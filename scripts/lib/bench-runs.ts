@@ -104,10 +104,16 @@ export async function benchRuns(
       database: pids.postmaster ? serverCpuSeconds(pids.postmaster) : null,
     })
     // Where the database's time goes: each function's (triggers included) calls and own time over the batch.
-    await sql`alter system set track_functions = 'all'`
-    await sql`select pg_reload_conf()`
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    await sql`select pg_stat_reset()`
+    // Only where the bench may change the server's settings (its own embedded server, or a superuser's).
+    const tracking = await sql`alter system set track_functions = 'all'`.then(
+      () => true,
+      () => false,
+    )
+    if (tracking) {
+      await sql`select pg_reload_conf()`
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      await sql`select pg_stat_reset()`
+    }
     const before = cpu()
     const started = performance.now()
     await triggerRuns(api, key, agentId, s.runs, s.clients, 'measured')
@@ -116,14 +122,18 @@ export async function benchRuns(
     const after = cpu()
     // Statistics reach the view when each backend reports them (at most a second later).
     await new Promise((resolve) => setTimeout(resolve, 1500))
-    const functions = await sql<{ name: string; calls: number; self_ms_per_run: number; total_ms_per_run: number }[]>`
+    const functions = !tracking
+      ? []
+      : await sql<{ name: string; calls: number; self_ms_per_run: number; total_ms_per_run: number }[]>`
       select funcname as name, sum(calls)::int as calls,
              round((sum(self_time) / ${s.runs})::numeric, 3)::float8 as self_ms_per_run,
              round((sum(total_time) / ${s.runs})::numeric, 3)::float8 as total_ms_per_run
       from pg_stat_user_functions where schemaname = 'agentry'
       group by funcname order by sum(self_time) desc limit 15`
-    await sql`alter system reset track_functions`
-    await sql`select pg_reload_conf()`
+    if (tracking) {
+      await sql`alter system reset track_functions`
+      await sql`select pg_reload_conf()`
+    }
 
     // The same work apart: triggering with no worker running, then executing what was queued. What each
     // half costs the database says whether the request or the job is the one to make cheaper.
@@ -136,7 +146,8 @@ export async function benchRuns(
     const workersStarted = cpu()
     await waitFinished(sql, orgId, 'split', half)
     const executed = cpu()
-    const split = (a: number | null, b: number | null) => (a === null || b === null ? null : Math.round(((a - b) * 1000 * 100) / half) / 100)
+    const split = (a: number | null, b: number | null) =>
+      a === null || b === null ? null : Math.round(((a - b) * 1000 * 100) / half) / 100
     const perRun = (a: number | null, b: number | null) =>
       a === null || b === null ? null : Math.round(((a - b) * 1000 * 100) / s.runs) / 100
 
