@@ -30,7 +30,6 @@ export const usagePage = definePage({
               Last 14 days
             </option>
             <option value="30">Last 30 days</option>
-            <option value="90">Last 90 days</option>
           </select>
         </div>
         <div class="field inline">
