@@ -20,7 +20,7 @@ header.top .brand { color: #fff; font-weight: 700; text-decoration: none; font-s
 header.top .who { display: flex; align-items: center; gap: .75rem; }
 header.top .who .muted { color: #e5e7eb; }
 .frame { display: grid; grid-template-columns: 13rem 1fr; min-height: calc(100vh - 3.5rem); }
-.frame.single { grid-template-columns: 1fr; }
+.frame.single { grid-template-columns: minmax(0, 1fr); }
 nav ul { list-style: none; margin: 0; padding: 1rem .5rem; }
 nav a { display: block; padding: .5rem .75rem; border-radius: .375rem; color: var(--ink); text-decoration: none; }
 nav a:hover { background: #e5e7eb; }
@@ -31,12 +31,13 @@ h1 { font-size: 1.5rem; margin: 0 0 1rem; }
 h2 { font-size: 1.125rem; margin: 1.5rem 0 .75rem; }
 .toolbar { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: .75rem; margin-bottom: 1rem; }
 .panel { background: var(--paper); border: 1px solid var(--line); border-radius: .5rem; padding: 1rem; }
-.table-wrap { overflow-x: auto; background: var(--paper); border: 1px solid var(--line); border-radius: .5rem; }
+.table-wrap { position: relative; overflow-x: auto; background: var(--paper); border: 1px solid var(--line); border-radius: .5rem; }
 table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .625rem .75rem; border-bottom: 1px solid var(--line); white-space: nowrap; vertical-align: middle; }
+th, td { text-align: left; padding: .5rem .625rem; border-bottom: 1px solid var(--line); white-space: nowrap; vertical-align: middle; }
 th { font-size: .875rem; color: var(--muted); font-weight: 600; background: #f9fafb; }
 tr:last-child td { border-bottom: none; }
-td.actions { display: flex; gap: .5rem; }
+td .actions { display: flex; gap: .375rem; }
+td.actions > * + * { margin-left: .375rem; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .875rem; }
 .badge { display: inline-block; padding: .125rem .5rem; border-radius: 999px; font-size: .8125rem; font-weight: 600; }
 .badge.active, .badge.ok { color: var(--ok-ink); background: var(--ok-bg); }
@@ -88,7 +89,8 @@ dialog .dialog-actions { display: flex; justify-content: flex-end; gap: .5rem; p
 .chat-form .field { flex: 1; margin-bottom: 0; }
 fieldset.plain { border: none; padding: 0; margin: 0; }
 @media (max-width: 760px) {
-  .frame { grid-template-columns: 1fr; }
+  .frame { grid-template-columns: minmax(0, 1fr); grid-template-rows: auto 1fr; }
+  .frame > nav { min-width: 0; }
   nav ul { display: flex; gap: .25rem; overflow-x: auto; padding: .5rem; }
   nav a { white-space: nowrap; }
   nav a[aria-current="page"] { box-shadow: inset 0 -3px 0 var(--accent); }

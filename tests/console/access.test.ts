@@ -246,6 +246,9 @@ describe.skipIf(!hasChromium)('the console in a browser', () => {
           await page.waitForSelector('#key-form')
           expect(await seriousViolations(page)).toEqual([])
           await screenshot(page, `sign-in-${width}`)
+          expect(await page.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling').toBeLessThanOrEqual(
+            viewport.width,
+          )
         } finally {
           await context.close()
         }

@@ -103,6 +103,7 @@ describe.skipIf(!hasChromium)('the agents pages', () => {
         await page.waitForSelector('#agent-rows a')
         expect(await seriousViolations(page)).toEqual([])
         await screenshot(page, `agents-${width}`)
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling').toBeLessThanOrEqual(viewport.width)
         await page.getByRole('link', { name: 'Agent B' }).click()
         await expect.poll(() => page.getByLabel('Name', { exact: true }).inputValue()).toBe('Agent B')
         await page.getByLabel('Message').fill('Hi')
@@ -110,6 +111,7 @@ describe.skipIf(!hasChromium)('the agents pages', () => {
         await expect.poll(() => page.locator('.chat-message.assistant .meta').last().textContent(), { timeout: 15_000 }).toMatch(/tokens/)
         expect(await seriousViolations(page)).toEqual([])
         await screenshot(page, `agent-${width}`)
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling').toBeLessThanOrEqual(viewport.width)
       } finally {
         await context.close()
       }

@@ -185,6 +185,7 @@ describe.skipIf(!hasChromium)('the API tokens page', () => {
         await page.waitForSelector('#token-rows tr')
         expect(await seriousViolations(page)).toEqual([])
         await screenshot(page, `tokens-${width}`)
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), 'no sideways scrolling').toBeLessThanOrEqual(viewport.width)
         await page.getByRole('button', { name: 'Generate API Token' }).click()
         expect(await seriousViolations(page)).toEqual([])
         if (width === 'phone') await screenshot(page, 'tokens-generate-dialog-phone')

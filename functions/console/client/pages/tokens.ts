@@ -60,7 +60,7 @@ startPage(async ({ can }) => {
       h('td', {}, when(key.created_at)),
       h('td', {}, key.last_used_at ? when(key.last_used_at) : 'Never'),
       h('td', {}, key.calls.toLocaleString()),
-      mayWrite && h('td', { class: 'actions' }, ...actions),
+      mayWrite && h('td', {}, h('div', { class: 'actions' }, ...actions)),
     )
   }
 
