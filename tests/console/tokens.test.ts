@@ -128,6 +128,10 @@ describe.skipIf(!hasChromium)('the API tokens page', () => {
       expect((await api.call('GET', '/me', { key: old })).status).toBe(200)
       await secret.getByRole('button', { name: 'Done' }).click()
       await expect.poll(() => rowOf(page, 'Rotating key').count()).toBe(2)
+      // The old token says until when it keeps working; the new one has no expiry.
+      const statuses = await rowOf(page, 'Rotating key').locator('td:nth-child(3)').allTextContents()
+      expect(statuses.filter((text) => /^active until /.test(text))).toHaveLength(1)
+      expect(statuses.filter((text) => text === 'active')).toHaveLength(1)
     } finally {
       await context.close()
     }

@@ -56,7 +56,13 @@ startPage(async ({ can }) => {
       { 'data-key-id': key.id },
       h('td', {}, key.name),
       h('td', {}, h('code', {}, key.prefix)),
-      h('td', {}, h('span', { class: `badge ${status}` }, status)),
+      h(
+        'td',
+        {},
+        h('span', { class: `badge ${status}` }, status),
+        // A rotated token in its grace period, or any token with an expiry: when it stops working.
+        status === 'active' && key.expires_at !== null && h('span', { class: 'hint' }, ` until ${when(key.expires_at)}`),
+      ),
       h('td', {}, when(key.created_at)),
       h('td', {}, key.last_used_at ? when(key.last_used_at) : 'Never'),
       h('td', {}, key.calls.toLocaleString()),
