@@ -31,6 +31,7 @@ h1 { font-size: 1.5rem; margin: 0 0 1rem; }
 h2 { font-size: 1.125rem; margin: 1.5rem 0 .75rem; }
 .toolbar { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: .75rem; margin-bottom: 1rem; }
 .panel { background: var(--paper); border: 1px solid var(--line); border-radius: .5rem; padding: 1rem; }
+.panel > h2:first-child { margin-top: 0; }
 .table-wrap { position: relative; overflow-x: auto; background: var(--paper); border: 1px solid var(--line); border-radius: .5rem; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .5rem .625rem; border-bottom: 1px solid var(--line); white-space: nowrap; vertical-align: middle; }
