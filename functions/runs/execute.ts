@@ -68,7 +68,7 @@ async function executeRun(job: Job, ctx: JobContext, provider: ChatProvider): Pr
   let seq = 1
   if (!run) {
     const found = await loadRun(sql, job.orgId, runId)
-    if (!found || found.status !== 'in_progress') {
+    if (found?.status !== 'in_progress') {
       if (found?.status === 'queued' && found.expired) {
         await sql`
           update agentry.runs set status = 'expired',
