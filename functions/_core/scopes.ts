@@ -20,6 +20,7 @@ export const sections = [
   'threads',
   'messages',
   'attachments',
+  'drafts',
   'webhooks',
   'keys',
   'org',
@@ -32,13 +33,18 @@ export type Section = (typeof sections)[number]
  */
 export const dataDeleteScope = 'data:delete'
 
-export type Scope = `${Section | '*'}:${'read' | 'write'}` | '*' | typeof dataDeleteScope
+/** Sending a draft held for approval: like data:delete, only `*` or the scope itself covers it. */
+export const draftsApproveScope = 'drafts:approve'
 
-const scopePattern = new RegExp(`^(\\*|data:delete|(\\*|${sections.map((s) => s.replace('-', '\\-')).join('|')}):(read|write))$`)
+export type Scope = `${Section | '*'}:${'read' | 'write'}` | '*' | typeof dataDeleteScope | typeof draftsApproveScope
+
+const scopePattern = new RegExp(
+  `^(\\*|data:delete|drafts:approve|(\\*|${sections.map((s) => s.replace('-', '\\-')).join('|')}):(read|write))$`,
+)
 
 export const ScopeSchema = z
   .string()
   .regex(scopePattern, {
-    message: `Unknown scope. Use "<section>:read", "<section>:write", "*:read", "*:write", "*" or "data:delete"; sections: ${sections.join(', ')}.`,
+    message: `Unknown scope. Use "<section>:read", "<section>:write", "*:read", "*:write", "*", "data:delete" or "drafts:approve"; sections: ${sections.join(', ')}.`,
   })
   .openapi({ example: 'datasets:read' }) as unknown as z.ZodType<Scope>
