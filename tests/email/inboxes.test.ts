@@ -116,6 +116,7 @@ describe('inboxes on the shared domain', () => {
       name: 'Sales Agent',
       agent_id: null,
       status: 'active',
+      requires_approval: false,
       webhook_endpoint_id: null,
       extraction_schema: null,
       created_at: expect.any(String),

@@ -15,6 +15,13 @@ export type InboxAnswer = InboxRow & { webhook_secret?: string }
 // The shared domain's role addresses (RFC 2142, and where DMARC reports go) are the operator's, not a tenant's.
 const reservedOnSharedDomain = new Set(['postmaster', 'abuse', 'hostmaster', 'webmaster', 'mailer-daemon', 'dmarc'])
 
+/** Whether sends wait for approval is the organisation's call: an agent key may not lift (or set) its own. */
+function refuseApprovalChangeByAgent(p: Principal, requiresApproval: boolean | undefined) {
+  if (requiresApproval !== undefined && p.agentId) {
+    throw new ApiError('insufficient_scope', 'Only an organisation key or a user may set requires_approval, never an agent key.')
+  }
+}
+
 function refuseReserved(localPart: string | undefined, domain: string) {
   if (localPart && reservedOnSharedDomain.has(localPart)) {
     throw new ApiError('conflict', `The address ${localPart}@${domain} is reserved.`)
@@ -31,15 +38,24 @@ export async function createInbox(
   tenant: Tenant,
   p: Principal,
   domainId: string | null,
-  body: { local_part: string; name?: string | null; agent_id?: string; webhook?: WebhookSetting },
+  body: { local_part: string; name?: string | null; agent_id?: string; webhook?: WebhookSetting; requires_approval?: boolean },
 ): Promise<InboxAnswer> {
   const agentId = owningAgent(p, body.agent_id)
+  refuseApprovalChangeByAgent(p, body.requires_approval)
   if (body.webhook) refuseUnreachableUrl(body.webhook.endpoint, 'webhook.endpoint')
   return withTenant(tenant, async (tx) => {
     // A custom domain's inboxes may be made before it is verified; sending from them waits for verification.
     const domain = domainId ? (await requireDomainOf(tx, domainId)).name : sharedDomain(readEnv)
     if (!domainId) refuseReserved(body.local_part, domain)
-    const inbox = await insertInbox(tx, { orgId: p.orgId, domainId, domain, localPart: body.local_part, name: body.name ?? null, agentId })
+    const inbox = await insertInbox(tx, {
+      orgId: p.orgId,
+      domainId,
+      domain,
+      localPart: body.local_part,
+      name: body.name ?? null,
+      agentId,
+      requiresApproval: body.requires_approval ?? false,
+    })
     if (!body.webhook) return inbox
     const { endpointId, secret } = await attachWebhook(tx, inbox, body.webhook, { orgId: p.orgId, agentId: p.agentId })
     return { ...(await updateInbox(tx, inbox.id, { webhook_endpoint_id: endpointId }, domain)), webhook_secret: secret }
@@ -60,6 +76,7 @@ export async function changeInbox(
   body: Omit<InboxChanges, 'webhook_endpoint_id' | 'extraction_schema'> & { webhook?: WebhookSetting | null },
 ): Promise<InboxAnswer> {
   const { webhook, ...changes } = body
+  refuseApprovalChangeByAgent(p, changes.requires_approval)
   if (webhook) refuseUnreachableUrl(webhook.endpoint, 'webhook.endpoint')
   return withTenant(tenant, async (tx) => {
     if (at.domainId) await requireDomainOf(tx, at.domainId)

@@ -10,6 +10,7 @@ export interface InboxRow {
   name: string | null
   agent_id: string | null
   status: 'active' | 'disabled'
+  requires_approval: boolean
   webhook_endpoint_id: string | null
   extraction_schema: { name: string; description: string | null; schema: Record<string, unknown>; enabled: boolean } | null
   created_at: string
@@ -17,7 +18,7 @@ export interface InboxRow {
 }
 
 const inboxColumns = (tx: Tx) => tx`
-  i.id, i.address, i.local_part, i.domain, i.domain_id, i.name, i.agent_id, i.status, i.webhook_endpoint_id,
+  i.id, i.address, i.local_part, i.domain, i.domain_id, i.name, i.agent_id, i.status, i.requires_approval, i.webhook_endpoint_id,
   i.extraction_schema, to_json(i.created_at) #>> '{}' as created_at, to_json(i.updated_at) #>> '{}' as updated_at`
 
 const position = (tx: Tx) => tx`to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '_' || i.id as position`
@@ -54,12 +55,20 @@ const addressTaken = (address: string) => new ApiError('conflict', `The address 
 
 export async function insertInbox(
   tx: Tx,
-  i: { orgId: string; domainId: string | null; domain: string; localPart: string; name: string | null; agentId: string | null },
+  i: {
+    orgId: string
+    domainId: string | null
+    domain: string
+    localPart: string
+    name: string | null
+    agentId: string | null
+    requiresApproval: boolean
+  },
 ): Promise<InboxRow> {
   const address = `${i.localPart}@${i.domain}`
   const [row] = await tx<InboxRow[]>`
-    insert into agentry.email_inboxes as i (org_id, domain_id, domain, local_part, name, agent_id)
-    values (${i.orgId}, ${i.domainId}, ${i.domain}, ${i.localPart}, ${i.name}, ${i.agentId})
+    insert into agentry.email_inboxes as i (org_id, domain_id, domain, local_part, name, agent_id, requires_approval)
+    values (${i.orgId}, ${i.domainId}, ${i.domain}, ${i.localPart}, ${i.name}, ${i.agentId}, ${i.requiresApproval})
     returning ${inboxColumns(tx)}`.catch((error: { code?: string }) => {
     if (error.code === '23505') throw addressTaken(address)
     // The composite foreign key (agent_id, org_id) fails for an agent of another organisation.
@@ -73,6 +82,7 @@ export interface InboxChanges {
   local_part?: string
   name?: string | null
   status?: 'active' | 'disabled'
+  requires_approval?: boolean
   webhook_endpoint_id?: string | null
   extraction_schema?: InboxRow['extraction_schema']
 }

@@ -40,6 +40,10 @@ export const CreateInboxBody = z
     name: Name.nullable().optional(),
     agent_id: z.uuid().optional().openapi({ description: "The agent whose inbox it is. An agent key's inbox is always its own agent's." }),
     webhook: WebhookSetting.optional(),
+    requires_approval: z
+      .boolean()
+      .optional()
+      .openapi({ description: "An agent key's sends from this inbox wait as drafts for approval (organisation credentials only)." }),
   })
   .openapi('CreateInbox')
 
@@ -49,6 +53,10 @@ export const UpdateInboxBody = z
     name: Name.nullable().optional(),
     status: z.enum(['active', 'disabled']).optional().openapi({ description: 'A disabled inbox refuses inbound mail.' }),
     webhook: WebhookSetting.nullable().optional().openapi({ description: 'null removes the webhook endpoint.' }),
+    requires_approval: z
+      .boolean()
+      .optional()
+      .openapi({ description: "An agent key's sends from this inbox wait as drafts for approval (organisation credentials only)." }),
   })
   .openapi('UpdateInbox')
 
@@ -82,6 +90,7 @@ export const Inbox = z
     name: z.string().nullable(),
     agent_id: z.uuid().nullable(),
     status: z.enum(['active', 'disabled']),
+    requires_approval: z.boolean(),
     webhook_endpoint_id: z.uuid().nullable().openapi({ description: 'The webhook endpoint made from `webhook`; see GET /webhooks/{id}.' }),
     extraction_schema: z
       .object({ name: z.string(), description: z.string().nullable(), schema: z.record(z.string(), z.unknown()), enabled: z.boolean() })

@@ -11,6 +11,7 @@ export function inboxView(row: InboxAnswer) {
     name: row.name,
     agent_id: row.agent_id,
     status: row.status,
+    requires_approval: row.requires_approval,
     webhook_endpoint_id: row.webhook_endpoint_id,
     extraction_schema: row.extraction_schema,
     created_at: row.created_at,
