@@ -73,3 +73,9 @@ export async function verifyChainStretch(
     from agentry.verify_audit_chain(${from.afterSeq}::bigint, decode(${from.prevHash}::text, 'hex'), ${from.untilSeq}::bigint, ${batch})`
   return row
 }
+
+/** How many of the caller's organisation's entries are not sealed into the chain yet. */
+export async function unsealedCount(tx: Tx): Promise<number> {
+  const [row] = await tx<{ n: number }[]>`select agentry.audit_unsealed_count()::float8 as n`
+  return row.n
+}

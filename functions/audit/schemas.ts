@@ -71,5 +71,13 @@ export const AuditVerification = z
       .object({ id: z.string(), created_at: z.string() })
       .nullable()
       .openapi({ description: 'The first entry whose content or link to the entry before it does not match its hash.' }),
+    unsealed: z
+      .number()
+      .int()
+      .openapi({
+        description:
+          'Entries written but not yet linked into the chain (those committed during the walk): append-only like the rest, ' +
+          'but not covered by a hash until they are sealed, within seconds.',
+      }),
   })
   .openapi('AuditVerification')

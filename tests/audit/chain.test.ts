@@ -1,5 +1,6 @@
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sealAuditLog } from '../../functions/_core/audit-seal.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
 
@@ -13,10 +14,13 @@ async function writesOf(key: string, n: number) {
   for (let i = 0; i < n; i++) expect((await api.call('PATCH', '/agent/org', { key, body: { name: `Name ${i}` } })).status).toBe(200)
 }
 
-const entriesOf = (t: Tenant) =>
-  serviceSql()<{ id: string; seq: string; created_at: string }[]>`
+/** The organisation's entries in chain order, once the sealer has linked what has committed. */
+const entriesOf = async (t: Tenant) => {
+  await sealAuditLog(serviceSql(), t.org.id)
+  return serviceSql()<{ id: string; seq: string; created_at: string }[]>`
     select a.id::text, a.seq::text, to_json(a.created_at) #>> '{}' as created_at
     from agentry.audit_log a where a.org_id = ${t.org.id} order by a.seq`
+}
 
 const verify = async (key: string) => {
   const res = await api.call('GET', '/audit-logs/verify', { key })
@@ -65,7 +69,7 @@ describe('the audit log is append-only', () => {
     await sql`select agentry.prune_audit_log(now() - interval '366 days')`
     expect((await entriesOf(t)).map((e) => e.seq)).toEqual(['3', '4'])
     // The oldest kept entry anchors the chain: what was pruned is not a break.
-    expect(await verify(await t.key())).toEqual({ valid: true, checked: 2, first_broken: null })
+    expect(await verify(await t.key())).toEqual({ valid: true, checked: 2, first_broken: null, unsealed: 0 })
   })
 
   it('goes with its organisation when the organisation itself is deleted', async () => {
@@ -84,6 +88,7 @@ describe('the audit log hash chain', () => {
     await writesOf(key, 2)
     await writesOf(await other.key(), 1)
     await writesOf(key, 1)
+    await sealAuditLog(serviceSql(), t.org.id)
     const rows = await serviceSql()<{ seq: string; prev_hash: string; hash: string }[]>`
       select a.seq::text, encode(a.prev_hash, 'hex') as prev_hash, encode(a.hash, 'hex') as hash
       from agentry.audit_log a where a.org_id = ${t.org.id} order by a.seq`
@@ -91,7 +96,7 @@ describe('the audit log hash chain', () => {
     expect(rows[0].prev_hash).toBe('0'.repeat(64))
     expect(rows[1].prev_hash).toBe(rows[0].hash)
     expect(rows[2].prev_hash).toBe(rows[1].hash)
-    expect(await verify(key)).toEqual({ valid: true, checked: 3, first_broken: null })
+    expect(await verify(key)).toEqual({ valid: true, checked: 3, first_broken: null, unsealed: 0 })
   })
 
   it('names the first entry changed behind the triggers’ back', async () => {
@@ -105,6 +110,7 @@ describe('the audit log hash chain', () => {
       valid: false,
       checked: 2,
       first_broken: { id: entries[1].id, created_at: entries[1].created_at },
+      unsealed: 0,
     })
   })
 
@@ -114,7 +120,7 @@ describe('the audit log hash chain', () => {
     await writesOf(key, 3)
     const entries = await entriesOf(t)
     await behindTheTriggersBack((tx) => tx`delete from agentry.audit_log where id = ${entries[1].id}`)
-    const expected = { valid: false, checked: 2, first_broken: { id: entries[2].id, created_at: entries[2].created_at } }
+    const expected = { valid: false, checked: 2, first_broken: { id: entries[2].id, created_at: entries[2].created_at }, unsealed: 0 }
     expect(await verify(key)).toEqual(expected)
     expect(await verify(await t.key({ agent: 'agent', scopes: ['audit-logs:read'] }))).toEqual(expected)
   })
@@ -124,7 +130,7 @@ describe('the audit log hash chain', () => {
     await serviceSql()`
       insert into agentry.audit_log (org_id, method, path, status, request_id)
       select ${t.org.id}, 'POST', '/api/v1/agents/' || i, 201, 'bulk' from generate_series(1, 4500) i`
-    expect(await verify(await t.key())).toEqual({ valid: true, checked: 4500, first_broken: null })
+    expect(await verify(await t.key())).toEqual({ valid: true, checked: 4500, first_broken: null, unsealed: 0 })
     const [tampered] = await serviceSql()<{ id: string }[]>`
       select id::text from agentry.audit_log where org_id = ${t.org.id} and seq = 4321`
     await behindTheTriggersBack((tx) => tx`update agentry.audit_log set request_id = 'forged' where id = ${tampered.id}`)
@@ -148,17 +154,16 @@ describe('the audit log hash chain', () => {
       await pool.end()
     }
     expect((await entriesOf(t)).map((e) => Number(e.seq))).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
-    expect(await verify(await t.key())).toEqual({ valid: true, checked: 40, first_broken: null })
+    expect(await verify(await t.key())).toEqual({ valid: true, checked: 40, first_broken: null, unsealed: 0 })
   })
 
-  it('makes a writer wait only for its own organisation', async () => {
-    const a = await createTenant()
-    const b = await createTenant()
+  it('makes no writer wait for another, and seals entries in the order they committed', async () => {
+    const t = await createTenant()
     const url = process.env.DATABASE_URL as string
     const holder = postgres(url, { max: 1, onnotice: () => {} })
-    const others = postgres(url, { max: 2, onnotice: () => {} })
-    const insert = (sql: postgres.Sql, t: Tenant) =>
-      sql`insert into agentry.audit_log (org_id, method, path, status, request_id) values (${t.org.id}, 'POST', '/api/v1/x', 201, 'lock')`
+    const other = postgres(url, { max: 1, onnotice: () => {} })
+    const insert = (sql: postgres.Sql, requestId: string) =>
+      sql`insert into agentry.audit_log (org_id, method, path, status, request_id) values (${t.org.id}, 'POST', '/api/v1/x', 201, ${requestId})`
     try {
       let release = () => {}
       const released = new Promise<void>((resolve) => {
@@ -168,34 +173,66 @@ describe('the audit log hash chain', () => {
       const holding = new Promise<void>((resolve) => {
         held = resolve
       })
-      // An open transaction that has written organisation a's entry holds a's chain until it ends.
+      // An open transaction that has written one of the organisation's entries.
       const open = holder.begin(async (tx) => {
-        await insert(tx as unknown as postgres.Sql, a)
+        await insert(tx as unknown as postgres.Sql, 'written first, committed last')
         held()
         await released
       })
       await holding
-      await others`select 1`
+      await other`select 1`
       const started = performance.now()
-      await insert(others, b)
-      const unrelated = performance.now() - started
-      let sameDone = false
-      const same = insert(others, a).then(() => {
-        sameDone = true
-      })
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      expect(sameDone).toBe(false)
+      await insert(other, 'written second, committed first')
+      const waited = performance.now() - started
+      // Sealing links what has committed and leaves the open transaction's entry for later.
+      expect(await sealAuditLog(serviceSql(), t.org.id)).toBe(1)
       release()
       await open
-      await same
-      expect(sameDone).toBe(true)
-      // Generous: another organisation's write never waits for a's lock, only for a busy machine.
-      expect(unrelated).toBeLessThan(400)
-      console.log(`an unrelated organisation's entry was written in ${unrelated.toFixed(1)} ms while another's chain was held`)
+      // Generous: the second write waits for no lock, only for a busy machine.
+      expect(waited).toBeLessThan(400)
     } finally {
       await holder.end()
-      await others.end()
+      await other.end()
     }
-    expect((await entriesOf(a)).map((e) => e.seq)).toEqual(['1', '2'])
+    const chained = await serviceSql()<{ seq: string; request_id: string }[]>`
+      select a.seq::text, a.request_id from agentry.audit_log a where a.org_id = ${t.org.id} and a.seq is not null order by a.seq`
+    expect(chained).toEqual([{ seq: '1', request_id: 'written second, committed first' }])
+    expect((await verify(await t.key())).unsealed).toBe(0)
+    expect((await entriesOf(t)).map((e) => e.seq)).toEqual(['1', '2'])
+    expect(await verify(await t.key())).toEqual({ valid: true, checked: 2, first_broken: null, unsealed: 0 })
+  })
+
+  it('says how many entries are not sealed yet, and seals none twice when sealers race', async () => {
+    const t = await createTenant()
+    await serviceSql()`
+      insert into agentry.audit_log (org_id, method, path, status, request_id)
+      select ${t.org.id}, 'POST', '/api/v1/agents/' || i, 201, 'race' from generate_series(1, 300) i`
+    const [before] = await serviceSql()<{ n: number }[]>`
+      select count(*)::int as n from agentry.audit_log where org_id = ${t.org.id} and hash is null`
+    expect(before.n).toBe(300)
+    const sealed = await Promise.all([
+      sealAuditLog(serviceSql(), t.org.id),
+      sealAuditLog(serviceSql(), t.org.id),
+      sealAuditLog(serviceSql()),
+    ])
+    expect(sealed.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(300)
+    expect((await entriesOf(t)).map((e) => Number(e.seq))).toEqual(Array.from({ length: 300 }, (_, i) => i + 1))
+    expect(await verify(await t.key())).toEqual({ valid: true, checked: 300, first_broken: null, unsealed: 0 })
+  })
+
+  it('lets a seal fill in an unsealed entry’s link only, once', async () => {
+    const t = await createTenant()
+    await writesOf(await t.key(), 1)
+    const sql = serviceSql()
+    const [entry] = await sql<{ id: string }[]>`select id::text from agentry.audit_log where org_id = ${t.org.id}`
+    // Unsealed, its content still cannot change along with a seal.
+    await expect(
+      sql`update agentry.audit_log set seq = 1, prev_hash = '\\x00', hash = '\\x00', status = 500 where id = ${entry.id}`,
+    ).rejects.toThrow(/append-only/)
+    await sealAuditLog(sql, t.org.id)
+    await expect(sql`update agentry.audit_log set seq = 2, prev_hash = '\\x00', hash = '\\x00' where id = ${entry.id}`).rejects.toThrow(
+      /append-only/,
+    )
+    expect(await verify(await t.key())).toEqual({ valid: true, checked: 1, first_broken: null, unsealed: 0 })
   })
 })

@@ -3,6 +3,7 @@
 // Supabase function invocations): a claimed job is no other runner's until its lease runs out, and a runner
 // that lost its lease can record nothing more for that attempt. Not a tenant's work: the service connection.
 import { pruneAuditLog } from '../audit-retention.ts'
+import { sealAuditLog, sealEveryMs } from '../audit-seal.ts'
 import { retryAt } from '../backoff.ts'
 import { now } from '../clock.ts'
 import type { Sql } from '../db.ts'
@@ -152,8 +153,8 @@ export interface RunningJobRunner {
 /**
  * Runs jobs until stopped, up to `concurrency` at once: it claims when a job is enqueued (LISTEN on the
  * queue's channel), when one of its jobs ends, and every `pollMs` (default 1 s) besides, so that retries
- * come due and a lost notification only delays. Keeps `retentionDays` (7) of finished jobs, prunes the
- * audit log past its retention, and folds past days' usage sums.
+ * come due and a lost notification only delays. Seals the audit log every second, keeps `retentionDays` (7)
+ * of finished jobs, prunes the audit log past its retention, and folds past days' usage sums.
  */
 export function startJobRunner(sql: Sql, options: JobRunOptions & { pollMs?: number; retentionDays?: number }): RunningJobRunner {
   const pollMs = options.pollMs ?? 1000
@@ -167,16 +168,23 @@ export function startJobRunner(sql: Sql, options: JobRunOptions & { pollMs?: num
     wake()
   }
   const pool = jobPool(sql, options, signal)
-  // Hourly, and once at the start: several runners pruning at once only repeat a cheap delete.
+  // Hourly, and once at the start: several runners pruning at once only repeat a cheap delete. The log is
+  // sealed before it is pruned, so what is kept is chained in the order it was written.
   const prune = () =>
     Promise.all([
       pruneJobs(sql, options.retentionDays ?? 7).catch(onError),
-      pruneAuditLog(sql).catch(onError),
+      sealAuditLog(sql)
+        .catch(onError)
+        .then(() => pruneAuditLog(sql))
+        .catch(onError),
       foldUsageShards(sql).catch(onError),
     ])
   void prune()
   const pruning = setInterval(prune, 3600_000)
   unrefTimer(pruning)
+  // Runners skip an organisation another one is sealing: several of them seal no entry twice.
+  const sealing = setInterval(() => void sealAuditLog(sql).catch(onError), sealEveryMs)
+  unrefTimer(sealing)
   const listening = sql.listen(jobsChannel, signal)
   let claimedOnce: () => void = () => {}
   const ready = new Promise<void>((resolve) => {
@@ -213,6 +221,7 @@ export function startJobRunner(sql: Sql, options: JobRunOptions & { pollMs?: num
     async stop() {
       running = false
       clearInterval(pruning)
+      clearInterval(sealing)
       wake()
       await loop
       await pool.stopAll()
@@ -233,6 +242,7 @@ export async function runJobBatch(sql: Sql, options: JobRunOptions & { budgetMs:
   const pool = jobPool(sql, options, () => settled())
   let claimed = 0
   let idle = false
+  await sealAuditLog(sql).catch((error) => options.onError?.(error))
   try {
     while (Date.now() < deadline) {
       const free = concurrency - pool.inFlight.size
