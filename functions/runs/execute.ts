@@ -63,8 +63,11 @@ async function executeRun(job: Job, ctx: JobContext, provider: ChatProvider): Pr
   const { sql } = ctx
   const runId = runIdOf(job)
   if (!runId) return
-  // Most runs are queued and due: they start in the statement that reads them, with no step before them.
-  let run = await startRun(sql, job.orgId, runId)
+  const began = Date.now()
+  // Most runs are queued, due and within budget: they start, and open their first step, in the statement that
+  // reads them.
+  const started = await startRun(sql, job.orgId, runId, provider)
+  let run: RunToExecute | undefined = started
   let seq = 1
   if (!run) {
     const found = await loadRun(sql, job.orgId, runId)
@@ -85,40 +88,57 @@ async function executeRun(job: Job, ctx: JobContext, provider: ChatProvider): Pr
     run = found
     seq = (await lastSeq(sql, run.id)) + 1
   }
-  const began = Date.now()
   const request = requestOf(run, provider)
-  const totals = { prompt: 0, completion: 0, cost: 0 as number | null }
   // One model call today; tool calls will make more steps, each checked the same way first.
-  try {
-    await assertWithinBudget(sql, { orgId: job.orgId, agentId: run.agent_id })
-  } catch (error) {
-    if (error instanceof ApiError && error.code === 'budget_exceeded') {
-      await finish(sql, job.orgId, run.id, 'failed', { output: null, last_error: { code: error.code, message: error.message } })
-      return
+  if (!started?.opened) {
+    try {
+      await assertWithinBudget(sql, { orgId: job.orgId, agentId: run.agent_id })
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'budget_exceeded') {
+        await finish(sql, job.orgId, run.id, 'failed', { output: null, last_error: { code: error.code, message: error.message } })
+        return
+      }
+      throw error
     }
-    throw error
   }
-  const step = await callModel(sql, job.orgId, run, seq, provider, request, ctx.signal)
+  const step = await callModel(sql, job.orgId, run, seq, provider, request, ctx.signal, { opened: started?.opened ?? false, began })
   // Cancelled before the step began: nothing was asked, and the run keeps its cancellation.
   if (step === null) return
   if (step.error) {
+    const totals = { prompt: 0, completion: 0, cost: 0 as number | null }
     await finish(sql, job.orgId, run.id, 'failed', { output: null, last_error: step.error, usage: usageOf(totals, began) })
-    return
   }
-  totals.prompt += step.completion.usage.promptTokens
-  totals.completion += step.completion.usage.completionTokens
-  totals.cost = step.cost
-  const output = step.completion.text
-  await finish(sql, job.orgId, run.id, 'completed', { output, usage: usageOf(totals, began), cost_usd: totals.cost })
+  // A step that succeeded finished the run in its own closing statement.
 }
 
-/** Starts a queued run still within its time to live, answering it; nothing when it is not such a run. */
-async function startRun(sql: Sql, orgId: string, runId: string): Promise<RunToExecute | undefined> {
-  const [run] = await sql<RunToExecute[]>`
-    update agentry.runs set status = 'in_progress'
-    where id = ${runId} and org_id = ${orgId} and status = 'queued'
-      and not coalesce(expires_at <= coalesce(${databaseNow()}::timestamptz, now()), false)
-    returning id, agent_id, status, message, input, configuration, false as expired`
+/**
+ * Starts a queued run still within its time to live, answering it; nothing when it is not such a run. Unless
+ * a budget covering it is spent, the run's first step is opened in the same statement (`opened`); the
+ * statement's triggers record the run's start before the step's.
+ */
+async function startRun(
+  sql: Sql,
+  orgId: string,
+  runId: string,
+  provider: ChatProvider,
+): Promise<(RunToExecute & { opened: boolean }) | undefined> {
+  const [run] = await sql<(RunToExecute & { opened: boolean })[]>`
+    with started as (
+      update agentry.runs set status = 'in_progress'
+      where id = ${runId} and org_id = ${orgId} and status = 'queued'
+        and not coalesce(expires_at <= coalesce(${databaseNow()}::timestamptz, now()), false)
+      returning id, agent_id, status, message, input, configuration
+    ),
+    opened as (
+      insert into agentry.run_steps (run_id, org_id, agent_id, seq, kind, model)
+      select s.id, ${orgId}, s.agent_id, 1, 'model_call', coalesce(s.configuration ->> 'model', ${provider.defaultModel})
+      from started s
+      where not exists (select 1 from agentry.budget_refusal(${orgId}, s.agent_id, ${databaseNow()}))
+      returning seq
+    )
+    select s.id, s.agent_id, s.status, s.message, s.input, s.configuration, false as expired,
+           exists (select 1 from opened) as opened
+    from started s`
   return run
 }
 
@@ -168,13 +188,16 @@ async function callModel(
   provider: ChatProvider,
   request: ChatRequest,
   signal: AbortSignal,
+  step: { opened: boolean; began: number },
 ): Promise<StepOutcome | null> {
-  const [opened] = await sql`
-    insert into agentry.run_steps (run_id, org_id, agent_id, seq, kind, model)
-    select ${run.id}, ${orgId}, ${run.agent_id}, ${seq}, 'model_call', ${request.model}
-    where exists (select 1 from agentry.runs where id = ${run.id} and org_id = ${orgId} and status = 'in_progress')
-    returning seq`
-  if (!opened) return null
+  if (!step.opened) {
+    const [opened] = await sql`
+      insert into agentry.run_steps (run_id, org_id, agent_id, seq, kind, model)
+      select ${run.id}, ${orgId}, ${run.agent_id}, ${seq}, 'model_call', ${request.model}
+      where exists (select 1 from agentry.runs where id = ${run.id} and org_id = ${orgId} and status = 'in_progress')
+      returning seq`
+    if (!opened) return null
+  }
   // Streamed, so that a provider that fails part-way still leaves what it wrote on the step; watched, so that
   // a cancel stops the call it lands in rather than waiting for it to end.
   const cancel = new AbortController()
@@ -225,7 +248,10 @@ async function callModel(
     estimated: true,
   }
   const completion: Completion = { text, model, usage }
-  // The ledger row and the step's close in one statement: both are written, or neither.
+  // The ledger row, the step's close and, for a call that succeeded, the run's end in one statement: all are
+  // written, or none. The run ends only after its step closed, so its events come in that order; a run
+  // cancelled meanwhile keeps its cancellation.
+  const runUsage = usageOf({ prompt: usage.promptTokens, completion: usage.completionTokens, cost: null }, step.began)
   const [{ cost }] = await sql<{ cost: number | null }[]>`
     with recorded as (
       insert into agentry.usage_records (org_id, agent_id, run_id, provider, model, prompt_tokens, completion_tokens, estimated, cost_usd)
@@ -233,16 +259,24 @@ async function callModel(
               ${usage.completionTokens}, ${usage.estimated},
               coalesce(agentry.usage_cost(${completion.model}, ${usage.promptTokens}, ${usage.completionTokens}),
                        agentry.usage_cost(${request.model}, ${usage.promptTokens}, ${usage.completionTokens})))
-      returning cost_usd::float8 as cost_usd
+      returning cost_usd
     ),
     closed as (
       update agentry.run_steps set status = ${failure ? 'failed' : 'completed'}, model = ${completion.model}, output = ${text || null},
         usage = jsonb_build_object('prompt_tokens', ${usage.promptTokens}::int, 'completion_tokens', ${usage.completionTokens}::int,
-                                   'cost_usd', (select cost_usd from recorded)),
+                                   'cost_usd', (select cost_usd::float8 from recorded)),
         error = ${failure ? sql.json(failure as never) : null}, completed_at = now()
       where run_id = ${run.id} and seq = ${seq}
+      returning seq
+    ),
+    finished as (
+      update agentry.runs set status = 'completed', output = ${text},
+        last_error = null, cost_usd = (select cost_usd from recorded),
+        usage = ${sql.json(runUsage as never)}::jsonb || jsonb_build_object('total_price', (select round(cost_usd, 8)::text from recorded))
+      where ${failure === null} and id = ${run.id} and org_id = ${orgId} and status in ('queued', 'in_progress')
+        and exists (select 1 from closed)
     )
-    select cost_usd as cost from recorded`
+    select cost_usd::float8 as cost from recorded`
   if (failure) return { error: failure }
   return { error: null, completion, cost }
 }
