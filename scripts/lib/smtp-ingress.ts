@@ -11,6 +11,7 @@ import { maxMessageBytes } from '../../functions/email/inbound/limits.ts'
 import type { InboxRecipient } from '../../functions/email/inbound/find-inboxes.ts'
 import { normalAddress } from '../../functions/email/inbound/parse-message.ts'
 import { findInboxesByAddress, MessageTooLarge, receiveMime, UnreadableMessage } from '../../functions/email/inbound/receive-mime.ts'
+import { screenSenders } from '../../functions/email/lists/screen.ts'
 import type { DnsResolver } from '../../functions/email/inbound/verdicts.ts'
 
 export interface SmtpIngressOptions {
@@ -67,6 +68,22 @@ async function findInbox(sql: Sql, session: SMTPServerSession, address: string):
   return inbox
 }
 
+/**
+ * Null when the recipient is an inbox here that takes mail from the envelope sender; else the 5xx to
+ * answer. A sender its lists block is refused here, before any body is sent, when the inbox refuses
+ * blocked senders; allow-list mode and the header From are judged after DATA.
+ */
+async function acceptRecipient(sql: Sql, session: SMTPServerSession, address: string): Promise<SmtpReply | null> {
+  const inbox = await findInbox(sql, session, address)
+  if (!inbox) return new SmtpReply(550, `5.1.1 <${address}>: no such inbox here`)
+  const sender = session.envelope.mailFrom ? normalAddress(session.envelope.mailFrom.address) : ''
+  if (!sender || inbox.blockedSenders !== 'refuse') return null
+  const screening = await screenSenders(sql, inbox, [sender], { headerFromKnown: false })
+  return screening.outcome === 'refuse'
+    ? new SmtpReply(550, `5.7.1 <${address}> does not accept mail from <${sender}>: ${screening.reason}`)
+    : null
+}
+
 export async function startSmtpIngress(sql: Sql, options: SmtpIngressOptions = {}): Promise<SmtpIngress> {
   const maxBytes = options.maxBytes ?? maxMessageBytes()
   const resolver = options.resolver ?? dnsResolver(process.env.DNS_SERVER || undefined)
@@ -81,8 +98,8 @@ export async function startSmtpIngress(sql: Sql, options: SmtpIngressOptions = {
     ...(tls ? { key: tls.key, cert: tls.cert } : {}),
     logger: false,
     onRcptTo(address, session, callback) {
-      findInbox(sql, session, address.address).then(
-        (found) => callback(found ? null : new SmtpReply(550, `5.1.1 <${address.address}>: no such inbox here`)),
+      acceptRecipient(sql, session, address.address).then(
+        (refusal) => callback(refusal),
         (error) => {
           onError(error)
           callback(new SmtpReply(451, '4.3.0 Temporary failure looking up the recipient, try again later'))
@@ -140,6 +157,9 @@ async function receive(
     },
     { resolver: o.resolver, inboxes },
   )
+  if (result.accepted.length === 0 && result.refused.length > 0) {
+    throw new SmtpReply(550, `5.7.1 Refused by every recipient: ${result.refused[0].reason}`)
+  }
   // An inbox disabled between RCPT and DATA leaves nothing to deliver to.
   if (result.accepted.length === 0) throw new SmtpReply(550, '5.1.1 No inbox here for any recipient')
   return `Stored as ${result.accepted.map((a) => a.messageId).join(' ')}`

@@ -2,9 +2,13 @@
 // a raw message here. Each recipient inbox gets its own committed transaction; a caller acknowledges the
 // message (SMTP's 250) only after this returns, so nothing acknowledged is ever lost.
 import type { Sql } from '../../_core/db.ts'
+import { readEnv } from '../../_core/env.ts'
+import { screenSenders } from '../lists/screen.ts'
+import { sharedDomain } from '../shared-domain.ts'
 import { findInboxesByAddress, type InboxRecipient } from './find-inboxes.ts'
 import { MessageTooLarge, maxAttachmentBytes, maxMessageBytes } from './limits.ts'
 import { normalAddress, parseMessage } from './parse-message.ts'
+import { spamVerdict } from './spam.ts'
 import { needsTransaction, storeInboundMessage } from './store-message.ts'
 import { type AuthVerdicts, checkAuthentication, type DnsResolver, localVerdicts } from './verdicts.ts'
 
@@ -44,8 +48,10 @@ export interface ReceivedMessage {
 export interface ReceiveResult {
   /** One entry per recipient inbox; a message the inbox had already is listed with its first copy's ids. */
   accepted: ReceivedMessage[]
-  /** Envelope recipients that are no active inbox here. */
+  /** Envelope recipients that are no active inbox here, or whose inbox refused the sender. */
   rejected: string[]
+  /** The inboxes that refused the sender (their block list, or allow-list mode), each with why. */
+  refused: { address: string; reason: string }[]
 }
 
 export { findInboxesByAddress } from './find-inboxes.ts'
@@ -67,7 +73,7 @@ export async function receiveMime(sql: Sql, input: InboundMime, options: Receive
     : await findInboxesByAddress(sql, recipients)
   const known = new Set(inboxes.map((i) => i.address))
   const rejected = recipients.filter((r) => !known.has(r))
-  if (inboxes.length === 0) return { accepted: [], rejected }
+  if (inboxes.length === 0) return { accepted: [], rejected, refused: [] }
 
   const message = await parseMessage(input.raw)
   const auth: AuthVerdicts =
@@ -82,8 +88,27 @@ export async function receiveMime(sql: Sql, input: InboundMime, options: Receive
         })
   const perAttachment = maxAttachmentBytes()
   const accepted: ReceivedMessage[] = []
+  const refused: ReceiveResult['refused'] = []
+  const senders = [input.envelope.from ?? '', message.from?.address ?? ''].map(normalAddress)
+  const shared = sharedDomain(readEnv)
   for (const inbox of inboxes) {
-    const store = { inbox, message, auth, raw: input.raw, maxAttachmentBytes: perAttachment }
+    const screening = await screenSenders(sql, inbox, senders)
+    if (screening.outcome === 'refuse') {
+      refused.push({ address: inbox.address, reason: screening.reason })
+      rejected.push(inbox.address)
+      continue
+    }
+    const spam = spamVerdict({
+      message,
+      auth,
+      crossedNetwork: input.source !== 'local',
+      ourDomains: [...new Set([shared, inbox.domain])],
+      threshold: inbox.spamThreshold,
+    })
+    // A sender the inbox or its organisation allows explicitly keeps its verdict but is not routed to spam.
+    const allowListed = screening.outcome === 'accept' && screening.allowed
+    const labels = [...(screening.outcome === 'flag' ? ['blocked'] : []), ...(spam.verdict === 'spam' && !allowListed ? ['spam'] : [])]
+    const store = { inbox, message, auth, spam, labels, raw: input.raw, maxAttachmentBytes: perAttachment }
     // Without attachments storing is one statement, committed on its own.
     const stored = needsTransaction(message)
       ? await sql.begin((tx) => storeInboundMessage(tx, store))
@@ -92,5 +117,5 @@ export async function receiveMime(sql: Sql, input: InboundMime, options: Receive
     // Disabled since it was found: nothing stored for it.
     else rejected.push(inbox.address)
   }
-  return { accepted, rejected }
+  return { accepted, rejected, refused }
 }

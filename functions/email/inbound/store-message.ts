@@ -9,6 +9,7 @@ import { recordDeliveryReport } from '../delivery/record-report.ts'
 import type { InboxRecipient } from './find-inboxes.ts'
 import type { ParsedMessage } from './parse-message.ts'
 import { subjectMatchDays } from './threading.ts'
+import type { SpamVerdict } from './spam.ts'
 import type { AuthVerdicts } from './verdicts.ts'
 
 export interface StoredMessage {
@@ -23,6 +24,9 @@ export interface StoreInput {
   inbox: InboxRecipient
   message: ParsedMessage
   auth: AuthVerdicts
+  spam: SpamVerdict
+  /** `spam` past the inbox's threshold, `blocked` from a sender its lists block in flag mode. */
+  labels: string[]
   raw: Uint8Array
   maxAttachmentBytes: number
 }
@@ -64,6 +68,8 @@ export async function storeInboundMessage(db: Db, input: StoreInput): Promise<St
     extracted_text: m.extractedText,
     snippet: (m.extractedText || m.text).replace(/\s+/g, ' ').trim().slice(0, snippetChars),
     auth: input.auth,
+    spam: input.spam,
+    labels: input.labels,
     is_auto_reply: m.isAutoReply,
     has_attachments: kept.length > 0,
     error: note,
