@@ -4,6 +4,7 @@
 // exists, and an event belongs to a message (its history, its metrics). The 422 names each address and
 // why; the audit log keeps the refused call with its status.
 import type { Tx } from '../../_core/db.ts'
+import { blockedAmong } from '../lists/blocked-recipients.ts'
 import { recordDeliveryEvent } from './record.ts'
 
 export interface SuppressedRecipient {
@@ -12,11 +13,14 @@ export interface SuppressedRecipient {
   reason: string
 }
 
-export function suppressedAmong(tx: Tx, inboxId: string, addresses: string[]): Promise<SuppressedRecipient[]> {
-  if (!addresses.length) return Promise.resolve([])
-  return tx<SuppressedRecipient[]>`
+/** Suppressed recipients, and those on a block list (reason `blocked`, id the list entry's). */
+export async function suppressedAmong(tx: Tx, inboxId: string, addresses: string[]): Promise<SuppressedRecipient[]> {
+  if (!addresses.length) return []
+  const suppressed = await tx<SuppressedRecipient[]>`
     select id::text, address, reason from agentry.email_suppressions
     where inbox_id = ${inboxId} and address = any(${addresses.map((a) => a.toLowerCase())}::text[])`
+  const blocked = (await blockedAmong(tx, inboxId, addresses)).filter((b) => !suppressed.some((s) => s.address === b.address))
+  return [...suppressed, ...blocked]
 }
 
 export async function recordSuppressed(
