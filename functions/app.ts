@@ -55,6 +55,14 @@ import { registerDeleteSuppression } from './email/delivery/delete-suppression.t
 import { registerGetDeliveryMetrics } from './email/delivery/get-metrics.ts'
 import { registerListDeliveryEvents } from './email/delivery/list-events.ts'
 import { registerListSuppressions } from './email/delivery/list-suppressions.ts'
+import { registerAddInboxEntry } from './email/lists/add-inbox-entry.ts'
+import { registerAddOrgEntry } from './email/lists/add-org-entry.ts'
+import { registerGetFiltering } from './email/lists/get-filtering.ts'
+import { registerListInboxEntries } from './email/lists/list-inbox-entries.ts'
+import { registerListOrgEntries } from './email/lists/list-org-entries.ts'
+import { registerRemoveInboxEntry } from './email/lists/remove-inbox-entry.ts'
+import { registerRemoveOrgEntry } from './email/lists/remove-org-entry.ts'
+import { registerUpdateFiltering } from './email/lists/update-filtering.ts'
 import { registerListOutbox } from './email/outbound/list-outbox.ts'
 import { registerReleaseOutbox } from './email/outbound/release-outbox.ts'
 import { registerSendEmail } from './email/outbound/send-message.ts'
@@ -267,6 +275,14 @@ export function createApp() {
   registerGetDeliveryMetrics(v1)
   registerListSuppressions(v1)
   registerDeleteSuppression(v1)
+  registerListInboxEntries(v1)
+  registerAddInboxEntry(v1)
+  registerRemoveInboxEntry(v1)
+  registerListOrgEntries(v1)
+  registerAddOrgEntry(v1)
+  registerRemoveOrgEntry(v1)
+  registerGetFiltering(v1)
+  registerUpdateFiltering(v1)
   registerListInboxes(v1)
   registerCreateInbox(v1)
   registerGetInbox(v1)
