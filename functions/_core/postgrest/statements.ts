@@ -54,6 +54,12 @@ export function countRowsStatement(shape: RowShape, q: RowFilter): Statement {
   return p.statement(`select count(*)::float8 as total from ${visibleRows} where ${whereClause(shape, q, p)}`)
 }
 
+/** The matching rows, unshaped (`select 1`): what the planner is asked to estimate for a planned count. */
+export function matchingRowsStatement(shape: RowShape, q: RowFilter): Statement {
+  const p = new Params()
+  return p.statement(`select 1 from ${visibleRows} where ${whereClause(shape, q, p)}`)
+}
+
 /** The distinct values of one field among the matching rows, most frequent first, with the number of them. */
 export function distinctValuesStatement(shape: RowShape, field: Field, q: RowFilter, page: { limit: number; offset: number }): Statement {
   const p = new Params()
