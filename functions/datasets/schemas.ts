@@ -105,6 +105,9 @@ export const RowQueryParams = z.object({
   search: queryParam('Full-text search over every string and number of the row.'),
   or: queryParam(`\`(status.eq.new,and(score.gte.50,score.lt.80))\`; also \`and\`, \`not.or\`, \`not.and\`. ${filterHelp}`),
   distinct: queryParam('Instead of rows, the distinct values of this column among the matching rows, with counts.'),
+  count: queryParam(
+    "`exact` (default), `planned` (the planner's estimate) or `estimated` (exact up to a threshold, the estimate above it).",
+  ),
 })
 
 export const BulkQueryParams = z.object({
@@ -114,7 +117,12 @@ export const BulkQueryParams = z.object({
 export const RowPage = z
   .object({
     data: z.union([
-      z.object({ rows: z.array(Row), total: z.number().int(), columns: z.array(z.string()) }),
+      z.object({
+        rows: z.array(Row),
+        total: z.number().int(),
+        total_estimated: z.boolean().optional().openapi({ description: 'With `count=planned|estimated`: whether `total` is an estimate.' }),
+        columns: z.array(z.string()),
+      }),
       z.object({
         values: z.array(z.object({ value: z.unknown(), count: z.number().int() })),
         total_unique: z.number().int(),
