@@ -487,6 +487,28 @@ create or replace function agentry.insert_dataset_rows(p_dataset_id uuid, p_rows
   $$;
 revoke execute on function agentry.insert_dataset_rows(uuid, jsonb) from public;
 
+-- Up to `p_limit` rows of an organisation's datasets deleted, dataset by dataset, for the deletion of its
+-- data (functions/data/kinds.ts); answers how many went. Each goes as a tenant's delete would: events and
+-- row_count follow.
+create or replace function agentry.delete_org_dataset_rows(p_org_id uuid, p_limit integer) returns integer
+  language plpgsql security definer set search_path = ''
+  as $$
+  declare
+    d uuid;
+    gone integer;
+    total integer := 0;
+  begin
+    for d in select id from agentry.datasets where org_id = p_org_id and row_count > 0 order by created_at, id loop
+      exit when total >= p_limit;
+      execute format('delete from %1$s where id in (select id from %1$s limit %2$s)', agentry.dataset_table(d), p_limit - total);
+      get diagnostics gone = row_count;
+      total := total + gone;
+    end loop;
+    return total;
+  end
+  $$;
+revoke execute on function agentry.delete_org_dataset_rows(uuid, integer) from public;
+
 -- Triggers on agentry.datasets keep the tables in step.
 create or replace function agentry.dataset_created() returns trigger
   language plpgsql security definer set search_path = ''

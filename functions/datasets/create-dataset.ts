@@ -5,7 +5,7 @@ import { withTenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { dataOf } from '../_core/schemas.ts'
-import { insertDataset } from './queries.ts'
+import { datasetJson, insertDataset } from './queries.ts'
 import { CreateDatasetBody, Dataset } from './schemas.ts'
 
 export const createDatasetRoute = defineRoute({
@@ -51,7 +51,7 @@ export const registerCreateDataset = (api: Api) =>
         }),
       ),
     )
-    return c.json({ data: dataset }, 201)
+    return c.json({ data: datasetJson(dataset) }, 201)
   })
 
 /** The plan's cap, as the database's check reports it (sql/20261130000006_dataset_guards.sql). */

@@ -4,7 +4,7 @@ import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { dataOf } from '../_core/schemas.ts'
-import { findDataset, firstMisfitRow, updateDataset } from './queries.ts'
+import { datasetJson, findDataset, firstMisfitRow, updateDataset, whenTableBusy } from './queries.ts'
 import { Dataset, DatasetParams, UpdateDatasetBody } from './schemas.ts'
 
 export const updateDatasetRoute = defineRoute({
@@ -17,7 +17,7 @@ export const updateDatasetRoute = defineRoute({
     'Rename it, describe it, lock or unlock operations, or replace its columns. A change to the columns or to `open` is ' +
     'refused with `validation_failed`, naming a row, when stored rows would not fit it.',
   request: { params: DatasetParams, body: { content: { 'application/json': { schema: UpdateDatasetBody } } } },
-  errors: { 409: 'A dataset with the new name exists' },
+  errors: { 409: "A dataset with the new name exists, or the dataset's rows stayed in use while its columns were changing" },
   responses: { 200: { description: 'The dataset', content: { 'application/json': { schema: dataOf(Dataset) } } } },
 })
 
@@ -44,9 +44,9 @@ export const registerUpdateDataset = (api: Api) =>
       const changes = { ...body, ...(body.locked ? { locked: [...new Set(body.locked)] } : {}) }
       return updateDataset(tx, id, changes).catch((error: { code?: string }) => {
         if (error.code === '23505') throw new ApiError('conflict', `A dataset named "${body.name}" already exists in this organisation.`)
-        throw error
+        return whenTableBusy(error)
       })
     })
     if (!dataset) throw notFound('Dataset')
-    return c.json({ data: dataset }, 200)
+    return c.json({ data: datasetJson(dataset) }, 200)
   })
