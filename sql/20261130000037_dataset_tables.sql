@@ -73,6 +73,36 @@ create or replace function agentry.jsonb_fits(value jsonb, type text) returns bo
     end
   $$;
 
+-- Whether a stored JSON value fits a column type and comes back from the column as it is: a number a double
+-- holds exactly, a timestamp that is a real moment. Only the move from the old layout needs it (the API lets
+-- in nothing else), and a value that does not stays an undeclared key.
+create or replace function agentry.dataset_value_survives(value jsonb, type text) returns boolean
+  language plpgsql immutable set search_path = ''
+  as $$
+  begin
+    if not agentry.jsonb_fits(value, type) then
+      return false;
+    elsif value is null or jsonb_typeof(value) = 'null' or type not in ('number', 'timestamp') then
+      return true;
+    end if;
+    return agentry.exactly_stored(value, type);
+  end
+  $$;
+
+create or replace function agentry.exactly_stored(value jsonb, type text) returns boolean
+  language plpgsql immutable set search_path = ''
+  as $$
+  begin
+    if type = 'number' then
+      return to_jsonb((value #>> '{}')::double precision) = value;
+    end if;
+    return to_jsonb(agentry.dataset_timestamp_text((value #>> '{}')::timestamptz)) = value;
+  exception when others then
+    -- Out of a double's range, or a date that does not exist.
+    return false;
+  end
+  $$;
+
 -- SQL expressions, for the DDL below, turning a stored value into its JSON as the API shows it and a JSON
 -- value that fits a type into that type's column value.
 create or replace function agentry.dataset_value_json_sql(p_expression text, p_type text) returns text
@@ -99,7 +129,6 @@ create or replace function agentry.dataset_row_json(p_columns jsonb, p_row jsonb
   language sql stable set search_path = ''
   as $$
     select jsonb_build_object('id', p_row -> 'id')
-      || coalesce(p_row -> '_extras', '{}')
       || coalesce((
         select jsonb_object_agg(c ->> 'name', case
           when c ->> 'type' = 'timestamp' and jsonb_typeof(p_row -> coalesce(c ->> 'column', c ->> 'name')) = 'string'
@@ -107,6 +136,7 @@ create or replace function agentry.dataset_row_json(p_columns jsonb, p_row jsonb
           else coalesce(p_row -> coalesce(c ->> 'column', c ->> 'name'), 'null')
         end)
         from jsonb_array_elements(p_columns) as c), '{}')
+      || coalesce(p_row -> '_extras', '{}')
       || jsonb_build_object('created_at', p_row -> 'created_at', 'updated_at', p_row -> 'updated_at')
   $$;
 
@@ -582,9 +612,9 @@ begin
     perform agentry.create_dataset_table(d.id);
     select
       string_agg(format(', %I', c ->> 'column'), '' order by n),
-      string_agg(format(', case when agentry.jsonb_fits(r.data -> %L, %L) then %s end', c ->> 'name', c ->> 'type',
+      string_agg(format(', case when agentry.dataset_value_survives(r.data -> %L, %L) then %s end', c ->> 'name', c ->> 'type',
         agentry.dataset_json_value_sql(format('r.data -> %L', c ->> 'name'), c ->> 'type')), '' order by n),
-      string_agg(format(' || case when agentry.jsonb_fits(r.data -> %L, %L) then ''{}''::jsonb else jsonb_build_object(%L, r.data -> %L) end',
+      string_agg(format(' || case when agentry.dataset_value_survives(r.data -> %L, %L) then ''{}''::jsonb else jsonb_build_object(%L, r.data -> %L) end',
         c ->> 'name', c ->> 'type', c ->> 'name', c ->> 'name'), '' order by n),
       array_agg(c ->> 'name')
       into declared_columns, declared_values, misfits, names
