@@ -165,7 +165,7 @@ describe('writing rows', () => {
     expect(rep.body).toEqual([{ n: 2 }, { n: 3 }])
     expect(rep.headers.get('content-range')).toBe('*/2')
     expect(rep.headers.get('preference-applied')).toBe('return=representation, count=exact')
-    const [{ count }] = await serviceSql()`select count(*)::int as count from agentry.dataset_rows where dataset_id = ${id}`
+    const [{ count }] = await serviceSql().unsafe(`select count(*)::int as count from datasets."${id}"`)
     expect(count).toBe(3)
   })
 
