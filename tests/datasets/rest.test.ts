@@ -220,6 +220,41 @@ describe('writing rows', () => {
     expect(badTarget.status).toBe(400)
   })
 
+  it('merges an upsert into declared columns row by row: each row changes only the columns it sends', async () => {
+    const t = await createTenant()
+    const { name } = await createDataset(t, {
+      columns: [
+        { name: 'status', type: 'text' },
+        { name: 'score', type: 'number' },
+        { name: 'seen', type: 'timestamp' },
+      ],
+      open: true,
+    })
+    const key = await t.key()
+    const [a, b] = [crypto.randomUUID(), crypto.randomUUID()]
+    const stored = { status: 'new', score: 1, seen: '2026-01-02T03:04:05.678Z', extra: 'kept' }
+    await api.call('POST', `/rest/v1/${name}`, {
+      key,
+      body: [
+        { id: a, ...stored },
+        { id: b, ...stored },
+      ],
+    })
+    const merged = await api.call('POST', `/rest/v1/${name}?select=id,status,score,seen,extra,more`, {
+      key,
+      body: [
+        { id: a, status: 'won', more: 1 },
+        { id: b, score: null, seen: '2026-02-01T00:00:00+01:00' },
+      ],
+      headers: { prefer: 'resolution=merge-duplicates,return=representation' },
+    })
+    expect(merged.status).toBe(201)
+    expect(merged.body).toEqual([
+      { id: a, status: 'won', score: 1, seen: '2026-01-02T03:04:05.678Z', extra: 'kept', more: 1 },
+      { id: b, status: 'new', score: null, seen: '2026-01-31T23:00:00.000Z', extra: 'kept', more: null },
+    ])
+  })
+
   it('updates and deletes with filters (204, or 200 with the rows), and refuses to touch every row', async () => {
     const t = await createTenant()
     const { name } = await createDataset(t, { rows: numbered(4) })
