@@ -2,6 +2,7 @@ import type { Tx } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import type { ColumnSpec } from '../_core/postgrest/fields.ts'
 import { isUuid } from '../_core/uuid.ts'
+import type { DatasetIndexState } from './indexes.ts'
 import type { LockableOperation } from './schemas.ts'
 
 export interface DatasetRow {
@@ -13,12 +14,13 @@ export interface DatasetRow {
   open: boolean
   locked: LockableOperation[]
   row_count: number
+  indexes: DatasetIndexState[]
   created_at: string
   updated_at: string
 }
 
 const datasetColumns = (tx: Tx) => tx`
-  id, name, description, agent_id, columns, open, locked, row_count::float8 as row_count,
+  id, name, description, agent_id, columns, open, locked, row_count::float8 as row_count, agentry.dataset_index_states(id) as indexes,
   to_json(created_at) #>> '{}' as created_at, to_json(updated_at) #>> '{}' as updated_at`
 
 /** RLS decides which datasets the caller sees: the organisation's, or an agent key's own agent's. */

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi'
 import { idParams } from '../_core/schemas.ts'
 import { systemColumns } from '../_core/postgrest/fields.ts'
 import { columnTypes, hasUnstorableText, type ColumnType } from '../_core/postgrest/values.ts'
+import { DatasetIndex, IndexDeclarations } from './indexes.ts'
 
 export const lockableOperations = ['read', 'insert', 'update', 'delete'] as const
 export type LockableOperation = (typeof lockableOperations)[number]
@@ -35,6 +36,7 @@ export const Dataset = z
     open: z.boolean().openapi({ description: 'Whether rows may carry keys beyond the declared columns.' }),
     locked: z.array(z.enum(lockableOperations)).openapi({ description: "Operations refused on this dataset whatever the key's scopes." }),
     row_count: z.number().int(),
+    indexes: z.array(DatasetIndex).openapi({ description: 'The composite indexes declared, in order, and how far each is built.' }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -58,6 +60,7 @@ export const CreateDatasetBody = z
       .optional()
       .openapi({ description: 'Accept undeclared keys. Defaults to true when no columns are declared, false otherwise.' }),
     locked: z.array(z.enum(lockableOperations)).max(4).optional(),
+    indexes: IndexDeclarations.optional(),
   })
   .openapi('CreateDataset')
 
@@ -68,6 +71,7 @@ export const UpdateDatasetBody = z
     columns: Columns.optional().openapi({ description: 'The full new list. Existing rows must already fit it.' }),
     open: z.boolean().optional(),
     locked: z.array(z.enum(lockableOperations)).max(4).optional(),
+    indexes: IndexDeclarations.optional(),
   })
   .openapi('UpdateDataset')
 

@@ -4,6 +4,7 @@ import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { dataOf } from '../_core/schemas.ts'
+import { declaredIndexes, withIndexes } from './indexes.ts'
 import { datasetJson, findDataset, firstMisfitRow, updateDataset, whenTableBusy } from './queries.ts'
 import { Dataset, DatasetParams, UpdateDatasetBody } from './schemas.ts'
 
@@ -24,7 +25,7 @@ export const updateDatasetRoute = defineRoute({
 export const registerUpdateDataset = (api: Api) =>
   api.openapi(updateDatasetRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const body = c.req.valid('json')
+    const { indexes: declared, ...body } = c.req.valid('json')
     const dataset = await withTenant(tenantOf(c), async (tx) => {
       const current = await findDataset(tx, id)
       if (!current) throw notFound('Dataset')
@@ -41,11 +42,18 @@ export const registerUpdateDataset = (api: Api) =>
           )
         }
       }
+      // Indexes are checked against the columns the dataset will have, whichever of the two changes.
+      const indexes =
+        declared !== undefined || body.columns !== undefined
+          ? declaredIndexes(declared ?? current.indexes.map((i) => i.columns), body.columns ?? current.columns)
+          : null
       const changes = { ...body, ...(body.locked ? { locked: [...new Set(body.locked)] } : {}) }
-      return updateDataset(tx, id, changes).catch((error: { code?: string }) => {
-        if (error.code === '23505') throw new ApiError('conflict', `A dataset named "${body.name}" already exists in this organisation.`)
-        return whenTableBusy(error)
-      })
+      return updateDataset(tx, id, changes)
+        .then((updated) => (updated && indexes ? withIndexes(tx, updated, indexes) : updated))
+        .catch((error: { code?: string }) => {
+          if (error.code === '23505') throw new ApiError('conflict', `A dataset named "${body.name}" already exists in this organisation.`)
+          return whenTableBusy(error)
+        })
     })
     if (!dataset) throw notFound('Dataset')
     return c.json({ data: datasetJson(dataset) }, 200)
