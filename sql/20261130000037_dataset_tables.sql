@@ -634,6 +634,21 @@ drop trigger if exists datasets_table_columns on agentry.datasets;
 create trigger datasets_table_columns after update of columns on agentry.datasets
   for each row when (old.columns is distinct from new.columns)
   execute function agentry.dataset_columns_changed();
+-- The policies hold the dataset's organisation and agent as constants: should either change (tenants cannot;
+-- an operator might), they are written again.
+create or replace function agentry.dataset_owner_changed() returns trigger
+  language plpgsql security definer set search_path = ''
+  as $$
+  begin
+    perform agentry.create_dataset_policies(new.id);
+    return null;
+  end
+  $$;
+revoke execute on function agentry.dataset_owner_changed() from public;
+drop trigger if exists datasets_table_owner on agentry.datasets;
+create trigger datasets_table_owner after update of org_id, agent_id on agentry.datasets
+  for each row when (old.org_id is distinct from new.org_id or old.agent_id is distinct from new.agent_id)
+  execute function agentry.dataset_owner_changed();
 drop trigger if exists datasets_table_dropped on agentry.datasets;
 create trigger datasets_table_dropped after delete on agentry.datasets
   for each row execute function agentry.dataset_deleted();
