@@ -114,6 +114,29 @@ describe('declaring composite indexes', () => {
     expect(created.body.data.indexes).toEqual([{ columns: ['score desc', 'name'], state: 'building', reason: null }])
   })
 
+  it('shows a build that cannot finish as failed, with the reason, and leaves no half-built index', async () => {
+    // Eight text columns take the per-column B-trees, so the ninth may hold a value too large for an index entry.
+    const many = [...'abcdefgh'].map((name) => ({ name, type: 'text' })).concat({ name: 'essay', type: 'text' })
+    const made = await api.call('POST', '/datasets', { key, body: { name: `Essays ${crypto.randomUUID().slice(0, 8)}`, columns: many } })
+    const id = made.body.data.id as string
+    const essay = Buffer.from(crypto.getRandomValues(new Uint8Array(9000))).toString('base64')
+    expect((await api.call('POST', `/datasets/${id}/rows`, { key, body: { essay } })).status).toBe(201)
+    expect((await api.call('PATCH', `/datasets/${id}`, { key, body: { indexes: [['essay']] } })).status).toBe(200)
+    await syncIndexes()
+    const shown = await api.call('GET', `/datasets/${id}`, { key })
+    expect(shown.body.data.indexes).toEqual([
+      {
+        columns: ['essay'],
+        state: 'failed',
+        reason: 'A value is too large for an index entry (a B-tree entry holds about 2,700 bytes); shorten it or index other columns.',
+      },
+    ])
+    const left = await serviceSql()`
+      select count(*)::int as n from pg_index i join pg_class c on c.oid = i.indexrelid
+      where i.indrelid = ${`datasets."${id}"`}::regclass and c.relname like 'dx\\_%'`
+    expect(left[0].n).toBe(0)
+  })
+
   const refusals: [string, unknown, string][] = [
     ['an undeclared column', [['status', 'region']], 'indexes[0][1]: "region" is not a declared column'],
     ['a json column', [['meta']], 'indexes[0][0]: "meta" is a json column'],
