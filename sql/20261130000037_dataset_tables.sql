@@ -215,13 +215,26 @@ create or replace function agentry.dataset_table(p_dataset_id uuid) returns text
 -- constants here; the claims are read through `(select …)`, so each is evaluated once per statement and
 -- every filter a query adds can use an index. Reading needs datasets:read or datasets:write (INSERT/UPDATE
 -- … RETURNING must pass the read policy too); writing needs datasets:write.
+-- Whether the caller's claims reach a dataset of this organisation and agent, for reading or for writing.
+-- The policies below call it once, as one InitPlan: the planner takes an InitPlan boolean as true for half the
+-- rows, where each separate claim comparison would count as 0.5 % of them, and a dataset's rows would be
+-- estimated at one whatever the filter, sorting thousands where an index could hand over the first fifty.
+create or replace function agentry.dataset_claims_allow(p_org_id uuid, p_agent_id uuid, p_write boolean) returns boolean
+  language sql stable set search_path = ''
+  as $$
+    select agentry.claim_org_id() = p_org_id
+      and case when p_agent_id is null then agentry.claim_agent_id() is null
+               else agentry.claim_agent_id() is null or agentry.claim_agent_id() = p_agent_id end
+      and (agentry.claim_has_scope('datasets:write') or (not p_write and agentry.claim_has_scope('datasets:read')))
+  $$;
+grant execute on function agentry.dataset_claims_allow(uuid, uuid, boolean) to authenticated, service_role;
+
 create or replace function agentry.create_dataset_policies(p_dataset_id uuid) returns void
   language plpgsql security definer set search_path = ''
   as $$
   declare
     d record;
     tbl text := agentry.dataset_table(p_dataset_id);
-    tenant text;
     can_read text;
     can_write text;
   begin
@@ -229,12 +242,8 @@ create or replace function agentry.create_dataset_policies(p_dataset_id uuid) re
     if not found then
       raise exception 'no dataset %', p_dataset_id;
     end if;
-    tenant := format('(select agentry.claim_org_id()) = %L::uuid', d.org_id) || case
-      when d.agent_id is null then ' and (select agentry.claim_agent_id()) is null'
-      else format(' and ((select agentry.claim_agent_id()) is null or (select agentry.claim_agent_id()) = %L::uuid)', d.agent_id)
-    end;
-    can_read := tenant || ' and ((select agentry.claim_has_scope(''datasets:read'')) or (select agentry.claim_has_scope(''datasets:write'')))';
-    can_write := tenant || ' and (select agentry.claim_has_scope(''datasets:write''))';
+    can_read := format('(select agentry.dataset_claims_allow(%L::uuid, %L::uuid, false))', d.org_id, d.agent_id);
+    can_write := format('(select agentry.dataset_claims_allow(%L::uuid, %L::uuid, true))', d.org_id, d.agent_id);
     execute format('drop policy if exists dataset_read on %s', tbl);
     execute format('create policy dataset_read on %s for select to authenticated using (%s)', tbl, can_read);
     execute format('drop policy if exists dataset_insert on %s', tbl);
