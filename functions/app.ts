@@ -1,6 +1,7 @@
 import { createApi, createServerApp } from './_core/server.ts'
 import { readEnv } from './_core/env.ts'
 import { registerDocs } from './_core/openapi.ts'
+import { registerConsole } from './console/register-console.tsx'
 import { registerCreateAgent } from './agents/create-agent.ts'
 import { registerDeleteAgent } from './agents/delete-agent.ts'
 import { registerGetAgent } from './agents/get-agent.ts'
@@ -125,6 +126,8 @@ import { registerTriggerRun } from './runs/trigger-run.ts'
 import { registerCreateEndpoint } from './webhooks/create-endpoint.ts'
 import { registerDeleteEndpoint } from './webhooks/delete-endpoint.ts'
 import { registerEndpointHealth } from './webhooks/endpoint-health.ts'
+import { registerEventsSocket } from './events/events-socket.ts'
+import { registerStreamEvents } from './events/stream-events.ts'
 import { registerGetDelivery } from './webhooks/get-delivery.ts'
 import { registerGetEndpoint } from './webhooks/get-endpoint.ts'
 import { registerListDeliveries } from './webhooks/list-deliveries.ts'
@@ -238,6 +241,9 @@ export function createApp() {
   registerRotateSecret(v1)
   registerTestEndpoint(v1)
   registerRecoverEndpoint(v1)
+  // The same events live, for agents with no public URL to receive webhooks at.
+  registerStreamEvents(v1)
+  registerEventsSocket(v1)
 
   registerUploadAttachment(v1)
   registerGetAttachment(v1)
@@ -293,6 +299,8 @@ export function createApp() {
   registerInboundMime(v1)
 
   registerDocs(v1)
+  // The web console: pages whose scripts call the API above with the signed-in credential; not operations.
+  registerConsole(v1)
 
   // The same datasets in PostgREST's wire format, for supabase-js and other PostgREST clients.
   const rest = createApi()

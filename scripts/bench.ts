@@ -1,6 +1,6 @@
 // `npm run bench`: what the API costs over the same SQL run bare, side by side in one run, printed as JSON
 // lines: the machine, each measured round, each route's median, the ratios against the targets, and the
-// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs picks):
+// server's memory. Scenarios (BENCH_SCENARIOS=keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs,runs,events picks):
 // - keys: GET /agent/api-keys (key check, rate limit and usage counters, then the query in a tenant
 //   transaction under RLS) against a bare Hono route running the same SQL with none of that, and against
 //   a route running it in the same tenant transaction with fixed claims and no key check; with the request
@@ -12,7 +12,11 @@
 // - admission: an organisation with a limit (BENCH_ADMISSION_LIMIT a minute, default 1200) loaded at
 //   several times that rate through two API processes, the share of the limit admitted in a full minute;
 // - rows: a filtered (eq + range + or), ordered dataset query with limit=50 over 100k rows, through the API,
-//   through a bare Hono route running the same statements, and straight from postgres.js in this process;
+//   through a bare Hono route running the same statements, straight from postgres.js in this process, and
+//   through a bare Hono route running PostgREST's statement on a plain table holding the same rows (typed
+//   columns, one B-tree per column, no RLS). Then the page's and the exact total's latencies at each of
+//   BENCH_GROWTH_SIZES rows (the API's statements with the tenant's claims, the whole request, the plain table),
+//   and BENCH_WRITE_ROWS rows inserted through POST /datasets/{id}/rows in batches of 1,000;
 // - webhooks: deliveries per second to a loopback receiver with one and two dispatchers, and the latency
 //   from a row's insert to its event reaching the receiver (BENCH_DELIVERIES per run, default 5000);
 // - chat: time to first token and total time of a streamed reply through POST /chat/{agentId} against the
@@ -29,6 +33,12 @@
 //   the job runner relaying to a loopback sink) against the relay's nodemailer client sending straight to it.
 // - costs: GET /costs?group_by=day over BENCH_USAGE_RECORDS model calls against the same sums bare, and a
 //   chat's time to first token with budgets set against none (scripts/lib/bench-costs.ts).
+// - runs: BENCH_RUNS runs (default 2000) triggered through POST /agents/{id}/trigger and executed by
+//   BENCH_RUN_WORKERS `npm run worker` processes (JOB_CONCURRENCY BENCH_RUN_CONCURRENCY each) against the loopback
+//   model fake: runs a second from the first trigger to the last completed, queued→completed p50/p99, the
+//   share not completed, and each process's CPU a run (scripts/lib/bench-runs.ts).
+// - events: BENCH_EVENT_CLIENTS SSE clients (default 1000) on GET /events/stream each receiving BENCH_EVENT_COUNT
+//   rows inserted on another connection: insert-to-receipt p50/p99/max and the server's memory (scripts/lib/bench-events.ts).
 // BENCH_SECONDS sets each measurement's length (default 10), BENCH_ROUNDS the rounds per route (default 2),
 // BENCH_ROWS the dataset's size (default 100000); DATABASE_URL, if set, is used instead of a fresh embedded
 // Postgres and must hold no organisations (the bare keys route lists every key in the database).
@@ -41,14 +51,18 @@ import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import { build } from 'esbuild'
 import postgres from 'postgres'
+import type { TenantClaims } from '../functions/_core/db.ts'
 import { issueKey } from '../functions/keys/issue-key.ts'
 import { revokeKey } from '../functions/keys/queries.ts'
 import { createAgent, createOrganisation } from './lib/admin.ts'
-import { bareRowStatements, benchRowsQuery, seedBenchDataset } from './lib/bench-rows.ts'
+import { bareRowStatements, benchRowsQuery, copyToPlainTable, seedBenchDataset } from './lib/bench-rows.ts'
+import { benchRowsGrowth, benchRowWrites } from './lib/bench-rows-growth.ts'
 import { benchWebhooks } from './lib/bench-webhooks.ts'
+import { benchEvents } from './lib/bench-events.ts'
 import { benchEmail } from './lib/bench-email.ts'
 import { benchChat, startBenchModel } from './lib/bench-chat.ts'
 import { benchBudgetCheck, benchCosts, seedBenchUsage } from './lib/bench-costs.ts'
+import { benchRuns } from './lib/bench-runs.ts'
 import {
   bareKeyword,
   bareVectors,
@@ -72,10 +86,13 @@ Measures what the API costs over the same SQL run bare, on a fresh embedded Post
 must hold no organisations), and prints JSON lines: each round, each route's median, the ratios against the
 targets. Takes several minutes.
 
-  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs: all of them)
+  BENCH_SCENARIOS        which to run (keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs,runs,events: all of them)
   BENCH_SECONDS          each measurement's length (10)
   BENCH_ROUNDS           rounds per route (2)
   BENCH_ROWS             the rows scenario's dataset size (100000)
+  BENCH_GROWTH_SIZES     dataset sizes the rows scenario times the page and the total at (10000,100000,1000000)
+  BENCH_GROWTH_QUERIES   timed runs of each statement at each size, one at a time (100)
+  BENCH_WRITE_ROWS       rows the rows scenario inserts through the API in batches of 1,000 (100000)
   BENCH_DELIVERIES       webhook deliveries per run (5000)
   BENCH_CHATS            streamed replies per route (200)
   BENCH_CHUNKS           the knowledge scenario's chunks (100000)
@@ -87,6 +104,11 @@ targets. Takes several minutes.
   BENCH_EMAILS           messages the email scenario receives through SMTP (2000)
   BENCH_SENDS            messages it sends through the API to the sink (500)
   BENCH_USAGE_RECORDS    the costs scenario's usage records (1000000)
+  BENCH_RUNS             runs the runs scenario triggers (2000)
+  BENCH_RUN_WORKERS      worker processes executing them (1)
+  BENCH_RUN_CONCURRENCY  each worker's JOB_CONCURRENCY (16)
+  BENCH_EVENT_CLIENTS    SSE clients the events scenario connects (1000)
+  BENCH_EVENT_COUNT      events each of them receives (20)
   DATABASE_POOL_SIZE     the API server's connections (10)`
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -106,6 +128,13 @@ const settings = {
   connections: 20,
   poolSize: positive('DATABASE_POOL_SIZE', 10),
   rows: positive('BENCH_ROWS', 100_000),
+  growthSizes: (process.env.BENCH_GROWTH_SIZES ?? '10000,100000,1000000').split(',').map((n) => {
+    const size = Number(n.trim())
+    if (!Number.isInteger(size) || size <= 0) throw new Error('BENCH_GROWTH_SIZES must be positive whole numbers')
+    return size
+  }),
+  growthQueries: positive('BENCH_GROWTH_QUERIES', 100),
+  writeRows: positive('BENCH_WRITE_ROWS', 100_000),
   deliveries: positive('BENCH_DELIVERIES', 5000),
   chats: positive('BENCH_CHATS', 200),
   chunks: positive('BENCH_CHUNKS', 100_000),
@@ -117,7 +146,12 @@ const settings = {
   emails: positive('BENCH_EMAILS', 2000),
   usageRecords: positive('BENCH_USAGE_RECORDS', 1_000_000),
   sends: positive('BENCH_SENDS', 500),
-  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs')
+  eventClients: positive('BENCH_EVENT_CLIENTS', 1000),
+  eventCount: positive('BENCH_EVENT_COUNT', 20),
+  runs: positive('BENCH_RUNS', 2000),
+  runWorkers: positive('BENCH_RUN_WORKERS', 1),
+  runConcurrency: positive('BENCH_RUN_CONCURRENCY', 16),
+  scenarios: (process.env.BENCH_SCENARIOS ?? 'keys,cold,revocation,admission,rows,webhooks,chat,knowledge,email,costs,runs,events')
     .split(',')
     .map((s) => s.trim()),
 }
@@ -137,8 +171,11 @@ const targets = {
   revocation: { max_ms_max: 1000 },
   // At least this share of the limit admitted in a full minute; never more than the limit, as the bucket counts.
   admission: { fraction_min: 0.95 },
-  rows: { api_to_bare_throughput_min: 0.75 },
+  // Issue 17: through the API, at least 0.6× a bare route running PostgREST's SQL on a plain table.
+  rows: { api_to_bare_throughput_min: 0.75, api_to_plain_throughput_min: 0.6 },
   webhooks: { deliveries_per_second_min: 1000, latency_p50_ms_max: 50 },
+  // Issue 19: 1,000 connected SSE clients each receive an event within 200 ms (p99) of its insert.
+  events: { latency_p99_ms_max: 200 },
   chat: { added_ttft_ms_max: 15 },
   // Issue 13: with the in-process fallback (no pgvector), vector and hybrid p50 at 100k chunks of 384 dimensions.
   knowledge: { vector_p50_ms_max: 50, hybrid_p50_ms_max: 50 },
@@ -147,6 +184,8 @@ const targets = {
   email: { inbound_per_second_min: 200 },
   // Issue 16: GET /costs?group_by=day over 1M usage records, and what budgets add to a chat's first token.
   costs: { p50_ms_max: 100, budget_added_ttft_ms_max: 2 },
+  // Issue 16: runs triggered through the API and executed by the job runner, end to end.
+  runs: { runs_per_second_min: 200 },
 }
 
 // autocannon ships no type declarations; this is the part of its API used here.
@@ -221,8 +260,6 @@ async function main(): Promise<number> {
 
   const seeded = await seed(sql)
   if (database.external) cleanups.push(async () => void (await sql`delete from agentry.organisations where id = ${seeded.orgId}`))
-  const dataset = settings.scenarios.includes('rows') ? await seedBenchDataset(sql, seeded.orgId, settings.rows) : null
-
   const knowledge = settings.scenarios.includes('knowledge') ? await seedBenchKnowledge(sql, seeded.orgId, settings.chunks) : null
   if (knowledge) {
     const embeddings = await startBenchEmbeddings()
@@ -232,7 +269,7 @@ async function main(): Promise<number> {
   }
 
   // The API server is told where the model is when it starts.
-  const model = settings.scenarios.includes('chat') || settings.scenarios.includes('costs') ? await startBenchModel() : null
+  const model = ['chat', 'costs', 'runs'].some((s) => settings.scenarios.includes(s)) ? await startBenchModel() : null
   if (model) {
     cleanups.push(() => model.close())
     process.env.LLM_BASE_URL = model.baseUrl
@@ -253,6 +290,9 @@ async function main(): Promise<number> {
   if (!database.external) watched.postmaster = parentOf(backend)
   const api = `${server.base}/functions/v1/api/v1`
   const auth = { authorization: `Bearer ${seeded.key}` }
+  // Made through the API, so that whatever the storage needs for a new dataset exists; filled through SQL.
+  const dataset = settings.scenarios.includes('rows') ? await seedBenchDataset(sql, api, auth, settings.rows) : null
+  if (dataset) await copyToPlainTable(sql, dataset.id)
   const memory = sampleMemory(server.child.pid!)
   const measured: Measurement[] = []
   let bareKeys: Measurement | undefined
@@ -363,11 +403,12 @@ async function main(): Promise<number> {
     const query = benchRowsQuery
     const routes = [
       http('bare', `${server.base}/bare/rows/${dataset.id}?${query}`, {}),
+      http('plain', `${server.base}/bare/plain-rows/${dataset.id}?${query}`, {}),
       http('api', `${api}/datasets/${dataset.id}/rows?${query}`, auth),
     ]
     const page = (await checkSameData(
       routes.map((r) => r.url),
-      [{}, auth],
+      [{}, {}, auth],
       seeded.keyId,
     )) as { rows: unknown[]; total: number }
     if (page.rows.length !== 50) throw new Error(`expected a page of 50 rows, got ${page.rows.length}`)
@@ -390,15 +431,39 @@ async function main(): Promise<number> {
       dataset_rows: settings.rows,
       matching_rows: page.total,
       api_to_bare: ratio(m.api, m.bare),
+      api_to_plain: ratio(m.api, m.plain),
+      // CPU per request (API process + database): on a machine shared with other work, the steadier view.
+      cpu_us_per_request: { bare: cpuOf(m.bare), plain: cpuOf(m.plain), api: cpuOf(m.api) },
+      load_average: loadAverage(),
       bare_to_postgres_js: ratio(m.bare, m['postgres.js']),
       api_to_postgres_js: ratio(m.api, m['postgres.js']),
       targets: targets.rows,
-      met: { api_to_bare_throughput: m.api.rps / m.bare.rps >= targets.rows.api_to_bare_throughput_min },
+      met: {
+        api_to_bare_throughput: m.api.rps / m.bare.rps >= targets.rows.api_to_bare_throughput_min,
+        api_to_plain_throughput: m.api.rps / m.plain.rps >= targets.rows.api_to_plain_throughput_min,
+      },
     })
   }
 
   // Memory is the server's under the two HTTP loads above; the chat and webhook runs below are sequential.
   const rss = memory.stop()
+  if (dataset) {
+    // The claims the bench key's requests run with.
+    const claims: TenantClaims = {
+      role: 'authenticated',
+      sub: null,
+      org_id: seeded.orgId,
+      agent_id: null,
+      key_id: seeded.keyId,
+      scopes: ['*'],
+    }
+    for (const size of settings.growthSizes) {
+      const figures = await benchRowsGrowth(sql, api, auth, claims, size, settings.growthQueries)
+      line({ bench: 'rows_growth', query: benchRowsQuery, queries: settings.growthQueries, ...figures, load_average: loadAverage() })
+    }
+    const writes = await benchRowWrites(api, auth, settings.writeRows)
+    line({ bench: 'rows_writes', route: 'POST /datasets/{id}/rows', ...writes, load_average: loadAverage() })
+  }
   if (model && settings.scenarios.includes('chat')) {
     const [agent] = await sql<{ id: string }[]>`select id from agentry.agents where org_id = ${seeded.orgId} order by created_at limit 1`
     const figures = await benchChat(api, seeded.key, agent.id, model.baseUrl, settings.chats)
@@ -441,9 +506,47 @@ async function main(): Promise<number> {
     })
   }
 
+  if (model && settings.scenarios.includes('runs')) {
+    const [agent] = await sql<{ id: string }[]>`select id from agentry.agents where org_id = ${seeded.orgId} order by created_at limit 1`
+    const runs = await benchRuns(
+      sql,
+      database.url,
+      api,
+      seeded.key,
+      seeded.orgId,
+      agent.id,
+      { runs: settings.runs, workers: settings.runWorkers, concurrency: settings.runConcurrency, clients: settings.connections },
+      watched,
+    )
+    line({ bench: 'runs', ...runs })
+    line({
+      bench: 'ratio',
+      scenario: 'runs',
+      runs_per_second: runs.runs_per_second,
+      load_average: runs.load_average,
+      targets: targets.runs,
+      met: { runs_per_second: runs.runs_per_second >= targets.runs.runs_per_second_min && runs.not_completed_share === 0 },
+    })
+  }
+
   if (knowledge) {
     await benchKnowledgeQueries(sql, api, auth, knowledge)
     await benchKnowledgeIndexing(sql, api, auth)
+  }
+
+  if (settings.scenarios.includes('events')) {
+    const figures = await benchEvents(sql, database.url, settings.eventClients, settings.eventCount)
+    line({ bench: 'events', measure: 'insert_to_receipt', ...figures })
+    line({
+      bench: 'ratio',
+      scenario: 'events',
+      clients: figures.clients,
+      latency_p99_ms: figures.latency_ms.p99,
+      missed: figures.missed,
+      server_rss_mb: figures.server_rss_mb,
+      targets: targets.events,
+      met: { latency_p99_ms: figures.latency_ms.p99 <= targets.events.latency_p99_ms_max && figures.missed === 0 },
+    })
   }
 
   if (settings.scenarios.includes('webhooks')) {
@@ -953,6 +1056,11 @@ function rounded(m: Measurement) {
     server_cpu_us: m.server_cpu_us,
     db_cpu_us: m.db_cpu_us,
   }
+}
+
+/** The machine's load over 1, 5 and 15 minutes: the figures of a run on a busy machine read with it. */
+function loadAverage(): number[] {
+  return os.loadavg().map((n) => Math.round(n * 100) / 100)
 }
 
 function round4(n: number): number {

@@ -43,6 +43,9 @@ async function main() {
   }
   const applied = await applyMigrations(databaseUrl)
   const demo = await ensureDemo(databaseUrl, dataDir)
+  // The console's one-click sign-in with the demo key, offered only while nothing but this machine can reach the server.
+  if (['127.0.0.1', 'localhost', '::1'].includes(host)) process.env.AGENTRY_CONSOLE_DEV_KEY = demo.key
+  else delete process.env.AGENTRY_CONSOLE_DEV_KEY
 
   if (useDeno) {
     const stopDeno = await serveWithDeno(databaseUrl)
@@ -68,6 +71,7 @@ async function main() {
   API          ${base}
   SMTP in      127.0.0.1:${smtpPort} (mail for the inboxes)
   Docs         ${base}/docs
+  Console      ${base}/console
   OpenAPI      ${base}/openapi.json
   Database     ${databaseUrl}
   Migrations   ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}
@@ -98,8 +102,13 @@ async function serveWithNode(databaseUrl: string): Promise<() => Promise<void>> 
   const { useResolver } = await import('../functions/email/domains/dns.ts')
   const { nodeResolver } = await import('./lib/node-resolver.ts')
   useResolver(nodeResolver())
+  // The event stream's WebSocket route on Node.
+  const { nodeWebSockets } = await import('./lib/node-websocket.ts')
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port, serverOptions: { maxHeaderSize: maxRequestHeaderBytes } }, () => resolve(s))
+    const s = serve(
+      { fetch: app.fetch, hostname: host, port, serverOptions: { maxHeaderSize: maxRequestHeaderBytes }, websocket: nodeWebSockets() },
+      () => resolve(s),
+    )
   })
   const dispatcher = await startLocalDispatcher()
   const jobs = await startLocalJobRunner()

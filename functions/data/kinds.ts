@@ -12,10 +12,12 @@
 // - organization: all of the organisation's tenant content: email (domains with their DMARC reports and
 //   records, inboxes, threads, messages, attachments, delivery events, suppressions, message embeddings),
 //   knowledge (bases, items, chunks), datasets and their rows, conversations and their messages, agents with
-//   their Ed25519 public keys, webhook endpoints with their events, deliveries and attempts, and stored
-//   idempotent answers. It keeps what the organisation needs to go on and to account for itself:
+//   their Ed25519 public keys, runs with their steps, events and judgements, judges, deployments, budgets
+//   (with the thresholds they crossed), webhook endpoints with their events, deliveries and attempts, and
+//   stored idempotent answers. It keeps what the organisation needs to go on and to account for itself:
 //   the organisation row, its members and environments, its organisation tokens, the audit log, usage
-//   records and their daily sums (billing; they lose their link to a deleted conversation), the sending
+//   records, their daily sums and spending totals (billing; they lose their link to a deleted conversation
+//   or run), the sending
 //   counters (else deleting would reset the hourly and daily sending limits), and the deletion requests
 //   themselves, so the caller can still read the status.
 import type { PendingQuery, Row } from 'postgres'
@@ -55,6 +57,9 @@ function kind(name: string, table: string, where: Where, key = 'id'): RecordKind
 }
 
 const inOrg: Where = (sql, t) => sql`r.org_id = ${t.orgId}`
+/** A run's rows, found through the organisation's runs (their tables are indexed by run, not organisation). */
+const ofOrgRuns: Where = (sql, t) =>
+  sql`r.org_id = ${t.orgId} and r.run_id in (select g.id from agentry.runs g where g.org_id = ${t.orgId})`
 
 /**
  * The rows of the organisation's datasets, each dataset a table of its own (sql/20261130000037_dataset_tables.sql).
@@ -113,6 +118,13 @@ const organizationKinds = [
   kind('webhook_deliveries', 'webhook_deliveries', inOrg),
   kind('events', 'events', inOrg),
   kind('webhook_endpoints', 'webhook_endpoints', inOrg),
+  kind('run_judgements', 'run_judgements', inOrg),
+  kind('run_events', 'run_events', ofOrgRuns),
+  kind('run_steps', 'run_steps', ofOrgRuns),
+  kind('runs', 'runs', inOrg),
+  kind('judges', 'judges', inOrg),
+  kind('deployments', 'deployments', inOrg),
+  kind('budgets', 'budgets', inOrg),
   kind('idempotent_requests', 'idempotent_requests', inOrg, 'key'),
   kind('agent_public_keys', 'agent_public_keys', inOrg, 'agent_id'),
   kind('agents', 'agents', inOrg),

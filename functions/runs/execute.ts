@@ -63,32 +63,32 @@ async function executeRun(job: Job, ctx: JobContext, provider: ChatProvider): Pr
   const { sql } = ctx
   const runId = runIdOf(job)
   if (!runId) return
-  const run = await loadRun(sql, job.orgId, runId)
-  if (!run || (run.status !== 'queued' && run.status !== 'in_progress')) return
-  if (run.status === 'queued') {
-    if (run.expired) {
-      await sql`
-        update agentry.runs set status = 'expired',
-          last_error = ${sql.json({ code: 'expired', message: 'The run waited in the queue longer than its time to live.' })}
-        where id = ${run.id} and org_id = ${job.orgId} and status = 'queued'`
+  // Most runs are queued and due: they start in the statement that reads them, with no step before them.
+  let run = await startRun(sql, job.orgId, runId)
+  let seq = 1
+  if (!run) {
+    const found = await loadRun(sql, job.orgId, runId)
+    if (found?.status !== 'in_progress') {
+      if (found?.status === 'queued' && found.expired) {
+        await sql`
+          update agentry.runs set status = 'expired',
+            last_error = ${sql.json({ code: 'expired', message: 'The run waited in the queue longer than its time to live.' })}
+          where id = ${found.id} and org_id = ${job.orgId} and status = 'queued'`
+      }
       return
     }
-    const [started] = await sql`
-      update agentry.runs set status = 'in_progress' where id = ${run.id} and org_id = ${job.orgId} and status = 'queued' returning id`
-    if (!started) return
-  } else {
     // An earlier attempt's runner stopped mid-step: that step will never finish, and the run goes on after it.
     await sql`
       update agentry.run_steps set status = 'failed', completed_at = now(),
         error = ${sql.json({ code: 'interrupted', message: 'The worker executing this step stopped; the run was resumed.' })}
-      where run_id = ${run.id} and status = 'in_progress'`
+      where run_id = ${found.id} and status = 'in_progress'`
+    run = found
+    seq = (await lastSeq(sql, run.id)) + 1
   }
   const began = Date.now()
   const request = requestOf(run, provider)
   const totals = { prompt: 0, completion: 0, cost: 0 as number | null }
   // One model call today; tool calls will make more steps, each checked the same way first.
-  const seq = (await lastSeq(sql, run.id)) + 1
-  if (!(await stillRunning(sql, job.orgId, run.id))) return
   try {
     await assertWithinBudget(sql, { orgId: job.orgId, agentId: run.agent_id })
   } catch (error) {
@@ -99,6 +99,8 @@ async function executeRun(job: Job, ctx: JobContext, provider: ChatProvider): Pr
     throw error
   }
   const step = await callModel(sql, job.orgId, run, seq, provider, request, ctx.signal)
+  // Cancelled before the step began: nothing was asked, and the run keeps its cancellation.
+  if (step === null) return
   if (step.error) {
     await finish(sql, job.orgId, run.id, 'failed', { output: null, last_error: step.error, usage: usageOf(totals, began) })
     return
@@ -108,6 +110,16 @@ async function executeRun(job: Job, ctx: JobContext, provider: ChatProvider): Pr
   totals.cost = step.cost
   const output = step.completion.text
   await finish(sql, job.orgId, run.id, 'completed', { output, usage: usageOf(totals, began), cost_usd: totals.cost })
+}
+
+/** Starts a queued run still within its time to live, answering it; nothing when it is not such a run. */
+async function startRun(sql: Sql, orgId: string, runId: string): Promise<RunToExecute | undefined> {
+  const [run] = await sql<RunToExecute[]>`
+    update agentry.runs set status = 'in_progress'
+    where id = ${runId} and org_id = ${orgId} and status = 'queued'
+      and not coalesce(expires_at <= coalesce(${databaseNow()}::timestamptz, now()), false)
+    returning id, agent_id, status, message, input, configuration, false as expired`
+  return run
 }
 
 async function loadRun(sql: Sql, orgId: string, runId: string): Promise<RunToExecute | undefined> {
@@ -144,7 +156,10 @@ function requestOf(run: RunToExecute, provider: ChatProvider): ChatRequest {
 
 type StepOutcome = { error: null; completion: Completion; cost: number | null } | { error: RunError }
 
-/** One model call as a step: opened, then closed with its output and usage (ledger row included) or its error. */
+/**
+ * One model call as a step: opened (only while the run is still in progress: null when it is not), then
+ * closed with its output and usage (ledger row included) or its error.
+ */
 async function callModel(
   sql: Sql,
   orgId: string,
@@ -153,10 +168,13 @@ async function callModel(
   provider: ChatProvider,
   request: ChatRequest,
   signal: AbortSignal,
-): Promise<StepOutcome> {
-  await sql`
+): Promise<StepOutcome | null> {
+  const [opened] = await sql`
     insert into agentry.run_steps (run_id, org_id, agent_id, seq, kind, model)
-    values (${run.id}, ${orgId}, ${run.agent_id}, ${seq}, 'model_call', ${request.model})`
+    select ${run.id}, ${orgId}, ${run.agent_id}, ${seq}, 'model_call', ${request.model}
+    where exists (select 1 from agentry.runs where id = ${run.id} and org_id = ${orgId} and status = 'in_progress')
+    returning seq`
+  if (!opened) return null
   // Streamed, so that a provider that fails part-way still leaves what it wrote on the step; watched, so that
   // a cancel stops the call it lands in rather than waiting for it to end.
   const cancel = new AbortController()
@@ -207,21 +225,24 @@ async function callModel(
     estimated: true,
   }
   const completion: Completion = { text, model, usage }
-  const cost = await sql.begin(async (tx) => {
-    const [row] = await tx<{ cost_usd: number | null }[]>`
+  // The ledger row and the step's close in one statement: both are written, or neither.
+  const [{ cost }] = await sql<{ cost: number | null }[]>`
+    with recorded as (
       insert into agentry.usage_records (org_id, agent_id, run_id, provider, model, prompt_tokens, completion_tokens, estimated, cost_usd)
       values (${orgId}, ${run.agent_id}, ${run.id}, ${provider.name}, ${completion.model}, ${usage.promptTokens},
               ${usage.completionTokens}, ${usage.estimated},
               coalesce(agentry.usage_cost(${completion.model}, ${usage.promptTokens}, ${usage.completionTokens}),
                        agentry.usage_cost(${request.model}, ${usage.promptTokens}, ${usage.completionTokens})))
-      returning cost_usd::float8 as cost_usd`
-    const stepUsage = { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cost_usd: row.cost_usd }
-    await tx`
+      returning cost_usd::float8 as cost_usd
+    ),
+    closed as (
       update agentry.run_steps set status = ${failure ? 'failed' : 'completed'}, model = ${completion.model}, output = ${text || null},
-        usage = ${tx.json(stepUsage)}, error = ${failure ? tx.json(failure as never) : null}, completed_at = now()
-      where run_id = ${run.id} and seq = ${seq}`
-    return row.cost_usd
-  })
+        usage = jsonb_build_object('prompt_tokens', ${usage.promptTokens}::int, 'completion_tokens', ${usage.completionTokens}::int,
+                                   'cost_usd', (select cost_usd from recorded)),
+        error = ${failure ? sql.json(failure as never) : null}, completed_at = now()
+      where run_id = ${run.id} and seq = ${seq}
+    )
+    select cost_usd as cost from recorded`
   if (failure) return { error: failure }
   return { error: null, completion, cost }
 }

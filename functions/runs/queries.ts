@@ -35,13 +35,14 @@ export async function queueRun(
     message: string
     input: unknown
     metadata: Record<string, unknown>
+    environment: string | null
     expiresAt: Date
   },
 ): Promise<RunRow> {
   const [run] = await tx<RunRow[]>`
-    insert into agentry.runs (org_id, agent_id, key_id, message, input, metadata, expires_at)
-    values (${r.orgId}, ${r.agentId}, ${r.keyId}, ${r.message}, ${r.input === undefined ? null : tx.json(r.input as never)},
-            ${tx.json(r.metadata as never)}, ${r.expiresAt})
+    insert into agentry.runs (org_id, agent_id, key_id, environment, message, input, metadata, expires_at)
+    values (${r.orgId}, ${r.agentId}, ${r.keyId}, ${r.environment}, ${r.message},
+            ${r.input === undefined ? null : tx.json(r.input as never)}, ${tx.json(r.metadata as never)}, ${r.expiresAt})
     returning ${runColumns(tx)}`
   await enqueueJob(tx, executeRunKind, { run_id: run.id })
   return run

@@ -33,6 +33,18 @@ export const TriggerBody = z
     message: z.string().min(1).max(100_000).openapi({ description: 'What the agent is asked to do.' }),
     input: z.unknown().optional().openapi({ description: 'Any JSON the run carries for the agent, given to it beside the message.' }),
     metadata: z.record(z.string(), z.unknown()).optional().openapi({ description: 'Your own keys, kept with the run.' }),
+    environment: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, {
+        message: 'An environment is 1–63 lowercase letters, digits, "-" or "_", starting with a letter or digit.',
+      })
+      .optional()
+      .openapi({
+        example: 'staging',
+        description:
+          'The environment to run in (default `production`): the run executes with the agent’s active deployment there, ' +
+          'or with the agent as it is when it has none.',
+      }),
   })
   .openapi('TriggerRun')
 

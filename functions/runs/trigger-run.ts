@@ -78,6 +78,7 @@ async function trigger(c: Context<ApiEnv>, orgId: string | undefined, agentRef: 
         message: body.message,
         input: body.input,
         metadata: body.metadata ?? {},
+        environment: body.environment ?? null,
         expiresAt: new Date(now() + queueTtlSeconds() * 1000),
       })
     })

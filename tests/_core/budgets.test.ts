@@ -69,7 +69,7 @@ describe('assertWithinBudget', () => {
     await spend(t, t.agent.id, 2)
     await setBudget(t, t.agent.id, 'day', 2)
     expect((await refusal(t, t.agent.id))?.code).toBe('budget_exceeded')
-    const [total] = await serviceSql()`select spent_usd::float8 as spent from agentry.spend_totals
+    const [total] = await serviceSql()`select sum(spent_usd)::float8 as spent from agentry.spend_totals
       where org_id = ${t.org.id} and agent_id = ${t.agent.id} and period = 'day'`
     expect(total.spent).toBe(2)
   })

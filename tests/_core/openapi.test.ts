@@ -72,6 +72,8 @@ describe('the OpenAPI document', () => {
       'GET /domains/{id}/inboxes',
       'GET /domains/{id}/inboxes/{inboxId}',
       'GET /domains/{id}/records',
+      'GET /events/stream',
+      'GET /events/ws',
       'GET /inboxes',
       'GET /inboxes/{id}',
       'GET /judges',

@@ -7,7 +7,7 @@ import { eventually, runnerPool } from '../_core/jobs/helpers.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
 import { createVictim, rowsOf } from '../harness/victim.ts'
-import { inboxContents, seedAgentKey, seedDelivery, seedDmarcReport, seedInbox, seedMessageVector } from './fixtures.ts'
+import { inboxContents, seedAgentKey, seedDelivery, seedDmarcReport, seedInbox, seedMessageVector, seedRun } from './fixtures.ts'
 
 // A runner of deletion jobs only: no other file enqueues them, so it never takes another file's work. Each
 // run gives its turn back after one full batch, so every deletion larger than a batch goes through several jobs.
@@ -231,7 +231,9 @@ describe('deleting an inbox', () => {
 const emptied = [
   'agent_public_keys',
   'agents',
+  'budgets',
   'conversations',
+  'deployments',
   'dataset_rows',
   'datasets',
   'dmarc_records',
@@ -246,11 +248,16 @@ const emptied = [
   'email_threads',
   'events',
   'idempotent_requests',
+  'judges',
   'knowledge_base_agents',
   'knowledge_bases',
   'knowledge_chunks',
   'knowledge_items',
   'messages',
+  'run_events',
+  'run_judgements',
+  'run_steps',
+  'runs',
   'webhook_attempts',
   'webhook_deliveries',
   'webhook_endpoints',
@@ -265,10 +272,12 @@ describe("deleting an organisation's data", () => {
     await seedMessageVector(t, inbox.id, inbox.messageIds[0])
     await seedDmarcReport(t)
     await seedAgentKey(t, t.agent.id)
+    await seedRun(t)
     const bystanderInbox = await seedInbox(bystander, [{ at: '2024-06-01T00:00:00Z', thread: 0 }])
     await seedMessageVector(bystander, bystanderInbox.id, bystanderInbox.messageIds[0])
     await seedDmarcReport(bystander)
     await seedAgentKey(bystander, bystander.agent.id)
+    await seedRun(bystander)
     const bystanderRows = await rowsOf(bystander.org.id)
     const key = await deleterOf(t)
 
@@ -296,6 +305,14 @@ describe("deleting an organisation's data", () => {
       webhook_deliveries: 1,
       events: 1,
       webhook_endpoints: 1,
+      run_judgements: 1,
+      // The run's queued status and its step's start.
+      run_events: 2,
+      run_steps: 1,
+      runs: 1,
+      judges: 1,
+      deployments: 1,
+      budgets: 1,
       idempotent_requests: 0,
       agent_public_keys: 1,
       agents: 2,
@@ -325,7 +342,8 @@ describe("deleting an organisation's data", () => {
       'members',
       // The organisation's rate-limit window: deleting data does not hand it a fresh one.
       'rate_limits',
-      // Billing: the usage ledger and its daily sums.
+      // Billing: the usage ledger, its daily sums and spending totals.
+      'spend_totals',
       'usage_daily',
       'usage_records',
     ]
@@ -333,7 +351,8 @@ describe("deleting an organisation's data", () => {
       if (!kept.includes(table) && table !== 'organisations') expect(rows, table).toEqual([])
     expect(after.organisations).toEqual(before.organisations)
     expect(after.environments).toEqual(before.environments)
-    expect(after.usage_records).toHaveLength(1)
+    expect(after.usage_records).toHaveLength(2)
+    expect((after.usage_records as { run_id: string | null }[]).map((u) => u.run_id)).toEqual([null, null])
     expect((after.api_keys as { agent_id: string | null }[]).map((k) => k.agent_id)).toEqual([null, null])
     expect((after.audit_log as unknown[]).length).toBeGreaterThanOrEqual((before.audit_log as unknown[]).length)
     expect(after.data_deletion_requests).toHaveLength(1)

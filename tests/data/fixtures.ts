@@ -103,3 +103,25 @@ export async function seedAgentKey(t: Tenant, agentId: string): Promise<void> {
   await serviceSql()`
     insert into agentry.agent_public_keys (agent_id, org_id, public_key) values (${agentId}, ${t.org.id}, ${Buffer.alloc(32, 7)})`
 }
+
+/**
+ * A run of the agent's with a step and a judgement, the judge, a deployment and a budget, and the run's model
+ * call in the usage ledger, made straight in the database.
+ */
+export async function seedRun(t: Tenant): Promise<void> {
+  const sql = serviceSql()
+  await sql`insert into agentry.deployments (org_id, agent_id, environment) values (${t.org.id}, ${t.agent.id}, 'production')`
+  const [judge] = await sql<{ id: string }[]>`
+    insert into agentry.judges (org_id, agent_id, name, kind, rule, threshold)
+    values (${t.org.id}, ${t.agent.id}, 'Greets', 'rule', ${sql.json({ regex: 'Hello' })}, 1) returning id`
+  await sql`insert into agentry.budgets (org_id, agent_id, period, limit_usd) values (${t.org.id}, null, 'month', 100)`
+  const [run] = await sql<{ id: string }[]>`
+    insert into agentry.runs (org_id, agent_id, message) values (${t.org.id}, ${t.agent.id}, 'Say hello') returning id`
+  await sql`insert into agentry.run_steps (run_id, org_id, agent_id, seq) values (${run.id}, ${t.org.id}, ${t.agent.id}, 1)`
+  await sql`
+    insert into agentry.run_judgements (org_id, run_id, agent_id, judge_id, judge_name, kind, threshold, score, passed)
+    values (${t.org.id}, ${run.id}, ${t.agent.id}, ${judge.id}, 'Greets', 'rule', 1, 1, true)`
+  await sql`
+    insert into agentry.usage_records (org_id, agent_id, run_id, provider, model, prompt_tokens, completion_tokens, cost_usd)
+    values (${t.org.id}, ${t.agent.id}, ${run.id}, 'openai', 'gpt-4o', 10, 5, 0.5)`
+}

@@ -57,3 +57,44 @@ describe('a triggered run of a deployed agent', () => {
     expect(judgements.body.data).toMatchObject([{ judge_name: 'Greets', score: 1, passed: true }])
   })
 })
+
+describe('a run triggered in an environment', () => {
+  it('records the environment and executes with that environment’s active deployment', async () => {
+    const t = await createTenant()
+    const key = await t.key()
+    await serviceSql()`update agentry.agents set instructions = 'Answer as production.' where id = ${t.agent.id}`
+    const production = await api.call('POST', '/deployments', { key, body: { agent_id: t.agent.id } })
+    await serviceSql()`update agentry.agents set instructions = 'Answer as staging.' where id = ${t.agent.id}`
+    const staging = await api.call('POST', '/deployments', { key, body: { agent_id: t.agent.id, environment: 'staging' } })
+    await serviceSql()`update agentry.agents set instructions = 'Answer as the agent now is.' where id = ${t.agent.id}`
+
+    const inStaging = await api.call('POST', `/agents/${t.agent.id}/trigger`, { key, body: { message: 'Hi', environment: 'staging' } })
+    const byDefault = await api.call('POST', `/agents/${t.agent.id}/trigger`, { key, body: { message: 'Hi' } })
+    const atConnicPath = await api.call('POST', `/projects/${t.org.id}/agents/${encodeURIComponent(t.agent.name)}/trigger`, {
+      key,
+      body: { message: 'Hi', environment: 'staging' },
+    })
+    const undeployed = await api.call('POST', `/agents/${t.agent.id}/trigger`, { key, body: { message: 'Hi', environment: 'preview' } })
+    expect([inStaging.status, byDefault.status, atConnicPath.status, undeployed.status]).toEqual([202, 202, 202, 202])
+    expect(inStaging.body.data).toMatchObject({ environment: 'staging', deployment_id: staging.body.data.id })
+    expect(byDefault.body.data).toMatchObject({ environment: null, deployment_id: production.body.data.id })
+    expect(atConnicPath.body.data).toMatchObject({ environment: 'staging', deployment_id: staging.body.data.id })
+    expect(undeployed.body.data).toMatchObject({ environment: 'preview', deployment_id: null })
+
+    llm.script = () => ({ reply: 'Done.' })
+    await runJobs()
+    const systemOf = (i: number) => llm.requests.at(-4 + i)?.body.messages[0].content
+    const asked = [0, 1, 2, 3].map(systemOf).sort()
+    expect(asked).toEqual(['Answer as production.', 'Answer as staging.', 'Answer as staging.', 'Answer as the agent now is.'])
+  })
+
+  it('refuses an environment that is not a name', async () => {
+    const t = await createTenant()
+    const res = await api.call('POST', `/agents/${t.agent.id}/trigger`, {
+      key: await t.key(),
+      body: { message: 'Hi', environment: 'Prod Env' },
+    })
+    expect(res.status).toBe(400)
+    expect(res.body.error.code).toBe('validation_failed')
+  })
+})

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { app } from '../../functions/app.ts'
 import { maxRequestHeaderBytes } from '../../functions/_core/postgrest/parse.ts'
+import { nodeWebSockets } from '../../scripts/lib/node-websocket.ts'
 import { observe } from './observed.ts'
 
 export interface ApiResponse {
@@ -38,8 +39,15 @@ export interface TestApi {
 /** Serves the app on a real HTTP server on loopback, as the dev server does. */
 export async function startApi(): Promise<TestApi> {
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0, serverOptions: { maxHeaderSize: maxRequestHeaderBytes } }, () =>
-      resolve(s),
+    const s = serve(
+      {
+        fetch: app.fetch,
+        hostname: '127.0.0.1',
+        port: 0,
+        serverOptions: { maxHeaderSize: maxRequestHeaderBytes },
+        websocket: nodeWebSockets(),
+      },
+      () => resolve(s),
     )
   })
   const { port } = server.address() as AddressInfo

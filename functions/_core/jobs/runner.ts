@@ -2,10 +2,12 @@
 // runs), and records how each attempt ended. Any number of runners may share one database (processes, or
 // Supabase function invocations): a claimed job is no other runner's until its lease runs out, and a runner
 // that lost its lease can record nothing more for that attempt. Not a tenant's work: the service connection.
+import { pruneAuditLog } from '../audit-retention.ts'
 import { retryAt } from '../backoff.ts'
 import { now } from '../clock.ts'
 import type { Sql } from '../db.ts'
 import { unrefTimer } from '../timers.ts'
+import { foldUsageShards } from '../usage-shards.ts'
 import { type ClaimedJob, claimJobs, completeJob, failJob, jobsChannel, pruneJobs, recordProgress, releaseJob } from './queue.ts'
 import { type Job, type JobHandlers, type JobKind, PermanentJobError } from './types.ts'
 
@@ -150,7 +152,8 @@ export interface RunningJobRunner {
 /**
  * Runs jobs until stopped, up to `concurrency` at once: it claims when a job is enqueued (LISTEN on the
  * queue's channel), when one of its jobs ends, and every `pollMs` (default 1 s) besides, so that retries
- * come due and a lost notification only delays. Keeps `retentionDays` (7) of finished jobs.
+ * come due and a lost notification only delays. Keeps `retentionDays` (7) of finished jobs, prunes the
+ * audit log past its retention, and folds past days' usage sums.
  */
 export function startJobRunner(sql: Sql, options: JobRunOptions & { pollMs?: number; retentionDays?: number }): RunningJobRunner {
   const pollMs = options.pollMs ?? 1000
@@ -165,7 +168,12 @@ export function startJobRunner(sql: Sql, options: JobRunOptions & { pollMs?: num
   }
   const pool = jobPool(sql, options, signal)
   // Hourly, and once at the start: several runners pruning at once only repeat a cheap delete.
-  const prune = () => pruneJobs(sql, options.retentionDays ?? 7).catch(onError)
+  const prune = () =>
+    Promise.all([
+      pruneJobs(sql, options.retentionDays ?? 7).catch(onError),
+      pruneAuditLog(sql).catch(onError),
+      foldUsageShards(sql).catch(onError),
+    ])
   void prune()
   const pruning = setInterval(prune, 3600_000)
   unrefTimer(pruning)

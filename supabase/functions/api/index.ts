@@ -1,8 +1,13 @@
 // The Supabase Edge Function entry: the same runtime-neutral app the Node dev server serves.
 // `supabase functions deploy api` uploads this file and every relative import it reaches (the app under
 // ../../../functions/), and resolves npm packages through ./deno.json.
+import { upgradeWebSocket } from 'hono/deno'
 import { closeDatabase } from '../../../functions/_core/db.ts'
 import { app } from '../../../functions/app.ts'
+import { useWebSocketUpgrade } from '../../../functions/events/socket-upgrade.ts'
+
+// The event stream's WebSocket route, upgraded as Deno does.
+useWebSocketUpgrade(upgradeWebSocket)
 
 const port = Deno.env.get('PORT')
 if (port) {
