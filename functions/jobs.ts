@@ -9,6 +9,8 @@ import { indexItemJob, indexItemKind } from './knowledge/indexing.ts'
 import { judgeRunJob, judgeRunKind } from './judges/judge-run.ts'
 import { reindexBaseJob, reindexBaseKind } from './knowledge/reindex.ts'
 import { executeRunJob, executeRunKind } from './runs/execute.ts'
+import { syncIndexesJob } from './datasets/index-sync.ts'
+import { syncIndexesKind } from './datasets/indexes.ts'
 
 export const jobHandlers: JobHandlers = {
   [indexItemKind]: indexItemJob(),
@@ -19,4 +21,5 @@ export const jobHandlers: JobHandlers = {
   [deleteDataKind]: deleteDataJob,
   [executeRunKind]: executeRunJob(),
   [judgeRunKind]: judgeRunJob(),
+  [syncIndexesKind]: syncIndexesJob,
 }

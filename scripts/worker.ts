@@ -8,8 +8,6 @@ import { closeDatabase, database } from '../functions/_core/db.ts'
 import { readEnv } from '../functions/_core/env.ts'
 import { startJobRunner } from '../functions/_core/jobs/runner.ts'
 import { privateNetworksAllowed } from '../functions/_core/outbound.ts'
-import { unrefTimer } from '../functions/_core/timers.ts'
-import { dropDeletedPartitions } from '../functions/datasets/deleted-partitions.ts'
 import { jobHandlers } from '../functions/jobs.ts'
 import { startDispatcher } from '../functions/webhooks/dispatcher.ts'
 import { nodeTransport } from './lib/node-transport.ts'
@@ -67,9 +65,6 @@ const jobs = startJobRunner(database(), {
   pollMs: number('JOB_POLL_MS'),
   onError: (error) => console.error('jobs:', error instanceof Error ? error.message : error),
 })
-// Deleted datasets' rows that a stopped API process left behind go at start, and every minute after.
-void dropDeletedPartitions(database())
-unrefTimer(setInterval(() => void dropDeletedPartitions(database()), 60_000))
 
 let stopping = false
 const stop = async () => {

@@ -61,6 +61,16 @@ const inOrg: Where = (sql, t) => sql`r.org_id = ${t.orgId}`
 const ofOrgRuns: Where = (sql, t) =>
   sql`r.org_id = ${t.orgId} and r.run_id in (select g.id from agentry.runs g where g.org_id = ${t.orgId})`
 
+/**
+ * The rows of the organisation's datasets, each dataset a table of its own (sql/20261130000037_dataset_tables.sql).
+ * row_count is kept exact by the tables' triggers, so counting reads the datasets only.
+ */
+const datasetRows: RecordKind = {
+  kind: 'dataset_rows',
+  count: (sql, t) => sql`select coalesce(sum(row_count), 0)::integer as n from agentry.datasets where org_id = ${t.orgId}`,
+  deleteBatch: (sql, t, limit) => sql`select agentry.delete_org_dataset_rows(${t.orgId}, ${limit}) as n`,
+}
+
 /** The inbox's messages the target covers: all, or those stored before `before`. */
 const targetMessages = (sql: Sql, t: DeletionTarget) =>
   sql`select m.id from agentry.email_messages m where m.org_id = ${t.orgId} and m.inbox_id = ${t.inboxId}
@@ -100,7 +110,7 @@ const organizationKinds = [
   kind('knowledge_chunks', 'knowledge_chunks', inOrg),
   kind('knowledge_items', 'knowledge_items', inOrg),
   kind('knowledge_bases', 'knowledge_bases', inOrg),
-  kind('dataset_rows', 'dataset_rows', inOrg),
+  datasetRows,
   kind('datasets', 'datasets', inOrg),
   kind('conversation_messages', 'messages', inOrg),
   kind('conversations', 'conversations', inOrg),

@@ -5,7 +5,8 @@ import { withTenant } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { dataOf } from '../_core/schemas.ts'
-import { insertDataset } from './queries.ts'
+import { declaredIndexes, withIndexes } from './indexes.ts'
+import { datasetJson, insertDataset } from './queries.ts'
 import { CreateDatasetBody, Dataset } from './schemas.ts'
 
 export const createDatasetRoute = defineRoute({
@@ -34,6 +35,7 @@ export const registerCreateDataset = (api: Api) =>
     const p = c.get('principal')
     const agentId = owningAgent(p, body.agent_id)
     const columns = body.columns ?? []
+    const indexes = declaredIndexes(body.indexes ?? [], columns)
     const dataset = await withTenant(tenantOf(c), (tx) =>
       insertForAgent(
         insertDataset(tx, {
@@ -49,9 +51,9 @@ export const registerCreateDataset = (api: Api) =>
           if (error.code === '23514' && error.constraint_name === 'max_datasets') throw overCap(error.detail)
           throw error
         }),
-      ),
+      ).then((created) => withIndexes(tx, created, indexes)),
     )
-    return c.json({ data: dataset }, 201)
+    return c.json({ data: datasetJson(dataset) }, 201)
   })
 
 /** The plan's cap, as the database's check reports it (sql/20261130000006_dataset_guards.sql). */

@@ -4,7 +4,7 @@ import { withTenant } from '../_core/db.ts'
 import { notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { dataOf } from '../_core/schemas.ts'
-import { findDataset } from './queries.ts'
+import { datasetJson, findDataset } from './queries.ts'
 import { Dataset, DatasetParams } from './schemas.ts'
 
 export const getDatasetRoute = defineRoute({
@@ -22,5 +22,5 @@ export const registerGetDataset = (api: Api) =>
     const { id } = c.req.valid('param')
     const dataset = await withTenant(tenantOf(c), (tx) => findDataset(tx, id))
     if (!dataset) throw notFound('Dataset')
-    return c.json({ data: dataset }, 200)
+    return c.json({ data: datasetJson(dataset) }, 200)
   })

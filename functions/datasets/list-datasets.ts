@@ -4,7 +4,7 @@ import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'
 import { defineRoute } from '../_core/route.ts'
 import { dataOf } from '../_core/schemas.ts'
-import { listDatasets } from './queries.ts'
+import { datasetJson, listDatasets } from './queries.ts'
 import { Dataset } from './schemas.ts'
 
 export const listDatasetsRoute = defineRoute({
@@ -20,5 +20,5 @@ export const listDatasetsRoute = defineRoute({
 export const registerListDatasets = (api: Api) =>
   api.openapi(listDatasetsRoute, async (c) => {
     const datasets = await withTenant(tenantOf(c), (tx) => listDatasets(tx))
-    return c.json({ data: datasets }, 200)
+    return c.json({ data: datasets.map(datasetJson) }, 200)
   })

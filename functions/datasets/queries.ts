@@ -2,6 +2,7 @@ import type { Tx } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import type { ColumnSpec } from '../_core/postgrest/fields.ts'
 import { isUuid } from '../_core/uuid.ts'
+import type { DatasetIndexState } from './indexes.ts'
 import type { LockableOperation } from './schemas.ts'
 
 export interface DatasetRow {
@@ -13,12 +14,13 @@ export interface DatasetRow {
   open: boolean
   locked: LockableOperation[]
   row_count: number
+  indexes: DatasetIndexState[]
   created_at: string
   updated_at: string
 }
 
 const datasetColumns = (tx: Tx) => tx`
-  id, name, description, agent_id, columns, open, locked, row_count::float8 as row_count,
+  id, name, description, agent_id, columns, open, locked, row_count::float8 as row_count, agentry.dataset_index_states(id) as indexes,
   to_json(created_at) #>> '{}' as created_at, to_json(updated_at) #>> '{}' as updated_at`
 
 /** RLS decides which datasets the caller sees: the organisation's, or an agent key's own agent's. */
@@ -88,16 +90,25 @@ export async function firstMisfitRow(
   open: boolean,
 ): Promise<{ id: string; column: string; problem: string } | undefined> {
   const [row] = await tx<{ id: string; column: string; problem: string }[]>`
-    select r.id, c.name as column, 'holds a value that is not ' || c.type as problem
-      from agentry.dataset_rows r
-      cross join jsonb_to_recordset(${tx.json(columns as never)}) as c(name text, type text)
-      where r.dataset_id = ${id} and not agentry.jsonb_fits(r.data -> c.name, c.type)
-    union all
-    select r.id, k as column, 'has this key, which is not a declared column' as problem
-      from agentry.dataset_rows r cross join jsonb_object_keys(r.data) as k
-      where r.dataset_id = ${id} and not ${open} and not k = any(${columns.map((c) => c.name)}::text[])
-    limit 1`
+    select id, column_name as column, problem
+    from agentry.first_misfit_dataset_row(${id}, ${tx.json(columns.map(({ name, type }) => ({ name, type })) as never)}, ${open})`
   return row
+}
+
+/** The dataset as the API shows it: its columns without the table column each is stored in. */
+export function datasetJson<D extends DatasetRow>(dataset: D): D {
+  return { ...dataset, columns: dataset.columns.map(({ name, type }) => ({ name, type })) }
+}
+
+/**
+ * A schema change or a deletion gave up waiting for the dataset's table (lock_timeout, set by the database
+ * so that it never queues the dataset's readers behind it): the client may try again in a moment.
+ */
+export function whenTableBusy(error: unknown): never {
+  if ((error as { code?: string }).code === '55P03') {
+    throw new ApiError('conflict', "The dataset's rows are in use by a long request; try again in a moment.")
+  }
+  throw error
 }
 
 const lockWords: Record<LockableOperation, string> = {

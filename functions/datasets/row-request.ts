@@ -5,6 +5,7 @@ import type { RowFilter } from '../_core/postgrest/filters.ts'
 import type { RowQuery } from '../_core/postgrest/statements.ts'
 import { parseField, parseQueryString } from '../_core/postgrest/parse.ts'
 import type { Page } from '../_core/postgrest/rows.ts'
+import { countModes, type CountMode } from '../_core/postgrest/estimate.ts'
 import { isUuid } from '../_core/uuid.ts'
 
 export const pageLimits = { default: 100, max: 1000 }
@@ -19,9 +20,9 @@ export function rawQuery(url: string): string {
   return url.slice(at + 1, hash < 0 ? undefined : hash)
 }
 
-/** GET /datasets/{id}/rows: filters, select, order, the page (limit 1–1000, default 100; offset ≥ 0), search, distinct. */
-export function parseRowRequest(url: string): { query: RowQuery; page: Page; distinct: Field | null } {
-  const parsed = parseQueryString(rawQuery(url), { params: ['search', 'distinct'] })
+/** GET /datasets/{id}/rows: filters, select, order, the page (limit 1–1000, default 100; offset ≥ 0), search, distinct, count. */
+export function parseRowRequest(url: string): { query: RowQuery; page: Page; distinct: Field | null; count: CountMode } {
+  const parsed = parseQueryString(rawQuery(url), { params: ['search', 'distinct', 'count'] })
   const limit = parsed.limit ?? pageLimits.default
   if (limit < 1 || limit > pageLimits.max) throw invalid(`limit must be between 1 and ${pageLimits.max}, got ${limit}.`)
   const offset = parsed.offset ?? 0
@@ -29,10 +30,13 @@ export function parseRowRequest(url: string): { query: RowQuery; page: Page; dis
   const distinct = parsed.params.distinct === undefined ? null : parseField(parsed.params.distinct, 'distinct')
   if (distinct && parsed.select) throw invalid('select does not apply to a distinct query: it returns values and counts.')
   if (distinct && parsed.order.length) throw invalid('order does not apply to a distinct query: values come most frequent first.')
+  const count = (parsed.params.count ?? 'exact') as CountMode
+  if (!countModes.includes(count)) throw invalid(`count must be exact, planned or estimated, got "${clip(count, 40)}".`)
   return {
     query: { select: parsed.select, filters: parsed.filters, order: parsed.order, search: parsed.params.search?.trim() || null },
     page: { limit, offset },
     distinct,
+    count,
   }
 }
 

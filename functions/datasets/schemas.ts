@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi'
 import { idParams } from '../_core/schemas.ts'
 import { systemColumns } from '../_core/postgrest/fields.ts'
 import { columnTypes, hasUnstorableText, type ColumnType } from '../_core/postgrest/values.ts'
+import { DatasetIndex, IndexDeclarations } from './indexes.ts'
 
 export const lockableOperations = ['read', 'insert', 'update', 'delete'] as const
 export type LockableOperation = (typeof lockableOperations)[number]
@@ -35,6 +36,7 @@ export const Dataset = z
     open: z.boolean().openapi({ description: 'Whether rows may carry keys beyond the declared columns.' }),
     locked: z.array(z.enum(lockableOperations)).openapi({ description: "Operations refused on this dataset whatever the key's scopes." }),
     row_count: z.number().int(),
+    indexes: z.array(DatasetIndex).openapi({ description: 'The composite indexes declared, in order, and how far each is built.' }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -58,6 +60,7 @@ export const CreateDatasetBody = z
       .optional()
       .openapi({ description: 'Accept undeclared keys. Defaults to true when no columns are declared, false otherwise.' }),
     locked: z.array(z.enum(lockableOperations)).max(4).optional(),
+    indexes: IndexDeclarations.optional(),
   })
   .openapi('CreateDataset')
 
@@ -68,6 +71,7 @@ export const UpdateDatasetBody = z
     columns: Columns.optional().openapi({ description: 'The full new list. Existing rows must already fit it.' }),
     open: z.boolean().optional(),
     locked: z.array(z.enum(lockableOperations)).max(4).optional(),
+    indexes: IndexDeclarations.optional(),
   })
   .openapi('UpdateDataset')
 
@@ -105,6 +109,9 @@ export const RowQueryParams = z.object({
   search: queryParam('Full-text search over every string and number of the row.'),
   or: queryParam(`\`(status.eq.new,and(score.gte.50,score.lt.80))\`; also \`and\`, \`not.or\`, \`not.and\`. ${filterHelp}`),
   distinct: queryParam('Instead of rows, the distinct values of this column among the matching rows, with counts.'),
+  count: queryParam(
+    "`exact` (default), `planned` (the planner's estimate) or `estimated` (exact up to a threshold, the estimate above it).",
+  ),
 })
 
 export const BulkQueryParams = z.object({
@@ -114,7 +121,12 @@ export const BulkQueryParams = z.object({
 export const RowPage = z
   .object({
     data: z.union([
-      z.object({ rows: z.array(Row), total: z.number().int(), columns: z.array(z.string()) }),
+      z.object({
+        rows: z.array(Row),
+        total: z.number().int(),
+        total_estimated: z.boolean().optional().openapi({ description: 'With `count=planned|estimated`: whether `total` is an estimate.' }),
+        columns: z.array(z.string()),
+      }),
       z.object({
         values: z.array(z.object({ value: z.unknown(), count: z.number().int() })),
         total_unique: z.number().int(),

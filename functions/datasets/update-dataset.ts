@@ -4,7 +4,8 @@ import { withTenant } from '../_core/db.ts'
 import { ApiError, notFound } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
 import { dataOf } from '../_core/schemas.ts'
-import { findDataset, firstMisfitRow, updateDataset } from './queries.ts'
+import { declaredIndexes, withIndexes } from './indexes.ts'
+import { datasetJson, findDataset, firstMisfitRow, updateDataset, whenTableBusy } from './queries.ts'
 import { Dataset, DatasetParams, UpdateDatasetBody } from './schemas.ts'
 
 export const updateDatasetRoute = defineRoute({
@@ -17,14 +18,14 @@ export const updateDatasetRoute = defineRoute({
     'Rename it, describe it, lock or unlock operations, or replace its columns. A change to the columns or to `open` is ' +
     'refused with `validation_failed`, naming a row, when stored rows would not fit it.',
   request: { params: DatasetParams, body: { content: { 'application/json': { schema: UpdateDatasetBody } } } },
-  errors: { 409: 'A dataset with the new name exists' },
+  errors: { 409: "A dataset with the new name exists, or the dataset's rows stayed in use while its columns were changing" },
   responses: { 200: { description: 'The dataset', content: { 'application/json': { schema: dataOf(Dataset) } } } },
 })
 
 export const registerUpdateDataset = (api: Api) =>
   api.openapi(updateDatasetRoute, async (c) => {
     const { id } = c.req.valid('param')
-    const body = c.req.valid('json')
+    const { indexes: declared, ...body } = c.req.valid('json')
     const dataset = await withTenant(tenantOf(c), async (tx) => {
       const current = await findDataset(tx, id)
       if (!current) throw notFound('Dataset')
@@ -41,12 +42,19 @@ export const registerUpdateDataset = (api: Api) =>
           )
         }
       }
+      // Indexes are checked against the columns the dataset will have, whichever of the two changes.
+      const indexes =
+        declared !== undefined || body.columns !== undefined
+          ? declaredIndexes(declared ?? current.indexes.map((i) => i.columns), body.columns ?? current.columns)
+          : null
       const changes = { ...body, ...(body.locked ? { locked: [...new Set(body.locked)] } : {}) }
-      return updateDataset(tx, id, changes).catch((error: { code?: string }) => {
-        if (error.code === '23505') throw new ApiError('conflict', `A dataset named "${body.name}" already exists in this organisation.`)
-        throw error
-      })
+      return updateDataset(tx, id, changes)
+        .then((updated) => (updated && indexes ? withIndexes(tx, updated, indexes) : updated))
+        .catch((error: { code?: string }) => {
+          if (error.code === '23505') throw new ApiError('conflict', `A dataset named "${body.name}" already exists in this organisation.`)
+          return whenTableBusy(error)
+        })
     })
     if (!dataset) throw notFound('Dataset')
-    return c.json({ data: dataset }, 200)
+    return c.json({ data: datasetJson(dataset) }, 200)
   })

@@ -123,7 +123,7 @@ export async function benchEvents(sql: postgres.Sql, databaseUrl: string, client
     const inserted = new Float64Array(events + 1)
     for (let n = 1; n <= events; n++) {
       inserted[n] = performance.now()
-      await sql`insert into agentry.dataset_rows (dataset_id, data) values (${dataset.id}, ${sql.json({ n })})`
+      await sql`select agentry.insert_dataset_rows(${dataset.id}, ${sql.json([{ n }])})`
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
     await new Promise((resolve) => setTimeout(resolve, 2_000))

@@ -1,11 +1,10 @@
 // The dataset `npm run bench` queries: 100k leads (by default) with declared columns, and the query it loads;
 // the same rows in a plain table (typed columns, one B-tree per column, no RLS) and the SQL PostgREST would
-// run on it; the seeding that works on either storage layout (a JSONB partition of agentry.dataset_rows, or
-// a typed table `datasets."<dataset id>"` per dataset).
+// run on it; seeding straight into the dataset's table, `datasets."<dataset id>"`.
 import type postgres from 'postgres'
 import type { RowShape } from '../../functions/_core/postgrest/fields.ts'
 import type { Statement } from '../../functions/_core/postgrest/params.ts'
-import { countRowsStatement, selectRowsStatement, visibleRows } from '../../functions/_core/postgrest/statements.ts'
+import { countRowsStatement, selectRowsStatement } from '../../functions/_core/postgrest/statements.ts'
 import { parseRowRequest } from '../../functions/datasets/row-request.ts'
 
 /** eq + range + or, ordered, a page of 50: the common shape of a dashboard's query. */
@@ -53,19 +52,17 @@ export async function createBenchDataset(api: string, auth: Record<string, strin
   return body.data.id
 }
 
-/** The dataset's own typed table when the storage has one, else null (its rows are in agentry.dataset_rows). */
-export async function typedTableOf(sql: postgres.Sql, datasetId: string): Promise<string | null> {
-  const table = `datasets.${quoteName(datasetId)}`
-  const [{ found }] = await sql<{ found: boolean }[]>`select to_regclass(${table}) is not null as found`
-  return found ? table : null
+/** The dataset's own table, `datasets."<dataset id>"`. */
+function tableOf(datasetId: string): string {
+  return `datasets.${quoteName(datasetId)}`
 }
 
 /**
  * Rows `from`..`from + count - 1` of the bench's deterministic leads, inserted in one statement straight into
- * the dataset's storage, whichever layout it has, then statistics gathered.
+ * the dataset's table, then statistics gathered.
  */
 export async function seedBenchRows(sql: postgres.Sql, datasetId: string, from: number, count: number): Promise<void> {
-  const table = await typedTableOf(sql, datasetId)
+  const table = tableOf(datasetId)
   const to = from + count - 1
   const values = {
     name: `'lead-' || g`,
@@ -75,26 +72,14 @@ export async function seedBenchRows(sql: postgres.Sql, datasetId: string, from: 
     signedUp: `timestamptz '2025-01-01' + make_interval(mins => g)`,
     notes: `'lead number ' || g || ' from the ' || (array['web', 'referral', 'event'])[1 + g % 3] || ' channel'`,
   }
-  if (table) {
-    const physical = await physicalColumns(sql, datasetId)
-    await sql.unsafe(
-      `insert into ${table} (${physical.map(quoteName).join(', ')})
-       select ${values.name}, ${values.status}, ${values.score}, ${values.region}, ${values.signedUp}, ${values.notes}
-       from generate_series($1::int, $2::int) as g`,
-      [from, to],
-    )
-    await sql.unsafe(`analyze ${table}`)
-    return
-  }
+  const physical = await physicalColumns(sql, datasetId)
   await sql.unsafe(
-    `insert into agentry.dataset_rows (dataset_id, data)
-     select $1::uuid, jsonb_build_object(
-       'name', ${values.name}, 'status', ${values.status}, 'score', ${values.score}, 'region', ${values.region},
-       'signed_up', to_char(${values.signedUp}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'notes', ${values.notes})
-     from generate_series($2::int, $3::int) as g`,
-    [datasetId, from, to],
+    `insert into ${table} (${physical.map(quoteName).join(', ')})
+     select ${values.name}, ${values.status}, ${values.score}, ${values.region}, ${values.signedUp}, ${values.notes}
+     from generate_series($1::int, $2::int) as g`,
+    [from, to],
   )
-  await sql`analyze agentry.dataset_rows`
+  await sql.unsafe(`analyze ${table}`)
 }
 
 /** The declared columns' names in the dataset's typed table, in the bench's order (`column` where SQL named it). */
@@ -114,12 +99,7 @@ async function physicalColumns(sql: postgres.Sql, datasetId: string): Promise<st
  */
 export async function copyToPlainTable(sql: postgres.Sql, datasetId: string): Promise<string> {
   const plain = `${plainSchema}.${quoteName(datasetId)}`
-  const table = await typedTableOf(sql, datasetId)
-  const source = table
-    ? `select id, created_at, updated_at, ${(await physicalColumns(sql, datasetId)).map(quoteName).join(', ')} from ${table}`
-    : `select id, created_at, updated_at, data->>'name', data->>'status', (data->>'score')::numeric, data->>'region',
-              (data->>'signed_up')::timestamptz, data->>'notes'
-       from agentry.dataset_rows where dataset_id = '${datasetId}'`
+  const source = `select id, created_at, updated_at, ${(await physicalColumns(sql, datasetId)).map(quoteName).join(', ')} from ${tableOf(datasetId)}`
   await sql.unsafe(`create schema if not exists ${plainSchema}`)
   await sql.unsafe(`drop table if exists ${plain}`)
   await sql.unsafe(`
@@ -182,7 +162,8 @@ export function bareRowStatements(shape: RowShape, query: string): Statement[] {
 }
 
 export function bare(statement: Statement): Statement {
-  return { text: statement.text.replaceAll(visibleRows, 'agentry.dataset_rows'), params: statement.params }
+  // The statements name the dataset's own table, which a bare connection (its owner) reads past RLS.
+  return { text: statement.text, params: statement.params }
 }
 
 /** `count` new leads as the API takes them (one JSON object each), numbered from `from`. */

@@ -39,8 +39,8 @@ export async function benchWebhooks(sql: postgres.Sql, databaseUrl: string, orgI
     (await sql<{ n: number }[]>`select count(*)::int as n from agentry.webhook_deliveries where status <> 'delivered'`)[0].n
   let next = 1
   const queue = async (count: number) => {
-    await sql`insert into agentry.dataset_rows (dataset_id, data) select ${dataset.id}, jsonb_build_object('n', g) from
-      generate_series(${next}::int, ${next + count - 1}::int) g`
+    await sql`select agentry.insert_dataset_rows(${dataset.id}, (select jsonb_agg(jsonb_build_object('n', g) order by g) from
+      generate_series(${next}::int, ${next + count - 1}::int) g))`
     next += count
   }
 

@@ -63,8 +63,7 @@ export async function ensureDemo(databaseUrl: string, dataDir: string): Promise<
         { name: 'signed_up', type: 'timestamp' },
       ])}, false)
       returning id`
-    await sql`insert into agentry.dataset_rows (dataset_id, data) select ${dataset.id}, value from
-      jsonb_array_elements(${sql.json(demoLeads)}) with ordinality as t(value, n) order by n`
+    await sql`select agentry.insert_dataset_rows(${dataset.id}, ${sql.json(demoLeads)})`
     const demo: DemoKeys = { org_id: org.id, agent_id: agent.id, key: key.key, dataset_id: dataset.id }
     fs.mkdirSync(dataDir, { recursive: true })
     fs.writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 })

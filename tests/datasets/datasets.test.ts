@@ -4,7 +4,6 @@ import { deleteDatasetRoute } from '../../functions/datasets/delete-dataset.ts'
 import { getDatasetRoute } from '../../functions/datasets/get-dataset.ts'
 import { listDatasetsRoute } from '../../functions/datasets/list-datasets.ts'
 import { updateDatasetRoute } from '../../functions/datasets/update-dataset.ts'
-import { dropDeletedPartitions } from '../../functions/datasets/deleted-partitions.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createDataset } from '../harness/datasets.ts'
 import { describeSecurity } from '../harness/security.ts'
@@ -155,7 +154,7 @@ describe('changing and deleting datasets', () => {
   it('refuses a column change that stored rows would not fit, naming the row', async () => {
     const t = await createTenant()
     const { id } = await createDataset(t, { open: true, rows: [{ score: 'high' }] })
-    const [row] = await serviceSql()`select id from agentry.dataset_rows where dataset_id = ${id}`
+    const [row] = await serviceSql()`select id from ${serviceSql()(`datasets.${id}`)}`
     const key = await t.key()
     const retype = await api.call('PATCH', `/datasets/${id}`, { key, body: { columns: [{ name: 'score', type: 'number' }] } })
     expect(retype.status).toBe(400)
@@ -176,7 +175,7 @@ describe('changing and deleting datasets', () => {
     expect(res.body.data).toMatchObject({ id, row_count: 2 })
     expect((await api.call('GET', `/datasets/${id}`, { key })).status).toBe(404)
     expect((await api.call('POST', '/datasets', { key, body: { name } })).status).toBe(201)
-    await eventually(async () => (await partitionOf(id)).exists === false, 20_000)
+    expect(await tableOf(id)).toBeNull()
   })
 
   it('rejects a dataset id that is not a UUID with 400', async () => {
@@ -187,144 +186,11 @@ describe('changing and deleting datasets', () => {
   })
 })
 
-/** Whether a dataset's rows partition exists, and whether it is being detached from the rows table. */
-async function partitionOf(datasetId: string): Promise<{ exists: boolean; detaching: boolean }> {
-  const [row] = await serviceSql()<{ exists: boolean; detaching: boolean }[]>`
-    select t.oid is not null as exists, coalesce(i.inhdetachpending, false) as detaching
-    from (select to_regclass(${`agentry.dataset_rows_${datasetId.replaceAll('-', '')}`}) as oid) t
-    left join pg_inherits i on i.inhrelid = t.oid`
-  return row
+/** The dataset's table, while it exists. */
+async function tableOf(datasetId: string): Promise<string | null> {
+  const [{ table }] = await serviceSql()<{ table: string | null }[]>`select to_regclass(${`datasets."${datasetId}"`})::text as table`
+  return table
 }
-
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 45_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not so after ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
-async function storedRows(datasetId: string): Promise<number> {
-  const [{ n }] = await serviceSql()<{ n: number }[]>`select count(*)::int as n from agentry.dataset_rows where dataset_id = ${datasetId}`
-  return n
-}
-
-async function marked(datasetId: string): Promise<boolean> {
-  const [{ marked }] = await serviceSql()<
-    { marked: boolean }[]
-  >`select exists (select from agentry.deleted_dataset_partitions where dataset_id = ${datasetId}) as marked`
-  return marked
-}
-
-describe('deleting a dataset beside other tenants', () => {
-  it("keeps another tenant's row reads answering quickly while a dataset of 20,000 rows goes, and leaves none of its rows", async () => {
-    const a = await createTenant()
-    const b = await createTenant()
-    const keyA = await a.key()
-    const keyB = await b.key()
-    const big = await createDataset(a)
-    await serviceSql()`insert into agentry.dataset_rows (dataset_id, data) select ${big.id}, jsonb_build_object('n', g)
-      from generate_series(1, 20000) g`
-    const small = await createDataset(b, { rows: [{ n: 1 }, { n: 2 }] })
-    const readB = async () => {
-      const started = performance.now()
-      const res = await api.call('GET', `/datasets/${small.id}/rows?n=gt.0`, { key: keyB })
-      return { status: res.status, total: res.body.data?.total, ms: performance.now() - started }
-    }
-    // Another transaction still reading the rows table: dropping a partition had to wait for it with an
-    // exclusive lock on the table, and every tenant's reads queued behind that.
-    const reader = await serviceSql().reserve()
-    await reader`begin`
-    await reader`select count(*) from agentry.dataset_rows where dataset_id = ${small.id}`
-    const reads: { status: number; total: number; ms: number }[] = []
-    try {
-      const deletion = api.call('DELETE', `/datasets/${big.id}`, { key: keyA })
-      for (let i = 0; i < 5; i++) reads.push(await readB())
-      const deleted = await deletion
-      expect(deleted.status).toBe(200)
-      expect(deleted.body.data).toMatchObject({ id: big.id, row_count: 20000 })
-      expect((await api.call('GET', `/datasets/${big.id}/rows`, { key: keyA })).status).toBe(404)
-      // The partition is being detached, waiting for the reader, and B reads on meanwhile.
-      await eventually(async () => (await partitionOf(big.id)).detaching, 10_000)
-      for (let i = 0; i < 5; i++) reads.push(await readB())
-    } finally {
-      await reader`commit`
-      reader.release()
-    }
-    expect(reads.map((r) => [r.status, r.total])).toEqual(Array(10).fill([200, 2]))
-    expect(Math.max(...reads.map((r) => r.ms))).toBeLessThan(1000)
-    await eventually(async () => !(await partitionOf(big.id)).exists)
-    expect(await storedRows(big.id)).toBe(0)
-    expect(await marked(big.id)).toBe(false)
-  }, 90_000)
-
-  it('finishes deletions a crash interrupted: one never begun, and one left half detached', async () => {
-    const t = await createTenant()
-    const untouched = await createDataset(t, { rows: [{ n: 1 }] })
-    const halfway = await createDataset(t, { rows: [{ n: 2 }] })
-    // Deleted, but the process stopped before detaching anything.
-    await serviceSql()`delete from agentry.datasets where id in ${serviceSql()([untouched.id, halfway.id])}`
-    expect(await marked(untouched.id)).toBe(true)
-    // A detach cancelled while it waited for a reader leaves its partition pending detach.
-    const reader = await serviceSql().reserve()
-    const detacher = await serviceSql().reserve()
-    try {
-      await reader`begin`
-      await reader`select count(*) from agentry.dataset_rows where dataset_id = ${halfway.id}`
-      const [{ pid }] = await detacher<{ pid: number }[]>`select pg_backend_pid() as pid`
-      const detach = detacher
-        .unsafe(`alter table agentry.dataset_rows detach partition agentry.dataset_rows_${halfway.id.replaceAll('-', '')} concurrently`)
-        .catch((e: { code?: string }) => e.code)
-      await eventually(async () => (await partitionOf(halfway.id)).detaching, 10_000)
-      await serviceSql()`select pg_cancel_backend(${pid})`
-      expect(await detach).toBe('57014')
-    } finally {
-      await reader`commit`
-      reader.release()
-      detacher.release()
-    }
-
-    // As the worker sweeps: another process may be sweeping at the same moment, and then this one waits.
-    const errors: unknown[] = []
-    await eventually(async () => {
-      await dropDeletedPartitions(serviceSql(), (error) => errors.push(error))
-      return !(await marked(untouched.id)) && !(await marked(halfway.id))
-    }, 45_000)
-    expect(errors).toEqual([])
-    for (const id of [untouched.id, halfway.id]) {
-      expect(await partitionOf(id)).toEqual({ exists: false, detaching: false })
-      expect(await storedRows(id)).toBe(0)
-      expect(await marked(id)).toBe(false)
-    }
-  }, 90_000)
-})
-
-describe('sweeping deleted datasets', () => {
-  it('waits its turn while another process sweeps, and a second call meanwhile joins the same sweep', async () => {
-    const t = await createTenant()
-    const dataset = await createDataset(t, { rows: [{ n: 1 }] })
-    await serviceSql()`delete from agentry.datasets where id = ${dataset.id}`
-    expect(await marked(dataset.id)).toBe(true)
-    // Another process's sweep: it holds the sweep lock until released.
-    const other = await serviceSql().reserve()
-    await other`select pg_advisory_lock(hashtext('agentry.deleted_dataset_partitions'))`
-    const errors: unknown[] = []
-    const first = dropDeletedPartitions(serviceSql(), (error) => errors.push(error))
-    const second = dropDeletedPartitions(serviceSql(), (error) => errors.push(error))
-    expect(second).toBe(first)
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 300))
-      expect(await marked(dataset.id)).toBe(true)
-    } finally {
-      await other`select pg_advisory_unlock(hashtext('agentry.deleted_dataset_partitions'))`
-      other.release()
-    }
-    await first
-    expect(errors).toEqual([])
-    expect(await marked(dataset.id)).toBe(false)
-    expect(await partitionOf(dataset.id)).toEqual({ exists: false, detaching: false })
-  }, 60_000)
-})
 
 describe("the plan's dataset cap", () => {
   let tiny: string

@@ -165,7 +165,7 @@ describe('writing rows', () => {
     expect(rep.body).toEqual([{ n: 2 }, { n: 3 }])
     expect(rep.headers.get('content-range')).toBe('*/2')
     expect(rep.headers.get('preference-applied')).toBe('return=representation, count=exact')
-    const [{ count }] = await serviceSql()`select count(*)::int as count from agentry.dataset_rows where dataset_id = ${id}`
+    const [{ count }] = await serviceSql().unsafe(`select count(*)::int as count from datasets."${id}"`)
     expect(count).toBe(3)
   })
 
@@ -218,6 +218,41 @@ describe('writing rows', () => {
       headers: { prefer: 'resolution=merge-duplicates' },
     })
     expect(badTarget.status).toBe(400)
+  })
+
+  it('merges an upsert into declared columns row by row: each row changes only the columns it sends', async () => {
+    const t = await createTenant()
+    const { name } = await createDataset(t, {
+      columns: [
+        { name: 'status', type: 'text' },
+        { name: 'score', type: 'number' },
+        { name: 'seen', type: 'timestamp' },
+      ],
+      open: true,
+    })
+    const key = await t.key()
+    const [a, b] = [crypto.randomUUID(), crypto.randomUUID()]
+    const stored = { status: 'new', score: 1, seen: '2026-01-02T03:04:05.678Z', extra: 'kept' }
+    await api.call('POST', `/rest/v1/${name}`, {
+      key,
+      body: [
+        { id: a, ...stored },
+        { id: b, ...stored },
+      ],
+    })
+    const merged = await api.call('POST', `/rest/v1/${name}?select=id,status,score,seen,extra,more`, {
+      key,
+      body: [
+        { id: a, status: 'won', more: 1 },
+        { id: b, score: null, seen: '2026-02-01T00:00:00+01:00' },
+      ],
+      headers: { prefer: 'resolution=merge-duplicates,return=representation' },
+    })
+    expect(merged.status).toBe(201)
+    expect(merged.body).toEqual([
+      { id: a, status: 'won', score: 1, seen: '2026-01-02T03:04:05.678Z', extra: 'kept', more: 1 },
+      { id: b, status: 'new', score: null, seen: '2026-01-31T23:00:00.000Z', extra: 'kept', more: null },
+    ])
   })
 
   it('updates and deletes with filters (204, or 200 with the rows), and refuses to touch every row', async () => {

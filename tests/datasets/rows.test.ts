@@ -26,7 +26,7 @@ const columns = [
 ]
 
 const rowIdOf = async (datasetId: string) =>
-  (await serviceSql()`select id from agentry.dataset_rows where dataset_id = ${datasetId} order by seq limit 1`)[0].id as string
+  (await serviceSql().unsafe(`select id from datasets."${datasetId}" order by _seq limit 1`))[0].id as string
 const withRow = (agent?: 'otherAgent') => async (t: Tenant) => createDataset(t, { agent, rows: [{ status: 'new' }] })
 const datasetOf = (agent?: 'otherAgent') => async (t: Tenant) => ({ id: (await withRow(agent)(t)).id })
 const rowOf = (agent?: 'otherAgent') => async (t: Tenant) => {
@@ -244,7 +244,7 @@ describe('locked datasets', () => {
   it('holds in the database too: a locked dataset refuses a write that skips the API', async () => {
     const t = await createTenant()
     const { id } = await createDataset(t, { locked: ['insert'] })
-    await expect(serviceSql()`insert into agentry.dataset_rows (dataset_id, data) values (${id}, '{}')`).rejects.toMatchObject({
+    await expect(serviceSql().unsafe(`insert into datasets."${id}" default values`)).rejects.toMatchObject({
       code: '42501',
     })
   })

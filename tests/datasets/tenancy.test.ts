@@ -1,7 +1,11 @@
 // Tenancy of datasets in the database itself, below the API: what a tenant transaction can see and change
-// whatever SQL it runs, and that reads through the claims-filtered view can still use the indexes.
+// in a dataset's table whatever SQL it runs, and that the row queries the API compiles, run under the
+// table's RLS policies, can still use its indexes.
 import { describe, expect, it } from 'vitest'
 import { withTenant, type TenantClaims } from '../../functions/_core/db.ts'
+import { parseRowRequest } from '../../functions/datasets/row-request.ts'
+import { findDataset } from '../../functions/datasets/queries.ts'
+import { countRowsStatement, selectRowsStatement } from '../../functions/_core/postgrest/statements.ts'
 import { createDataset } from '../harness/datasets.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
 
@@ -14,24 +18,26 @@ const claimsOf = (t: Tenant, scopes: string[] = ['*'], agent: 'agent' | null = n
   scopes,
 })
 
+const tableOf = (datasetId: string) => `datasets."${datasetId}"`
+
 describe('dataset rows in the database', () => {
-  it("shows a tenant none of another organisation's rows, through the view or the table", async () => {
+  it("shows a tenant none of another organisation's rows in that dataset's table, and lets it change none", async () => {
     const a = await createTenant()
     const b = await createTenant()
     const theirs = await createDataset(a, { rows: [{ secret: 1 }] })
+    const table = tableOf(theirs.id)
     const seen = await withTenant(claimsOf(b), async (tx) => ({
-      view: await tx`select id from agentry.visible_dataset_rows where dataset_id = ${theirs.id}`,
-      table: await tx`select id from agentry.dataset_rows where dataset_id = ${theirs.id}`,
+      rows: await tx.unsafe(`select id from ${table}`),
       datasets: await tx`select id from agentry.datasets where id = ${theirs.id}`,
-      updated: await tx`update agentry.dataset_rows set data = '{}' where dataset_id = ${theirs.id} returning id`,
-      deleted: await tx`delete from agentry.dataset_rows where dataset_id = ${theirs.id} returning id`,
+      updated: await tx.unsafe(`update ${table} set _extras = '{}' returning id`),
+      deleted: await tx.unsafe(`delete from ${table} returning id`),
     }))
-    expect(seen).toEqual({ view: [], table: [], datasets: [], updated: [], deleted: [] })
-    await expect(
-      withTenant(claimsOf(b), (tx) => tx`insert into agentry.dataset_rows (dataset_id, data) values (${theirs.id}, '{}')`),
-    ).rejects.toMatchObject({ code: 'P0002' })
-    const [still] = await withTenant(claimsOf(a), (tx) => tx`select data from agentry.visible_dataset_rows where dataset_id = ${theirs.id}`)
-    expect(still.data).toEqual({ secret: 1 })
+    expect(seen).toEqual({ rows: [], datasets: [], updated: [], deleted: [] })
+    await expect(withTenant(claimsOf(b), (tx) => tx.unsafe(`insert into ${table} default values`))).rejects.toMatchObject({
+      code: '42501',
+    })
+    const [still] = await withTenant(claimsOf(a), (tx) => tx.unsafe(`select _extras from ${table}`))
+    expect(still._extras).toEqual({ secret: 1 })
   })
 
   it("confines agent claims to the agent's own datasets, and needs a datasets scope", async () => {
@@ -39,52 +45,97 @@ describe('dataset rows in the database', () => {
     const mine = await createDataset(t, { agent: 'agent', rows: [{ n: 1 }] })
     const orgWide = await createDataset(t, { rows: [{ n: 2 }] })
     const theirs = await createDataset(t, { agent: 'otherAgent', rows: [{ n: 3 }] })
-    const rows = await withTenant(
-      claimsOf(t, ['*'], 'agent'),
-      (tx) => tx`select dataset_id from agentry.visible_dataset_rows where dataset_id in ${tx([mine.id, orgWide.id, theirs.id])}`,
-    )
-    expect(rows.map((r) => r.dataset_id)).toEqual([mine.id])
-    const unscoped = await withTenant(
-      claimsOf(t, ['keys:read']),
-      (tx) => tx`select id from agentry.visible_dataset_rows where dataset_id = ${orgWide.id}`,
-    )
+    const seen = await withTenant(claimsOf(t, ['*'], 'agent'), async (tx) => ({
+      mine: (await tx.unsafe(`select _extras from ${tableOf(mine.id)}`)).map((r) => r._extras),
+      orgWide: (await tx.unsafe(`select _extras from ${tableOf(orgWide.id)}`)).map((r) => r._extras),
+      theirs: (await tx.unsafe(`select _extras from ${tableOf(theirs.id)}`)).map((r) => r._extras),
+    }))
+    expect(seen).toEqual({ mine: [{ n: 1 }], orgWide: [], theirs: [] })
+    const unscoped = await withTenant(claimsOf(t, ['keys:read']), (tx) => tx.unsafe(`select id from ${tableOf(orgWide.id)}`))
     expect(unscoped).toEqual([])
-    const readOnly = await withTenant(
-      claimsOf(t, ['datasets:read']),
-      (tx) => tx`delete from agentry.dataset_rows where dataset_id = ${orgWide.id} returning id`,
-    )
-    expect(readOnly).toEqual([])
+    const readOnly = await withTenant(claimsOf(t, ['datasets:read']), async (tx) => ({
+      read: (await tx.unsafe(`select id from ${tableOf(orgWide.id)}`)).length,
+      deleted: await tx.unsafe(`delete from ${tableOf(orgWide.id)} returning id`),
+    }))
+    expect(readOnly).toEqual({ read: 1, deleted: [] })
   })
+})
 
-  it("takes a row's organisation and agent from its dataset, whatever the writer says", async () => {
-    const t = await createTenant()
-    const { id } = await createDataset(t, { agent: 'agent' })
-    const [row] = await withTenant(
-      claimsOf(t),
-      (tx) => tx`insert into agentry.dataset_rows (dataset_id, data) values (${id}, '{"n":1}') returning org_id, agent_id`,
-    )
-    expect(row).toEqual({ org_id: t.org.id, agent_id: t.agent.id })
-  })
+describe('the plans of row queries under RLS', () => {
+  const rows = Array.from({ length: 4000 }, (_, i) => ({
+    name: `lead-${String(i).padStart(4, '0')}`,
+    status: i % 4 ? 'idle' : 'active',
+    score: i,
+    signed_up: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
+    note: `free text ${i}`,
+  }))
 
-  it("lets an ordered, filtered read through the view use the dataset's own indexes", async () => {
-    const t = await createTenant()
-    const rows = Array.from({ length: 2000 }, (_, i) => ({ status: i % 4 ? 'idle' : 'active', score: i }))
+  /** The plan of the page and the total the API runs for `query`, with the tenant's claims set. */
+  async function plansFor(t: Tenant, datasetId: string, query: string): Promise<{ page: string; total: string }> {
+    return withTenant(claimsOf(t, ['datasets:read']), async (tx) => {
+      const dataset = await findDataset(tx, datasetId)
+      if (!dataset) throw new Error('the dataset is not visible')
+      const request = parseRowRequest(`http://test/rows?${query}`)
+      const explain = async (s: { text: string; params: (string | null)[] }) =>
+        (await tx.unsafe(`explain ${s.text}`, s.params, { prepare: false })).map((r) => r['QUERY PLAN']).join('\n')
+      return {
+        page: await explain(selectRowsStatement(dataset, request.query, request.page)),
+        total: await explain(countRowsStatement(dataset, request.query)),
+      }
+    })
+  }
+
+  async function leads(t: Tenant) {
     const { id } = await createDataset(t, {
       columns: [
+        { name: 'name', type: 'text' },
         { name: 'status', type: 'text' },
         { name: 'score', type: 'number' },
+        { name: 'signed_up', type: 'timestamp' },
       ],
-      rows,
+      open: true,
     })
-    await serviceSql().unsafe(`analyze agentry.dataset_rows_${id.replaceAll('-', '')}`)
-    const plan = await withTenant(claimsOf(t), async (tx) => {
-      return tx.unsafe(
-        `explain select id from agentry.visible_dataset_rows where dataset_id = $1::uuid and ((data ->> 'score')::numeric) >= 1990 order ` +
-          `by ((data ->> 'score')::numeric) desc limit 5`,
-        [id],
-      )
-    })
-    const text = plan.map((r) => r['QUERY PLAN']).join('\n')
-    expect(text, text).toMatch(/Index Scan Backward using dataset_rows_[0-9a-f]{32}_[0-9a-f]{12}/)
+    await serviceSql()`select agentry.insert_dataset_rows(${id}, ${serviceSql().json(rows as never)})`
+    await serviceSql().unsafe(`analyze ${tableOf(id)}`)
+    return id
+  }
+
+  // The index of a declared column, as agentry.sync_dataset_column_indexes names it.
+  const indexScan = (datasetId: string) =>
+    new RegExp(`Index (Only )?Scan( Backward)? using "${datasetId.replaceAll('-', '')}_[0-9a-f]{12}"`)
+  const indexUse = (datasetId: string) =>
+    new RegExp(`(Index (Only )?Scan( Backward)?|Bitmap Index Scan) (using|on) "${datasetId.replaceAll('-', '')}_[0-9a-f]{12}"`)
+
+  it('serves eq, range with order, in and a LIKE prefix on typed columns from their B-trees, claims and all', async () => {
+    const t = await createTenant()
+    const id = await leads(t)
+    const queries = [
+      'name=eq.lead-0042',
+      'score=gte.3990&order=score.desc&limit=5',
+      'score=lt.10',
+      'score=in.(5,6,7)',
+      'name=in.(lead-0001,lead-0002)',
+      'signed_up=gte.2026-01-03T18:00:00Z',
+      'name=like.lead-001*',
+    ]
+    for (const query of queries) {
+      const { page, total } = await plansFor(t, id, query)
+      expect(page, `${query}\n${page}`).toMatch(indexUse(id))
+      expect(page, `${query}\n${page}`).not.toMatch(/Seq Scan/)
+      expect(total, `${query}\n${total}`).toMatch(indexUse(id))
+      // The policy's claims are InitPlans, evaluated once, not per row.
+      expect(page, page).toMatch(/InitPlan/)
+    }
+    const ordered = await plansFor(t, id, 'score=gte.3990&order=score.desc&limit=5')
+    expect(ordered.page, ordered.page).toMatch(indexScan(id))
+  })
+
+  it('still answers an operator that is not leakproof (ilike, match) by scanning, under the same policies', async () => {
+    const t = await createTenant()
+    const id = await leads(t)
+    for (const query of ['name=ilike.LEAD-001*', 'name=match.^lead-001', 'note=like.free*']) {
+      const { page } = await plansFor(t, id, query)
+      expect(page, `${query}\n${page}`).toMatch(new RegExp(`Seq Scan on "${id}"`))
+    }
   })
 })

@@ -28,7 +28,7 @@ describe('the event stream under Deno', () => {
     ws.send({ type: 'subscribe', types: ['dataset.row.created'] })
     await ws.waitFor((f) => f.some((frame) => frame.type === 'subscribed'))
 
-    await serviceSql()`insert into agentry.dataset_rows (dataset_id, data) values (${dataset.id}, '{"name": "Ada"}')`
+    await serviceSql()`select agentry.insert_dataset_rows(${dataset.id}, '[{"name": "Ada"}]')`
     const [event] = await sse.waitFor(1)
     expect(event.event).toBe('dataset.row.created')
     expect(event.data.data).toMatchObject({ dataset_id: dataset.id, row: { name: 'Ada' } })

@@ -24,8 +24,8 @@ afterAll(async () => {
 /** `count` rows of about 20 kB each, inserted in one statement: as many events. */
 async function insertLargeRows(datasetId: string, count: number) {
   await serviceSql()`
-    insert into agentry.dataset_rows (dataset_id, data)
-    select ${datasetId}, jsonb_build_object('n', g, 'pad', repeat('x', 20000)) from generate_series(1, ${count}) g`
+    select agentry.insert_dataset_rows(${datasetId},
+      (select jsonb_agg(jsonb_build_object('n', g, 'pad', repeat('x', 20000))) from generate_series(1, ${count}) g))`
 }
 
 /** An SSE request whose client reads nothing until `resume` is called. */
@@ -126,7 +126,7 @@ describe('the cap on streams per organisation', () => {
     const stream = await openSse(`${api.base}/events/stream`, calmKey)
     expect(stream.status).toBe(200)
     const inserted = Date.now()
-    await serviceSql()`insert into agentry.dataset_rows (dataset_id, data) values (${dataset.id}, '{"n": 1}')`
+    await serviceSql()`select agentry.insert_dataset_rows(${dataset.id}, '[{"n": 1}]')`
     const [event] = await stream.waitFor(1)
     expect(event.data.data.row.n).toBe(1)
     expect(Date.now() - inserted).toBeLessThan(2_000)

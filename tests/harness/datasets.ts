@@ -24,7 +24,7 @@ export async function createDataset(t: Tenant, o: DatasetOptions = {}): Promise<
     values (${t.org.id}, ${agentId}, ${name}, ${sql.json(columns)}, ${o.open ?? columns.length === 0}, '{}')
     returning id`
   for (const row of o.rows ?? []) {
-    await sql`insert into agentry.dataset_rows (dataset_id, data) values (${dataset.id}, ${sql.json(row as never)})`
+    await sql`select agentry.insert_dataset_rows(${dataset.id}, ${sql.json([row] as never)})`
   }
   // Locked once its rows are in: a lock holds against every writer, the service connection included.
   if (o.locked?.length) await sql`update agentry.datasets set locked = ${o.locked} where id = ${dataset.id}`

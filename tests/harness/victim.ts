@@ -51,7 +51,7 @@ export async function createVictim(): Promise<Victim> {
     returning id`
 
   const dataset = await createDataset(tenant, { name: `${marker} dataset`, rows: [{ note: `${marker} row` }] })
-  const [row] = await sql<{ id: string }[]>`select id from agentry.dataset_rows where dataset_id = ${dataset.id}`
+  const [row] = await sql<{ id: string }[]>`select id from ${sql('datasets.' + dataset.id)}`
 
   // Subscribed to test events only, so nothing the security table makes later fans out to it.
   const endpoint = await createEndpoint(tenant, { url: `https://${marker}.example.com/hooks`, events: ['webhook.test'] })
@@ -136,9 +136,6 @@ export async function rowsOf(orgId: string): Promise<Record<string, unknown[]>> 
       join pg_namespace n on n.oid = c.relnamespace
       join pg_attribute a on a.attrelid = c.oid and a.attname = 'org_id' and not a.attisdropped
     where n.nspname = 'agentry' and c.relkind in ('r', 'p') and not c.relispartition
-      -- A dataset being deleted is detached from dataset_rows before it is dropped: its rows were already
-      -- counted through the parent, and another test's deletion must not read as a change to this org.
-      and c.relname !~ '^dataset_rows_[0-9a-f]{32}$'
     order by c.relname`
   const row = (name: string) => (name === 'api_keys' ? `to_jsonb(x) - 'last_used_at' - 'call_count'` : 'to_jsonb(x)')
   const parts = [
@@ -149,5 +146,19 @@ export async function rowsOf(orgId: string): Promise<Record<string, unknown[]>> 
     ),
   ]
   const [{ rows }] = await sql.unsafe(`select jsonb_build_object(${parts.join(', ')}) as rows`, [orgId])
+  return { ...rows, dataset_rows: await datasetRowsOf(orgId) }
+}
+
+/** Every row of the organisation's datasets, each dataset's table read as the API shows its rows. */
+async function datasetRowsOf(orgId: string): Promise<unknown[]> {
+  const sql = serviceSql()
+  const datasets = await sql<{ id: string }[]>`select id from agentry.datasets where org_id = ${orgId} order by id`
+  if (datasets.length === 0) return []
+  const each = datasets.map(
+    ({ id }) =>
+      `select jsonb_build_object('dataset_id', d.id) || agentry.dataset_row_json(d.columns, to_jsonb(x)) as r
+       from agentry.datasets d, datasets."${id}" x where d.id = '${id}'`,
+  )
+  const [{ rows }] = await sql.unsafe(`select coalesce(jsonb_agg(r order by r::text), '[]') as rows from (${each.join(' union all ')}) t`)
   return rows
 }

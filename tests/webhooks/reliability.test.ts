@@ -18,8 +18,8 @@ async function queueDeliveries(count: number, r: { url: string }): Promise<{ end
   const t = await createTenant()
   const { id: endpointId } = await createEndpoint(t, { url: r.url, events: ['dataset.row.created'] })
   const { id } = await createDataset(t)
-  await serviceSql()`insert into agentry.dataset_rows (dataset_id, data) select ${id}, jsonb_build_object('n', g) from
-    generate_series(1, ${count}) g`
+  await serviceSql()`select agentry.insert_dataset_rows(${id}, (select jsonb_agg(jsonb_build_object('n', g) order by g) from
+    generate_series(1, ${count}) g))`
   return { endpointId }
 }
 

@@ -2,20 +2,23 @@
 import type { ArrayElement, Condition, Filter, FtsOperator, Operation, QuantifiableOperator, RangeOperator } from './ast.ts'
 import { likeEscapeProblem } from '../errors.ts'
 import {
+  columnRef,
   dynamicBoolean,
   dynamicNumber,
   fieldLabel,
   invalid,
+  isNullExpr,
   jsonExpr,
   kindOf,
   resolve,
   textExpr,
+  typedColumn,
   valueExpr,
   type Kind,
   type RowShape,
   type Target,
 } from './fields.ts'
-import { containmentJson, containmentScalar, jsonElements, literalValue, sqlTypeOfKind } from './literals.ts'
+import { containmentJson, jsonElements, literalValue, sqlTypeOfKind } from './literals.ts'
 import type { Params } from './params.ts'
 import { isNumberLiteral, pgTextArray } from './values.ts'
 
@@ -88,16 +91,12 @@ function compileCondition(shape: RowShape, c: Condition, p: Params, positive: bo
         return `(${dynamicNumber(t, p)} ${comparison[o.op]} ${p.add(o.value.trim(), 'numeric')})`
       }
       const literal = literalValue(kind, o.value, label)
-      if (o.op === 'eq' && positive && !t.system && t.field.path.length === 0) {
-        const scalar = containmentScalar(kind, literal)
-        if (scalar !== null) return `(data @> ${p.add(`{${JSON.stringify(t.field.name)}:${scalar}}`, 'jsonb')})`
-      }
       return `(${valueExpr(t, kind, p)} ${comparison[o.op]} ${p.add(literal, sqlTypeOfKind[kind])})`
     }
     case 'like':
     case 'ilike':
       p.suspect('like', where)
-      return `(${textExpr(t, p)} ${patternOp[o.op]} ${p.add(likePattern(o.value, label), 'text')})`
+      return likeCondition(t, o.op, likePattern(o.value, label), p)
     case 'match':
     case 'imatch':
       p.suspect('regex', where)
@@ -112,9 +111,9 @@ function compileCondition(shape: RowShape, c: Condition, p: Params, positive: bo
     case 'is':
       switch (o.value) {
         case 'null':
-          return `(${textExpr(t, p)} is null)`
+          return isNullExpr(t, p, false)
         case 'not_null':
-          return `(${textExpr(t, p)} is not null)`
+          return isNullExpr(t, p, true)
         default: {
           const bool = kind === 'boolean' ? valueExpr(t, kind, p) : kind === 'dynamic' || kind === 'json' ? dynamicBoolean(t, p) : null
           if (!bool)
@@ -139,8 +138,8 @@ function compileCondition(shape: RowShape, c: Condition, p: Params, positive: bo
     case 'cd': {
       if (t.system) throw invalid(`${o.op} applies to JSON values: "${label}" is not one.`)
       const json = containmentJson(o.value, label, o.op)
-      if (o.op === 'cs' && positive && t.field.path.length === 0) {
-        return `(data @> ${p.add(`{${JSON.stringify(t.field.name)}:${json}}`, 'jsonb')})`
+      if (o.op === 'cs' && positive && !t.declared && t.field.path.length === 0) {
+        return `(t._extras @> ${p.add(`{${JSON.stringify(t.field.name)}:${json}}`, 'jsonb')})`
       }
       return `(${jsonExpr(t, p)} ${o.op === 'cs' ? '@>' : '<@'} ${p.add(json, 'jsonb')})`
     }
@@ -148,10 +147,10 @@ function compileCondition(shape: RowShape, c: Condition, p: Params, positive: bo
       if (t.system) throw invalid(`ov applies to JSON arrays: "${label}" is not one.`)
       const elements = jsonElements(o.value, label, 'ov')
       if (elements.length === 0) return 'false'
-      const topLevel = positive && t.field.path.length === 0
+      const topLevel = positive && !t.declared && t.field.path.length === 0
       const alternatives = elements.map((e) =>
         topLevel
-          ? `data @> ${p.add(JSON.stringify({ [t.field.name]: [e] }), 'jsonb')}`
+          ? `t._extras @> ${p.add(JSON.stringify({ [t.field.name]: [e] }), 'jsonb')}`
           : `${jsonExpr(t, p)} @> ${p.add(JSON.stringify([e]), 'jsonb')}`,
       )
       return `(${alternatives.join(' or ')})`
@@ -176,6 +175,52 @@ function likePattern(value: string, label: string): string {
     throw invalid(likeEscapeProblem(`the filter on "${label}"`))
   }
   return pattern
+}
+
+/**
+ * LIKE on a declared text column. LIKE is not leakproof, so under RLS no index can serve it; a pattern that
+ * begins with fixed text also gets the range of text starting with it, in comparisons that are leakproof
+ * (and bytewise, as the column's collation is C), which the column's B-tree serves.
+ */
+function likeCondition(t: Target, op: 'like' | 'ilike', pattern: string, p: Params): string {
+  const like = `(${textExpr(t, p)} ${patternOp[op]} ${p.add(pattern, 'text')})`
+  const column = typedColumn(t)
+  if (op !== 'like' || column?.type !== 'text') return like
+  const prefix = likePrefix(pattern)
+  if (prefix === '') return like
+  const ref = `(${columnRef(column)} collate "C")`
+  const upper = prefixSuccessor(prefix)
+  const bounds = [`${ref} >= ${p.add(prefix, 'text')}`]
+  if (upper !== null) bounds.push(`${ref} < ${p.add(upper, 'text')}`)
+  return `(${bounds.join(' and ')} and ${like})`
+}
+
+/** The fixed text a LIKE pattern begins with (`\` escapes the next character). */
+function likePrefix(pattern: string): string {
+  let prefix = ''
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]
+    if (ch === '%' || ch === '_') break
+    if (ch === '\\') {
+      i++
+      if (i < pattern.length) prefix += pattern[i]
+      continue
+    }
+    prefix += ch
+  }
+  return prefix
+}
+
+/** The least text greater than every text beginning with `prefix`, bytewise; null when there is none. */
+function prefixSuccessor(prefix: string): string | null {
+  const points = Array.from(prefix, (c) => c.codePointAt(0) as number)
+  while (points.length > 0) {
+    const last = (points.pop() as number) + 1
+    if (last > 0x10ffff) continue
+    points.push(last >= 0xd800 && last <= 0xdfff ? 0xe000 : last)
+    return String.fromCodePoint(...points)
+  }
+  return null
 }
 
 function compileQuantified(

@@ -3,7 +3,7 @@
 import type { ArrayElement } from './ast.ts'
 import { clip } from '../clip.ts'
 import { isUuid } from '../uuid.ts'
-import { invalid, type Kind } from './fields.ts'
+import { invalid, sqlTypeOfColumn, type Kind } from './fields.ts'
 import { parseArrayLiteral } from './parse.ts'
 import { canonicalTimestamp, isJsonNumber, isNumberLiteral } from './values.ts'
 
@@ -11,9 +11,9 @@ export const sqlTypeOfKind: Record<Kind, string> = {
   uuid: 'uuid',
   timestamptz: 'timestamptz',
   text: 'text',
-  number: 'numeric',
+  number: sqlTypeOfColumn.number,
   boolean: 'boolean',
-  timestamp: 'text',
+  timestamp: 'timestamptz',
   dynamic: 'text',
   json: 'jsonb',
 }
@@ -50,21 +50,6 @@ function jsonLiteral(text: string): string {
     return text
   } catch {
     return JSON.stringify(text)
-  }
-}
-
-/** The JSON value an `eq` on a declared column means, for containment (`data @> {"col": value}`), if exact. */
-export function containmentScalar(kind: Kind, literal: string): string | null {
-  switch (kind) {
-    case 'text':
-    case 'timestamp':
-      return JSON.stringify(literal)
-    case 'number':
-      return isJsonNumber(literal) ? literal : null
-    case 'boolean':
-      return literal
-    default:
-      return null
   }
 }
 

@@ -17,7 +17,7 @@ import {
   type Returning,
   type RowQuery,
 } from './statements.ts'
-import { queryErrorFrom } from '../errors.ts'
+import { notFound, queryErrorFrom } from '../errors.ts'
 import { readEnv } from '../env.ts'
 
 /** How long one row query may run before PostgreSQL cancels it (ROW_QUERY_TIMEOUT_MS, default 5 s). */
@@ -40,6 +40,8 @@ async function run<T extends object>(tx: Tx, statement: Statement): Promise<T[]>
   try {
     return (await tx.unsafe(statement.text, statement.params, { prepare: false })) as unknown as T[]
   } catch (error) {
+    // The dataset's table went with the dataset, deleted while this request ran.
+    if ((error as { code?: string }).code === '42P01') throw notFound('Dataset')
     throw queryErrorFrom(error, statement.suspects) ?? error
   }
 }

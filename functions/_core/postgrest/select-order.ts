@@ -1,7 +1,19 @@
 // Select and order: the JSON each row is answered as (`select`, with renames, JSON paths and casts from a
 // whitelist) and the ORDER BY of `order`.
 import type { OrderTerm, SelectItem } from './ast.ts'
-import { fieldLabel, invalid, jsonExpr, kindOf, pathExpr, resolve, textExpr, valueExpr, type RowShape } from './fields.ts'
+import {
+  canonicalTimestampText,
+  columnRef,
+  fieldLabel,
+  invalid,
+  jsonExpr,
+  kindOf,
+  outputExpr,
+  resolve,
+  textExpr,
+  valueExpr,
+  type RowShape,
+} from './fields.ts'
 import type { Params } from './params.ts'
 
 export function compileOrder(shape: RowShape, order: readonly OrderTerm[], p: Params): string {
@@ -13,7 +25,7 @@ export function compileOrder(shape: RowShape, order: readonly OrderTerm[], p: Pa
     return `${expr}${term.direction ? ` ${term.direction}` : ''}${term.nulls ? ` nulls ${term.nulls}` : ''}`
   })
   // Insertion order breaks ties, so paging through equal values is stable.
-  return [...terms, 'seq'].join(', ')
+  return [...terms, 't._seq'].join(', ')
 }
 
 // A Map, not an object literal: a name such as "constructor" or "__proto__" must not find anything.
@@ -43,28 +55,37 @@ const casts = new Map<string, string>([
   ['uuid', 'uuid'],
 ])
 
-/** The whole row: id, the declared columns (null when absent), every stored key, and the timestamps. */
+// jsonb_build_object takes at most 100 arguments: the declared columns go in groups.
+const pairsPerCall = 45
+
+/** The whole row: its undeclared keys, id, the declared columns (null when unset) and the timestamps. */
 function starExpr(shape: RowShape, p: Params): string {
-  const defaults = shape.columns.length
-    ? ` || ${p.add(JSON.stringify(Object.fromEntries(shape.columns.map((c) => [c.name, null]))), 'jsonb')}`
-    : ''
-  return `(jsonb_build_object('id', id)${defaults} || data || jsonb_build_object('created_at', created_at, 'updated_at', updated_at))`
+  const pairs = [
+    "'id', t.id",
+    ...shape.columns.map((c) => {
+      const value = c.type === 'timestamp' ? canonicalTimestampText(columnRef(c)) : columnRef(c)
+      return `${p.add(c.name, 'text')}, ${value}`
+    }),
+    "'created_at', t.created_at",
+    "'updated_at', t.updated_at",
+  ]
+  const calls: string[] = []
+  for (let i = 0; i < pairs.length; i += pairsPerCall) calls.push(`jsonb_build_object(${pairs.slice(i, i + pairsPerCall).join(', ')})`)
+  return `(t._extras || ${calls.join(' || ')})`
 }
 
 function selectValue(shape: RowShape, item: Extract<SelectItem, { type: 'field' }>, p: Params): string {
   const t = resolve(shape, item.field)
-  if (item.cast === null) {
-    if (t.system) return t.system
-    const last = item.field.path.at(-1)
-    return pathExpr(item.field, p, last?.text ?? false)
-  }
+  if (item.cast === null) return outputExpr(t, p, item.field.path.at(-1)?.text ?? false)
   const type = casts.get(item.cast)
   if (!type) throw invalid(`Unknown cast "::${item.cast}" on "${fieldLabel(item.field)}"; use one of: ${[...casts.keys()].join(', ')}.`)
   p.suspect('cast', `the select of "${fieldLabel(item.field)}"::${item.cast}`)
-  if (type === 'json' || type === 'jsonb') return t.system ? `to_jsonb(${t.system})` : `(${textExpr(t, p)})::${type}`
-  // Cast from the value's own type where it has one, so that 2.5::int is 3 and not an error.
+  if (type === 'json' || type === 'jsonb') return t.system ? `to_jsonb(t.${t.system})` : `(${textExpr(t, p)})::${type}`
+  // Cast from the value's own type where it has one, so that 2.5::int is 3 (numeric rounds half away from
+  // zero) and not an error.
   const kind = kindOf(t)
-  const source = kind === 'number' || kind === 'boolean' || t.system ? valueExpr(t, kind, p) : textExpr(t, p)
+  const source =
+    kind === 'number' ? `(${textExpr(t, p)})::numeric` : kind === 'boolean' || t.system ? valueExpr(t, kind, p) : textExpr(t, p)
   return `(${source})::${type}`
 }
 

@@ -1,5 +1,5 @@
 // Literal values as datasets understand them: numbers in JSON's grammar, and timestamps normalised to one
-// canonical UTC form so that they compare and sort correctly as text (and match their index).
+// canonical UTC form, the one rows are written and answered in (to the millisecond, as a timestamptz column holds them).
 
 /** A dataset column's type. */
 export type ColumnType = 'text' | 'number' | 'boolean' | 'timestamp' | 'json'

@@ -4,7 +4,8 @@ import { tenantOf } from '../../_core/auth.ts'
 import { withTenant } from '../../_core/db.ts'
 import { PostgrestError } from '../../_core/errors.ts'
 import { parseQueryString } from '../../_core/postgrest/parse.ts'
-import { readRows, rowQueryTimeoutMs } from '../../_core/postgrest/rows.ts'
+import { rowQueryTimeoutMs } from '../../_core/postgrest/rows.ts'
+import { readCountedRows } from '../../_core/postgrest/estimate.ts'
 import { defineRoute } from '../../_core/route.ts'
 import { rawQuery } from '../row-request.ts'
 import { Row } from '../schemas.ts'
@@ -18,7 +19,8 @@ export const restReadRoute = defineRoute({
   summary: 'Read rows (PostgREST wire format)',
   description:
     'The rows of the dataset named `table`, as PostgREST answers a table read: a JSON array (one object with ' +
-    '`Accept: application/vnd.pgrst.object+json`), `Content-Range`, `Range` requests and `Prefer: count=exact`. HEAD too.',
+    "`Accept: application/vnd.pgrst.object+json`), `Content-Range`, `Range` requests and `Prefer: count=exact|planned|estimated` (planned: the planner's estimate; estimated: exact up to " +
+    'a threshold, the estimate above it). HEAD too.',
   request: { params: TableParams },
   responses: {
     200: { description: 'The rows', content: { 'application/json': { schema: z.array(Row) } } },
@@ -36,12 +38,13 @@ export const registerRestRead = (rest: Api) =>
     const parsed = parseQueryString(rawQuery(c.req.url), { params: ['columns', 'on_conflict'] })
     const page = readWindow(parsed.limit, parsed.offset, c.req.header('range'))
     const query = { select: parsed.select, filters: parsed.filters, order: parsed.order }
-    const { rows, returned, total } = await withTenant(
+    const { rows, returned, total, estimated } = await withTenant(
       tenantOf(c),
-      async (tx) => readRows(tx, await tableFor(tx, table, 'read'), query, page, prefs.count !== undefined),
+      async (tx) => readCountedRows(tx, await tableFor(tx, table, 'read'), query, page, prefs.count ?? null),
       { statementTimeoutMs: rowQueryTimeoutMs },
     )
-    if (total !== null && page.offset > total) {
+    // An estimate may fall short of rows that exist: only a count can say that a range is past the end.
+    if (total !== null && !estimated && page.offset > total) {
       throw new PostgrestError(
         416,
         'PGRST103',

@@ -18,7 +18,7 @@ const condition = (name: string, op: string, value: string, negated = false): Fi
   ({ type: 'condition', negated, field: { name, path: [] }, operation: { op, value } }) as Filter
 
 describe('the compiler', () => {
-  it('binds every value, key and dataset id as a parameter and splices none into the SQL', () => {
+  it("binds every value and key as a parameter and splices none into the SQL, which names only the dataset's own table", () => {
     const hostile = `x'); drop table agentry.datasets; --`
     const s = selectRowsStatement(
       shape,
@@ -33,10 +33,15 @@ describe('the compiler', () => {
     expect(s.text).not.toContain('drop table')
     expect(s.text).not.toContain("x'")
     expect(s.params.filter((p) => p?.includes('drop table')).length).toBeGreaterThanOrEqual(5)
-    expect(s.params).toContain(shape.id)
+    expect(s.text).toContain(`from datasets."${shape.id}" as t where`)
   })
 
-  it('writes a declared column exactly as its index is built, so the index serves ranges and order', () => {
+  it('refuses to name a table for a dataset id that is not a UUID', () => {
+    const hostile = { ...shape, id: '1" as t; drop table agentry.datasets; --' }
+    expect(() => countRowsStatement(hostile, { filters: [] })).toThrow('is not a UUID')
+  })
+
+  it('compares a declared column in its SQL type on the column itself, which its B-tree index is built on', () => {
     const s = selectRowsStatement(
       shape,
       {
@@ -46,18 +51,33 @@ describe('the compiler', () => {
       },
       { limit: 50, offset: 0 },
     )
-    // agentry.dataset_column_expression('score', 'number') is ((data ->> 'score')::numeric)
-    expect(s.text).toMatch(/\(\(data ->> \$\d+::text\)::numeric\) >= \$\d+::text::numeric/)
-    expect(s.text).toMatch(/order by \(\(data ->> \$\d+::text\)::numeric\) desc, seq/)
+    expect(s.text).toMatch(/\(t\."score" >= \$\d+::text::double precision\)/)
+    expect(s.text).toMatch(/order by t\."score" desc, t\._seq/)
+    const positive = countRowsStatement(shape, { filters: [condition('status', 'eq', 'won')] })
+    expect(positive.text).toMatch(/where \(t\."status" = \$1::text\)$/)
+    const negated = countRowsStatement(shape, { filters: [condition('status', 'eq', 'won', true)] })
+    expect(negated.text).toMatch(/where not \(t\."status" = \$1::text\)$/)
   })
 
-  it('uses the GIN-served containment form for eq only where a NULL and a false mean the same', () => {
-    const positive = countRowsStatement(shape, { filters: [condition('status', 'eq', 'won')] })
-    expect(positive.text).toContain('data @> ')
-    expect(positive.params).toContain('{"status":"won"}')
-    const negated = countRowsStatement(shape, { filters: [condition('status', 'eq', 'won', true)] })
-    expect(negated.text).not.toContain('data @> ')
-    expect(negated.text).toMatch(/not \(\(data ->> \$\d+::text\) = \$\d+::text\)/)
+  it('reads an undeclared key of an open dataset in _extras, with containment there for cs', () => {
+    const eq = countRowsStatement(shape, { filters: [condition('region', 'eq', 'eu')] })
+    expect(eq.text).toMatch(/\(\(t\._extras ->> \$1::text\) = \$2::text\)/)
+    expect(eq.params).toEqual(['region', 'eu'])
+    const cs = countRowsStatement(shape, { filters: [condition('tags', 'cs', '{a}')] })
+    expect(cs.text).toContain('(t._extras @> $1::text::jsonb)')
+    expect(cs.params).toEqual(['{"tags":["a"]}'])
+  })
+
+  it('gives a LIKE with a fixed prefix the bytewise range of text starting with it, which a B-tree serves', () => {
+    const s = countRowsStatement(shape, { filters: [condition('status', 'like', 'wo*')] })
+    expect(s.text).toContain(
+      '((t."status" collate "C") >= $2::text and (t."status" collate "C") < $3::text and (t."status" like $1::text))',
+    )
+    expect(s.params).toEqual(['wo%', 'wo', 'wp'])
+    const escaped = countRowsStatement(shape, { filters: [condition('status', 'like', 'a\\%b*')] })
+    expect(escaped.params.slice(1)).toEqual(['a%b', 'a%c'])
+    const open = countRowsStatement(shape, { filters: [condition('status', 'like', '*won')] })
+    expect(open.text).not.toContain('collate')
   })
 
   it('refuses a LIKE pattern ending in its escape character before PostgreSQL meets it on some row', () => {
