@@ -81,6 +81,8 @@ import { registerSetExtractionSchema } from './email/inboxes/set-extraction-sche
 import { registerUpdateDomainInbox } from './email/inboxes/update-domain-inbox.ts'
 import { registerUpdateInbox } from './email/inboxes/update-inbox.ts'
 import { registerListEmailMessages } from './email/messages/list-messages.ts'
+import { registerForwardMessage } from './email/replies/forward-message.ts'
+import { registerReplyToMessage } from './email/replies/reply-message.ts'
 import { registerConfirmDeletionRequest } from './data/confirm-deletion-request.ts'
 import { registerCreateDeletionRequest } from './data/create-deletion-request.ts'
 import { registerGetDeletionRequest } from './data/get-deletion-request.ts'
@@ -307,6 +309,8 @@ export function createApp() {
   registerAssignThread(v1)
   registerSearchThreads(v1)
   registerListEmailMessages(v1)
+  registerReplyToMessage(v1)
+  registerForwardMessage(v1)
   registerCreateDeletionRequest(v1)
   registerConfirmDeletionRequest(v1)
   registerGetDeletionRequest(v1)

@@ -143,6 +143,8 @@ describe('the OpenAPI document', () => {
       'POST /knowledge/query',
       'POST /knowledge/text',
       'POST /messages/send',
+      'POST /messages/{id}/forward',
+      'POST /messages/{id}/reply',
       'POST /outbox/release',
       'POST /projects/{org_id}/agents/{agent_name}/trigger',
       'POST /projects/{org_id}/knowledge/query',

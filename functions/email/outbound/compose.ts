@@ -42,6 +42,8 @@ export async function composeMime(mail: OutboundMail): Promise<Uint8Array> {
       contentType: a.contentType,
       content: Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength),
       cid: a.contentId ?? undefined,
+      // A forwarded message is an attachment to open, not a part to show in the body (nodemailer's default for it).
+      contentDisposition: a.contentType === 'message/rfc822' ? 'attachment' : undefined,
     })),
   })
   const built = await composer.compile().build()
