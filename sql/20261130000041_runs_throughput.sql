@@ -117,3 +117,18 @@ create or replace function agentry.audit_unsealed_count() returns bigint
   end $$;
 revoke execute on function agentry.audit_unsealed_count() from public;
 grant execute on function agentry.audit_unsealed_count() to authenticated;
+
+-- Marks several attempts succeeded at once (a runner's jobs that ended together); answers the ids of those
+-- that were still their job's running attempt, the others being left as they are.
+create or replace function agentry.complete_jobs(p_ids uuid[], p_attempts integer[], p_now timestamptz default null)
+  returns setof uuid
+  language sql volatile security definer set search_path = ''
+  as $$
+    update agentry.jobs j
+    set status = 'succeeded', finished_at = coalesce(p_now, clock_timestamp()), lease_until = null, last_error = null
+    from unnest(p_ids, p_attempts) as d(id, attempt)
+    where j.id = d.id and j.attempt = d.attempt and j.status = 'running'
+    returning j.id
+  $$;
+revoke execute on function agentry.complete_jobs(uuid[], integer[], timestamptz) from public;
+grant execute on function agentry.complete_jobs(uuid[], integer[], timestamptz) to service_role;

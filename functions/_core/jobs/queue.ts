@@ -93,6 +93,14 @@ export async function completeJob(sql: Sql, job: Job): Promise<boolean> {
   return row.ours
 }
 
+/** Marks several attempts succeeded in one statement; answers the ids of those still their job's running attempt. */
+export async function completeJobs(sql: Sql, jobs: Job[]): Promise<Set<string>> {
+  if (jobs.length === 0) return new Set()
+  const rows = await sql<{ id: string }[]>`
+    select agentry.complete_jobs(${jobs.map((j) => j.id)}::uuid[], ${jobs.map((j) => j.attempt)}::int[], ${databaseNow()})::text as id`
+  return new Set(rows.map((r) => r.id))
+}
+
 export type FailedStatus = 'queued' | 'failed' | 'cancelled'
 
 /**

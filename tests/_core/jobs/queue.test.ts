@@ -3,7 +3,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { advanceClockForTests, resetClockForTests, setClockForTests } from '../../../functions/_core/clock.ts'
 import { withTenant, type TenantClaims } from '../../../functions/_core/db.ts'
-import { claimJobs, completeJob, enqueueJob, enqueueJobFor, failJob, recordProgress } from '../../../functions/_core/jobs/queue.ts'
+import {
+  claimJobs,
+  completeJob,
+  completeJobs,
+  enqueueJob,
+  enqueueJobFor,
+  failJob,
+  recordProgress,
+} from '../../../functions/_core/jobs/queue.ts'
 import { createTenant, serviceSql, type Tenant } from '../../harness/tenants.ts'
 import { kindOfThisTest, storedJob } from './helpers.ts'
 
@@ -68,6 +76,20 @@ describe('enqueueing a job', () => {
 })
 
 describe('a claimed job', () => {
+  it('is completed together with others in one statement, which answers only the attempts still running', async () => {
+    const t = await createTenant()
+    const kind = kindOfThisTest()
+    const ids = [await enqueueJobFor(serviceSql(), t.org.id, kind, { n: 1 }), await enqueueJobFor(serviceSql(), t.org.id, kind, { n: 2 })]
+    const claimed = await claimJobs(serviceSql(), { kinds: [kind], limit: 10, leaseSeconds: 30, worker })
+    expect(claimed.map((j) => j.id).sort()).toEqual([...ids].sort())
+    const [first, second] = claimed
+    expect(await completeJob(serviceSql(), first)).toBe(true)
+    // The first was completed already, and an attempt that is not the job's changes nothing.
+    expect(await completeJobs(serviceSql(), [first, second, { ...second, attempt: 7 }])).toEqual(new Set([second.id]))
+    expect((await storedJob(second.id)).status).toBe('succeeded')
+    expect(await completeJobs(serviceSql(), [])).toEqual(new Set())
+  })
+
   it('is claimed once, completed once, and only its own kinds are claimed', async () => {
     const t = await createTenant()
     const kind = kindOfThisTest()
