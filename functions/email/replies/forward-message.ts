@@ -9,7 +9,8 @@ import { composeMime } from '../outbound/compose.ts'
 import { SendResult } from '../outbound/schemas.ts'
 import { sendingLimitHeaders } from '../outbound/sending-limits.ts'
 import { forwardedHtml, forwardedText } from './forwarded-block.ts'
-import { findOriginal, type OriginalMessage } from './original.ts'
+import { findOriginal, type OriginalMessage, requireOriginal } from './original.ts'
+import { sendOnce } from './once.ts'
 import { queueComposed, sendingInboxOf } from './queue-message.ts'
 import { ForwardBody, MessageParams } from './schemas.ts'
 import { forwardSubject } from './subject.ts'
@@ -25,11 +26,11 @@ export const forwardMessageRoute = defineRoute({
     '"Fwd: " and the original\'s words. The original goes whole as a message/rfc822 attachment, with its own attachments ' +
     'inside; with `inline`, it is quoted in the body under a header block (From, Date, Subject, To, Cc) and its attachments ' +
     'are attached again. `text` or `html` is a note above it. Sending limits, the `X-Email-Limit-*` headers and the ' +
-    'suppression list apply as on `POST /messages/send`.',
+    'suppression list and `Idempotency-Key` work as on `POST /messages/send`.',
   request: { params: MessageParams, body: { content: { 'application/json': { schema: ForwardBody } } } },
   errors: {
     404: 'No such message for this credential',
-    409: 'The inbox of the message is disabled',
+    409: 'The inbox of the message is disabled, or the Idempotency-Key was used for another request or is still being answered',
     422: "Every recipient is on the sending inbox's suppression list, or the only one is the inbox itself: nothing was sent",
     429: "The organisation's rate limit or the plan's sending limit is reached; see `Retry-After`",
   },
@@ -73,30 +74,34 @@ export const registerForwardMessage = (api: Api) =>
     const { id } = c.req.valid('param')
     const body = c.req.valid('json')
     const tenant = tenantOf(c)
-    const queued = await withTenant(tenant, async (tx: Tx) => {
-      const original = await findOriginal(tx, id)
-      if (!original) throw notFound('Message')
-      const inbox = await sendingInboxOf(tx, original.inbox_id)
-      const common = { inbox, threadId: null, to: listOf(body.to), cc: listOf(body.cc), subject: forwardSubject(original.subject) }
-      const headers = { inReplyTo: null, references: [] }
-      if (body.inline) {
+    const request = { route: `POST /messages/${id}/forward`, body, mayRequest: (tx: Tx) => requireOriginal(tx, id) }
+    const answer = await sendOnce(tenant, c.req.header('idempotency-key'), request, async () => {
+      const queued = await withTenant(tenant, async (tx: Tx) => {
+        const original = await findOriginal(tx, id)
+        if (!original) throw notFound('Message')
+        const inbox = await sendingInboxOf(tx, original.inbox_id)
+        const common = { inbox, threadId: null, to: listOf(body.to), cc: listOf(body.cc), subject: forwardSubject(original.subject) }
+        const headers = { inReplyTo: null, references: [] }
+        if (body.inline) {
+          return queueComposed(tx, tenant, {
+            ...common,
+            ...headers,
+            text: forwardedText(body.text, original),
+            html: forwardedHtml(body, original),
+            attachmentIds: original.attachment_ids,
+            enclosed: null,
+          })
+        }
         return queueComposed(tx, tenant, {
           ...common,
           ...headers,
-          text: forwardedText(body.text, original),
-          html: forwardedHtml(body, original),
-          attachmentIds: original.attachment_ids,
-          enclosed: null,
+          text: body.text ?? null,
+          html: body.html ?? null,
+          attachmentIds: [],
+          enclosed: { filename: filenameOf(original.subject), raw: await rawOf(original) },
         })
-      }
-      return queueComposed(tx, tenant, {
-        ...common,
-        ...headers,
-        text: body.text ?? null,
-        html: body.html ?? null,
-        attachmentIds: [],
-        enclosed: { filename: filenameOf(original.subject), raw: await rawOf(original) },
       })
+      return { status: 202, body: { data: queued.result }, headers: sendingLimitHeaders(queued.allowance) }
     })
-    return c.json({ data: queued.result }, 202, sendingLimitHeaders(queued.allowance))
+    return c.json(answer.body as never, 202, 'headers' in answer ? answer.headers : undefined)
   })

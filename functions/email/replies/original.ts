@@ -1,6 +1,7 @@
 // The message a reply or forward starts from, read in the caller's transaction: RLS keeps an agent key to
 // its agent's inboxes and every credential to its organisation, so another's message is simply not found.
 import type { Tx } from '../../_core/db.ts'
+import { notFound } from '../../_core/errors.ts'
 
 export interface OriginalMessage {
   id: string
@@ -31,4 +32,10 @@ export async function findOriginal(tx: Tx, id: string): Promise<OriginalMessage 
     from agentry.email_messages m
     where m.id = ${id}`
   return row
+}
+
+/** Whether the caller can reach the message: what a retried request must still be able to do. */
+export async function requireOriginal(tx: Tx, id: string): Promise<void> {
+  const [row] = await tx`select 1 from agentry.email_messages where id = ${id}`
+  if (!row) throw notFound('Message')
 }

@@ -1,13 +1,14 @@
 import type { Api } from '../../_core/server.ts'
 import { tenantOf } from '../../_core/auth.ts'
-import { withTenant } from '../../_core/db.ts'
+import { type Tx, withTenant } from '../../_core/db.ts'
 import { notFound } from '../../_core/errors.ts'
 import { defineRoute } from '../../_core/route.ts'
 import { dataOf } from '../../_core/schemas.ts'
 import { SendResult } from '../outbound/schemas.ts'
 import { sendingLimitHeaders } from '../outbound/sending-limits.ts'
 import { replySubject } from '../outbound/subject.ts'
-import { findOriginal } from './original.ts'
+import { findOriginal, requireOriginal } from './original.ts'
+import { sendOnce } from './once.ts'
 import { queueComposed, sendingInboxOf } from './queue-message.ts'
 import { replyRecipients } from './recipients.ts'
 import { MessageParams, ReplyBody } from './schemas.ts'
@@ -26,11 +27,11 @@ export const replyToMessageRoute = defineRoute({
     'received message, else its sender (for a message the inbox sent: to its To); with `reply_all`, also to the ' +
     "original's To and Cc. The inbox's own address is never a recipient, nor anyone twice. `In-Reply-To` is the " +
     'message\'s Message-ID, `References` its References and Message-ID, and the subject has one "Re: ". Sending limits, ' +
-    'the `X-Email-Limit-*` headers and the suppression list apply as on `POST /messages/send`.',
+    'the `X-Email-Limit-*` headers, the suppression list and `Idempotency-Key` work as on `POST /messages/send`.',
   request: { params: MessageParams, body: { content: { 'application/json': { schema: ReplyBody } } } },
   errors: {
     404: 'No such message for this credential',
-    409: 'The inbox of the message is disabled',
+    409: 'The inbox of the message is disabled, or the Idempotency-Key was used for another request or is still being answered',
     422: "Nobody is left to reply to: only the inbox's own address, or every recipient is suppressed",
     429: "The organisation's rate limit or the plan's sending limit is reached; see `Retry-After`",
   },
@@ -44,25 +45,29 @@ export const registerReplyToMessage = (api: Api) =>
     const { id } = c.req.valid('param')
     const body = c.req.valid('json')
     const tenant = tenantOf(c)
-    const queued = await withTenant(tenant, async (tx) => {
-      const original = await findOriginal(tx, id)
-      if (!original) throw notFound('Message')
-      const inbox = await sendingInboxOf(tx, original.inbox_id)
-      const { to, cc } = replyRecipients(original, inbox.address, body.reply_all)
-      const chain = original.message_id_header ? [...original.references, original.message_id_header] : original.references
-      return queueComposed(tx, tenant, {
-        inbox,
-        threadId: original.thread_id,
-        to,
-        cc,
-        subject: replySubject(original.subject ?? ''),
-        text: body.text ?? null,
-        html: body.html ?? null,
-        inReplyTo: original.message_id_header,
-        references: chain.length > maxReferences ? [chain[0], ...chain.slice(-(maxReferences - 1))] : chain,
-        attachmentIds: [],
-        enclosed: null,
+    const request = { route: `POST /messages/${id}/reply`, body, mayRequest: (tx: Tx) => requireOriginal(tx, id) }
+    const answer = await sendOnce(tenant, c.req.header('idempotency-key'), request, async () => {
+      const queued = await withTenant(tenant, async (tx) => {
+        const original = await findOriginal(tx, id)
+        if (!original) throw notFound('Message')
+        const inbox = await sendingInboxOf(tx, original.inbox_id)
+        const { to, cc } = replyRecipients(original, inbox.address, body.reply_all)
+        const chain = original.message_id_header ? [...original.references, original.message_id_header] : original.references
+        return queueComposed(tx, tenant, {
+          inbox,
+          threadId: original.thread_id,
+          to,
+          cc,
+          subject: replySubject(original.subject ?? ''),
+          text: body.text ?? null,
+          html: body.html ?? null,
+          inReplyTo: original.message_id_header,
+          references: chain.length > maxReferences ? [chain[0], ...chain.slice(-(maxReferences - 1))] : chain,
+          attachmentIds: [],
+          enclosed: null,
+        })
       })
+      return { status: 202, body: { data: queued.result }, headers: sendingLimitHeaders(queued.allowance) }
     })
-    return c.json({ data: queued.result }, 202, sendingLimitHeaders(queued.allowance))
+    return c.json(answer.body as never, 202, 'headers' in answer ? answer.headers : undefined)
   })

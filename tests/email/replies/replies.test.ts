@@ -177,6 +177,19 @@ describe('POST /messages/{id}/reply', () => {
     expect(row.n).toBe(1)
   })
 
+  it('sends once for a retried Idempotency-Key, answering the retry as it answered the first', async () => {
+    const original = await received({ from: remote('ann'), to: box.address, subject: 'Once', text: 'Once?' })
+    const call = () =>
+      api.call('POST', `/messages/${original.id}/reply`, { key, body: { text: 'Once.' }, headers: { 'Idempotency-Key': 'reply-once' } })
+    const first = await call()
+    const again = await call()
+    expect(first.status, JSON.stringify(first.body)).toBe(202)
+    expect(again.status).toBe(202)
+    expect(again.body).toEqual(first.body)
+    const [row] = await serviceSql()`select count(*)::int as n from agentry.email_messages where thread_id = ${original.threadId}`
+    expect(row.n).toBe(2)
+  })
+
   it('refuses a body with neither text nor html', async () => {
     const original = await received({ from: remote('ann'), to: box.address, subject: 'Hi', text: 'Hi' })
     const res = await reply(original.id, { reply_all: true })
