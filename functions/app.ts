@@ -66,6 +66,13 @@ import { registerUpdateFiltering } from './email/lists/update-filtering.ts'
 import { registerListOutbox } from './email/outbound/list-outbox.ts'
 import { registerReleaseOutbox } from './email/outbound/release-outbox.ts'
 import { registerSendEmail } from './email/outbound/send-message.ts'
+import { registerCancelSchedule } from './email/outbound/cancel-schedule.ts'
+import { registerCreateDraft } from './email/drafts/create-draft.ts'
+import { registerDeleteDraft } from './email/drafts/delete-draft.ts'
+import { registerGetDraft } from './email/drafts/get-draft.ts'
+import { registerListDrafts } from './email/drafts/list-drafts.ts'
+import { registerSendDraft } from './email/drafts/send-draft.ts'
+import { registerUpdateDraft } from './email/drafts/update-draft.ts'
 import { registerCreateDomainInbox } from './email/inboxes/create-domain-inbox.ts'
 import { registerCreateInbox } from './email/inboxes/create-inbox.ts'
 import { registerDeleteDomainInbox } from './email/inboxes/delete-domain-inbox.ts'
@@ -271,6 +278,13 @@ export function createApp() {
   registerGetDmarcSummary(v1)
 
   registerSendEmail(v1)
+  registerCancelSchedule(v1)
+  registerCreateDraft(v1)
+  registerListDrafts(v1)
+  registerGetDraft(v1)
+  registerUpdateDraft(v1)
+  registerDeleteDraft(v1)
+  registerSendDraft(v1)
   registerListOutbox(v1)
   registerReleaseOutbox(v1)
   registerListDeliveryEvents(v1)

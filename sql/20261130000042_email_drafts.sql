@@ -102,3 +102,14 @@ create or replace function agentry.raise_draft_event(p_draft_id uuid, p_type tex
   $$;
 revoke execute on function agentry.raise_draft_event(uuid, text, jsonb) from public;
 grant execute on function agentry.raise_draft_event(uuid, text, jsonb) to authenticated;
+
+-- Whether the caller's send from this inbox waits for approval: an agent key that sends (messages:write)
+-- may not read its inbox's settings (inboxes:read), but this one decides what its send does.
+create or replace function agentry.email_inbox_requires_approval(p_inbox_id uuid) returns boolean
+  language sql stable security definer set search_path = ''
+  as $$
+    select coalesce((select i.requires_approval from agentry.email_inboxes i
+                     where i.id = p_inbox_id and i.org_id = agentry.claim_org_id()), false)
+  $$;
+revoke execute on function agentry.email_inbox_requires_approval(uuid) from public;
+grant execute on function agentry.email_inbox_requires_approval(uuid) to authenticated;

@@ -34,6 +34,18 @@ const key = {
   required: ['id', 'name', 'prefix', 'scopes', 'status', 'created_at'],
 }
 const keyEvent = { type: 'object', properties: { key }, required: ['key'] }
+const draftEvent = {
+  type: 'object',
+  properties: {
+    draft_id: uuid,
+    inbox_id: uuid,
+    thread_id: { type: ['string', 'null'], format: 'uuid' },
+    status: { type: 'string', enum: ['draft', 'pending_approval', 'sent'] },
+    subject: { type: 'string' },
+    message_id: { type: ['string', 'null'], format: 'uuid' },
+  },
+  required: ['draft_id', 'inbox_id', 'thread_id', 'status', 'subject', 'message_id'],
+}
 const runEvent = {
   type: 'object',
   properties: { run_id: uuid, agent_id: uuid, status: { type: 'string', enum: ['completed', 'failed'] } },
@@ -155,6 +167,18 @@ export const eventTypes = [
       },
       required: ['inbox_id', 'thread_id', 'message_id', 'message_id_header', 'status', 'from', 'recipients', 'subject', 'sent_at'],
     },
+  },
+  {
+    type: 'draft.created',
+    description:
+      'A draft was written (POST /inboxes/{id}/drafts), or an agent key\'s send from an inbox that requires approval was ' +
+      'kept as a draft (`status` `pending_approval`): list those with GET /drafts?status=pending_approval.',
+    schema: draftEvent,
+  },
+  {
+    type: 'draft.sent',
+    description: 'A draft was sent (POST /drafts/{id}/send): `message_id` is the message it became.',
+    schema: draftEvent,
   },
   {
     type: 'message.delivered',

@@ -35,7 +35,7 @@ export async function findMessageToDeliver(sql: Sql, orgId: string, messageId: s
 export async function startSending(sql: Sql, orgId: string, messageId: string): Promise<boolean> {
   const rows = await sql`
     update agentry.email_messages set status = 'sending'
-    where id = ${messageId} and org_id = ${orgId} and status in ('queued', 'sending')
+    where id = ${messageId} and org_id = ${orgId} and status in ('queued', 'scheduled', 'sending')
     returning id`
   return rows.length === 1
 }
@@ -60,7 +60,7 @@ export async function finishSending(
 export async function failSending(sql: Sql, orgId: string, messageId: string, error: string): Promise<void> {
   await sql`
     update agentry.email_messages set status = 'failed', error = ${error}
-    where id = ${messageId} and org_id = ${orgId} and status in ('queued', 'sending')`
+    where id = ${messageId} and org_id = ${orgId} and status in ('queued', 'scheduled', 'sending')`
 }
 
 export async function emitMessageEvent(db: Db, orgId: string, type: string, data: Record<string, unknown>): Promise<void> {

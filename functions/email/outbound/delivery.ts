@@ -84,7 +84,7 @@ async function deliver(job: Job, ctx: JobContext, relay: Relay | null, sharedDki
   const { sql } = ctx
   const messageId = messageIdOf(job)
   const message = await findMessageToDeliver(sql, job.orgId, messageId)
-  if (!message || !['queued', 'sending'].includes(message.status)) return
+  if (!message || !['queued', 'scheduled', 'sending'].includes(message.status)) return
   if (!message.raw) throw new PermanentJobError('The message has no MIME to send')
   if (!(await startSending(sql, job.orgId, messageId))) return
   const raw = new Uint8Array(message.raw)

@@ -23,6 +23,7 @@ import {
   storeRaw,
   takeSendAllowance,
 } from './send-queries.ts'
+import { scheduledTime } from './send-at.ts'
 import { sendingLimitReached } from './sending-limits.ts'
 import { replySubject } from './subject.ts'
 
@@ -34,7 +35,8 @@ export interface QueuedSend {
   result: {
     message_id: string
     thread_id: string
-    status: 'queued'
+    status: 'queued' | 'scheduled'
+    send_at?: string
     accepted: string[]
     rejected: string[]
     suppressed: string[]
@@ -72,7 +74,12 @@ export async function resolveSender(tx: Tx, body: SendBody): Promise<{ inbox: Se
   return { inbox, reply }
 }
 
-export async function queueSend(tx: Tx, claims: TenantClaims, body: SendBody): Promise<QueuedSend> {
+/**
+ * Stores the message and enqueues its delivery: now, or, with `send_at`, as a job due then (the job queue
+ * keeps it across restarts). `sendAt` overrides the body's when the caller has checked it already.
+ */
+export async function queueSend(tx: Tx, claims: TenantClaims, body: SendBody, options: { sendAt?: Date | null } = {}): Promise<QueuedSend> {
+  const sendAt = options.sendAt !== undefined ? options.sendAt : scheduledTime(body.send_at)
   const { inbox, reply } = await resolveSender(tx, body)
   const fromName = (body.from ? parseMailbox(body.from)?.name : null) ?? inbox.name ?? null
   const asked = [...listOf(body.to), ...listOf(body.cc), ...listOf(body.bcc)].map((b) => b.address)
@@ -111,6 +118,7 @@ export async function queueSend(tx: Tx, claims: TenantClaims, body: SendBody): P
     subject,
     text: body.text ?? null,
     html: body.html ?? null,
+    sendAt,
   })
 
   const wanted = [...new Set(body.attachments ?? [])]
@@ -144,7 +152,7 @@ export async function queueSend(tx: Tx, claims: TenantClaims, body: SendBody): P
     hasAttachments: attachments.length > 0,
   })
   await recordSuppressed(tx, { orgId: claims.org_id, inboxId: inbox.id, messageId: message.id }, suppressed)
-  await enqueueJob(tx, sendMessageKind, { message_id: message.id })
+  await enqueueJob(tx, sendMessageKind, { message_id: message.id }, { runAt: sendAt })
 
   const allowance = await takeSendAllowance(tx)
   if (!allowance.allowed) throw sendingLimitReached(allowance)
@@ -152,7 +160,8 @@ export async function queueSend(tx: Tx, claims: TenantClaims, body: SendBody): P
     result: {
       message_id: message.id,
       thread_id: threadId,
-      status: 'queued',
+      status: sendAt ? 'scheduled' : 'queued',
+      ...(sendAt ? { send_at: sendAt.toISOString() } : {}),
       accepted: recipients,
       rejected: [],
       suppressed: suppressed.map((s) => s.address),

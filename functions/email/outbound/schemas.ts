@@ -18,33 +18,45 @@ const mailboxes = z
   .union([mailbox, z.array(mailbox).min(1).max(maxRecipientsPerField)])
   .openapi({ description: `One address or a list of up to ${maxRecipientsPerField}.` })
 
-export const SendBody = z
-  .object({
-    to: mailboxes,
-    cc: mailboxes.optional(),
-    bcc: mailboxes.optional().openapi({ description: 'Sent to, never shown in the message.' }),
-    reply_to: mailboxes.optional(),
-    from: mailbox.optional().openapi({
-      description: "The sending inbox's address, optionally with a display name; names the inbox when inbox_id is not given.",
+/** The fields a send (and a draft) is made of; a send needs `to`, `subject`, and text or html. */
+export const SendFields = z.object({
+  to: mailboxes,
+  cc: mailboxes.optional(),
+  bcc: mailboxes.optional().openapi({ description: 'Sent to, never shown in the message.' }),
+  reply_to: mailboxes.optional(),
+  from: mailbox.optional().openapi({
+    description: "The sending inbox's address, optionally with a display name; names the inbox when inbox_id is not given.",
+  }),
+  subject: z
+    .string()
+    .min(1)
+    .max(998)
+    .refine((s) => !hasLineBreak(s), { message: 'must not contain a line break (header injection)' })
+    .refine((s) => hasLineBreak(s) || !hasControlCharacter(s), { message: 'must not contain control characters' }),
+  text: z.string().max(5_000_000).optional(),
+  html: z.string().max(5_000_000).optional(),
+  thread_id: z.uuid().optional().openapi({ description: 'Reply in this thread: In-Reply-To and References are filled from it.' }),
+  inbox_id: z.uuid().optional().openapi({ description: 'The inbox to send from.' }),
+  domain_id: z
+    .uuid()
+    .optional()
+    .openapi({ description: "Send from this domain's first inbox, when neither inbox_id nor from says which." }),
+  attachments: z.array(z.uuid()).max(20).optional().openapi({ description: 'Ids of uploaded attachments (POST /attachments/upload).' }),
+  send_at: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({
+      description:
+        'Send then instead of now (at most 30 days ahead): the message waits as `scheduled` until then; ' +
+        'DELETE /messages/{id}/schedule cancels it.',
+      example: '2026-12-24T09:00:00Z',
     }),
-    subject: z
-      .string()
-      .min(1)
-      .max(998)
-      .refine((s) => !hasLineBreak(s), { message: 'must not contain a line break (header injection)' })
-      .refine((s) => hasLineBreak(s) || !hasControlCharacter(s), { message: 'must not contain control characters' }),
-    text: z.string().max(5_000_000).optional(),
-    html: z.string().max(5_000_000).optional(),
-    thread_id: z.uuid().optional().openapi({ description: 'Reply in this thread: In-Reply-To and References are filled from it.' }),
-    inbox_id: z.uuid().optional().openapi({ description: 'The inbox to send from.' }),
-    domain_id: z
-      .uuid()
-      .optional()
-      .openapi({ description: "Send from this domain's first inbox, when neither inbox_id nor from says which." }),
-    attachments: z.array(z.uuid()).max(20).optional().openapi({ description: 'Ids of uploaded attachments (POST /attachments/upload).' }),
-  })
-  .refine((b) => b.text !== undefined || b.html !== undefined, { message: 'text or html is required', path: ['text'] })
-  .openapi('SendMessage')
+})
+
+export const SendBody = SendFields.refine((b) => b.text !== undefined || b.html !== undefined, {
+  message: 'text or html is required',
+  path: ['text'],
+}).openapi('SendMessage')
 
 export type SendBody = z.infer<typeof SendBody>
 
@@ -52,7 +64,8 @@ export const SendResult = z
   .object({
     message_id: z.uuid(),
     thread_id: z.uuid(),
-    status: z.literal('queued'),
+    status: z.enum(['queued', 'scheduled']),
+    send_at: z.string().optional().openapi({ description: 'When a scheduled message is sent.' }),
     accepted: z.array(z.string()).openapi({ description: 'Recipients the message is queued for.' }),
     rejected: z.array(z.string()).openapi({ description: 'Recipients refused before queuing.' }),
     suppressed: z.array(z.string()).openapi({ description: 'Recipients on the suppression list (bounced or complained), not sent to.' }),

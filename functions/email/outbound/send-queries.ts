@@ -65,15 +65,18 @@ export interface QueuedMessage {
   subject: string
   text: string | null
   html: string | null
+  /** A scheduled message waits as `scheduled` until then. */
+  sendAt?: Date | null
 }
 
 export async function insertQueuedMessage(tx: Tx, m: QueuedMessage): Promise<{ id: string; created_at: Date }> {
   const [row] = await tx<{ id: string; created_at: Date }[]>`
     insert into agentry.email_messages (org_id, inbox_id, thread_id, direction, message_id_header, in_reply_to, "references",
-      from_address, from_name, to_addresses, cc_addresses, bcc_addresses, reply_to, subject, text, html, extracted_text, status)
+      from_address, from_name, to_addresses, cc_addresses, bcc_addresses, reply_to, subject, text, html, extracted_text, status,
+      send_at)
     values (${m.orgId}, ${m.inboxId}, ${m.threadId}, 'outbound', ${m.messageIdHeader}, ${m.inReplyTo}, ${m.references},
       ${m.from.address}, ${m.from.name}, ${m.to}, ${m.cc}, ${m.bcc}, ${m.replyTo}, ${m.subject}, ${m.text}, ${m.html},
-      ${m.text}, 'queued')
+      ${m.text}, ${m.sendAt ? 'scheduled' : 'queued'}, ${m.sendAt ?? null})
     returning id, created_at`
   return row
 }
@@ -127,6 +130,26 @@ export interface SendAllowance {
   day_limit: number
   day_remaining: number
   day_reset: Date
+}
+
+/** Whether the caller's sends from this inbox wait for approval (the inbox's `requires_approval`). */
+export async function inboxRequiresApproval(tx: Tx, inboxId: string): Promise<boolean> {
+  const [row] = await tx<{ required: boolean }[]>`select agentry.email_inbox_requires_approval(${inboxId}) as required`
+  return row.required
+}
+
+/** Cancels a scheduled message: its job then finds nothing to send. Undefined when there is no such message. */
+export async function cancelScheduled(tx: Tx, messageId: string): Promise<{ id: string; status: string; cancelled: boolean } | undefined> {
+  const [row] = await tx<{ id: string; status: string; cancelled: boolean }[]>`
+    with cancelled as (
+      update agentry.email_messages set status = 'cancelled'
+      where id = ${messageId} and direction = 'outbound' and status = 'scheduled'
+      returning id, status)
+    select id, status, true as cancelled from cancelled
+    union all
+    select id, status, false from agentry.email_messages
+    where id = ${messageId} and direction = 'outbound' and not exists (select 1 from cancelled)`
+  return row
 }
 
 /** Takes one send from the organisation's hourly and daily allowance (none when either is spent). */
