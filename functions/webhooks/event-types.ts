@@ -171,7 +171,7 @@ export const eventTypes = [
   {
     type: 'draft.created',
     description:
-      'A draft was written (POST /inboxes/{id}/drafts), or an agent key\'s send from an inbox that requires approval was ' +
+      "A draft was written (POST /inboxes/{id}/drafts), or an agent key's send from an inbox that requires approval was " +
       'kept as a draft (`status` `pending_approval`): list those with GET /drafts?status=pending_approval.',
     schema: draftEvent,
   },
