@@ -39,7 +39,12 @@ create or replace function agentry.keep_audit_log() returns trigger
     end if;
     if tg_op = 'UPDATE' and old.hash is null and old.seq is null and new.seq is not null and new.hash is not null
        and new.prev_hash is not null
-       and to_jsonb(new) - array['seq', 'prev_hash', 'hash'] = to_jsonb(old) - array['seq', 'prev_hash', 'hash'] then
+       -- Every other column (one added to the log must be added here too).
+       and (new.id, new.org_id, new.key_id, new.user_id, new.agent_id, new.method, new.path, new.status, new.request_id,
+            new.created_at, new.corrects)
+           is not distinct from
+           (old.id, old.org_id, old.key_id, old.user_id, old.agent_id, old.method, old.path, old.status, old.request_id,
+            old.created_at, old.corrects) then
       return new;
     end if;
     raise exception 'the audit log is append-only: entries are kept for %', agentry.audit_log_retention()

@@ -25,20 +25,45 @@ export async function findAgentByRef(tx: Tx, ref: string): Promise<{ id: string;
   return agent
 }
 
+interface RunToQueue {
+  orgId: string
+  keyId: string | null
+  message: string
+  input: unknown
+  metadata: Record<string, unknown>
+  environment: string | null
+  expiresAt: Date
+}
+
+/**
+ * Queues a run of the agent a trigger names and the job that executes it, in one statement of the caller's
+ * transaction: both commit or neither does. Nothing when that agent is not one the caller can trigger (not
+ * found, paused, or one of several with that name): findAgentByRef then says why.
+ */
+export async function queueRunOf(tx: Tx, agentRef: string, r: RunToQueue): Promise<RunRow | undefined> {
+  const agent = uuidShape.test(agentRef)
+    ? tx`select a.id from agentry.agents a where a.id = ${agentRef} and a.status <> 'paused'`
+    : tx`
+        select a.id from agentry.agents a
+        where a.name = ${agentRef} and a.status <> 'paused' and (select count(*) from agentry.agents n where n.name = ${agentRef}) = 1`
+  const [run] = await tx<(RunRow & { job_id: string })[]>`
+    with agent as (${agent}),
+    queued as (
+      insert into agentry.runs (org_id, agent_id, key_id, environment, message, input, metadata, expires_at)
+      select ${r.orgId}, a.id, ${r.keyId}, ${r.environment}, ${r.message},
+             ${r.input === undefined ? null : tx.json(r.input as never)}, ${tx.json(r.metadata as never)}, ${r.expiresAt}
+      from agent a
+      returning ${runColumns(tx)}
+    )
+    select q.*, agentry.enqueue_job(${executeRunKind}, jsonb_build_object('run_id', q.id), null, null)::text as job_id
+    from queued q`
+  if (!run) return undefined
+  const { job_id: _job, ...queued } = run
+  return queued
+}
+
 /** Queues a run and the job that executes it, in the caller's transaction: both commit or neither does. */
-export async function queueRun(
-  tx: Tx,
-  r: {
-    orgId: string
-    agentId: string
-    keyId: string | null
-    message: string
-    input: unknown
-    metadata: Record<string, unknown>
-    environment: string | null
-    expiresAt: Date
-  },
-): Promise<RunRow> {
+export async function queueRun(tx: Tx, r: RunToQueue & { agentId: string }): Promise<RunRow> {
   const [run] = await tx<RunRow[]>`
     insert into agentry.runs (org_id, agent_id, key_id, environment, message, input, metadata, expires_at)
     values (${r.orgId}, ${r.agentId}, ${r.keyId}, ${r.environment}, ${r.message},
