@@ -9,7 +9,7 @@ import { AddEntryBody, InboxListParams, ListEntry } from './schemas.ts'
 
 export const addInboxEntryRoute = defineRoute({
   method: 'post',
-  path: '/inboxes/{id}/lists/{list}',
+  path: '/inboxes/{id}/lists',
   scope: 'inboxes:write',
   tags: ['Email'],
   summary: "Add to an inbox's allow or block list",
@@ -26,12 +26,13 @@ export const addInboxEntryRoute = defineRoute({
 
 export const registerAddInboxEntry = (api: Api) =>
   api.openapi(addInboxEntryRoute, async (c) => {
-    const { id, list } = c.req.valid('param')
-    const entry = entryFrom(c.req.valid('json'))
+    const { id } = c.req.valid('param')
+    const body = c.req.valid('json')
+    const entry = entryFrom(body)
     const tenant = tenantOf(c)
     const { row, created } = await withTenant(tenant, async (tx) => {
       await requireInbox(tx, id)
-      return addEntry(tx, tenant.org_id, id, list, entry)
+      return addEntry(tx, tenant.org_id, id, body.list, entry)
     })
     return created ? c.json({ data: withoutPosition(row) }, 201) : c.json({ data: withoutPosition(row) }, 200)
   })

@@ -10,24 +10,24 @@ import { InboxListParams, ListEntry, ListQuery } from './schemas.ts'
 
 export const listInboxEntriesRoute = defineRoute({
   method: 'get',
-  path: '/inboxes/{id}/lists/{list}',
+  path: '/inboxes/{id}/lists',
   scope: 'inboxes:read',
   tags: ['Email'],
   summary: "List an inbox's allow or block list",
   description:
     'Addresses and domains whose mail this inbox lets through (`allow`) or blocks (`block`), newest first; the ' +
-    "organisation's lists (`/email/lists/{list}`) apply as well. Page with `next_cursor`.",
+    "organisation's lists (`/email/lists`) apply as well. `list` picks one of them. Page with `next_cursor`.",
   request: { params: InboxListParams, query: ListQuery },
   responses: { 200: { description: 'A page of entries', content: { 'application/json': { schema: cursorPage(ListEntry) } } } },
 })
 
 export const registerListInboxEntries = (api: Api) =>
   api.openapi(listInboxEntriesRoute, async (c) => {
-    const { id, list } = c.req.valid('param')
+    const { id } = c.req.valid('param')
     const q = c.req.valid('query')
     const rows = await withTenant(tenantOf(c), async (tx) => {
       await requireInbox(tx, id)
-      return listEntries(tx, id, list, q)
+      return listEntries(tx, id, q)
     })
     return c.json(pageOf(rows, q.limit), 200)
   })

@@ -21,11 +21,12 @@ export async function inboxExists(tx: Tx, inboxId: string): Promise<boolean> {
 }
 
 /** Newest first; inboxId null for the organisation's list. */
-export function listEntries(tx: Tx, inboxId: string | null, list: string, q: { limit: number; cursor?: string }) {
+export function listEntries(tx: Tx, inboxId: string | null, q: { list?: string; limit: number; cursor?: string }) {
   const [at, id] = q.cursor?.split('_') ?? []
   return tx<EntryRow[]>`
     select ${tx.unsafe(columns)} from agentry.email_sender_lists
-    where list = ${list} and ${inboxId ? tx`inbox_id = ${inboxId}` : tx`inbox_id is null`}
+    where ${inboxId ? tx`inbox_id = ${inboxId}` : tx`inbox_id is null`}
+      ${q.list ? tx`and list = ${q.list}` : tx``}
       ${q.cursor ? tx`and (created_at, id) < (${at}::timestamptz, ${id}::uuid)` : tx``}
     order by created_at desc, id desc
     limit ${q.limit + 1}`
@@ -39,21 +40,20 @@ export async function addEntry(
   list: string,
   entry: string,
 ): Promise<{ row: EntryRow; created: boolean }> {
-  const [added] = await tx<EntryRow[]>`
-    insert into agentry.email_sender_lists (org_id, inbox_id, list, entry) values (${orgId}, ${inboxId}, ${list}, ${entry})
-    on conflict do nothing
-    returning ${tx.unsafe(columns)}`
-  if (added) return { row: added, created: true }
   const [existing] = await tx<EntryRow[]>`
     select ${tx.unsafe(columns)} from agentry.email_sender_lists
     where list = ${list} and entry = ${entry} and ${inboxId ? tx`inbox_id = ${inboxId}` : tx`inbox_id is null`}`
-  return { row: existing, created: false }
+  if (existing) return { row: existing, created: false }
+  const [added] = await tx<EntryRow[]>`
+    insert into agentry.email_sender_lists (org_id, inbox_id, list, entry) values (${orgId}, ${inboxId}, ${list}, ${entry})
+    returning ${tx.unsafe(columns)}`
+  return { row: added, created: true }
 }
 
-export async function removeEntry(tx: Tx, inboxId: string | null, list: string, entryId: string): Promise<EntryRow | undefined> {
+export async function removeEntry(tx: Tx, inboxId: string | null, entryId: string): Promise<EntryRow | undefined> {
   const [row] = await tx<EntryRow[]>`
     delete from agentry.email_sender_lists
-    where id = ${entryId} and list = ${list} and ${inboxId ? tx`inbox_id = ${inboxId}` : tx`inbox_id is null`}
+    where id = ${entryId} and ${inboxId ? tx`inbox_id = ${inboxId}` : tx`inbox_id is null`}
     returning ${tx.unsafe(columns)}`
   return row
 }

@@ -9,7 +9,7 @@ import { InboxEntryParams, ListEntry } from './schemas.ts'
 
 export const removeInboxEntryRoute = defineRoute({
   method: 'delete',
-  path: '/inboxes/{id}/lists/{list}/{entry_id}',
+  path: '/inboxes/{id}/lists/{entry_id}',
   scope: 'inboxes:write',
   tags: ['Email'],
   summary: "Remove from an inbox's allow or block list",
@@ -20,8 +20,8 @@ export const removeInboxEntryRoute = defineRoute({
 
 export const registerRemoveInboxEntry = (api: Api) =>
   api.openapi(removeInboxEntryRoute, async (c) => {
-    const { id, list, entry_id } = c.req.valid('param')
-    const removed = await withTenant(tenantOf(c), (tx) => removeEntry(tx, id, list, entry_id))
+    const { id, entry_id } = c.req.valid('param')
+    const removed = await withTenant(tenantOf(c), (tx) => removeEntry(tx, id, entry_id))
     if (!removed) throw notFound('List entry')
     return c.json({ data: withoutPosition(removed) }, 200)
   })

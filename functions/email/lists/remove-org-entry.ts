@@ -9,7 +9,7 @@ import { ListEntry, OrgEntryParams } from './schemas.ts'
 
 export const removeOrgEntryRoute = defineRoute({
   method: 'delete',
-  path: '/email/lists/{list}/{entry_id}',
+  path: '/email/lists/{entry_id}',
   scope: 'inboxes:write',
   tags: ['Email'],
   summary: "Remove from the organisation's allow or block list",
@@ -24,8 +24,8 @@ export const registerRemoveOrgEntry = (api: Api) =>
     if (c.get('principal').agentId) {
       throw new ApiError('insufficient_scope', "An agent key cannot change the organisation's lists; use an organisation key.")
     }
-    const { list, entry_id } = c.req.valid('param')
-    const removed = await withTenant(tenantOf(c), (tx) => removeEntry(tx, null, list, entry_id))
+    const { entry_id } = c.req.valid('param')
+    const removed = await withTenant(tenantOf(c), (tx) => removeEntry(tx, null, entry_id))
     if (!removed) throw notFound('List entry')
     return c.json({ data: withoutPosition(removed) }, 200)
   })

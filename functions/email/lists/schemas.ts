@@ -3,13 +3,12 @@ import { cursorParam, limitParam } from '../../_core/schemas.ts'
 
 const position = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z_[0-9a-f-]{36}$/
 
-const list = z.enum(['allow', 'block']).openapi({ param: { name: 'list', in: 'path' }, description: '`allow` or `block`.' })
+const List = z.enum(['allow', 'block'])
 const uuidParam = (name: string, what: string) => z.uuid({ message: `${what} id must be a UUID.` }).openapi({ param: { name, in: 'path' } })
 
-export const InboxListParams = z.object({ id: uuidParam('id', 'Inbox'), list })
-export const InboxEntryParams = z.object({ id: uuidParam('id', 'Inbox'), list, entry_id: uuidParam('entry_id', 'Entry') })
-export const OrgListParams = z.object({ list })
-export const OrgEntryParams = z.object({ list, entry_id: uuidParam('entry_id', 'Entry') })
+export const InboxListParams = z.object({ id: uuidParam('id', 'Inbox') })
+export const InboxEntryParams = z.object({ id: uuidParam('id', 'Inbox'), entry_id: uuidParam('entry_id', 'Entry') })
+export const OrgEntryParams = z.object({ entry_id: uuidParam('entry_id', 'Entry') })
 
 export const ListEntry = z
   .object({
@@ -24,6 +23,7 @@ export const ListEntry = z
 
 export const AddEntryBody = z
   .strictObject({
+    list: List.openapi({ description: '`allow` lets the sender through; `block` refuses or flags its mail.' }),
     entry: z
       .string()
       .max(320)
@@ -31,7 +31,11 @@ export const AddEntryBody = z
   })
   .openapi('AddSenderListEntry')
 
-export const ListQuery = z.object({ limit: limitParam(500, 100), cursor: cursorParam(position) })
+export const ListQuery = z.object({
+  list: List.optional().openapi({ description: 'Only the allow list or only the block list.' }),
+  limit: limitParam(500, 100),
+  cursor: cursorParam(position),
+})
 
 export const Filtering = z
   .object({
