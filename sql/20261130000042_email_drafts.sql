@@ -67,8 +67,8 @@ create index if not exists email_drafts_inbox_idx on agentry.email_drafts (org_i
 create index if not exists email_drafts_status_idx on agentry.email_drafts (org_id, status, created_at);
 
 alter table agentry.email_drafts enable row level security;
-select agentry.create_tenant_policy('email_drafts',
-  'inbox_id in (select i.id from agentry.email_inboxes i where i.agent_id = (select agentry.claim_agent_id()))');
+-- An agent key reaches the drafts of its own inboxes, read as their owner (20261130000023_email_threads.sql).
+select agentry.create_tenant_policy('email_drafts', 'inbox_id in (select agentry.claim_agent_inboxes())');
 -- A send (messages:write) may write the draft an approval inbox makes of it, and send a draft.
 select agentry.create_scope_policy('email_drafts_read', 'email_drafts', 'select', array['drafts:read', 'drafts:write', 'messages:write']);
 select agentry.create_scope_policy('email_drafts_insert', 'email_drafts', 'insert', array['drafts:write', 'messages:write']);
