@@ -1,10 +1,20 @@
+import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { localIssuer } from '../../functions/_core/jwt.ts'
+import { addMember } from '../../scripts/lib/admin.ts'
 import { type RunningJobRunner, startJobRunner } from '../../functions/_core/jobs/runner.ts'
 import { jobHandlers } from '../../functions/jobs.ts'
 import { eventually, runnerPool } from '../_core/jobs/helpers.ts'
 import { startApi, type TestApi } from '../harness/api.ts'
 import { createTenant, isolateDatabase, serviceSql, type Tenant } from '../harness/tenants.ts'
 import { inbox } from './outbound/arrange.ts'
+
+// Users sign in with tokens of the local issuer, signed with this legacy JWT secret.
+const jwtSecret = 'super-secret-jwt-token-with-at-least-32-characters-long'
+process.env.SUPABASE_JWT_SECRET = jwtSecret
+delete process.env.SUPABASE_URL
+delete process.env.SUPABASE_JWKS_URL
+delete process.env.SUPABASE_JWT_ISSUER
 
 // A runner delivers what is sent between inboxes here: this file has a database of its own.
 let drop: () => Promise<void>
@@ -155,6 +165,43 @@ describe('an inbox that requires approval', () => {
     })
     expect(res.status).toBe(202)
     expect(res.body.data.status).toBe('queued')
+  })
+})
+
+async function userToken(t: Tenant, role: 'owner' | 'admin' | 'member'): Promise<string> {
+  const userId = crypto.randomUUID()
+  await addMember(serviceSql(), { orgId: t.org.id, userId, role })
+  return new SignJWT({ role: 'authenticated', email: 'someone@example.com' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(userId)
+    .setAudience('authenticated')
+    .setIssuedAt()
+    .setIssuer(localIssuer)
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(jwtSecret))
+}
+
+describe('who may approve', () => {
+  it('an owner or admin sends a draft held for approval; a member may not', async () => {
+    const t = await createTenant()
+    const careful = await approvalInbox(t)
+    const agentKey = await t.key({ agent: 'agent', scopes: ['messages:write'] })
+    const hold = async () =>
+      (
+        await api.call('POST', '/messages/send', {
+          key: agentKey,
+          body: { to: 'client@example.com', subject: 'Offer', text: 'Ten percent off.', inbox_id: careful.id },
+        })
+      ).body.data.id as string
+    const member = await api.call('POST', `/drafts/${await hold()}/send`, { key: await userToken(t, 'member') })
+    expect(member.status).toBe(403)
+    for (const role of ['owner', 'admin'] as const) {
+      const res = await api.call('POST', `/drafts/${await hold()}/send`, { key: await userToken(t, role) })
+      expect(res.status, `${role}: ${JSON.stringify(res.body)}`).toBe(202)
+      expect(res.body.data.status).toBe('sent')
+    }
+    const everything = await api.call('POST', `/drafts/${await hold()}/send`, { key: await t.key({ scopes: ['*'] }) })
+    expect(everything.status).toBe(202)
   })
 })
 

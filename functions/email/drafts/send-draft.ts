@@ -22,6 +22,7 @@ export const sendDraftRoute = defineRoute({
     'requires approval gets it held instead (202, `pending_approval`).',
   request: { params: DraftParams },
   errors: {
+    400: 'The draft lacks what a send needs (`to`, `subject`, text or html) or names something invalid',
     403: "The credential lacks the route's scope, or the draft waits for approval and the credential may not approve",
     409: 'The draft was sent already, or the sending inbox is disabled',
     422: "Every recipient is on the sending inbox's suppression list: nothing was sent",
