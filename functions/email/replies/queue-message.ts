@@ -43,6 +43,8 @@ export interface ComposedMessage {
   enclosed: { filename: string; raw: Uint8Array } | null
 }
 
+export const nobodyLeft = () => new ApiError('unprocessable', 'The message has nobody to go to but the inbox itself; nothing was sent.')
+
 /** The inbox the original belongs to, which the reply or forward leaves from. */
 export async function sendingInboxOf(tx: Tx, inboxId: string): Promise<SendingInbox> {
   const inbox = await findSendingInbox(tx, { inboxId })
@@ -59,12 +61,11 @@ export async function queueComposed(tx: Tx, claims: TenantClaims, m: ComposedMes
   const to = left(m.to)
   const cc = left(m.cc)
   if (to.length + cc.length === 0) {
+    if (!suppressed.length) throw nobodyLeft()
     throw new ApiError(
       'unprocessable',
-      suppressed.length
-        ? `Every recipient is on the sending inbox's suppression list (${suppressed.map((s) => `${s.address}: ${s.reason}`).join(', ')}); ` +
-            'nothing was sent. DELETE /delivery/suppressions/{id} removes an address.'
-        : 'The message has nobody to go to but the inbox itself; nothing was sent.',
+      `Every recipient is on the sending inbox's suppression list (${suppressed.map((s) => `${s.address}: ${s.reason}`).join(', ')}); ` +
+        'nothing was sent. DELETE /delivery/suppressions/{id} removes an address.',
     )
   }
   const messageIdHeader = `${crypto.randomUUID()}@${inbox.domain}`

@@ -255,3 +255,65 @@ describe('POST /messages/{id}/forward', () => {
     expect(res.body.error).toEqual({ code: 'not_found', message: 'Message not found.' })
   })
 })
+
+describe('in an inbox that requires approval', () => {
+  it("keeps an agent's reply as a pending_approval draft in the thread, which an organisation key then sends", async () => {
+    const agentBox = await inbox(t, { agent: 'agent', localPart: `approved-${crypto.randomUUID().slice(0, 8)}` })
+    await serviceSql()`update agentry.email_inboxes set requires_approval = true where id = ${agentBox.id}`
+    const messageId = `${crypto.randomUUID()}@remote.example`
+    expect(
+      (
+        await sendMail(rig, {
+          messageId: `<${messageId}>`,
+          from: remote('ann'),
+          to: agentBox.address,
+          cc: remote('bob'),
+          subject: 'Refund',
+          text: 'Refund?',
+        })
+      ).response,
+    ).toMatch(/^250 /)
+    const [original] = await serviceSql()<{ id: string; thread_id: string }[]>`
+      select id, thread_id from agentry.email_messages where message_id_header = ${messageId}`
+
+    const agentKey = await t.key({ agent: 'agent', scopes: ['messages:write'] })
+    const res = await reply(original.id, { text: 'Refunded.', reply_all: true }, agentKey)
+    expect(res.status, JSON.stringify(res.body)).toBe(202)
+    expect(res.body.data).toMatchObject({
+      status: 'pending_approval',
+      inbox_id: agentBox.id,
+      thread_id: original.thread_id,
+      subject: 'Re: Refund',
+    })
+    expect(res.body.message).toMatch(/^The inbox requires approval: nothing was sent/)
+    const [count] = await serviceSql()`select count(*)::int as n from agentry.email_messages where thread_id = ${original.thread_id}`
+    expect(count.n).toBe(1)
+
+    const sent = await api.call('POST', `/drafts/${res.body.data.id}/send`, { key: await t.key() })
+    expect(sent.status, JSON.stringify(sent.body)).toBe(202)
+    const [message] = await serviceSql()<{ id: string; thread_id: string }[]>`
+      select id, thread_id from agentry.email_messages where thread_id = ${original.thread_id} and direction = 'outbound'`
+    const { mail } = await delivered(message.id)
+    expect(addresses(mail.to)).toEqual([remote('ann')])
+    expect(addresses(mail.cc)).toEqual([remote('bob')])
+    expect(mail.inReplyTo).toBe(`<${messageId}>`)
+    expect(mail.subject).toBe('Re: Refund')
+  })
+
+  it("refuses an agent's forward of the whole original with 409, and holds an inline one as a draft", async () => {
+    const agentBox = await inbox(t, { agent: 'agent', localPart: `approved-${crypto.randomUUID().slice(0, 8)}` })
+    await serviceSql()`update agentry.email_inboxes set requires_approval = true where id = ${agentBox.id}`
+    const messageId = `${crypto.randomUUID()}@remote.example`
+    await sendMail(rig, { messageId: `<${messageId}>`, from: remote('ann'), to: agentBox.address, subject: 'Contract', text: 'Signed.' })
+    const [original] = await serviceSql()<{ id: string }[]>`select id from agentry.email_messages where message_id_header = ${messageId}`
+    const agentKey = await t.key({ agent: 'agent', scopes: ['messages:write'] })
+
+    const attached = await forward(original.id, { to: remote('legal') }, agentKey)
+    expect(attached.status).toBe(409)
+    expect(attached.body.error.message).toMatch(/forward with `inline: true`/)
+    const inline = await forward(original.id, { to: remote('legal'), inline: true }, agentKey)
+    expect(inline.status, JSON.stringify(inline.body)).toBe(202)
+    expect(inline.body.data).toMatchObject({ status: 'pending_approval', subject: 'Fwd: Contract' })
+    expect(inline.body.data.text).toContain('---------- Forwarded message ---------')
+  })
+})
