@@ -179,6 +179,8 @@ describe("a thread's messages", () => {
         message_id_header: expect.stringMatching(/@mail\.example\.com$/),
         in_reply_to: null,
         auth: null,
+        spam: null,
+        labels: [],
         is_auto_reply: false,
         status: 'received',
       },

@@ -1,4 +1,5 @@
 import type { Tx } from '../../_core/db.ts'
+import type { SpamVerdict } from '../inbound/spam.ts'
 
 /** A message as stored, with its attachments' summaries and its place in a listing. */
 export interface MessageRow {
@@ -21,6 +22,8 @@ export interface MessageRow {
   message_id_header: string | null
   in_reply_to: string | null
   auth: Record<string, unknown> | null
+  spam: SpamVerdict | null
+  labels: string[]
   is_auto_reply: boolean
   status: string
   position: string
@@ -50,7 +53,7 @@ export const messageColumns = (tx: Tx) => tx`
   m.bcc_addresses, m.reply_to, m.text, m.html, m.extracted_text, m.extracted_data,
   coalesce((select json_agg(json_build_object('id', a.id, 'filename', a.filename, 'content_type', a.content_type,
     'size', a.size_bytes) order by a.created_at, a.id) from agentry.email_attachment_summaries(m.id) a), '[]') as attachments,
-  to_json(m.created_at) #>> '{}' as created_at, m.subject, m.message_id_header, m.in_reply_to, m.auth, m.is_auto_reply, m.status,
+  to_json(m.created_at) #>> '{}' as created_at, m.subject, m.message_id_header, m.in_reply_to, m.auth, m.spam, m.labels, m.is_auto_reply, m.status,
   ${timePosition(tx, 'created_at', 'm')} as position`
 
 /** A stored message as the API shows it. */
@@ -79,6 +82,8 @@ export function messageOf(row: MessageRow) {
       message_id_header: row.message_id_header,
       in_reply_to: row.in_reply_to,
       auth: row.auth,
+      spam: row.spam,
+      labels: row.labels,
       is_auto_reply: row.is_auto_reply,
       status: row.status,
     },

@@ -27,6 +27,17 @@ export const EmailMessage = z
         .record(z.string(), z.unknown())
         .nullable()
         .openapi({ description: 'The SPF, DKIM and DMARC verdicts of an inbound message.' }),
+      spam: z
+        .object({
+          score: z.number(),
+          verdict: z.enum(['spam', 'clean']),
+          reasons: z.array(z.object({ signal: z.string(), weight: z.number(), detail: z.string() })),
+        })
+        .nullable()
+        .openapi({ description: "An inbound message's spam verdict: its score, and each signal that counted with its weight." }),
+      labels: z
+        .array(z.string())
+        .openapi({ description: '`spam` past the inbox’s spam threshold; `blocked` from a sender its lists block, in flag mode.' }),
       is_auto_reply: z.boolean(),
       status: z
         .string()
