@@ -2,17 +2,23 @@
 // served by the rig's own DNS server.
 import { generateKeyPairSync } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startApi, type TestApi } from '../../harness/api.ts'
 import { createTenant, serviceSql, type Tenant } from '../../harness/tenants.ts'
 import { type InboundRig, makeInbox, sendMail, signingDomain, startInboundRig } from './smtp.ts'
 
 let rig: InboundRig
+let api: TestApi
 let t: Tenant
 
 beforeAll(async () => {
   rig = await startInboundRig()
+  api = await startApi()
   t = await createTenant()
 })
-afterAll(() => rig.close())
+afterAll(async () => {
+  await api?.close()
+  await rig?.close()
+})
 
 interface Stored {
   spam: { score: number; verdict: string; reasons: { signal: string; weight: number; detail: string }[] }
@@ -57,6 +63,8 @@ describe('the spam verdict', () => {
     expect(m.spam).toMatchObject({ score: 9, verdict: 'spam' })
     expect(m.labels).toEqual(['spam'])
     expect(m.tags).toEqual(['spam'])
+    const listed = await api.call('GET', `/messages?inbox_id=${inbox.id}`, { key: await t.key({ scopes: ['messages:read'] }) })
+    expect(listed.body.data[0].metadata).toMatchObject({ spam: m.spam, labels: ['spam'] })
   })
 
   it('is spam for an executable attachment from an authenticated sender', async () => {
