@@ -38,7 +38,7 @@ export async function heldForApproval(tx: Tx, p: Principal, inboxId: string, m: 
     html: m.html ?? undefined,
     thread_id: m.threadId ?? undefined,
     attachments: m.attachmentIds.length ? m.attachmentIds : undefined,
-  } as Parameters<typeof holdForApproval>[3])
+  })
   return held ? { held } : null
 }
 
