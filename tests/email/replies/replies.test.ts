@@ -127,6 +127,25 @@ describe('POST /messages/{id}/reply', () => {
     expect(mail.subject).toBe('Re: Quarterly report')
   })
 
+  it("leaves out a recipient on the inbox's suppression list, as a send does", async () => {
+    const own = await inbox(t, { localPart: `suppressing-${crypto.randomUUID().slice(0, 8)}` })
+    await serviceSql()`
+      insert into agentry.email_suppressions (org_id, inbox_id, address, reason) values (${t.org.id}, ${own.id}, ${remote('carol')}, 'hard_bounce')`
+    const original = await received({
+      from: remote('ann'),
+      to: own.address,
+      cc: [remote('carol'), remote('bob')],
+      subject: 'Lunch',
+      text: 'Lunch?',
+    })
+    const res = await reply(original.id, { text: 'Yes.', reply_all: true })
+    expect(res.status, JSON.stringify(res.body)).toBe(202)
+    expect(res.body.data).toMatchObject({ accepted: [remote('ann'), remote('bob')], suppressed: [remote('carol')] })
+    const { to, mail } = await delivered(res.body.data.message_id)
+    expect(to).toEqual([remote('ann'), remote('bob')])
+    expect(addresses(mail.cc)).toEqual([remote('bob')])
+  })
+
   it('answers the sender, by name, when the message has no Reply-To', async () => {
     const original = await received({ from: 'Ann Example <ANN@remote.example>', to: box.address, subject: 'Hello', text: 'Hi?' })
     const res = await reply(original.id, { text: 'Hello Ann.' })
