@@ -20,7 +20,7 @@ export const createDeletionRequestRoute = defineRoute({
     'confirmed or running) at a time. Needs `data:delete` or `*` (an owner or admin); `*:write` is not enough. ' +
     "An agent key may delete only its own agent's inboxes and messages. `messages` deletes an inbox's messages (all, or " +
     'those stored before `before`) with their attachments, delivery events and embeddings, and the threads left empty; ' +
-    '`inbox` the inbox with all its mail and suppressions; `organization` all tenant content, keeping the organisation, ' +
+    '`inbox` the inbox with all its mail, suppressions and allow and block lists; `organization` all tenant content, keeping the organisation, ' +
     'its members, environments and organisation tokens, the audit log, usage records and the deletion requests.',
   request: { body: { content: { 'application/json': { schema: CreateDeletionRequestBody } } } },
   errors: {

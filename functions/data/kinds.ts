@@ -8,9 +8,11 @@
 //   some messages are summarised again from what is left (count, last message time and direction, snippet,
 //   attachments, participants). The inbox's suppressions stay: they protect its sending reputation whatever
 //   mail is kept.
-// - inbox: one inbox with its threads, messages, attachments, delivery events, embeddings and suppressions.
+// - inbox: one inbox with its threads, messages, attachments, delivery events, embeddings, suppressions and
+//   allow and block lists.
 // - organization: all of the organisation's tenant content: email (domains with their DMARC reports and
-//   records, inboxes, threads, messages, attachments, delivery events, suppressions, message embeddings),
+//   records, inboxes, threads, messages, attachments, delivery events, suppressions, allow and block lists,
+//   message embeddings),
 //   knowledge (bases, items, chunks), datasets and their rows, conversations and their messages, agents with
 //   their Ed25519 public keys, runs with their steps, events and judgements, judges, deployments, budgets
 //   (with the thresholds they crossed), webhook endpoints with their events, deliveries and attempts, and
@@ -86,7 +88,7 @@ const theInbox: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.id = ${t.inb
 
 const inboxDeliveryEvents: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.message_id in (${targetMessages(sql, t)})`
 const inboxMessageVectors: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.message_id in (${targetMessages(sql, t)})`
-const inboxSuppressions: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.inbox_id = ${t.inboxId}`
+const ofTheInbox: Where = (sql, t) => sql`r.org_id = ${t.orgId} and r.inbox_id = ${t.inboxId}`
 
 const messagesKinds = [
   kind('attachments', 'email_attachments', inboxAttachments),
@@ -103,6 +105,7 @@ const organizationKinds = [
   kind('message_vectors', 'email_message_vectors', inOrg, 'message_id'),
   kind('messages', 'email_messages', inOrg),
   kind('threads', 'email_threads', inOrg),
+  kind('sender_lists', 'email_sender_lists', inOrg),
   kind('inboxes', 'email_inboxes', inOrg),
   kind('dmarc_records', 'dmarc_records', inOrg),
   kind('dmarc_reports', 'dmarc_reports', inOrg),
@@ -133,7 +136,12 @@ const organizationKinds = [
 export function kindsOf(scope: DeletionScope): RecordKind[] {
   if (scope === 'organization') return organizationKinds
   if (scope === 'inbox') {
-    return [...messagesKinds, kind('suppressions', 'email_suppressions', inboxSuppressions), kind('inboxes', 'email_inboxes', theInbox)]
+    return [
+      ...messagesKinds,
+      kind('suppressions', 'email_suppressions', ofTheInbox),
+      kind('sender_lists', 'email_sender_lists', ofTheInbox),
+      kind('inboxes', 'email_inboxes', theInbox),
+    ]
   }
   return messagesKinds
 }

@@ -207,8 +207,18 @@ describe('deleting an inbox', () => {
     await seedDelivery(t, other.id, other.messageIds[0])
     await seedMessageVector(t, inbox.id, inbox.messageIds[1])
     await seedMessageVector(t, other.id, other.messageIds[0])
+    await serviceSql()`insert into agentry.email_sender_lists (org_id, inbox_id, list, entry) values (${t.org.id}, ${inbox.id}, 'allow', 'partner.example')`
     const made = await request(key, { scope: 'inbox', inbox_id: inbox.id })
-    const everything = { attachments: 1, delivery_events: 1, message_vectors: 1, messages: 2, threads: 2, suppressions: 1, inboxes: 1 }
+    const everything = {
+      attachments: 1,
+      delivery_events: 1,
+      message_vectors: 1,
+      messages: 2,
+      threads: 2,
+      suppressions: 1,
+      sender_lists: 1,
+      inboxes: 1,
+    }
     expect(made.body.data.preview).toEqual(everything)
     expect((await confirm(key, made.body.data.id, made.body.data.confirmation_token)).status).toBe(202)
     const done = await finished(key, made.body.data.id)
@@ -244,6 +254,7 @@ const emptied = [
   'email_inboxes',
   'email_message_vectors',
   'email_messages',
+  'email_sender_lists',
   'email_suppressions',
   'email_threads',
   'events',
@@ -273,6 +284,7 @@ describe("deleting an organisation's data", () => {
     await seedDmarcReport(t)
     await seedAgentKey(t, t.agent.id)
     await seedRun(t)
+    await serviceSql()`insert into agentry.email_sender_lists (org_id, list, entry) values (${t.org.id}, 'block', 'spam.example')`
     const bystanderInbox = await seedInbox(bystander, [{ at: '2024-06-01T00:00:00Z', thread: 0 }])
     await seedMessageVector(bystander, bystanderInbox.id, bystanderInbox.messageIds[0])
     await seedDmarcReport(bystander)
@@ -290,6 +302,7 @@ describe("deleting an organisation's data", () => {
       message_vectors: 1,
       messages: 1,
       threads: 1,
+      sender_lists: 1,
       inboxes: 2,
       dmarc_records: 1,
       dmarc_reports: 1,
