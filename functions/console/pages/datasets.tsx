@@ -1,4 +1,5 @@
 import { definePage } from '../page.ts'
+import { DataTable } from './data-table.tsx'
 
 /** The organisation's datasets, each linking to its rows. */
 export const datasetsPage = definePage({
@@ -12,22 +13,7 @@ export const datasetsPage = definePage({
       <div class="toolbar">
         <h1>Datasets</h1>
       </div>
-      <section class="table-wrap" aria-labelledby="datasets-caption" tabindex={0}>
-        <table>
-          <caption id="datasets-caption" class="visually-hidden">
-            Datasets
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Columns</th>
-              <th scope="col">Rows</th>
-              <th scope="col">Updated</th>
-            </tr>
-          </thead>
-          <tbody id="dataset-rows" />
-        </table>
-      </section>
+      <DataTable name="datasets" caption="Datasets" columns={['Name', 'Columns', 'Rows', 'Updated']} bodyId="dataset-rows" />
     </>
   ),
 })

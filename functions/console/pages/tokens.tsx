@@ -1,5 +1,6 @@
 import { sections } from '../../_core/scopes.ts'
 import { definePage } from '../page.ts'
+import { DataTable } from './data-table.tsx'
 
 /** The organisation's API tokens: the table, and the dialogs that generate, show once, rotate them. */
 export const tokensPage = definePage({
@@ -22,27 +23,13 @@ export const tokensPage = definePage({
       <p class="muted">
         Tokens authenticate calls to the API as <code>Authorization: Bearer &lt;token&gt;</code>. Each carries the scopes it was given.
       </p>
-      <section class="table-wrap" aria-labelledby="tokens-caption" tabindex={0}>
-        <table>
-          <caption id="tokens-caption" class="visually-hidden">
-            API tokens
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Calls</th>
-              <th scope="col" data-requires="keys:write" hidden>
-                Actions
-              </th>
-            </tr>
-          </thead>
-          <tbody id="token-rows" />
-        </table>
-      </section>
+      <DataTable
+        name="tokens"
+        caption="API tokens"
+        columns={['Name', 'Prefix', 'Status', 'Created', 'Last used', 'Calls']}
+        bodyId="token-rows"
+        actionsNeed="keys:write"
+      />
 
       <dialog id="generate-dialog" aria-labelledby="generate-title">
         <form id="generate-form" method="dialog" novalidate>

@@ -1,4 +1,5 @@
 import { definePage } from '../page.ts'
+import { DataTable } from './data-table.tsx'
 
 /**
  * Webhook endpoints with their last 24 hours' health, the delivery log with retries, and a test event per
@@ -55,27 +56,13 @@ export const webhooksPage = definePage({
             </button>
           </form>
         </div>
-        <section class="table-wrap" aria-labelledby="deliveries-caption" tabindex={0}>
-          <table>
-            <caption id="deliveries-caption" class="visually-hidden">
-              Deliveries, newest first
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Endpoint</th>
-                <th scope="col">Status</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Last answer</th>
-                <th scope="col">Created</th>
-                <th scope="col" data-requires="webhooks:write" hidden>
-                  Actions
-                </th>
-              </tr>
-            </thead>
-            <tbody id="delivery-rows" />
-          </table>
-        </section>
+        <DataTable
+          name="deliveries"
+          caption="Deliveries, newest first"
+          columns={['Event', 'Endpoint', 'Status', 'Attempts', 'Last answer', 'Created']}
+          bodyId="delivery-rows"
+          actionsNeed="webhooks:write"
+        />
         <p>
           <button type="button" id="more-deliveries" class="button secondary" hidden>
             Show older deliveries
