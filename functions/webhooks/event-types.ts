@@ -130,6 +130,29 @@ export const eventTypes = [
           description: 'Sent by an automaton (RFC 3834 Auto-Submitted, Precedence: bulk …): do not answer.',
         },
         has_attachments: { type: 'boolean' },
+        spam: {
+          type: 'object',
+          description:
+            "The message's spam verdict as its `metadata.spam` in GET /messages shows it: its score, and each signal that counted with its weight.",
+          properties: {
+            score: { type: 'number' },
+            verdict: { type: 'string', enum: ['spam', 'clean'] },
+            reasons: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { signal: { type: 'string' }, weight: { type: 'number' }, detail: { type: 'string' } },
+                required: ['signal', 'weight', 'detail'],
+              },
+            },
+          },
+          required: ['score', 'verdict', 'reasons'],
+        },
+        labels: {
+          type: 'array',
+          items: { type: 'string' },
+          description: '`spam` past the inbox’s spam threshold; `blocked` from a sender its lists block, in flag mode.',
+        },
       },
       required: [
         'inbox_id',
@@ -144,6 +167,8 @@ export const eventTypes = [
         'extracted_text',
         'is_auto_reply',
         'has_attachments',
+        'spam',
+        'labels',
       ],
     },
   },

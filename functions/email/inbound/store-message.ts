@@ -85,6 +85,8 @@ export async function storeInboundMessage(db: Db, input: StoreInput): Promise<St
       extracted_text: m.extractedText.slice(0, 4000),
       is_auto_reply: m.isAutoReply,
       has_attachments: kept.length > 0,
+      spam: input.spam,
+      labels: input.labels,
     },
   }
   const [row] = await db<{ message_id: string; thread_id: string; created: boolean }[]>`

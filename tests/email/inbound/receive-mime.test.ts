@@ -355,6 +355,12 @@ describe('the ingress', () => {
           extracted_text: 'Hello there',
           is_auto_reply: false,
           has_attachments: false,
+          spam: {
+            score: 1,
+            verdict: 'clean',
+            reasons: [{ signal: 'unauthenticated', weight: 1, detail: 'Neither SPF nor DKIM passed' }],
+          },
+          labels: [],
         },
       },
     ])
