@@ -1,7 +1,7 @@
 // In an inbox that requires approval, an agent's reply or forward is not sent: like its sends, it is kept as a
 // `pending_approval` draft (functions/email/drafts/) that an organisation key or an owner or admin sends. The draft
 // holds what was composed: the recipients, the subject, the body (an inline forward's quoted block with it), the
-// reply's thread, and the original's attachments. A forward of the whole original as message/rfc822 is not
+// reply's thread, the original's attachments, and `send_at` (a held send's schedule). A forward of the whole original as message/rfc822 is not
 // something a draft can hold, so it is refused with a pointer to `inline`.
 import type { Principal } from '../../_core/auth.ts'
 import type { Tx } from '../../_core/db.ts'
@@ -25,6 +25,7 @@ export interface ComposedForApproval {
   html: string | null
   threadId: string | null
   attachmentIds: string[]
+  sendAt: Date | null
 }
 
 /** The draft an agent's reply or forward becomes, or null when it may go now. */
@@ -38,6 +39,7 @@ export async function heldForApproval(tx: Tx, p: Principal, inboxId: string, m: 
     html: m.html ?? undefined,
     thread_id: m.threadId ?? undefined,
     attachments: m.attachmentIds.length ? m.attachmentIds : undefined,
+    send_at: m.sendAt?.toISOString(),
   })
   return held ? { held } : null
 }

@@ -9,6 +9,7 @@ import { HeldForApproval } from '../drafts/schemas.ts'
 import { type Mailbox, parseMailbox } from '../outbound/addresses.ts'
 import { composeMime } from '../outbound/compose.ts'
 import { SendResult } from '../outbound/schemas.ts'
+import { scheduledTime } from '../outbound/send-at.ts'
 import { sendingLimitHeaders } from '../outbound/sending-limits.ts'
 import { forwardedHtml, forwardedText } from './forwarded-block.ts'
 import { heldAnswer, heldForApproval, refuseEnclosedForApproval } from './approval.ts'
@@ -28,8 +29,9 @@ export const forwardMessageRoute = defineRoute({
     'Queues a new message from the inbox that received (or sent) the message, in a thread of its own, with the subject ' +
     '"Fwd: " and the original\'s words. The original goes whole as a message/rfc822 attachment, with its own attachments ' +
     'inside; with `inline`, it is quoted in the body under a header block (From, Date, Subject, To, Cc) and its attachments ' +
-    'are attached again. `text` or `html` is a note above it. Sending limits, the `X-Email-Limit-*` headers and the ' +
-    'suppression list and `Idempotency-Key` work as on `POST /messages/send`. From an agent key, an inline forward from an ' +
+    'are attached again. `text` or `html` is a note above it. Sending limits, the `X-Email-Limit-*` headers, the ' +
+    'suppression list, `Idempotency-Key` and `send_at` (the forward waits as `scheduled`; DELETE /messages/{id}/schedule ' +
+    'cancels it) work as on `POST /messages/send`. From an agent key, an inline forward from an ' +
     'inbox that requires approval is kept as a `pending_approval` draft instead (as a send is); a forward as an attachment ' +
     'is refused there with 409, since a draft cannot hold the original whole.',
   request: { params: MessageParams, body: { content: { 'application/json': { schema: ForwardBody } } } },
@@ -41,7 +43,7 @@ export const forwardMessageRoute = defineRoute({
   },
   responses: {
     202: {
-      description: 'The forward is queued, or held for approval as a draft',
+      description: 'The forward is queued (or scheduled), or held for approval as a draft',
       content: { 'application/json': { schema: z.union([dataOf(SendResult), HeldForApproval]) } },
     },
   },
@@ -84,11 +86,12 @@ export const registerForwardMessage = (api: Api) =>
     const tenant = tenantOf(c)
     const request = { route: `POST /messages/${id}/forward`, body, mayRequest: (tx: Tx) => requireOriginal(tx, id) }
     const answer = await sendOnce(tenant, c.req.header('idempotency-key'), request, async () => {
+      const sendAt = scheduledTime(body.send_at)
       const outcome = await withTenant(tenant, async (tx: Tx) => {
         const original = await findOriginal(tx, id)
         if (!original) throw notFound('Message')
         const inbox = await sendingInboxOf(tx, original.inbox_id)
-        const common = { inbox, to: listOf(body.to), cc: listOf(body.cc), subject: forwardSubject(original.subject) }
+        const common = { inbox, to: listOf(body.to), cc: listOf(body.cc), subject: forwardSubject(original.subject), sendAt }
         const fresh = { threadId: null, inReplyTo: null, references: [] }
         if (body.inline) {
           const inline = {

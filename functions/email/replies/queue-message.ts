@@ -2,7 +2,7 @@
 // recipients on the sending inbox's suppression list are left out, the message is stored with its raw MIME in
 // its thread, a job delivers it, and one send is taken from the plan's allowance last. What differs is that the
 // headers, recipients and thread come from the original message, and that a forward may carry the original
-// whole, as a message/rfc822 part.
+// whole, as a message/rfc822 part. With `sendAt` it waits as `scheduled` for a job due then, as a scheduled send does.
 import type { TenantClaims, Tx } from '../../_core/db.ts'
 import { ApiError } from '../../_core/errors.ts'
 import { enqueueJob } from '../../_core/jobs/queue.ts'
@@ -41,6 +41,8 @@ export interface ComposedMessage {
   attachmentIds: string[]
   /** The original message, whole, as a message/rfc822 attachment. */
   enclosed: { filename: string; raw: Uint8Array } | null
+  /** When it is sent (checked by scheduledTime in ../outbound/send-at.ts); null sends it now. */
+  sendAt: Date | null
 }
 
 export const nobodyLeft = () => new ApiError('unprocessable', 'The message has nobody to go to but the inbox itself; nothing was sent.')
@@ -87,6 +89,7 @@ export async function queueComposed(tx: Tx, claims: TenantClaims, m: ComposedMes
     subject: m.subject,
     text: m.text,
     html: m.html,
+    sendAt: m.sendAt,
   })
   const attachments = m.attachmentIds.length ? await attachAttachments(tx, message.id, m.attachmentIds) : []
   const raw = await composeMime({
@@ -114,7 +117,7 @@ export async function queueComposed(tx: Tx, claims: TenantClaims, m: ComposedMes
     hasAttachments: attachments.length > 0 || m.enclosed !== null,
   })
   await recordSuppressed(tx, { orgId: claims.org_id, inboxId: inbox.id, messageId: message.id }, suppressed)
-  await enqueueJob(tx, sendMessageKind, { message_id: message.id })
+  await enqueueJob(tx, sendMessageKind, { message_id: message.id }, { runAt: m.sendAt })
 
   const allowance = await takeSendAllowance(tx)
   if (!allowance.allowed) throw sendingLimitReached(allowance)
@@ -122,7 +125,8 @@ export async function queueComposed(tx: Tx, claims: TenantClaims, m: ComposedMes
     result: {
       message_id: message.id,
       thread_id: threadId,
-      status: 'queued',
+      status: m.sendAt ? 'scheduled' : 'queued',
+      ...(m.sendAt ? { send_at: m.sendAt.toISOString() } : {}),
       accepted: [...new Set([...to, ...cc].map((b) => b.address))],
       rejected: [],
       suppressed: suppressed.map((s) => s.address),

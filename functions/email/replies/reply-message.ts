@@ -7,6 +7,7 @@ import { defineRoute } from '../../_core/route.ts'
 import { dataOf } from '../../_core/schemas.ts'
 import { HeldForApproval } from '../drafts/schemas.ts'
 import { SendResult } from '../outbound/schemas.ts'
+import { scheduledTime } from '../outbound/send-at.ts'
 import { sendingLimitHeaders } from '../outbound/sending-limits.ts'
 import { replySubject } from '../outbound/subject.ts'
 import { heldAnswer, heldForApproval } from './approval.ts'
@@ -30,8 +31,8 @@ export const replyToMessageRoute = defineRoute({
     'received message, else its sender (for a message the inbox sent: to its To); with `reply_all`, also to the ' +
     "original's To and Cc. The inbox's own address is never a recipient, nor anyone twice. `In-Reply-To` is the " +
     'message\'s Message-ID, `References` its References and Message-ID, and the subject has one "Re: ". Sending limits, ' +
-    'the `X-Email-Limit-*` headers, the suppression list and `Idempotency-Key` work as on `POST /messages/send`. From an agent ' +
-    'key, a reply from an inbox that requires approval is kept as a `pending_approval` draft in the thread instead (as a send is).',
+    'the `X-Email-Limit-*` headers, the suppression list, `Idempotency-Key` and `send_at` (the reply waits as `scheduled`; ' +
+    'DELETE /messages/{id}/schedule cancels it) work as on `POST /messages/send`. From an agent key, a reply from an inbox that requires approval is kept as a `pending_approval` draft in the thread instead (as a send is).',
   request: { params: MessageParams, body: { content: { 'application/json': { schema: ReplyBody } } } },
   errors: {
     404: 'No such message for this credential',
@@ -41,7 +42,7 @@ export const replyToMessageRoute = defineRoute({
   },
   responses: {
     202: {
-      description: 'The reply is queued, or held for approval as a draft',
+      description: 'The reply is queued (or scheduled), or held for approval as a draft',
       content: { 'application/json': { schema: z.union([dataOf(SendResult), HeldForApproval]) } },
     },
   },
@@ -54,6 +55,7 @@ export const registerReplyToMessage = (api: Api) =>
     const tenant = tenantOf(c)
     const request = { route: `POST /messages/${id}/reply`, body, mayRequest: (tx: Tx) => requireOriginal(tx, id) }
     const answer = await sendOnce(tenant, c.req.header('idempotency-key'), request, async () => {
+      const sendAt = scheduledTime(body.send_at)
       const outcome = await withTenant(tenant, async (tx) => {
         const original = await findOriginal(tx, id)
         if (!original) throw notFound('Message')
@@ -61,7 +63,16 @@ export const registerReplyToMessage = (api: Api) =>
         const { to, cc } = replyRecipients(original, inbox.address, body.reply_all)
         if (!to.length) throw nobodyLeft()
         const subject = replySubject(original.subject ?? '')
-        const draft = { to, cc, subject, text: body.text ?? null, html: body.html ?? null, threadId: original.thread_id, attachmentIds: [] }
+        const draft = {
+          to,
+          cc,
+          subject,
+          text: body.text ?? null,
+          html: body.html ?? null,
+          threadId: original.thread_id,
+          attachmentIds: [],
+          sendAt,
+        }
         const held = await heldForApproval(tx, c.get('principal'), inbox.id, draft)
         if (held) return held
         const chain = original.message_id_header ? [...original.references, original.message_id_header] : original.references
@@ -77,6 +88,7 @@ export const registerReplyToMessage = (api: Api) =>
           references: chain.length > maxReferences ? [chain[0], ...chain.slice(-(maxReferences - 1))] : chain,
           attachmentIds: [],
           enclosed: null,
+          sendAt,
         })
       })
       if ('held' in outcome) return { status: 202, body: heldAnswer(outcome) }

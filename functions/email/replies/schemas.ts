@@ -9,6 +9,7 @@ export const ReplyBody = z
     text: body.optional(),
     html: body.optional(),
     reply_all: z.boolean().default(false).openapi({ description: "Also to the original's To and Cc, never to the inbox's own address." }),
+    send_at: SendBody.shape.send_at,
   })
   .refine((b) => b.text !== undefined || b.html !== undefined, { message: 'text or html is required', path: ['text'] })
   .openapi('ReplyToMessage')
@@ -27,6 +28,7 @@ export const ForwardBody = z
           'Quote the original in the body under a header block (its attachments carried along) instead of attaching it ' +
           'whole as a message/rfc822 part.',
       }),
+    send_at: SendBody.shape.send_at,
   })
   .openapi('ForwardMessage')
 
