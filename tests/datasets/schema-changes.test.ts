@@ -18,7 +18,7 @@ async function tableColumns(datasetId: string): Promise<{ column: string; type: 
   return serviceSql()<{ column: string; type: string }[]>`
     select attname as column, format_type(atttypid, atttypmod) as type from pg_attribute
     where attrelid = ${`datasets."${datasetId}"`}::regclass and attnum > 0 and not attisdropped
-      and attname not in ('id', 'created_at', 'updated_at', '_seq', '_extras', '_search')
+      and attname not in ('id', 'created_at', 'updated_at', '_seq', '_extras')
     order by attnum`
 }
 

@@ -22,7 +22,7 @@ export interface RowQuery extends RowFilter {
 function whereClause(shape: RowShape, q: RowFilter, p: Params): string {
   const parts: string[] = []
   if (q.filters.length) parts.push(compileFilters(shape, q.filters, p))
-  if (q.search) parts.push(`t._search @@ websearch_to_tsquery('simple', ${p.add(q.search, 'text')})`)
+  if (q.search) parts.push(`t.id in (select agentry.dataset_search_matches(${p.add(shape.id, 'uuid')}, ${p.add(q.search, 'text')}))`)
   return parts.length ? parts.join(' and ') : 'true'
 }
 
