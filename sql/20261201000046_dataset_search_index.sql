@@ -34,25 +34,34 @@ create or replace function agentry.dataset_search_document_sql(p_columns jsonb, 
     ) parts
   $$;
 
--- The dataset's search function for its columns, and the index on it, made again. The function takes the
--- table's row, so its name and signature never change with the columns; the index is rebuilt because
--- what the function returns may have.
-create or replace function agentry.create_dataset_search(p_dataset_id uuid, p_columns jsonb) returns void
+-- The dataset's search function for its columns. It takes the table's row, so its name and signature never
+-- change with the columns, and an index on it outlives a change of its body.
+create or replace function agentry.define_dataset_search(p_dataset_id uuid, p_columns jsonb) returns void
   language plpgsql security definer set search_path = ''
   as $$
   declare
     tbl text := agentry.dataset_table(p_dataset_id);
     fn text := agentry.dataset_search_function(p_dataset_id);
   begin
-    execute format('drop index if exists datasets.%I', agentry.dataset_search_index(p_dataset_id));
     execute format($f$
       create or replace function %s(r %s) returns tsvector language sql immutable parallel safe set search_path = ''
       as $b$ select jsonb_to_tsvector('simple'::regconfig, %s, '["string", "numeric"]') $b$ $f$,
       fn, tbl, agentry.dataset_search_document_sql(p_columns, 'r'));
     execute format('revoke execute on function %s(%s) from public', fn, tbl);
     execute format('grant execute on function %s(%s) to authenticated, service_role', fn, tbl);
-    execute format('create index %I on %s using gin (%s(%I))',
-      agentry.dataset_search_index(p_dataset_id), tbl, fn, p_dataset_id::text);
+  end
+  $$;
+revoke execute on function agentry.define_dataset_search(uuid, jsonb) from public;
+
+-- The search function and its index, built here and now: for a new (empty) table, and for the tables this
+-- migration changes. After a change of columns the `datasets.sync_indexes` job builds it CONCURRENTLY.
+create or replace function agentry.create_dataset_search(p_dataset_id uuid, p_columns jsonb) returns void
+  language plpgsql security definer set search_path = ''
+  as $$
+  begin
+    perform agentry.define_dataset_search(p_dataset_id, p_columns);
+    execute format('create index if not exists %I on %s using gin (%s(%I))', agentry.dataset_search_index(p_dataset_id),
+      agentry.dataset_table(p_dataset_id), agentry.dataset_search_function(p_dataset_id), p_dataset_id::text);
   end
   $$;
 revoke execute on function agentry.create_dataset_search(uuid, jsonb) from public;
@@ -158,8 +167,10 @@ create or replace function agentry.create_dataset_table(p_dataset_id uuid) retur
   $$;
 revoke execute on function agentry.create_dataset_table(uuid) from public;
 
--- The columns changed (as in 20261130000037_dataset_tables.sql): the search index goes first, as the old
--- search function may not survive the new column types, and is built again for the new columns.
+-- The columns changed (as in 20261130000037_dataset_tables.sql). The search index goes first: each step below
+-- would otherwise run the search function of the old columns on rows that no longer have them, and a GIN
+-- build is far too long to hold the table's lock for. The function follows the new columns, and the
+-- `datasets.sync_indexes` job builds the index again CONCURRENTLY; until it is ready, search reads the table.
 create or replace function agentry.alter_dataset_table(p_dataset_id uuid, p_old jsonb, p_new jsonb, p_open boolean) returns void
   language plpgsql security definer set search_path = ''
   as $$
@@ -206,8 +217,10 @@ create or replace function agentry.alter_dataset_table(p_dataset_id uuid, p_old 
     end loop;
     execute format('alter table %s enable trigger user', tbl);
     perform agentry.create_dataset_row_trigger(p_dataset_id, p_new);
-    perform agentry.create_dataset_search(p_dataset_id, p_new);
+    perform agentry.define_dataset_search(p_dataset_id, p_new);
     perform agentry.sync_dataset_column_indexes(p_dataset_id, p_new);
+    perform agentry.enqueue_job_for(d.org_id, 'datasets.sync_indexes', jsonb_build_object('dataset_id', d.id), d.id::text, null, null)
+    from agentry.datasets d where d.id = p_dataset_id;
   end
   $$;
 revoke execute on function agentry.alter_dataset_table(uuid, jsonb, jsonb, boolean) from public;

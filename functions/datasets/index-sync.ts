@@ -1,5 +1,5 @@
 // The `datasets.sync_indexes` job (payload { dataset_id }): makes the composite indexes on a dataset's table
-// match its declared list. CREATE and DROP INDEX CONCURRENTLY cannot run in a transaction, so each is its own
+// match its declared list, and builds its search index again after a change of columns. CREATE and DROP INDEX CONCURRENTLY cannot run in a transaction, so each is its own
 // statement on a connection of the job's; reads and writes of the dataset go on meanwhile.
 import type { Sql } from '../_core/db.ts'
 import { type Job, type JobContext, type JobKind, PermanentJobError } from '../_core/jobs/types.ts'
@@ -46,13 +46,15 @@ async function lockDataset(conn: Reserved, datasetId: string, signal: AbortSigna
 }
 
 async function sync(conn: Reserved, job: Job, datasetId: string, signal: AbortSignal): Promise<void> {
-  const [dataset] = await conn<{ columns: ColumnSpec[]; table: string | null }[]>`
-    select columns, to_regclass(format('datasets.%I', id))::text as table
+  const [dataset] = await conn<{ columns: ColumnSpec[]; table: string | null; search_function: string; search_index: string }[]>`
+    select columns, to_regclass(format('datasets.%I', id))::text as table,
+      agentry.dataset_search_function(id) as search_function, agentry.dataset_search_index(id) as search_index
     from agentry.datasets where id = ${datasetId} and org_id = ${job.orgId}`
   // Gone: its table went with it, and its declared indexes too.
   if (!dataset) return
   if (!dataset.table) throw new Error('The dataset has no table yet')
   const table = `datasets.${quoted(datasetId)}`
+  await syncSearchIndex(conn, table, datasetId, dataset, signal)
   const wanted = await conn<{ index_name: string; keys: string[]; state: string }[]>`
     select index_name, keys, state from agentry.dataset_indexes where dataset_id = ${datasetId} order by position`
   const present = await conn<{ name: string; valid: boolean }[]>`
@@ -97,6 +99,28 @@ async function sync(conn: Reserved, job: Job, datasetId: string, signal: AbortSi
       await record(w.index_name, 'failed', reason)
     }
   }
+}
+
+/**
+ * The GIN index of the rows' search document, which a change of columns drops (sql/20261201000046_dataset_search_index.sql):
+ * built again, or again from scratch when a build stopped halfway. Until it is ready, search reads the table.
+ */
+async function syncSearchIndex(
+  conn: Reserved,
+  table: string,
+  datasetId: string,
+  names: { search_function: string; search_index: string },
+  signal: AbortSignal,
+): Promise<void> {
+  const [present] = await conn<{ valid: boolean }[]>`
+    select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid
+    where i.indrelid = ${table}::regclass and c.relname = ${names.search_index}`
+  if (present?.valid) return
+  signal.throwIfAborted()
+  if (present) await conn.unsafe(`drop index concurrently if exists datasets.${quoted(names.search_index)}`)
+  await conn.unsafe(
+    `create index concurrently if not exists ${quoted(names.search_index)} on ${table} using gin (${names.search_function}(${quoted(datasetId)}))`,
+  )
 }
 
 async function syncIndexes(job: Job, ctx: JobContext): Promise<void> {

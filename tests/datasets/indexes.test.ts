@@ -55,6 +55,72 @@ async function createLeads(indexes: unknown) {
   return api.call('POST', '/datasets', { key, body: { name: `Leads ${crypto.randomUUID().slice(0, 8)}`, columns, indexes } })
 }
 
+describe('the search index across a change of columns', () => {
+  /** The dataset's search index, when present and valid. */
+  async function searchIndex(id: string): Promise<string | null> {
+    const [row] = await serviceSql()<{ definition: string }[]>`
+      select pg_get_indexdef(i.indexrelid) as definition from pg_index i join pg_class c on c.oid = i.indexrelid
+      where i.indrelid = ${`datasets."${id}"`}::regclass and c.relname = agentry.dataset_search_index(${id}) and i.indisvalid`
+    return row ? row.definition.replace(/^.* USING gin /, '') : null
+  }
+  const search = async (id: string, words: string) =>
+    (await api.call('GET', `/datasets/${id}/rows?search=${encodeURIComponent(words)}&select=name`, { key })).body.data
+
+  it('goes with the change, search still answering from the table, and the job builds it again', async () => {
+    const created = await api.call('POST', '/datasets', {
+      key,
+      body: {
+        name: `Notes ${crypto.randomUUID().slice(0, 8)}`,
+        columns: [
+          { name: 'name', type: 'text' },
+          { name: 'code', type: 'number' },
+        ],
+        open: true,
+      },
+    })
+    const id = created.body.data.id as string
+    expect(await searchIndex(id)).toMatch(/^\(agentry\.dataset_search_[0-9a-f]{32}\(/)
+    await api.call('POST', `/datasets/${id}/rows`, {
+      key,
+      body: [
+        { name: 'alpha', code: 4711, region: 'north' },
+        { name: 'beta', code: 12, region: 'south' },
+      ],
+    })
+    expect((await search(id, '4711')).rows).toEqual([{ name: 'alpha' }])
+
+    // `code` becomes json and `region` a declared column: the values move, the words stay.
+    const changed = await api.call('PATCH', `/datasets/${id}`, {
+      key,
+      body: {
+        columns: [
+          { name: 'name', type: 'text' },
+          { name: 'code', type: 'json' },
+          { name: 'region', type: 'text' },
+        ],
+      },
+    })
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200)
+    expect(await searchIndex(id)).toBeNull()
+    expect({ code: (await search(id, '4711')).rows, region: (await search(id, 'south')).rows }).toEqual({
+      code: [{ name: 'alpha' }],
+      region: [{ name: 'beta' }],
+    })
+
+    await syncIndexes()
+    expect(await searchIndex(id)).toMatch(/^\(agentry\.dataset_search_[0-9a-f]{32}\(/)
+    expect({
+      code: (await search(id, '4711')).rows,
+      region: (await search(id, 'south')).rows,
+      none: (await search(id, 'west')).rows,
+    }).toEqual({
+      code: [{ name: 'alpha' }],
+      region: [{ name: 'beta' }],
+      none: [],
+    })
+  })
+})
+
 describe('declaring composite indexes', () => {
   it('builds a declared index in the background and shows it ready', async () => {
     const created = await createLeads([['status', 'score desc']])
