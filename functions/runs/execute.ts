@@ -200,15 +200,25 @@ async function callModel(
   }
   // Streamed, so that a provider that fails part-way still leaves what it wrote on the step; watched, so that
   // a cancel stops the call it lands in rather than waiting for it to end.
-  const cancel = new AbortController()
+  // One signal for the call, aborted by the runner's or by a cancel (AbortSignal.any made two more, which
+  // every run paid for in the worker's CPU).
+  const call = new AbortController()
+  let cancelled = false
+  const stopping = () => call.abort(signal.reason)
+  if (signal.aborted) stopping()
+  else signal.addEventListener('abort', stopping, { once: true })
   const watching = setInterval(() => {
     stillRunning(sql, orgId, run.id).then(
-      (running) => running || cancel.abort(),
+      (running) => {
+        if (running) return
+        cancelled = true
+        call.abort()
+      },
       () => {},
     )
   }, cancelCheckMs)
   unrefTimer(watching)
-  const abort = AbortSignal.any([signal, cancel.signal])
+  const abort = call.signal
   let text = ''
   let model = request.model
   let reported: Usage | null = null
@@ -224,7 +234,7 @@ async function callModel(
     }
   } catch (thrown) {
     if (signal.aborted) throw thrown
-    if (!cancel.signal.aborted) {
+    if (!cancelled) {
       failure =
         thrown instanceof ApiError
           ? { code: thrown.code, message: thrown.message }
@@ -232,10 +242,11 @@ async function callModel(
     }
   } finally {
     clearInterval(watching)
+    signal.removeEventListener('abort', stopping)
   }
   if (signal.aborted) throw new Error('The runner stopped during the model call')
-  if (cancel.signal.aborted) failure = { code: 'cancelled', message: 'The run was cancelled during this model call.' }
-  if (failure && !cancel.signal.aborted) {
+  if (cancelled) failure = { code: 'cancelled', message: 'The run was cancelled during this model call.' }
+  if (failure && !cancelled) {
     await sql`
       update agentry.run_steps set status = 'failed', output = ${text || null}, error = ${sql.json(failure as never)}, completed_at = now()
       where run_id = ${run.id} and seq = ${seq}`
