@@ -113,3 +113,72 @@ create or replace function agentry.record_run_status() returns trigger
   end
   $$;
 revoke execute on function agentry.record_run_status() from public;
+
+-- Enqueueing without a dedupe key (a run's job, every trigger) is a plain insert: ON CONFLICT made each one
+-- a speculative insertion, checked and confirmed, for an index the row is never in.
+create or replace function agentry.enqueue_job_for(
+  p_org uuid, p_kind text, p_payload jsonb, p_dedupe_key text default null, p_run_at timestamptz default null,
+  p_max_attempts integer default null)
+  returns uuid
+  language plpgsql volatile security definer set search_path = ''
+  as $$
+  declare
+    job_id uuid;
+  begin
+    if p_org is null then
+      raise exception 'A job needs an organisation' using errcode = '42501';
+    end if;
+    if pg_column_size(p_payload) > 65536 then
+      raise exception 'A job''s payload is at most 64 kB; keep the work''s data in its own table' using errcode = '22023';
+    end if;
+    if p_dedupe_key is null then
+      insert into agentry.jobs (org_id, kind, payload, run_at, max_attempts)
+      values (p_org, p_kind, coalesce(p_payload, '{}'), coalesce(p_run_at, now()), coalesce(p_max_attempts, 5))
+      returning id into job_id;
+    else
+      insert into agentry.jobs as j (org_id, kind, payload, dedupe_key, run_at, max_attempts)
+      values (p_org, p_kind, coalesce(p_payload, '{}'), p_dedupe_key, coalesce(p_run_at, now()), coalesce(p_max_attempts, 5))
+      on conflict (org_id, kind, dedupe_key) where status = 'queued' and dedupe_key is not null
+      do update set payload = excluded.payload, run_at = least(j.run_at, excluded.run_at)
+      returning j.id into job_id;
+    end if;
+    perform pg_notify('agentry_jobs', p_kind);
+    return job_id;
+  end
+  $$;
+revoke execute on function agentry.enqueue_job_for(uuid, text, jsonb, text, timestamptz, integer) from public;
+grant execute on function agentry.enqueue_job_for(uuid, text, jsonb, text, timestamptz, integer) to service_role;
+
+-- Triggering a run in one statement of the tenant's transaction: the agent the trigger names (by id, or by a
+-- name only one of the caller's agents has), not paused, gets its run and the job that executes it. Raised
+-- as no_data_found otherwise, so that the transaction (and the request's audit entry sent with it, in the
+-- same round trip) rolls back; the API then asks why in a transaction of its own. The caller's own rights
+-- (security invoker): RLS decides which agents it can name and which runs it may write.
+create or replace function agentry.trigger_run(
+  p_org uuid, p_agent text, p_key_id uuid, p_environment text, p_message text, p_input jsonb, p_metadata jsonb,
+  p_expires_at timestamptz)
+  returns agentry.runs
+  language plpgsql volatile set search_path = ''
+  as $$
+  declare
+    v_agent uuid;
+    r agentry.runs;
+  begin
+    if p_agent ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+      select a.id into v_agent from agentry.agents a where a.id = p_agent::uuid and a.status <> 'paused';
+    else
+      select a.id into v_agent from agentry.agents a
+      where a.name = p_agent and a.status <> 'paused' and (select count(*) from agentry.agents n where n.name = p_agent) = 1;
+    end if;
+    if v_agent is null then
+      raise exception 'no agent this caller can trigger is named %', p_agent using errcode = 'P0002';
+    end if;
+    insert into agentry.runs (org_id, agent_id, key_id, environment, message, input, metadata, expires_at)
+    values (p_org, v_agent, p_key_id, p_environment, p_message, p_input, p_metadata, p_expires_at)
+    returning * into r;
+    perform agentry.enqueue_job('runs.execute', jsonb_build_object('run_id', r.id));
+    return r;
+  end
+  $$;
+revoke execute on function agentry.trigger_run(uuid, text, uuid, text, text, jsonb, jsonb, timestamptz) from public;
+grant execute on function agentry.trigger_run(uuid, text, uuid, text, text, jsonb, jsonb, timestamptz) to authenticated;

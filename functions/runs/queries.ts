@@ -36,30 +36,22 @@ interface RunToQueue {
 }
 
 /**
- * Queues a run of the agent a trigger names and the job that executes it, in one statement of the caller's
- * transaction: both commit or neither does. Nothing when that agent is not one the caller can trigger (not
- * found, paused, or one of several with that name): findAgentByRef then says why.
+ * Queues a run of the agent a trigger names and the job that executes it: one statement, unsent, so that it
+ * can be the whole of the caller's transaction (withTenant then sends it with BEGIN, the audit entry and
+ * COMMIT in one round trip). Fails with `agentNotTriggerable` when that agent is not one the caller can
+ * trigger (not found, paused, or one of several with that name): findAgentByRef then says why.
  */
-export async function queueRunOf(tx: Tx, agentRef: string, r: RunToQueue): Promise<RunRow | undefined> {
-  const agent = uuidShape.test(agentRef)
-    ? tx`select a.id from agentry.agents a where a.id = ${agentRef} and a.status <> 'paused'`
-    : tx`
-        select a.id from agentry.agents a
-        where a.name = ${agentRef} and a.status <> 'paused' and (select count(*) from agentry.agents n where n.name = ${agentRef}) = 1`
-  const [run] = await tx<(RunRow & { job_id: string })[]>`
-    with agent as (${agent}),
-    queued as (
-      insert into agentry.runs (org_id, agent_id, key_id, environment, message, input, metadata, expires_at)
-      select ${r.orgId}, a.id, ${r.keyId}, ${r.environment}, ${r.message},
-             ${r.input === undefined ? null : tx.json(r.input as never)}, ${tx.json(r.metadata as never)}, ${r.expiresAt}
-      from agent a
-      returning ${runColumns(tx)}
-    )
-    select q.*, agentry.enqueue_job(${executeRunKind}, jsonb_build_object('run_id', q.id), null, null)::text as job_id
-    from queued q`
-  if (!run) return undefined
-  const { job_id: _job, ...queued } = run
-  return queued
+export function queueRunOf(tx: Tx, agentRef: string, r: RunToQueue) {
+  return tx<RunRow[]>`
+    select ${runColumns(tx)}
+    from agentry.trigger_run(${r.orgId}, ${agentRef}, ${r.keyId}, ${r.environment}, ${r.message},
+      ${r.input === undefined ? null : tx.json(r.input as never)}, ${tx.json(r.metadata as never)}, ${r.expiresAt})`
+}
+
+/** The error queueRunOf fails with when its agent is not one the caller can trigger. */
+export function agentNotTriggerable(error: unknown): boolean {
+  const e = error as { name?: string; code?: string } | null
+  return e?.name === 'PostgresError' && e.code === 'P0002'
 }
 
 /** Queues a run and the job that executes it, in the caller's transaction: both commit or neither does. */

@@ -9,7 +9,7 @@ import { defineRoute } from '../_core/route.ts'
 import { dataOf } from '../_core/schemas.ts'
 import type { Api, ApiEnv } from '../_core/server.ts'
 import { refuseOtherProject } from './project.ts'
-import { findAgentByRef, queueRun, queueRunOf } from './queries.ts'
+import { agentNotTriggerable, findAgentByRef, queueRun, queueRunOf } from './queries.ts'
 import { AgentRefParams, ProjectAgentParams, Run, TriggerBody } from './schemas.ts'
 
 const declaration = {
@@ -68,23 +68,29 @@ async function trigger(c: Context<ApiEnv>, orgId: string | undefined, agentRef: 
     else await idempotency.abandon()
   }
   try {
-    const run = await withTenant(tenant, async (tx) => {
-      const queued = {
-        orgId: p.orgId,
-        keyId: p.keyId,
-        message: body.message,
-        input: body.input,
-        metadata: body.metadata ?? {},
-        environment: body.environment ?? null,
-        expiresAt: new Date(now() + queueTtlSeconds() * 1000),
-      }
-      // Most triggers name an agent that can run: its run and job are queued in one statement.
-      const run = await queueRunOf(tx, agentRef, queued)
-      if (run) return run
-      const agent = await findAgentByRef(tx, agentRef)
-      if (agent.status === 'paused') throw new ApiError('conflict', 'The agent is paused; resume it (PATCH /agents/{id}) to trigger runs.')
-      return queueRun(tx, { ...queued, agentId: agent.id })
-    })
+    const queued = {
+      orgId: p.orgId,
+      keyId: p.keyId,
+      message: body.message,
+      input: body.input,
+      metadata: body.metadata ?? {},
+      environment: body.environment ?? null,
+      expiresAt: new Date(now() + queueTtlSeconds() * 1000),
+    }
+    // Most triggers name an agent that can run: its run and job are queued in one statement, the request's
+    // only round trip to the database. The others roll back, and a second transaction finds out why.
+    const run = await withTenant(tenant, (tx) => queueRunOf(tx, agentRef, queued)).then(
+      ([run]) => run,
+      (error) => {
+        if (!agentNotTriggerable(error)) throw error
+        return withTenant(tenant, async (tx) => {
+          const agent = await findAgentByRef(tx, agentRef)
+          if (agent.status === 'paused')
+            throw new ApiError('conflict', 'The agent is paused; resume it (PATCH /agents/{id}) to trigger runs.')
+          return queueRun(tx, { ...queued, agentId: agent.id })
+        })
+      },
+    )
     // Stored as JSON text would send it: a replay answers exactly what the first request did.
     const answer = JSON.parse(JSON.stringify({ data: run }))
     await remember({ status: 202, body: answer })
