@@ -161,14 +161,20 @@ export function openAiCompatibleProvider(options: OpenAiCompatibleOptions): Chat
 
 /** The `data` of each server-sent event, events being separated by a blank line. */
 async function* serverSentData(body: ReadableStream<Uint8Array>): AsyncIterable<string> {
-  const reader = body.pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>).getReader()
+  // Decoded as it is read rather than piped through a TextDecoderStream: a stream pipe costs more CPU than
+  // a short answer's whole parsing.
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
   let buffer = ''
   let data: string[] = []
   try {
     for (;;) {
       const { done, value } = await reader.read()
-      if (done) break
-      buffer += value
+      if (done) {
+        buffer += decoder.decode()
+        break
+      }
+      buffer += decoder.decode(value, { stream: true })
       for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
         const line = buffer.slice(0, newline).replace(/\r$/, '')
         buffer = buffer.slice(newline + 1)
