@@ -6,6 +6,7 @@ import { assertWithinBudget } from '../_core/budgets.ts'
 import { databaseNow } from '../_core/clock.ts'
 import type { Sql } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
+import { unflushed } from '../_core/jobs/queue.ts'
 import type { Job, JobContext, JobKind } from '../_core/jobs/types.ts'
 import { chatProvider } from '../_core/llm/provider.ts'
 import { estimateTokens } from '../_core/llm/tokens.ts'
@@ -114,7 +115,8 @@ async function executeRun(job: Job, ctx: JobContext, provider: ChatProvider): Pr
 /**
  * Starts a queued run still within its time to live, answering it; nothing when it is not such a run. Unless
  * a budget covering it is spent, the run's first step is opened in the same statement (`opened`); the
- * statement's triggers record the run's start before the step's.
+ * statement's triggers record the run's start before the step's. Not flushed at once: a start a crash loses
+ * is a queued run started again, and the statement that ends the run flushes it.
  */
 async function startRun(
   sql: Sql,
@@ -138,7 +140,7 @@ async function startRun(
     )
     select s.id, s.agent_id, s.status, s.message, s.input, s.configuration, false as expired,
            exists (select 1 from opened) as opened
-    from started s`
+    from started s, ${unflushed(sql)}`
   return run
 }
 

@@ -39,6 +39,14 @@ export async function enqueueJobFor(
   return row.id
 }
 
+/**
+ * A FROM item that lets the statement's transaction commit without waiting for its WAL to reach the disk
+ * (the flush was a run's largest single cost in the database). For writes a crash may lose: a claim or a
+ * success lost is the lease running out and the job run again, as when a runner stops; and any later
+ * synchronous commit (the work the job wrote) flushes them with it.
+ */
+export const unflushed = (sql: Db) => sql`set_config('synchronous_commit', 'off', true) as unflushed`
+
 export interface ClaimedJob extends Job {
   /** The job's lease ran out on its last attempt while it was claimed: it has failed for good, not to be run. */
   dead: boolean
@@ -67,7 +75,7 @@ export async function claimJobs(sql: Sql, o: ClaimOptions): Promise<ClaimedJob[]
       dead: boolean
       last_error: string | null
     }[]
-  >`select * from agentry.claim_jobs(${o.kinds}, ${o.limit}, ${o.leaseSeconds}, ${o.worker}, ${databaseNow()})`
+  >`select c.* from ${unflushed(sql)}, agentry.claim_jobs(${o.kinds}, ${o.limit}, ${o.leaseSeconds}, ${o.worker}, ${databaseNow()}) c`
   return rows.map((r) => ({
     id: r.id,
     orgId: r.org_id,
@@ -97,7 +105,8 @@ export async function completeJob(sql: Sql, job: Job): Promise<boolean> {
 export async function completeJobs(sql: Sql, jobs: Job[]): Promise<Set<string>> {
   if (jobs.length === 0) return new Set()
   const rows = await sql<{ id: string }[]>`
-    select agentry.complete_jobs(${jobs.map((j) => j.id)}::uuid[], ${jobs.map((j) => j.attempt)}::int[], ${databaseNow()})::text as id`
+    select c::text as id
+    from ${unflushed(sql)}, agentry.complete_jobs(${jobs.map((j) => j.id)}::uuid[], ${jobs.map((j) => j.attempt)}::int[], ${databaseNow()}) c`
   return new Set(rows.map((r) => r.id))
 }
 
