@@ -41,7 +41,7 @@ export async function enqueueJobFor(
 
 /**
  * A FROM item that lets the statement's transaction commit without waiting for its WAL to reach the disk
- * (the flush was a run's largest single cost in the database). For writes a crash may lose: a claim or a
+ * (a flush a commit costs the database CPU in the kernel). For writes a crash may lose: a claim or a
  * success lost is the lease running out and the job run again, as when a runner stops; and any later
  * synchronous commit (the work the job wrote) flushes them with it.
  */
