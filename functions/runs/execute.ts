@@ -261,37 +261,130 @@ async function callModel(
     estimated: true,
   }
   const completion: Completion = { text, model, usage }
-  // The ledger row, the step's close and, for a call that succeeded, the run's end in one statement: all are
-  // written, or none. The run ends only after its step closed, so its events come in that order; a run
-  // cancelled meanwhile keeps its cancellation.
-  const runUsage = usageOf({ prompt: usage.promptTokens, completion: usage.completionTokens, cost: null }, step.began)
-  const [{ cost }] = await sql<{ cost: number | null }[]>`
-    with recorded as (
-      insert into agentry.usage_records (org_id, agent_id, run_id, provider, model, prompt_tokens, completion_tokens, estimated, cost_usd)
-      values (${orgId}, ${run.agent_id}, ${run.id}, ${provider.name}, ${completion.model}, ${usage.promptTokens},
-              ${usage.completionTokens}, ${usage.estimated},
-              coalesce(agentry.usage_cost(${completion.model}, ${usage.promptTokens}, ${usage.completionTokens}),
-                       agentry.usage_cost(${request.model}, ${usage.promptTokens}, ${usage.completionTokens})))
-      returning cost_usd
-    ),
-    closed as (
-      update agentry.run_steps set status = ${failure ? 'failed' : 'completed'}, model = ${completion.model}, output = ${text || null},
+  if (failure) {
+    // Cancelled: the ledger row and the step's close, the run keeping its cancellation.
+    await sql`
+      with recorded as (
+        insert into agentry.usage_records (org_id, agent_id, run_id, provider, model, prompt_tokens, completion_tokens, estimated, cost_usd)
+        values (${orgId}, ${run.agent_id}, ${run.id}, ${provider.name}, ${completion.model}, ${usage.promptTokens},
+                ${usage.completionTokens}, ${usage.estimated},
+                coalesce(agentry.usage_cost(${completion.model}, ${usage.promptTokens}, ${usage.completionTokens}),
+                         agentry.usage_cost(${request.model}, ${usage.promptTokens}, ${usage.completionTokens})))
+        returning cost_usd
+      )
+      update agentry.run_steps set status = 'failed', model = ${completion.model}, output = ${text || null},
         usage = jsonb_build_object('prompt_tokens', ${usage.promptTokens}::int, 'completion_tokens', ${usage.completionTokens}::int,
                                    'cost_usd', (select cost_usd::float8 from recorded)),
-        error = ${failure ? sql.json(failure as never) : null}, completed_at = now()
-      where run_id = ${run.id} and seq = ${seq}
-      returning seq
+        error = ${sql.json(failure as never)}, completed_at = now()
+      where run_id = ${run.id} and seq = ${seq}`
+    return { error: failure }
+  }
+  // The ledger row, the step's close and the run's end in one statement: all are written, or none. The run
+  // ends only after its step closed, so its events come in that order; a run cancelled meanwhile keeps its
+  // cancellation. Runs that end together share the statement (and its commit).
+  const runUsage = usageOf({ prompt: usage.promptTokens, completion: usage.completionTokens, cost: null }, step.began)
+  const cost = await closings(sql)({
+    runId: run.id,
+    orgId,
+    agentId: run.agent_id,
+    seq,
+    provider: provider.name,
+    model: completion.model,
+    requestModel: request.model,
+    usage,
+    text,
+    runUsage,
+  })
+  return { error: null, completion, cost }
+}
+
+interface Closing {
+  runId: string
+  orgId: string
+  agentId: string
+  seq: number
+  provider: string
+  model: string
+  requestModel: string
+  usage: Usage
+  text: string
+  runUsage: ReturnType<typeof usageOf>
+}
+
+const closers = new WeakMap<Sql, (c: Closing) => Promise<number | null>>()
+
+/**
+ * Closes succeeded model calls together: one that ends while the last batch is being written waits for it
+ * and goes in the next, so a busy worker spends one statement, and one commit, on several runs' ends.
+ * Answers each call's cost.
+ */
+function closings(sql: Sql): (c: Closing) => Promise<number | null> {
+  const known = closers.get(sql)
+  if (known) return known
+  let pending: { c: Closing; done: (cost: number | null) => void; fail: (error: unknown) => void }[] = []
+  let writing = false
+  const write = async () => {
+    writing = true
+    while (pending.length > 0) {
+      const batch = pending
+      pending = []
+      try {
+        const costs = await closeSteps(
+          sql,
+          batch.map((b) => b.c),
+        )
+        for (const b of batch) b.done(costs.get(b.c.runId) ?? null)
+      } catch (error) {
+        for (const b of batch) b.fail(error)
+      }
+    }
+    writing = false
+  }
+  const close = (c: Closing) =>
+    new Promise<number | null>((done, fail) => {
+      pending.push({ c, done, fail })
+      if (!writing) void write()
+    })
+  closers.set(sql, close)
+  return close
+}
+
+async function closeSteps(sql: Sql, cs: Closing[]): Promise<Map<string, number | null>> {
+  const rows = await sql<{ run_id: string; cost: number | null }[]>`
+    with d as (
+      select * from unnest(${cs.map((c) => c.runId)}::uuid[], ${cs.map((c) => c.orgId)}::uuid[], ${cs.map((c) => c.agentId)}::uuid[],
+        ${cs.map((c) => c.seq)}::int[], ${cs.map((c) => c.provider)}::text[], ${cs.map((c) => c.model)}::text[],
+        ${cs.map((c) => c.requestModel)}::text[], ${cs.map((c) => c.usage.promptTokens)}::int[],
+        ${cs.map((c) => c.usage.completionTokens)}::int[], ${cs.map((c) => String(c.usage.estimated))}::text[]::boolean[],
+        ${cs.map((c) => c.text)}::text[], ${cs.map((c) => JSON.stringify(c.runUsage))}::text[])
+        as d(run_id, org_id, agent_id, seq, provider, model, request_model, prompt, completion, estimated, output, usage)
+    ),
+    recorded as (
+      insert into agentry.usage_records (org_id, agent_id, run_id, provider, model, prompt_tokens, completion_tokens, estimated, cost_usd)
+      select org_id, agent_id, run_id, provider, model, prompt, completion, estimated,
+             coalesce(agentry.usage_cost(model, prompt, completion), agentry.usage_cost(request_model, prompt, completion))
+      from d
+      returning run_id, cost_usd
+    ),
+    closed as (
+      update agentry.run_steps s set status = 'completed', model = d.model, output = nullif(d.output, ''),
+        usage = jsonb_build_object('prompt_tokens', d.prompt, 'completion_tokens', d.completion,
+                                   'cost_usd', (select r.cost_usd::float8 from recorded r where r.run_id = d.run_id)),
+        error = null, completed_at = now()
+      from d
+      where s.run_id = d.run_id and s.seq = d.seq
+      returning s.run_id
     ),
     finished as (
-      update agentry.runs set status = 'completed', output = ${text},
-        last_error = null, cost_usd = (select cost_usd from recorded),
-        usage = ${sql.json(runUsage as never)}::jsonb || jsonb_build_object('total_price', (select round(cost_usd, 8)::text from recorded))
-      where ${failure === null} and id = ${run.id} and org_id = ${orgId} and status in ('queued', 'in_progress')
-        and exists (select 1 from closed)
+      update agentry.runs u set status = 'completed', output = d.output, last_error = null,
+        cost_usd = (select r.cost_usd from recorded r where r.run_id = d.run_id),
+        usage = d.usage::jsonb || jsonb_build_object('total_price', (select round(r.cost_usd, 8)::text from recorded r where r.run_id = d.run_id))
+      from d
+      where u.id = d.run_id and u.org_id = d.org_id and u.status in ('queued', 'in_progress')
+        and exists (select 1 from closed c where c.run_id = d.run_id)
     )
-    select cost_usd::float8 as cost from recorded`
-  if (failure) return { error: failure }
-  return { error: null, completion, cost }
+    select run_id::text, cost_usd::float8 as cost from recorded`
+  return new Map(rows.map((r) => [r.run_id, r.cost]))
 }
 
 function usageOf(t: { prompt: number; completion: number; cost: number | null }, began: number) {
