@@ -124,25 +124,38 @@ async function startRun(
   runId: string,
   provider: ChatProvider,
 ): Promise<(RunToExecute & { opened: boolean }) | undefined> {
-  const [run] = await sql<(RunToExecute & { opened: boolean })[]>`
-    with started as (
-      update agentry.runs set status = 'in_progress'
-      where id = ${runId} and org_id = ${orgId} and status = 'queued'
-        and not coalesce(expires_at <= coalesce(${databaseNow()}::timestamptz, now()), false)
-      returning id, agent_id, status, message, input, configuration
-    ),
-    opened as (
-      insert into agentry.run_steps (run_id, org_id, agent_id, seq, kind, model)
-      select s.id, ${orgId}, s.agent_id, 1, 'model_call', coalesce(s.configuration ->> 'model', ${provider.defaultModel})
-      from started s
-      where not exists (select 1 from agentry.budget_refusal(${orgId}, s.agent_id, ${databaseNow()}))
-      returning seq
-    )
-    select s.id, s.agent_id, s.status, s.message, s.input, s.configuration, false as expired,
-           exists (select 1 from opened) as opened
-    from started s, ${unflushed(sql)}`
-  return run
+  return starts(sql)({ orgId, runId, defaultModel: provider.defaultModel })
 }
+
+/** Starts runs, several at once (see startRun). */
+const starts = batches<{ orgId: string; runId: string; defaultModel: string }, RunToExecute & { opened: boolean }>(
+  async (sql, rs) => {
+    const rows = await sql<(RunToExecute & { opened: boolean })[]>`
+      with d as (
+        select * from unnest(${rs.map((r) => r.runId)}::uuid[], ${rs.map((r) => r.orgId)}::uuid[], ${rs.map((r) => r.defaultModel)}::text[])
+          as d(run_id, org_id, default_model)
+      ),
+      started as (
+        update agentry.runs r set status = 'in_progress'
+        from d
+        where r.id = d.run_id and r.org_id = d.org_id and r.status = 'queued'
+          and not coalesce(r.expires_at <= coalesce(${databaseNow()}::timestamptz, now()), false)
+        returning r.id, r.org_id, r.agent_id, r.status, r.message, r.input, r.configuration, d.default_model
+      ),
+      opened as (
+        insert into agentry.run_steps (run_id, org_id, agent_id, seq, kind, model)
+        select s.id, s.org_id, s.agent_id, 1, 'model_call', coalesce(s.configuration ->> 'model', s.default_model)
+        from started s
+        where not exists (select 1 from agentry.budget_refusal(s.org_id, s.agent_id, ${databaseNow()}))
+        returning run_id
+      )
+      select s.id, s.agent_id, s.status, s.message, s.input, s.configuration, false as expired,
+             exists (select 1 from opened o where o.run_id = s.id) as opened
+      from started s, ${unflushed(sql)}`
+    return new Map(rows.map((r) => [r.id, r]))
+  },
+  (r) => r.runId,
+)
 
 async function loadRun(sql: Sql, orgId: string, runId: string): Promise<RunToExecute | undefined> {
   const [run] = await sql<RunToExecute[]>`
@@ -283,18 +296,19 @@ async function callModel(
   // ends only after its step closed, so its events come in that order; a run cancelled meanwhile keeps its
   // cancellation. Runs that end together share the statement (and its commit).
   const runUsage = usageOf({ prompt: usage.promptTokens, completion: usage.completionTokens, cost: null }, step.began)
-  const cost = await closings(sql)({
-    runId: run.id,
-    orgId,
-    agentId: run.agent_id,
-    seq,
-    provider: provider.name,
-    model: completion.model,
-    requestModel: request.model,
-    usage,
-    text,
-    runUsage,
-  })
+  const cost =
+    (await closings(sql)({
+      runId: run.id,
+      orgId,
+      agentId: run.agent_id,
+      seq,
+      provider: provider.name,
+      model: completion.model,
+      requestModel: request.model,
+      usage,
+      text,
+      runUsage,
+    })) ?? null
   return { error: null, completion, cost }
 }
 
@@ -311,43 +325,50 @@ interface Closing {
   runUsage: ReturnType<typeof usageOf>
 }
 
-const closers = new WeakMap<Sql, (c: Closing) => Promise<number | null>>()
-
 /**
- * Closes succeeded model calls together: one that ends while the last batch is being written waits for it
- * and goes in the next, so a busy worker spends one statement, and one commit, on several runs' ends.
- * Answers each call's cost.
+ * Writes items together: one that comes while the last batch is being written waits for it and goes in the
+ * next, so a busy worker spends one statement, and one commit, on several runs. `write` answers each item's
+ * outcome by its key.
  */
-function closings(sql: Sql): (c: Closing) => Promise<number | null> {
-  const known = closers.get(sql)
-  if (known) return known
-  let pending: { c: Closing; done: (cost: number | null) => void; fail: (error: unknown) => void }[] = []
-  let writing = false
-  const write = async () => {
-    writing = true
-    while (pending.length > 0) {
-      const batch = pending
-      pending = []
-      try {
-        const costs = await closeSteps(
-          sql,
-          batch.map((b) => b.c),
-        )
-        for (const b of batch) b.done(costs.get(b.c.runId) ?? null)
-      } catch (error) {
-        for (const b of batch) b.fail(error)
+function batches<I, O>(write: (sql: Sql, items: I[]) => Promise<Map<string, O>>, keyOf: (item: I) => string) {
+  const bySql = new WeakMap<Sql, (item: I) => Promise<O | undefined>>()
+  return (sql: Sql) => {
+    const known = bySql.get(sql)
+    if (known) return known
+    let pending: { item: I; done: (outcome: O | undefined) => void; fail: (error: unknown) => void }[] = []
+    let writing = false
+    const flush = async () => {
+      writing = true
+      while (pending.length > 0) {
+        const batch = pending
+        pending = []
+        try {
+          const outcomes = await write(
+            sql,
+            batch.map((b) => b.item),
+          )
+          for (const b of batch) b.done(outcomes.get(keyOf(b.item)))
+        } catch (error) {
+          for (const b of batch) b.fail(error)
+        }
       }
+      writing = false
     }
-    writing = false
+    const add = (item: I) =>
+      new Promise<O | undefined>((done, fail) => {
+        pending.push({ item, done, fail })
+        if (!writing) void flush()
+      })
+    bySql.set(sql, add)
+    return add
   }
-  const close = (c: Closing) =>
-    new Promise<number | null>((done, fail) => {
-      pending.push({ c, done, fail })
-      if (!writing) void write()
-    })
-  closers.set(sql, close)
-  return close
 }
+
+/** Closes succeeded model calls, several runs' at once; answers each call's cost. */
+const closings = batches<Closing, number | null>(
+  (sql, cs) => closeSteps(sql, cs),
+  (c) => c.runId,
+)
 
 async function closeSteps(sql: Sql, cs: Closing[]): Promise<Map<string, number | null>> {
   const rows = await sql<{ run_id: string; cost: number | null }[]>`
