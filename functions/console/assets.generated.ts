@@ -1279,6 +1279,11 @@ function openDialog(dialog, initialFocus) {
   dialog.showModal();
   (initialFocus ?? dialog.querySelector(focusable))?.focus();
 }
+function wireCloseButtons() {
+  for (const button of document.querySelectorAll("dialog [data-close]")) {
+    button.addEventListener("click", () => button.closest("dialog").close());
+  }
+}
 function confirmAction({ title, message, confirmLabel, danger = false }) {
   return new Promise((resolve) => {
     const titleId = \`confirm-title-\${Math.random().toString(36).slice(2)}\`;
@@ -1336,16 +1341,39 @@ function revealPermitted(can, root = document) {
   for (const element of root.querySelectorAll("[data-requires]")) element.hidden = !can(element.dataset.requires);
 }
 
+// functions/console/client/shared/secret-dialog.ts
+function secretDialog(id) {
+  const dialog = byId(\`\${id}-dialog\`);
+  const output = byId(\`\${id}-value\`);
+  const copy = dialog.querySelector("[data-copy-secret]");
+  const status = byId(\`\${id}-copy-status\`);
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(output.textContent ?? "");
+      status.textContent = "Copied to the clipboard.";
+    } catch {
+      status.textContent = \`The browser refused the clipboard: select the \${dialog.dataset.secretNoun} and copy it.\`;
+    }
+  });
+  dialog.addEventListener("close", () => {
+    output.textContent = "";
+    status.textContent = "";
+  });
+  return (secret) => {
+    output.textContent = secret;
+    status.textContent = "";
+    openDialog(dialog, copy);
+  };
+}
+
 // functions/console/client/pages/tokens.ts
 var rows = byId("token-rows");
 var generateDialog = byId("generate-dialog");
 var generateForm = byId("generate-form");
-var secretDialog = byId("secret-dialog");
+var showSecret = secretDialog("secret");
 var rotateDialog = byId("rotate-dialog");
 var rotateForm = byId("rotate-form");
-for (const button of document.querySelectorAll("dialog [data-close]")) {
-  button.addEventListener("click", () => button.closest("dialog").close());
-}
+wireCloseButtons();
 startPage(async ({ can }) => {
   const mayWrite = can("keys:write");
   async function load() {
@@ -1432,7 +1460,7 @@ startPage(async ({ can }) => {
       const created = await api("POST", \`/agent/api-keys/\${rotating.id}/rotate\`, { grace_period_seconds: grace });
       rotateDialog.close();
       await load();
-      showOnce(created);
+      showSecret(created.key);
     } catch (error) {
       showFormError("rotate-error", error);
     }
@@ -1456,7 +1484,7 @@ startPage(async ({ can }) => {
       const created = await api("POST", "/agent/api-keys", body);
       generateDialog.close();
       await load();
-      showOnce(created);
+      showSecret(created.key);
     } catch (error) {
       showFormError("generate-error", error);
     }
@@ -1467,22 +1495,6 @@ startPage(async ({ can }) => {
     box.hidden = false;
     focus?.focus();
   }
-  function showOnce(created) {
-    const output = byId("secret-value");
-    output.textContent = created.key;
-    byId("copy-status").textContent = "";
-    secretDialog.addEventListener("close", () => output.textContent = "", { once: true });
-    openDialog(secretDialog, byId("copy-secret"));
-  }
-  byId("copy-secret").addEventListener("click", async () => {
-    const status = byId("copy-status");
-    try {
-      await navigator.clipboard.writeText(byId("secret-value").textContent ?? "");
-      status.textContent = "Copied to the clipboard.";
-    } catch {
-      status.textContent = "The browser refused the clipboard: select the token and copy it.";
-    }
-  });
   await load();
 });
 `,
@@ -2012,6 +2024,11 @@ function openDialog(dialog, initialFocus) {
   dialog.showModal();
   (initialFocus ?? dialog.querySelector(focusable))?.focus();
 }
+function wireCloseButtons() {
+  for (const button of document.querySelectorAll("dialog [data-close]")) {
+    button.addEventListener("click", () => button.closest("dialog").close());
+  }
+}
 
 // functions/console/client/shared/page.ts
 function startPage(run) {
@@ -2044,6 +2061,31 @@ function revealPermitted(can, root = document) {
   for (const element of root.querySelectorAll("[data-requires]")) element.hidden = !can(element.dataset.requires);
 }
 
+// functions/console/client/shared/secret-dialog.ts
+function secretDialog(id) {
+  const dialog = byId(\`\${id}-dialog\`);
+  const output = byId(\`\${id}-value\`);
+  const copy = dialog.querySelector("[data-copy-secret]");
+  const status = byId(\`\${id}-copy-status\`);
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(output.textContent ?? "");
+      status.textContent = "Copied to the clipboard.";
+    } catch {
+      status.textContent = \`The browser refused the clipboard: select the \${dialog.dataset.secretNoun} and copy it.\`;
+    }
+  });
+  dialog.addEventListener("close", () => {
+    output.textContent = "";
+    status.textContent = "";
+  });
+  return (secret) => {
+    output.textContent = secret;
+    status.textContent = "";
+    openDialog(dialog, copy);
+  };
+}
+
 // functions/console/client/pages/webhooks.ts
 var endpointList = byId("endpoint-list");
 var deliveryRows = byId("delivery-rows");
@@ -2054,10 +2096,8 @@ var statusSelect = byId("delivery-status");
 var endpointDialog = byId("endpoint-dialog");
 var endpointForm = byId("endpoint-form");
 var endpointError = byId("endpoint-error");
-var secretDialog = byId("endpoint-secret-dialog");
-for (const button of document.querySelectorAll("dialog [data-close]")) {
-  button.addEventListener("click", () => button.closest("dialog").close());
-}
+var showSecret = secretDialog("endpoint-secret");
+wireCloseButtons();
 startPage(async ({ can }) => {
   const mayWrite = can("webhooks:write");
   let endpoints = [];
@@ -2227,26 +2267,13 @@ startPage(async ({ can }) => {
           ...description ? { description } : {}
         });
         endpointDialog.close();
-        byId("endpoint-secret-value").textContent = created.secret;
-        byId("endpoint-copy-status").textContent = "";
-        openDialog(secretDialog, byId("copy-endpoint-secret"));
+        showSecret(created.secret);
         await loadEndpoints();
       } catch (error) {
         endpointError.textContent = error instanceof Error ? error.message : String(error);
         endpointError.hidden = false;
         byId("endpoint-url").focus();
       }
-    });
-    byId("copy-endpoint-secret").addEventListener("click", async () => {
-      try {
-        await navigator.clipboard.writeText(byId("endpoint-secret-value").textContent ?? "");
-        byId("endpoint-copy-status").textContent = "Copied.";
-      } catch {
-        byId("endpoint-copy-status").textContent = "Copying is not allowed here: select the secret and copy it.";
-      }
-    });
-    secretDialog.addEventListener("close", () => {
-      byId("endpoint-secret-value").textContent = "";
     });
   }
   await Promise.all([loadEndpoints(), loadDeliveries(false)]);

@@ -43,7 +43,7 @@ describe.skipIf(!hasChromium)('the API tokens page', () => {
       const token = (await secret.locator('#secret-value').textContent())!
       expect(token).toMatch(/^pk_[0-9a-f]{32}$/)
       await secret.getByRole('button', { name: 'Copy' }).click()
-      await expect.poll(() => secret.locator('#copy-status').textContent()).toBe('Copied to the clipboard.')
+      await expect.poll(() => secret.locator('#secret-copy-status').textContent()).toBe('Copied to the clipboard.')
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token)
       await screenshot(page, 'tokens-secret-dialog-desktop')
 

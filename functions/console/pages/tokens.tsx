@@ -1,6 +1,7 @@
 import { sections } from '../../_core/scopes.ts'
 import { definePage } from '../page.ts'
 import { DataTable } from './data-table.tsx'
+import { SecretDialog } from './secret-dialog.tsx'
 
 /** The organisation's API tokens: the table, and the dialogs that generate, show once, rotate them. */
 export const tokensPage = definePage({
@@ -84,26 +85,13 @@ export const tokensPage = definePage({
         </form>
       </dialog>
 
-      <dialog id="secret-dialog" aria-labelledby="secret-title">
-        <div class="dialog-body">
-          <h2 id="secret-title">Your new API token</h2>
-          <p class="notice" role="note">
-            Copy it now: this is the only time it is shown. Store it as a secret; anyone holding it can call the API with its scopes.
-          </p>
-          <div class="secret">
-            <output id="secret-value" aria-label="The new token" />
-            <button type="button" id="copy-secret" class="button secondary">
-              Copy
-            </button>
-          </div>
-          <p id="copy-status" class="hint" role="status" />
-        </div>
-        <div class="dialog-actions">
-          <button type="button" class="button" data-close>
-            Done
-          </button>
-        </div>
-      </dialog>
+      <SecretDialog
+        id="secret"
+        title="Your new API token"
+        warning="Store it as a secret; anyone holding it can call the API with its scopes."
+        secretLabel="The new token"
+        noun="token"
+      />
 
       <dialog id="rotate-dialog" aria-labelledby="rotate-title">
         <form id="rotate-form" method="dialog">

@@ -1,5 +1,6 @@
 import { definePage } from '../page.ts'
 import { DataTable } from './data-table.tsx'
+import { SecretDialog } from './secret-dialog.tsx'
 
 /**
  * Webhook endpoints with their last 24 hours' health, the delivery log with retries, and a test event per
@@ -102,26 +103,13 @@ export const webhooksPage = definePage({
         </form>
       </dialog>
 
-      <dialog id="endpoint-secret-dialog" aria-labelledby="endpoint-secret-title">
-        <div class="dialog-body">
-          <h2 id="endpoint-secret-title">The endpoint's signing secret</h2>
-          <p class="notice" role="note">
-            Copy it now: this is the only time it is shown. Your receiver checks each delivery's signature with it.
-          </p>
-          <div class="secret">
-            <output id="endpoint-secret-value" aria-label="The signing secret" />
-            <button type="button" id="copy-endpoint-secret" class="button secondary">
-              Copy
-            </button>
-          </div>
-          <p id="endpoint-copy-status" class="hint" role="status" />
-        </div>
-        <div class="dialog-actions">
-          <button type="button" class="button" data-close>
-            Done
-          </button>
-        </div>
-      </dialog>
+      <SecretDialog
+        id="endpoint-secret"
+        title="The endpoint's signing secret"
+        warning="Your receiver checks each delivery's signature with it."
+        secretLabel="The signing secret"
+        noun="secret"
+      />
     </>
   ),
 })

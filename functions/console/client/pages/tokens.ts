@@ -1,7 +1,8 @@
 import { api, ApiFailure } from '../shared/api.ts'
-import { confirmAction, openDialog } from '../shared/dialog.ts'
+import { confirmAction, openDialog, wireCloseButtons } from '../shared/dialog.ts'
 import { announce, byId, errorBox, h, when } from '../shared/dom.ts'
 import { startPage } from '../shared/page.ts'
+import { secretDialog } from '../shared/secret-dialog.ts'
 
 interface ApiKey {
   id: string
@@ -21,13 +22,11 @@ type CreatedKey = ApiKey & { key: string }
 const rows = byId<HTMLTableSectionElement>('token-rows')
 const generateDialog = byId<HTMLDialogElement>('generate-dialog')
 const generateForm = byId<HTMLFormElement>('generate-form')
-const secretDialog = byId<HTMLDialogElement>('secret-dialog')
+const showSecret = secretDialog('secret')
 const rotateDialog = byId<HTMLDialogElement>('rotate-dialog')
 const rotateForm = byId<HTMLFormElement>('rotate-form')
 
-for (const button of document.querySelectorAll<HTMLButtonElement>('dialog [data-close]')) {
-  button.addEventListener('click', () => button.closest('dialog')!.close())
-}
+wireCloseButtons()
 
 startPage(async ({ can }) => {
   const mayWrite = can('keys:write')
@@ -129,7 +128,7 @@ startPage(async ({ can }) => {
       const created = await api<CreatedKey>('POST', `/agent/api-keys/${rotating.id}/rotate`, { grace_period_seconds: grace })
       rotateDialog.close()
       await load()
-      showOnce(created)
+      showSecret(created.key)
     } catch (error) {
       showFormError('rotate-error', error)
     }
@@ -155,7 +154,7 @@ startPage(async ({ can }) => {
       const created = await api<CreatedKey>('POST', '/agent/api-keys', body)
       generateDialog.close()
       await load()
-      showOnce(created)
+      showSecret(created.key)
     } catch (error) {
       showFormError('generate-error', error)
     }
@@ -167,25 +166,6 @@ startPage(async ({ can }) => {
     box.hidden = false
     focus?.focus()
   }
-
-  /** The raw token, once: the dialog's text is wiped when it closes, and the API never returns it again. */
-  function showOnce(created: CreatedKey) {
-    const output = byId('secret-value')
-    output.textContent = created.key
-    byId('copy-status').textContent = ''
-    secretDialog.addEventListener('close', () => (output.textContent = ''), { once: true })
-    openDialog(secretDialog, byId('copy-secret'))
-  }
-
-  byId('copy-secret').addEventListener('click', async () => {
-    const status = byId('copy-status')
-    try {
-      await navigator.clipboard.writeText(byId('secret-value').textContent ?? '')
-      status.textContent = 'Copied to the clipboard.'
-    } catch {
-      status.textContent = 'The browser refused the clipboard: select the token and copy it.'
-    }
-  })
 
   await load()
 })

@@ -1,8 +1,9 @@
 import { deliveryTone, eventList, healthStrip, lastAnswer, retriable, type EndpointHealth } from '../../pages/webhook-health.ts'
 import { api, ApiFailure, apiFetch } from '../shared/api.ts'
-import { openDialog } from '../shared/dialog.ts'
+import { openDialog, wireCloseButtons } from '../shared/dialog.ts'
 import { announce, byId, errorBox, h, when } from '../shared/dom.ts'
 import { revealPermitted, startPage } from '../shared/page.ts'
+import { secretDialog } from '../shared/secret-dialog.ts'
 
 interface Endpoint {
   id: string
@@ -35,11 +36,9 @@ const statusSelect = byId<HTMLSelectElement>('delivery-status')
 const endpointDialog = byId<HTMLDialogElement>('endpoint-dialog')
 const endpointForm = byId<HTMLFormElement>('endpoint-form')
 const endpointError = byId('endpoint-error')
-const secretDialog = byId<HTMLDialogElement>('endpoint-secret-dialog')
+const showSecret = secretDialog('endpoint-secret')
 
-for (const button of document.querySelectorAll<HTMLButtonElement>('dialog [data-close]')) {
-  button.addEventListener('click', () => button.closest('dialog')!.close())
-}
+wireCloseButtons()
 
 startPage(async ({ can }) => {
   const mayWrite = can('webhooks:write')
@@ -224,27 +223,13 @@ startPage(async ({ can }) => {
           ...(description ? { description } : {}),
         })
         endpointDialog.close()
-        byId('endpoint-secret-value').textContent = created.secret
-        byId('endpoint-copy-status').textContent = ''
-        openDialog(secretDialog, byId('copy-endpoint-secret'))
+        showSecret(created.secret)
         await loadEndpoints()
       } catch (error) {
         endpointError.textContent = error instanceof Error ? error.message : String(error)
         endpointError.hidden = false
         byId<HTMLInputElement>('endpoint-url').focus()
       }
-    })
-    byId('copy-endpoint-secret').addEventListener('click', async () => {
-      try {
-        await navigator.clipboard.writeText(byId('endpoint-secret-value').textContent ?? '')
-        byId('endpoint-copy-status').textContent = 'Copied.'
-      } catch {
-        byId('endpoint-copy-status').textContent = 'Copying is not allowed here: select the secret and copy it.'
-      }
-    })
-    // The secret is shown once: closing the dialog forgets it.
-    secretDialog.addEventListener('close', () => {
-      byId('endpoint-secret-value').textContent = ''
     })
   }
 

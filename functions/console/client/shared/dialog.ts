@@ -36,6 +36,13 @@ export function openDialog(dialog: HTMLDialogElement, initialFocus?: HTMLElement
   ;(initialFocus ?? dialog.querySelector<HTMLElement>(focusable))?.focus()
 }
 
+/** Makes every `data-close` button inside a page's dialogs close its dialog (Cancel, Done). */
+export function wireCloseButtons(): void {
+  for (const button of document.querySelectorAll<HTMLButtonElement>('dialog [data-close]')) {
+    button.addEventListener('click', () => button.closest('dialog')!.close())
+  }
+}
+
 export interface Confirmation {
   title: string
   /** The sentence that names what will happen to what: "Revoke the token “CI deploy”?" */
