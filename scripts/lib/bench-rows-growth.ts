@@ -156,16 +156,11 @@ async function declareIndex(
   })
   if (patched.status !== 200) throw new Error(`PATCH ${url} answered ${patched.status}: ${(await patched.text()).slice(0, 300)}`)
   await patched.arrayBuffer()
-  const until = Date.now() + 600_000
-  for (;;) {
-    const response = await fetch(url, { headers: auth })
-    const { data } = (await response.json()) as { data: { indexes: { state: string; reason: string | null }[] } }
-    const [index] = data.indexes
-    if (index?.state === 'ready') return
-    if (index?.state === 'failed') throw new Error(`the dataset's index failed: ${index.reason}`)
-    if (Date.now() > until) throw new Error("the dataset's index was not ready within 10 minutes")
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
+  await runJobBatch(sql as never, { handlers: { [syncIndexesKind]: jobHandlers[syncIndexesKind] }, budgetMs: 600_000 })
+  const response = await fetch(url, { headers: auth })
+  const { data } = (await response.json()) as { data: { indexes: { state: string; reason: string | null }[] } }
+  const [index] = data.indexes
+  if (index?.state !== 'ready') throw new Error(`the dataset's index is ${index?.state ?? 'missing'}: ${index?.reason}`)
 }
 
 /** `rows` new rows through POST /datasets/{id}/rows in batches of `batch`, one request at a time. */
