@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
-import { Hono, type Context } from 'hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Principal } from './auth.ts'
@@ -46,14 +46,21 @@ export function createServerApp(v1: Api, rest: Api, options: ServerOptions = {})
     c.header('x-request-id', requestId)
     await next()
   })
-  const limitTo = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        // Close the connection: the rest of the oversized body is never read, so it cannot be reused.
-        throw new ApiError('payload_too_large', `Request body exceeds the ${maxSize}-byte limit.`, undefined, { Connection: 'close' })
-      },
-    })
+  const limitTo = (maxSize: number): MiddlewareHandler<ApiEnv> => {
+    const tooLarge = () => {
+      // Close the connection: the rest of the oversized body is never read, so it cannot be reused.
+      throw new ApiError('payload_too_large', `Request body exceeds the ${maxSize}-byte limit.`, undefined, { Connection: 'close' })
+    }
+    const streamed = bodyLimit({ maxSize, onError: tooLarge })
+    // A declared length is checked from the header alone, as bodyLimit would: bodyLimit first asks for the
+    // request's body stream, which makes @hono/node-server build a full Request and a web stream over the
+    // socket, where a JSON route's own read takes the bytes directly (about a tenth of a trigger's CPU).
+    return (c, next) => {
+      const declared = c.req.header('content-length')
+      if (declared === undefined || c.req.header('transfer-encoding') !== undefined) return streamed(c, next)
+      return Number.parseInt(declared, 10) > maxSize ? tooLarge() : next()
+    }
+  }
   const limitBody = limitTo(maxBody)
   const largerBodies = new Map(Object.entries(options.largerBodies ?? {}).map(([path, max]) => [path, limitTo(Math.max(max, maxBody))]))
   // No route reads a GET's or HEAD's body, and asking for it makes @hono/node-server build a full Request
