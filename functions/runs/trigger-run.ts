@@ -91,6 +91,7 @@ async function trigger(c: Context<ApiEnv>, orgId: string | undefined, agentRef: 
         })
       },
     )
+    if (idempotency === null) return c.json({ data: run }, 202)
     // Stored as JSON text would send it: a replay answers exactly what the first request did.
     const answer = JSON.parse(JSON.stringify({ data: run }))
     await remember({ status: 202, body: answer })
