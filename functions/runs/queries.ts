@@ -104,12 +104,21 @@ export async function cancelRun(tx: Tx, id: string): Promise<RunRow> {
   throw new ApiError('conflict', `The run is ${found.status} already; only a queued or running run can be cancelled.`)
 }
 
-/** The run's events after `afterId`, oldest first. */
+/**
+ * The run's events after `afterId`, oldest first. A run's run.queued is made from the run itself, under the
+ * number it was given when queued (runs queued before that have it as a row).
+ */
 export async function eventsAfter(
   tx: Tx,
   runId: string,
   afterId: number,
 ): Promise<{ id: string; type: string; data: Record<string, unknown> }[]> {
   return tx<{ id: string; type: string; data: Record<string, unknown> }[]>`
-    select id::text, type, data from agentry.run_events where run_id = ${runId} and id > ${afterId} order by id limit 500`
+    select id::text, type, data from (
+      select r.queued_event_id as id, 'run.queued' as type, agentry.run_queued_json(r) as data
+      from agentry.runs r where r.id = ${runId} and r.queued_event_id > ${afterId}
+      union all
+      select id, type, data from agentry.run_events where run_id = ${runId} and id > ${afterId}
+    ) e
+    order by id limit 500`
 }

@@ -332,6 +332,18 @@ describe("a run's events", () => {
     ])
     const ids = events.map((e) => Number(e.id))
     expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expect(events[0].data).toMatchObject({
+      id: queued.id,
+      agent_id: t.agent.id,
+      status: 'queued',
+      output: null,
+      last_error: null,
+      usage: null,
+      started_at: null,
+      completed_at: null,
+      cancelled_at: null,
+    })
+    expect(Date.parse(events[0].data.created_at as string)).toBe(Date.parse(queued.created_at))
     expect(events[3].data).toMatchObject({
       seq: 1,
       output: 'Hello from the fake model.',
