@@ -2,7 +2,9 @@
 -- written by the insert that queued the run, though everything in it is on the run: its stream now makes it
 -- from the run, under the number the row would have had (taken from the events' sequence when the run is
 -- inserted, so it still comes before every later event of the run and Last-Event-ID resumes after it as
--- before). Runs queued earlier keep their stored row and have no number of their own.
+-- before). Runs queued earlier keep their stored row and have no number of their own. A run's insert also
+-- fired two row triggers (its preparation, then its deployment's configuration), and the request's audit entry
+-- parsed the claims four times.
 
 alter table agentry.runs add column if not exists queued_event_id bigint;
 
@@ -15,12 +17,24 @@ create or replace function agentry.run_queued_json(r agentry.runs) returns jsonb
       'completed_at', null, 'cancelled_at', null)
   $$;
 
+-- A run's configuration on insert is its environment's active deployment's, or else its agent's: one trigger
+-- (runs_10_deployment was a second) that reads the agent only when no deployment replaces what it read.
 create or replace function agentry.prepare_run() returns trigger
   language plpgsql security definer set search_path = ''
   as $$
+  declare
+    d record;
   begin
     if tg_op = 'INSERT' then
-      new.configuration := agentry.agent_configuration(new.agent_id);
+      select id, configuration into d from agentry.deployments
+       where org_id = new.org_id and agent_id = new.agent_id and environment = coalesce(new.environment, 'production') and active;
+      if found then
+        new.deployment_id := d.id;
+        new.configuration := d.configuration;
+      else
+        new.deployment_id := null;
+        new.configuration := agentry.agent_configuration(new.agent_id);
+      end if;
       new.status := 'queued';
       new.queued_event_id := nextval('agentry.run_events_id_seq'::regclass);
       return new;
@@ -50,6 +64,7 @@ create or replace function agentry.prepare_run() returns trigger
   end
   $$;
 revoke execute on function agentry.prepare_run() from public;
+drop trigger if exists runs_10_deployment on agentry.runs;
 
 -- Status changes only: a run's insert writes no event row (its run.queued is made from the run).
 create or replace function agentry.record_run_status() returns trigger
@@ -71,3 +86,17 @@ drop trigger if exists runs_events on agentry.runs;
 create trigger runs_events after update of status on agentry.runs
   for each row when (new.status is distinct from old.status)
   execute function agentry.record_run_status();
+
+-- The request's audit entry reads the claims once: each of org, key, user and agent parsed them again.
+create or replace function agentry.record_write(method text, path text, status integer, request_id text)
+  returns bigint
+  language sql volatile security definer set search_path = ''
+  as $$
+    insert into agentry.audit_log (org_id, key_id, user_id, agent_id, method, path, status, request_id)
+    select nullif(c.j ->> 'org_id', '')::uuid, nullif(c.j ->> 'key_id', '')::uuid, nullif(c.j ->> 'sub', '')::uuid,
+           nullif(c.j ->> 'agent_id', '')::uuid, method, path, status, request_id
+    from (select auth.jwt() as j) c
+    returning id
+  $$;
+revoke execute on function agentry.record_write(text, text, integer, text) from public;
+grant execute on function agentry.record_write(text, text, integer, text) to authenticated;
