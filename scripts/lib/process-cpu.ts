@@ -42,3 +42,16 @@ export function serverCpuSeconds(postmaster: number): number | null {
   }
   return found ? total : null
 }
+
+/** The machine's busy and idle CPU time so far (all cores, in ticks), or null where /proc/stat is not there. */
+export function machineTicks(): { busy: number; total: number } | null {
+  try {
+    const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)
+    const ticks = fields.map(Number)
+    const total = ticks.reduce((sum, t) => sum + t, 0)
+    // idle and iowait are the 4th and 5th figures of the "cpu" line.
+    return { busy: total - ticks[3] - ticks[4], total }
+  } catch {
+    return null
+  }
+}
