@@ -105,8 +105,8 @@ export async function cancelRun(tx: Tx, id: string): Promise<RunRow> {
 }
 
 /**
- * The run's events after `afterId`, oldest first. A run's run.queued is made from the run itself, under the
- * number it was given when queued (runs queued before that have it as a row).
+ * The run's events after `afterId`, oldest first, made from the run and its steps, which keep the number
+ * each event was given when it happened (runs and steps from before that have their events as rows).
  */
 export async function eventsAfter(
   tx: Tx,
@@ -117,6 +117,18 @@ export async function eventsAfter(
     select id::text, type, data from (
       select r.queued_event_id as id, 'run.queued' as type, agentry.run_queued_json(r) as data
       from agentry.runs r where r.id = ${runId} and r.queued_event_id > ${afterId}
+      union all
+      select r.started_event_id, 'run.in_progress', agentry.run_started_json(r)
+      from agentry.runs r where r.id = ${runId} and r.started_event_id > ${afterId}
+      union all
+      select r.ended_event_id, 'run.' || r.status, agentry.run_json(r)
+      from agentry.runs r where r.id = ${runId} and r.ended_event_id > ${afterId}
+      union all
+      select s.started_event_id, 'run.step.in_progress', agentry.run_step_started_json(s)
+      from agentry.run_steps s where s.run_id = ${runId} and s.started_event_id > ${afterId}
+      union all
+      select s.ended_event_id, 'run.step.' || s.status, agentry.run_step_json(s)
+      from agentry.run_steps s where s.run_id = ${runId} and s.ended_event_id > ${afterId}
       union all
       select id, type, data from agentry.run_events where run_id = ${runId} and id > ${afterId}
     ) e

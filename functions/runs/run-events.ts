@@ -1,6 +1,6 @@
-// A run's events as Server-Sent Events. They are rows of agentry.run_events, written by triggers in the
-// transaction that changes the run or a step, so the stream shows exactly what committed, in order, and
-// each event's id is its row's number: a client that reconnects with Last-Event-ID gets what came after.
+// A run's events as Server-Sent Events. Each is numbered by a trigger in the transaction that changes the
+// run or a step, and read back from that run or step, so the stream shows what committed, in order, and each
+// event's id is that number: a client that reconnects with Last-Event-ID gets what came after.
 import { z } from '@hono/zod-openapi'
 import { tenantOf } from '../_core/auth.ts'
 import { withTenant } from '../_core/db.ts'

@@ -319,7 +319,7 @@ describe("deleting an organisation's data", () => {
       events: 1,
       webhook_endpoints: 1,
       run_judgements: 1,
-      // The step's start (the run's queued status is made from the run, not stored).
+      // The stored one the fixture adds: a run's events are made from the run and its steps since migration 49.
       run_events: 1,
       run_steps: 1,
       runs: 1,

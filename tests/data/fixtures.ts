@@ -118,6 +118,10 @@ export async function seedRun(t: Tenant): Promise<void> {
   const [run] = await sql<{ id: string }[]>`
     insert into agentry.runs (org_id, agent_id, message) values (${t.org.id}, ${t.agent.id}, 'Say hello') returning id`
   await sql`insert into agentry.run_steps (run_id, org_id, agent_id, seq) values (${run.id}, ${t.org.id}, ${t.agent.id}, 1)`
+  // An event stored as a row, as runs from before migration 49 have them (newer runs' are made from the rows).
+  await sql`
+    insert into agentry.run_events (run_id, org_id, agent_id, type, data)
+    values (${run.id}, ${t.org.id}, ${t.agent.id}, 'run.in_progress', ${sql.json({ id: run.id, status: 'in_progress' })})`
   await sql`
     insert into agentry.run_judgements (org_id, run_id, agent_id, judge_id, judge_name, kind, threshold, score, passed)
     values (${t.org.id}, ${run.id}, ${t.agent.id}, ${judge.id}, 'Greets', 'rule', 1, 1, true)`

@@ -355,6 +355,67 @@ describe("a run's events", () => {
     expect(parseEvents(resumed.body).map((e) => [e.event, e.id])).toEqual(events.slice(2).map((e) => [e.event, e.id]))
   })
 
+  it('shows each event as the run or step was when it happened, read after the run ended', async () => {
+    const queued = await trigger()
+    await executeRuns()
+    const events = parseEvents((await api.call('GET', `/runs/${queued.id}/events`, { key })).body)
+    const run = await getRun(queued.id)
+    expect(events[1]).toMatchObject({ event: 'run.in_progress' })
+    expect(events[1].data).toEqual({
+      id: queued.id,
+      agent_id: t.agent.id,
+      status: 'in_progress',
+      output: null,
+      last_error: null,
+      usage: null,
+      created_at: expect.any(String),
+      started_at: expect.any(String),
+      completed_at: null,
+      cancelled_at: null,
+    })
+    expect(Date.parse(events[1].data.started_at as string)).toBe(Date.parse(run.started_at))
+    expect(events[2].data).toMatchObject({
+      seq: 1,
+      kind: 'model_call',
+      status: 'in_progress',
+      output: null,
+      usage: null,
+      error: null,
+      completed_at: null,
+    })
+    expect(events[3].data).toMatchObject({ seq: 1, status: 'completed', error: null, completed_at: expect.any(String) })
+    expect(events[4].data).toMatchObject({ status: 'completed', usage: run.usage, completed_at: expect.any(String) })
+  })
+
+  it('orders a cancel between a step opening and its close, and merges events stored as rows by earlier versions', async () => {
+    const queued = await trigger()
+    const db = serviceSql()
+    await db`update agentry.runs set status = 'in_progress' where id = ${queued.id}`
+    await db`insert into agentry.run_steps (run_id, org_id, agent_id, seq, model) values (${queued.id}, ${t.org.id}, ${t.agent.id}, 1, 'gpt-4o-mini')`
+    // An event kept as a row, numbered from the same sequence, as runs from before migration 49 have them.
+    await db`
+      insert into agentry.run_events (run_id, org_id, agent_id, type, data)
+      values (${queued.id}, ${t.org.id}, ${t.agent.id}, 'run.note', ${db.json({ stored: true })})`
+    const cancelled = await api.call('POST', `/runs/${queued.id}/cancel`, { key })
+    expect(cancelled.status).toBe(200)
+    await db`update agentry.run_steps set status = 'failed', completed_at = now() where run_id = ${queued.id} and seq = 1`
+    const events = parseEvents((await api.call('GET', `/runs/${queued.id}/events`, { key })).body)
+    expect(events.map((e) => e.event)).toEqual([
+      'run.queued',
+      'run.in_progress',
+      'run.step.in_progress',
+      'run.note',
+      'run.cancelled',
+      'run.step.failed',
+    ])
+    const ids = events.map((e) => Number(e.id))
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    expect(events[3].data).toEqual({ stored: true })
+    expect(events[4].data).toMatchObject({ status: 'cancelled', cancelled_at: expect.any(String) })
+    const resumed = await api.call('GET', `/runs/${queued.id}/events`, { key, headers: { 'last-event-id': events[2].id as string } })
+    expect(parseEvents(resumed.body).map((e) => e.event)).toEqual(['run.note', 'run.cancelled', 'run.step.failed'])
+  })
+
   it('answers 400 for a Last-Event-ID that is no event id, and 404 for a run not the caller’s', async () => {
     const queued = await trigger()
     const bad = await api.call('GET', `/runs/${queued.id}/events`, { key, headers: { 'last-event-id': 'yesterday' } })
