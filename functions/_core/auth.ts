@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { databaseNow, now } from './clock.ts'
+import { readEnv } from './env.ts'
 import type { Tenant, TenantClaims } from './db.ts'
 import { ApiError } from './errors.ts'
 import { failedAuthentications, sourceAddress } from './failed-auth.ts'
@@ -20,6 +21,7 @@ import { credentials, rateLeases, requestPathSql, usageCounters, type Credential
 import type { RateDecision } from './rate-lease.ts'
 import { dataDeleteScope, sections, type Scope } from './scopes.ts'
 import type { ApiEnv } from './server.ts'
+import { unrefTimer } from './timers.ts'
 import { isUuid } from './uuid.ts'
 
 /**
@@ -102,6 +104,7 @@ export function authenticate(scope: Scope | null): MiddlewareHandler<ApiEnv> {
       throw error
     }
     c.set('principal', principal)
+    c.set('scope', scope)
     const { limit, remaining, reset } = principal.rateLimit
     c.header('X-RateLimit-Limit', String(limit))
     c.header('X-RateLimit-Remaining', String(remaining))
@@ -168,17 +171,25 @@ type MemberRow = {
  * looked up and kept. The expiry is checked on every request.
  */
 function authenticateKey(raw: string, scope: Scope | null): Principal | Promise<Principal> {
-  const hash = hashKey(raw)
+  const credential = credentialOfKey(hashKey(raw))
+  return credential instanceof Promise ? credential.then((loaded) => admitKey(loaded, scope)) : admitKey(credential, scope)
+}
+
+/** The credential of the key with this SHA-256: the cached one, else looked up (unknown or revoked: refused). */
+function credentialOfKey(hash: Uint8Array): Credential | Promise<Credential> {
   const cacheKey = `k:${hex(hash)}`
-  const credential = credentials().get(cacheKey)
-  return credential ? admitKey(credential, scope) : loadKey(hash, cacheKey).then((loaded) => admitKey(loaded, scope))
+  return credentials().get(cacheKey) ?? loadKey(hash, cacheKey)
 }
 
 function admitKey(credential: Credential, scope: Scope | null): Principal | Promise<Principal> {
+  refuseExpired(credential)
+  return admit(credential, scope, null)
+}
+
+function refuseExpired(credential: Credential): void {
   if (credential.expiresAt !== null && credential.expiresAt <= now()) {
     throw unauthorized(`This API key expired at ${new Date(credential.expiresAt).toISOString()}.`)
   }
-  return admit(credential, scope, null)
 }
 
 /** Looks a key up by its SHA-256 (agentry.verify_key, a read) and keeps its credential; refuses any other key. */
@@ -219,6 +230,12 @@ function keyCredential(row: KeyRow): Credential {
 }
 
 async function authenticateUser(token: string, orgHeader: string | undefined, scope: Scope | null): Promise<Principal> {
+  const { credential, userId } = await credentialOfUser(token, orgHeader)
+  return admit(credential, scope, userId)
+}
+
+/** A signed-in user's credential in the organisation named (or their only one): the token verified, the membership cached. */
+async function credentialOfUser(token: string, orgHeader: string | undefined): Promise<{ credential: Credential; userId: string }> {
   if (orgHeader !== undefined && !isUuid(orgHeader)) {
     throw new ApiError('bad_request', 'Malformed X-Org-Id header: expected an organisation id (UUID).')
   }
@@ -227,21 +244,17 @@ async function authenticateUser(token: string, orgHeader: string | undefined, sc
   const userId = verified.userId
   const cacheKey = `u:${userId}:${orgHeader?.toLowerCase() ?? ''}`
   const cache = credentials()
-  let credential = cache.get(cacheKey)
-  if (!credential) {
-    const { value, answer } = await cache.load(cacheKey, async () => {
-      const [row] = await requestPathSql()<
-        MemberRow[]
-      >`select * from agentry.verify_member(${userId}, ${orgHeader ?? null}, ${routeScopes})`
-      return { value: row.outcome === 'ok' ? memberCredential(row, userId) : null, answer: row }
-    })
-    if (answer.outcome === 'not_member') throw unauthorized('This user is not a member of the organisation.')
-    if (answer.outcome === 'org_required') {
-      throw new ApiError('bad_request', 'This user belongs to several organisations: name one in the X-Org-Id header.')
-    }
-    credential = value!
+  const cached = cache.get(cacheKey)
+  if (cached) return { credential: cached, userId }
+  const { value, answer } = await cache.load(cacheKey, async () => {
+    const [row] = await requestPathSql()<MemberRow[]>`select * from agentry.verify_member(${userId}, ${orgHeader ?? null}, ${routeScopes})`
+    return { value: row.outcome === 'ok' ? memberCredential(row, userId) : null, answer: row }
+  })
+  if (answer.outcome === 'not_member') throw unauthorized('This user is not a member of the organisation.')
+  if (answer.outcome === 'org_required') {
+    throw new ApiError('bad_request', 'This user belongs to several organisations: name one in the X-Org-Id header.')
   }
-  return admit(credential, scope, userId)
+  return { credential: value!, userId }
 }
 
 function memberCredential(row: MemberRow, userId: string): Credential {
@@ -370,10 +383,7 @@ function admitted(credential: Credential, scope: Scope | null, userId: string | 
     )
   }
   if (credential.keyId) usageCounters().record(credential.keyId)
-  if (scope !== null && !credential.allowedScopes.has(scope)) {
-    const who = credential.kind === 'user' ? 'Your role in this organisation lacks' : 'This API key lacks'
-    throw new ApiError('insufficient_scope', `${who} the required scope "${scope}".`, undefined, headers)
-  }
+  if (scope !== null && !credential.allowedScopes.has(scope)) throw scopeRefusal(credential, scope, headers)
   return {
     kind: credential.kind,
     orgId: credential.orgId,
@@ -390,6 +400,66 @@ function admitted(credential: Credential, scope: Scope | null, userId: string | 
     maxConcurrentRequests: credential.maxConcurrentRequests,
     claims: credential.claims,
   }
+}
+
+function scopeRefusal(credential: Credential, scope: Scope, headers?: Record<string, string>): ApiError {
+  const who = credential.kind === 'user' ? 'Your role in this organisation lacks' : 'This API key lacks'
+  return new ApiError('insufficient_scope', `${who} the required scope "${scope}".`, undefined, headers)
+}
+
+/**
+ * Asks again whether the request's credential still admits its route, for a request that outlives its
+ * admission (a stream): refused once the key is revoked or expired, the user's token expired or their
+ * membership ended, the agent's registration is gone, or the route's scope was taken away. Counts no request,
+ * and costs no round trip while this process's cache holds the credential (a change forgets it).
+ */
+export async function recheckCredential(c: Context<ApiEnv>): Promise<void> {
+  const header = c.req.header('authorization') ?? ''
+  const bearer = /^Bearer +(\S+)\s*$/i.exec(header)?.[1]
+  let credential: Credential
+  if (bearer !== undefined && isKeyShaped(bearer)) {
+    credential = await credentialOfKey(hashKey(bearer))
+    refuseExpired(credential)
+  } else if (bearer !== undefined) {
+    credential = (await credentialOfUser(bearer, c.req.header('x-org-id'))).credential
+  } else {
+    const parsed = parseAgentAuthorization(header)
+    if (!parsed) throw agentUnauthorized('The request no longer carries a credential.')
+    credential = await agentCredential(parsed.agentId)
+  }
+  const scope = c.get('scope')
+  if (scope !== null && scope !== undefined && !credential.allowedScopes.has(scope)) throw scopeRefusal(credential, scope)
+}
+
+/**
+ * Rechecks the request's credential every STREAM_RECHECK_MS (default 5 s) while a stream lasts, and calls
+ * `refused` once, with the reason, when it no longer admits the route. A check that fails for another cause
+ * (the database out of reach a moment) is tried again next time. Returns the function that stops watching.
+ */
+export function watchCredential(c: Context<ApiEnv>, refused: (reason: ApiError) => void): () => void {
+  let checking = false
+  const timer = setInterval(() => {
+    if (checking) return
+    checking = true
+    recheckCredential(c).then(
+      () => {
+        checking = false
+      },
+      (error) => {
+        checking = false
+        if (!(error instanceof ApiError) || (error.code !== 'unauthorized' && error.code !== 'insufficient_scope')) return
+        clearInterval(timer)
+        refused(error)
+      },
+    )
+  }, streamRecheckMs())
+  unrefTimer(timer)
+  return () => clearInterval(timer)
+}
+
+function streamRecheckMs(): number {
+  const ms = Number(readEnv('STREAM_RECHECK_MS') ?? 5000)
+  return Number.isFinite(ms) && ms >= 10 ? ms : 5000
 }
 
 function hex(bytes: Uint8Array): string {

@@ -4,10 +4,14 @@ import { bodyLimit } from 'hono/body-limit'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { Principal } from './auth.ts'
 import type { AuditedWrite } from './db.ts'
+import type { Scope } from './scopes.ts'
 import { ApiError, errorResponse, PostgrestError, toApiError, validationError } from './errors.ts'
 import { readEnv } from './env.ts'
 
-export type ApiEnv = { Variables: { principal: Principal; requestId: string; write: AuditedWrite | undefined } }
+export type ApiEnv = {
+  /** `scope`: the scope the route was admitted for (null: any valid credential), for a stream to ask again. */
+  Variables: { principal: Principal; requestId: string; write: AuditedWrite | undefined; scope: Scope | null }
+}
 export type Api = OpenAPIHono<ApiEnv>
 
 /** Where the API lives: the function is named `api`, so Supabase serves it at /functions/v1/api/v1. */

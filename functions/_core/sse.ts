@@ -1,21 +1,31 @@
 // The one Server-Sent Events writer: named events with JSON data and increasing `id:`s, a `: ping` comment
-// every 15 s so proxies keep the connection open, and a signal that aborts when the client goes away.
+// every 15 s so proxies keep the connection open, and a signal that aborts when the client goes away or the
+// request's credential stops admitting it (revoked, expired, its scope taken away: watchCredential), in which
+// case the stream ends with an `error` event saying why.
 import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
+import { watchCredential } from './auth.ts'
+import type { ApiError } from './errors.ts'
+import type { ApiEnv } from './server.ts'
 
 export interface EventSink {
   /** `id`: the event's own id, for a stream a client resumes with Last-Event-ID (default: 1, 2, 3 …). */
   send(event: string, data: unknown, id?: string): Promise<void>
-  /** Aborted when the client disconnects. */
+  /** Aborted when the client disconnects or the credential no longer admits the stream. */
   signal: AbortSignal
 }
 
-export function eventStream(c: Context, produce: (sink: EventSink) => Promise<void>, pingMs = 15_000): Response {
+export function eventStream(c: Context<ApiEnv>, produce: (sink: EventSink) => Promise<void>, pingMs = 15_000): Response {
   // Tell buffering proxies (nginx and the like) to pass each event on as it comes.
   c.header('X-Accel-Buffering', 'no')
   return streamSSE(c, async (stream) => {
     const gone = new AbortController()
     stream.onAbort(() => gone.abort())
+    let refused: ApiError | undefined
+    const stopWatching = watchCredential(c, (reason) => {
+      refused = reason
+      gone.abort()
+    })
     let id = 0
     const ping = setInterval(() => void stream.write(': ping\n\n').catch(() => gone.abort()), pingMs)
     try {
@@ -27,8 +37,12 @@ export function eventStream(c: Context, produce: (sink: EventSink) => Promise<vo
           await stream.writeSSE({ event, data: JSON.stringify(data), id: own ?? String(id) }).catch(() => gone.abort())
         },
       })
+      if (refused) {
+        await stream.writeSSE({ event: 'error', data: JSON.stringify({ code: refused.code, message: refused.message }) }).catch(() => {})
+      }
     } finally {
       clearInterval(ping)
+      stopWatching()
     }
   })
 }

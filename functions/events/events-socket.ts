@@ -3,12 +3,14 @@
 // subscribe replaces the last) and `{"type":"unsubscribe"}`; the server sends `subscribed`, `unsubscribed`,
 // `event` frames (`{"type":"event","id":"<tx>-<seq>","event":{ id, type, created_at, org_id, data }}`) and
 // `error` frames for a frame it cannot take. A slow consumer is closed with 1013 and may subscribe again
-// with the last id it received.
+// with the last id it received; a credential that stops admitting the connection closes it with 1008.
+import type { Context } from 'hono'
 import type { WSContext, WSMessageReceive } from 'hono/ws'
+import { watchCredential } from '../_core/auth.ts'
 import type { TenantClaims } from '../_core/db.ts'
 import { ApiError } from '../_core/errors.ts'
 import { defineRoute } from '../_core/route.ts'
-import type { Api } from '../_core/server.ts'
+import type { Api, ApiEnv } from '../_core/server.ts'
 import { backlogBytes, slowConsumerMs, subscribe } from './hub.ts'
 import { parsePosition } from './position.ts'
 import { SubscribeFrame, UnsubscribeFrame } from './schemas.ts'
@@ -28,7 +30,8 @@ export const eventsSocketRoute = defineRoute({
     '`unsubscribed`, sends each event as `{"type":"event","id":"<tx>-<seq>","event":{ id, type, created_at, org_id, ' +
     'data }}` and a frame it cannot take with `{"type":"error","error":{ code, message }}`. A client that falls too ' +
     'far behind is closed with 1013 and resumes by subscribing with the last id it received; 1001 when the server ' +
-    'shuts down.',
+    'shuts down; 1008, after an `error` frame (`unauthorized` or `insufficient_scope`), when the credential is ' +
+    'revoked, expires or loses the scope while connected (checked every STREAM_RECHECK_MS, 5 s).',
   errors: {
     426: 'The request is not a WebSocket upgrade',
     503: 'This runtime serves no WebSockets',
@@ -49,8 +52,9 @@ function unsent(ws: WSContext): number {
   return (ws.raw as { bufferedAmount?: number } | undefined)?.bufferedAmount ?? 0
 }
 
-function connection(claims: TenantClaims) {
+function connection(c: Context<ApiEnv>, claims: TenantClaims) {
   let current: Subscription | undefined
+  let stopWatching: (() => void) | undefined
   const send = (ws: WSContext, frame: Frame) => ws.send(JSON.stringify(frame))
 
   const pump = async (ws: WSContext, subscription: Subscription) => {
@@ -126,13 +130,26 @@ function connection(claims: TenantClaims) {
   // Frames are taken one at a time, in order: a subscribe finishes before the next frame is read.
   let chain = Promise.resolve()
   return {
+    // A credential revoked or expired, or losing the scope, while connected closes the socket (1008) after an
+    // error frame saying why.
+    onOpen: (_event: Event, ws: WSContext) => {
+      stopWatching = watchCredential(c, (reason) => {
+        chain = chain.then(() => {
+          stop()
+          send(ws, errorFrame(reason.code, reason.message))
+          ws.close(1008, 'the credential no longer admits this connection')
+        })
+      })
+    },
     onMessage: (event: MessageEvent<WSMessageReceive>, ws: WSContext) => {
       chain = chain.then(() => onFrame(event.data, ws)).catch(() => {})
     },
     onClose: () => {
+      stopWatching?.()
       chain = chain.then(stop)
     },
     onError: () => {
+      stopWatching?.()
       chain = chain.then(stop)
     },
   }
@@ -151,5 +168,5 @@ export const registerEventsSocket = (api: Api) =>
         { Upgrade: 'websocket' },
       )
     }
-    return (await upgrade(c, connection(c.get('principal').claims))) as never
+    return (await upgrade(c, connection(c, c.get('principal').claims))) as never
   })

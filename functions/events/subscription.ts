@@ -14,7 +14,8 @@ export interface StreamFilter {
 }
 
 export interface StreamEnd {
-  code: 'slow_consumer' | 'shutting_down' | 'closed'
+  /** `unauthorized` / `insufficient_scope`: the credential stopped admitting the stream (watchCredential). */
+  code: 'slow_consumer' | 'shutting_down' | 'closed' | 'unauthorized' | 'insufficient_scope'
   message: string
 }
 
