@@ -77,6 +77,7 @@ function frozenClaims(userId: string | null, orgId: string, agentId: string | nu
 }
 
 const unauthorized = (message: string) => new ApiError('unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer' })
+const bearerPattern = /^Bearer +(\S+)\s*$/i
 const jwtShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 
 /**
@@ -115,7 +116,7 @@ export function authenticate(scope: Scope | null): MiddlewareHandler<ApiEnv> {
 
 function identify(c: Context<ApiEnv>, header: string | undefined, scope: Scope | null): Principal | Promise<Principal> {
   if (header === undefined) throw unauthorized('Missing Authorization header: send "Authorization: Bearer <api key>".')
-  const match = /^Bearer +(\S+)\s*$/i.exec(header)
+  const match = bearerPattern.exec(header)
   if (!match) {
     // Asked only once the header is not Bearer: a key's request pays nothing for the Agent scheme.
     if (isAgentScheme(header)) return authenticateAgent(c, header, scope)
@@ -415,7 +416,7 @@ function scopeRefusal(credential: Credential, scope: Scope, headers?: Record<str
  */
 export async function recheckCredential(c: Context<ApiEnv>): Promise<void> {
   const header = c.req.header('authorization') ?? ''
-  const bearer = /^Bearer +(\S+)\s*$/i.exec(header)?.[1]
+  const bearer = bearerPattern.exec(header)?.[1]
   let credential: Credential
   if (bearer !== undefined && isKeyShaped(bearer)) {
     credential = await credentialOfKey(hashKey(bearer))
