@@ -1,4 +1,4 @@
-import { OpenAPIHono } from '@hono/zod-openapi'
+import { OpenAPIHono, z } from '@hono/zod-openapi'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
@@ -19,6 +19,10 @@ export const apiBasePath = '/api/v1'
 /** The PostgREST wire surface over datasets, where supabase-js (`createClient(<…>/functions/v1/api)`) looks. */
 export const restBasePath = '/api/rest/v1'
 export const gatewayPrefix = '/functions/v1'
+
+// A field left out is "Required" rather than zod's "Invalid input: expected number, received undefined".
+// Messages a schema gives itself still win; this only replaces zod's default for a missing value.
+z.config({ customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'Required' : undefined) })
 
 /** An API version's router. Invalid input is answered with the offending fields, in our error envelope. */
 export function createApi(): Api {

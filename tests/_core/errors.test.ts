@@ -43,6 +43,21 @@ describe('the error envelope', () => {
     expect(wrongType.body.error.fields).toEqual([expect.objectContaining({ field: 'name' })])
   })
 
+  it('says a missing field is required, and keeps the messages a schema gives itself', async () => {
+    const t = await createTenant()
+    const res = await api.call('POST', '/judges', { key: await t.key(), body: { name: 'Greets', kind: 'rule', rule: { regex: 'Hello' } } })
+    expect(res.status).toBe(400)
+    expect(res.body.error.fields).toEqual([
+      { field: 'agent_id', message: 'agent_id must be a UUID.' },
+      { field: 'threshold', message: 'Required' },
+    ])
+    const wrongType = await api.call('POST', '/judges', {
+      key: await t.key(),
+      body: { name: 'Greets', agent_id: t.agent.id, kind: 'rule', rule: { regex: 'Hello' }, threshold: 'high' },
+    })
+    expect(wrongType.body.error.fields).toEqual([{ field: 'threshold', message: 'Invalid input: expected number, received string' }])
+  })
+
   it('answers an oversized body with 413 payload_too_large before reading it all', async () => {
     const t = await createTenant()
     const res = await api.call('POST', '/agent/api-keys', { key: await t.key(), body: { name: 'x'.repeat(2 * 1024 * 1024) } })
