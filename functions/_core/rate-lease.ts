@@ -133,6 +133,9 @@ export class RateLeases {
         const limit = s.limit
         const back = this.unspentOf(orgId)
         const wanted = Math.min(this.maxBatch, Math.max(s.waiters.length, s.wanted))
+        // The window's end is reckoned from when the lease was asked for: counted from the answer's arrival, a
+        // lease outlived its window by the round trip, and spent the old window's tokens in the new one.
+        const asked = this.now()
         const [row] = await this.sql()<LeaseRow[]>`
           select * from agentry.lease_rate_tokens(${orgId}, ${limit}, ${wanted}, ${back?.tokens ?? 0}, ${back?.window ?? null}, ${databaseNow()})`
         const now = this.now()
@@ -145,7 +148,7 @@ export class RateLeases {
             window: row.window_start.toISOString(),
             remainingAfter: row.remaining,
             reset,
-            endsAt: now + Math.min(this.leaseMs, row.window_ends_in_ms),
+            endsAt: asked + Math.min(this.leaseMs, row.window_ends_in_ms),
           }
           s.lease = lease
           s.refusedUntil = 0

@@ -80,6 +80,33 @@ describe('leased rate-limit tokens', () => {
     expect(await bucket(t.org.id)).toMatchObject({ current_count: 16 })
   })
 
+  it('never spend a window’s tokens after it ends, however late the lease’s answer came', async () => {
+    const t = await createTenant({ rateLimitPerMinute: 1000 })
+    // The database answers as usual, but once `late` is set its answer reaches the holder half a second later
+    // on the shared clock.
+    let late = false
+    const sql = serviceSql()
+    const slowSql = ((...args: Parameters<typeof sql>) =>
+      sql(...args).then((rows) => {
+        if (late) advanceClockForTests(500)
+        return rows
+      })) as unknown as typeof sql
+    const a = new RateLeases(() => slowSql)
+    holders.push(a)
+    // Batches grow while they run out, so the fourth request's lease holds tokens it did not need.
+    for (let i = 0; i < 3; i++) await a.take(t.org.id, 1000)
+    setClockForTests(minute + 59_700)
+    late = true
+    expect((await a.take(t.org.id, 1000)).reset).toBe((minute + 60_000) / 1000)
+    late = false
+    expect(a.held(t.org.id)).toBeGreaterThan(0)
+    // Now 60.2 s into the minute: that lease, asked for at 59.7 s, ended with its window, so this takes a new one.
+    const next = await a.take(t.org.id, 1000)
+    expect(next.allowed).toBe(true)
+    expect(next.reset).toBe((minute + 120_000) / 1000)
+    expect(next.reset).toBeGreaterThan(now() / 1000)
+  })
+
   it('report Retry-After never shorter than the real wait, and not a second longer', async () => {
     const t = await createTenant({ rateLimitPerMinute: 100 })
     // A full previous minute weighs enough that the next token frees up about two seconds from now.
