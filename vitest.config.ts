@@ -21,7 +21,7 @@ export default defineConfig({
     // (tests/harness/api.ts), not the child processes some tests start (the Deno server, the worker script).
     coverage: {
       provider: 'v8',
-      include: ['functions/**'],
+      include: ['functions/**/*.{ts,tsx}'],
       // Written by `npm run docs:assets` from swagger-ui-dist, not by hand.
       // The console's page scripts run in the browser (tests/console drives them there), bundled into a string.
       exclude: ['functions/_core/swagger-ui.generated.ts', 'functions/console/client/**', 'functions/console/assets.generated.ts'],
