@@ -75,12 +75,9 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
       from queued_endpoints q where q.endpoint_id is not null
     ),
     endpoints as (
-      select ep.id, ep.org_id, ep.enabled, busy.n as busy
+      select ep.id, ep.org_id, ep.enabled, agentry.webhook_endpoint_in_flight(ep.id, ${t}) as busy
       from queued_endpoints q
       join agentry.webhook_endpoints ep on ep.id = q.endpoint_id
-      cross join lateral (
-        select count(*)::integer as n from agentry.webhook_deliveries l where l.endpoint_id = ep.id and l.locked_until > ${t}
-      ) busy
     ),
     organisations as (select org_id, sum(busy)::integer as busy from endpoints group by org_id),
     fair as (

@@ -78,6 +78,36 @@ describe('claiming for an endpoint alone with due work', () => {
   })
 })
 
+describe("counting an endpoint's deliveries in flight", () => {
+  it('counts only live leases, and steps over the index entries that ended leases left behind once it has met them', async () => {
+    const { id } = await endpointWithWork(2003)
+    const sql = serviceSql()
+    // Each lease set and then cleared leaves an index entry that still reads as in flight until a vacuum. Each
+    // has a time of its own, as claims made one after another give them.
+    await sql`update agentry.webhook_deliveries d set locked_until = now() + interval '1 minute' + make_interval(secs => l.n / 1000.0)
+      from (select id, row_number() over (order by id) as n from agentry.webhook_deliveries where endpoint_id = ${id}) l
+      where d.id = l.id`
+    await sql`update agentry.webhook_deliveries set locked_until = null
+      where id in (select id from agentry.webhook_deliveries where endpoint_id = ${id} order by id offset 3)`
+    const [counts] = await sql.begin(async (tx) => {
+      const entriesRead = async () =>
+        (
+          await tx<{ n: number }[]>`
+          select pg_stat_get_xact_tuples_returned('agentry.webhook_deliveries_leased_idx'::regclass)::integer as n`
+        )[0].n
+      const inFlight = async () => (await tx<{ n: number }[]>`select agentry.webhook_endpoint_in_flight(${id}, now()) as n`)[0].n
+      const first = await inFlight()
+      const readFirst = await entriesRead()
+      const second = await inFlight()
+      return [{ first, second, readFirst, readSecond: (await entriesRead()) - readFirst }]
+    })
+    expect(counts.first).toBe(3)
+    expect(counts.second).toBe(3)
+    // The first count met up to 2,003 entries (fewer if a vacuum came first); a bitmap scan meets them all every time.
+    expect(counts.readSecond).toBe(3)
+  })
+})
+
 describe('a dispatcher with one busy endpoint', () => {
   async function waitUntil(what: string, done: () => boolean, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
