@@ -225,6 +225,9 @@ export async function recordOutcomes(sql: Sql, outcomes: Outcome[]): Promise<unk
  */
 async function recordBatch(sql: Sql, outcomes: Outcome[]): Promise<void> {
   const t = sql`coalesce(${databaseNow()}::timestamptz, clock_timestamp())`
+  // The deliveries are found by their ids as an array, which the planner counts: joined to the outcomes alone
+  // (estimated at 100 rows whatever their number), a table whose statistics lag behind a burst was read whole.
+  const ids = outcomes.map((o) => o.id)
   await sql`
     with r as (
       select * from jsonb_to_recordset(${sql.json(outcomes as never)}) as r(
@@ -237,6 +240,7 @@ async function recordBatch(sql: Sql, outcomes: Outcome[]): Promise<void> {
       select r.id, d.endpoint_id, d.org_id, d.agent_id, r.attempt, r.started_at, r.status_code, r.error, r.error_kind,
         r.latency_ms, r.response_body
       from r join agentry.webhook_deliveries d on d.id = r.id
+      where d.id = any(${ids}::uuid[])
     ),
     settled as (
       update agentry.webhook_deliveries d
@@ -246,7 +250,7 @@ async function recordBatch(sql: Sql, outcomes: Outcome[]): Promise<void> {
           delivery_latency_ms = case when r.outcome = 'delivered'
             then round(extract(epoch from ${t} - e.created_at) * 1000)::integer else d.delivery_latency_ms end
       from r, agentry.events e
-      where d.id = r.id and d.attempt_count = r.attempt and e.id = d.event_id
+      where d.id = any(${ids}::uuid[]) and d.id = r.id and d.attempt_count = r.attempt and e.id = d.event_id
       returning d.endpoint_id, r.outcome, r.status_code
     ),
     streaks as (
