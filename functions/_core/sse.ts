@@ -1,7 +1,8 @@
 // The one Server-Sent Events writer: named events with JSON data and increasing `id:`s, a `: ping` comment
 // every 15 s so proxies keep the connection open, and a signal that aborts when the client goes away or the
 // request's credential stops admitting it (revoked, expired, its scope taken away: watchCredential), in which
-// case the stream ends with an `error` event saying why.
+// case the stream ends with an `error` event saying why. An error event carries what an error response's body
+// would: `{ error: { code, message } }`.
 import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import { watchCredential } from './auth.ts'
@@ -38,7 +39,7 @@ export function eventStream(c: Context<ApiEnv>, produce: (sink: EventSink) => Pr
         },
       })
       if (refused) {
-        await stream.writeSSE({ event: 'error', data: JSON.stringify({ code: refused.code, message: refused.message }) }).catch(() => {})
+        await stream.writeSSE({ event: 'error', data: JSON.stringify(refused.toJSON()) }).catch(() => {})
       }
     } finally {
       clearInterval(ping)

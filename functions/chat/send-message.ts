@@ -32,7 +32,7 @@ export const sendMessageRoute = defineRoute({
     'the best 4 of all its bases), and the reply lists them as `citations`. With `stream: true` (or ' +
     '`Accept: text/event-stream`) the answer is Server-Sent Events: `message.start` (ids), then one ' +
     '`citation` per citation (a `Citation`, best first) before the first `message.delta` ({ text }), ' +
-    '`message.end` (the reply with its citations, usage and cost), `error` ({ code, message }), then `done`; a ' +
+    '`message.end` (the reply with its citations, usage and cost), `error` (`{ error: { code, message } }`, the body of an error response), then `done`; a ' +
     '`: ping` comment every 15 s. A client that disconnects stops the generation; what was generated is ' +
     'kept as `incomplete`. Send `Idempotency-Key` to make a retry return the stored reply instead of asking again.',
   request: { params: AgentParams, body: { content: { 'application/json': { schema: ChatBody } } } },
@@ -138,7 +138,7 @@ export const registerSendMessage = (api: Api, options: SendMessageOptions = {}) 
         await remember(null)
         const e = error instanceof ApiError ? error : new ApiError('internal', 'The reply could not be completed.')
         if (!(error instanceof ApiError)) console.error(`[${c.get('requestId')}] chat stream failed`, error)
-        await sink.send('error', { code: e.code, message: e.message })
+        await sink.send('error', e.toJSON())
       }
       await sink.send('done', {})
     })

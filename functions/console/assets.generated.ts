@@ -273,7 +273,7 @@ startPage(async ({ can }) => {
           meta.textContent = usageLine(reply);
           announce(\`Reply: \${reply.reply}\`);
         } else if (event === "error") {
-          bubble.append(errorBox(data.message));
+          bubble.append(errorBox(data.error.message));
           meta.textContent = "";
         }
       }

@@ -30,7 +30,7 @@ export const runEventsRoute = defineRoute({
     'steps) and one `run.step.<status>` per step opened and closed, from the run being queued, in order; the stream ' +
     'ends after the run finishes. Each event’s `id` is its number: reconnect with `Last-Event-ID` to get only what ' +
     'came after it. A `: ping` comment every 15 s. A credential revoked or expired, or losing the scope, mid-stream ' +
-    'ends it within STREAM_RECHECK_MS (5 s) with an `error` event (`{ code, message }`).',
+    'ends it within STREAM_RECHECK_MS (5 s) with an `error` event (`{ error: { code, message } }`, the body of an error response).',
   request: {
     params: RunParams,
     headers: z.object({

@@ -83,11 +83,12 @@ describe('a stream whose credential stops admitting it', () => {
     await toNarrow.ended
     expect(toNarrow.events.map((e) => e.event)).toEqual(['run.queued', 'error'])
     expect(toNarrow.events[1].data).toEqual({
-      code: 'insufficient_scope',
-      message: 'This API key lacks the required scope "runs:read".',
+      error: { code: 'insufficient_scope', message: 'This API key lacks the required scope "runs:read".' },
     })
     await toExpire.ended
     expect(toExpire.events.map((e) => e.event)).toEqual(['run.queued', 'error'])
-    expect(toExpire.events[1].data).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/^This API key expired at /) })
+    expect(toExpire.events[1].data).toEqual({
+      error: { code: 'unauthorized', message: expect.stringMatching(/^This API key expired at /) },
+    })
   })
 })

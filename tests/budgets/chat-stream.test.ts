@@ -38,7 +38,18 @@ describe('a streamed chat whose budget is spent once the stream has started', ()
     expect(res.status).toBe(200)
     const events = parseEvents(await res.text())
     expect(events.map((e) => e.event)).toEqual(['message.start', 'citation', 'error', 'done'])
-    expect(events[2].data).toEqual({ code: 'budget_exceeded', message: "The agent's daily budget of 0.5 USD is spent." })
+    // The body a 402 answer has, with the budget that was spent.
+    expect(events[2].data).toEqual({
+      error: {
+        code: 'budget_exceeded',
+        message: "The agent's daily budget of 0.5 USD is spent.",
+        budget_id: expect.any(String),
+        agent_id: t.agent.id,
+        period: 'day',
+        limit_usd: 0.5,
+        spent_usd: expect.any(Number),
+      },
+    })
     expect(llm.requests.length).toBe(asked)
 
     // The next chat is refused before its stream starts.

@@ -175,7 +175,7 @@ describe('chatting', () => {
     llm.script = () => ({ reply: 'Partial answer that breaks', errorAfterChunks: 2 })
     const { events } = await stream(t, { message: 'Hi' })
     expect(events.map((e) => e.event)).toEqual(['message.start', 'message.delta', 'message.delta', 'error', 'done'])
-    expect(events[3].data).toEqual({ code: 'provider_error', message: 'The model provider failed: scripted mid-stream failure' })
+    expect(events[3].data).toEqual({ error: { code: 'provider_error', message: 'The model provider failed: scripted mid-stream failure' } })
     const [stored] = await serviceSql()`select content, status from agentry.messages where id = ${events[0].data.message_id}`
     expect(stored).toEqual({ content: 'Partial answer ', status: 'failed' })
   })

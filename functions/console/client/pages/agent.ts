@@ -103,7 +103,7 @@ startPage(async ({ can }) => {
           meta.textContent = usageLine(reply)
           announce(`Reply: ${reply.reply}`)
         } else if (event === 'error') {
-          bubble.append(errorBox((data as { message: string }).message))
+          bubble.append(errorBox((data as { error: { message: string } }).error.message))
           meta.textContent = ''
         }
       }
