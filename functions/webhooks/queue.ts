@@ -152,8 +152,11 @@ export async function claimDueDeliveries(sql: Sql, o: ClaimOptions): Promise<Cla
     claimed as (
       select d.id, d.attempt_count >= ${o.maxAttempts}::integer and d.locked_until is not null as abandoned
       from agentry.webhook_deliveries d
-      -- By id: the picked few, not a pass over every queued delivery to find them.
-      where d.id = any(array(select id from picked)) and d.status in ('pending', 'failed') and d.next_attempt_at <= ${t}
+      -- By id: the picked few, not a pass over every queued delivery to find them. The status is checked as
+      -- "neither final state" (the same, by the table's check) so that the queue's partial index cannot serve
+      -- it: with statistics that lag behind a backlog, the planner combined it with the primary key and read
+      -- the whole backlog's entries to take a few.
+      where d.id = any(array(select id from picked)) and d.status not in ('delivered', 'dead') and d.next_attempt_at <= ${t}
         and (d.locked_until is null or d.locked_until < ${t})
       for update of d skip locked
     ),
