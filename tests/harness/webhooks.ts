@@ -1,3 +1,4 @@
+import type postgres from 'postgres'
 import { afterAll, beforeAll } from 'vitest'
 import { closeDatabase, database } from '../../functions/_core/db.ts'
 import type { Transport } from '../../functions/_core/outbound.ts'
@@ -118,4 +119,13 @@ export async function queueTestEvents(t: Tenant, endpointIds: string[], count: n
     insert into agentry.events (org_id, type, data, endpoint_id)
     select ${t.org.id}, 'webhook.test', jsonb_build_object('n', g), (${endpointIds}::uuid[])[1 + g % ${endpointIds.length}]
     from generate_series(1, ${count}) g`
+}
+
+/**
+ * How many entries of one of the deliveries table's indexes the transaction's scans have returned so far
+ * (index entries a scan stepped over as dead are not counted): what a statement read, as a difference.
+ */
+export async function indexEntriesRead(tx: postgres.TransactionSql, index: string): Promise<number> {
+  const [row] = await tx<{ n: number }[]>`select pg_stat_get_xact_tuples_returned(${`agentry.${index}`}::regclass)::integer as n`
+  return row.n
 }

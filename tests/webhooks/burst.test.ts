@@ -9,7 +9,7 @@ import { claimDueDeliveries, type ClaimOptions } from '../../functions/webhooks/
 import { maxAttempts } from '../../functions/webhooks/schedule.ts'
 import type { Receiver } from '../harness/receiver.ts'
 import { createTenant, serviceSql, type Tenant } from '../harness/tenants.ts'
-import { createEndpoint, queueTestEvents, webhookSuite } from '../harness/webhooks.ts'
+import { createEndpoint, indexEntriesRead, queueTestEvents, webhookSuite } from '../harness/webhooks.ts'
 
 const suite = webhookSuite()
 
@@ -90,11 +90,7 @@ describe("counting an endpoint's deliveries in flight", () => {
     await sql`update agentry.webhook_deliveries set locked_until = null
       where id in (select id from agentry.webhook_deliveries where endpoint_id = ${id} order by id offset 3)`
     const [counts] = await sql.begin(async (tx) => {
-      const entriesRead = async () =>
-        (
-          await tx<{ n: number }[]>`
-          select pg_stat_get_xact_tuples_returned('agentry.webhook_deliveries_leased_idx'::regclass)::integer as n`
-        )[0].n
+      const entriesRead = () => indexEntriesRead(tx, 'webhook_deliveries_leased_idx')
       const inFlight = async () => (await tx<{ n: number }[]>`select agentry.webhook_endpoint_in_flight(${id}, now()) as n`)[0].n
       const first = await inFlight()
       const readFirst = await entriesRead()

@@ -7,7 +7,7 @@ import type { Sql } from '../../functions/_core/db.ts'
 import { claimDueDeliveries } from '../../functions/webhooks/queue.ts'
 import { maxAttempts } from '../../functions/webhooks/schedule.ts'
 import { createTenant, serviceSql } from '../harness/tenants.ts'
-import { createEndpoint, queueTestEvents, webhookSuite } from '../harness/webhooks.ts'
+import { createEndpoint, indexEntriesRead, queueTestEvents, webhookSuite } from '../harness/webhooks.ts'
 
 webhookSuite()
 
@@ -16,11 +16,7 @@ it("reads the queue's index for the deliveries it takes, not for the whole backl
   const { id } = await createEndpoint(tenant)
   await queueTestEvents(tenant, [id], 5000)
   const read = await serviceSql().begin(async (tx) => {
-    const entriesRead = async () =>
-      (
-        await tx<{ n: number }[]>`select pg_stat_get_xact_tuples_returned('agentry.webhook_deliveries_queue_idx'::regclass)::integer as n`
-      )[0].n
-    const before = await entriesRead()
+    const before = await indexEntriesRead(tx, 'webhook_deliveries_queue_idx')
     const claimed = await claimDueDeliveries(tx as unknown as Sql, {
       limit: 50,
       leaseSeconds: 60,
@@ -29,7 +25,7 @@ it("reads the queue's index for the deliveries it takes, not for the whole backl
       maxAttempts,
     })
     expect(claimed).toHaveLength(50)
-    return (await entriesRead()) - before
+    return (await indexEntriesRead(tx, 'webhook_deliveries_queue_idx')) - before
   })
   // The endpoint's first entry, the 10 of its share and the 50 of its burst; the backlog is 5,000.
   expect(read).toBeLessThan(100)
